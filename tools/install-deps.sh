@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what cedm needs on a fresh Debian machine, only when it is missing, and says what it does.
+#   - libopenblas0-pthread: the GEMM back-end (a managed SIMD fallback is used when it is absent)
+#   - dataset-fashion-mnist: the embedded default dataset (real data, used by tests and the main job)
+# Python peers (python3-torch etc.) are NOT needed: they only regenerate fixtures and run benchmarks
+# (tools/make_fixtures.py, bench/); pass --python to install them too.
+set -euo pipefail
+pkgs=(libopenblas0-pthread dataset-fashion-mnist)
+if [ "${1:-}" = "--python" ]; then pkgs+=(python3-torch python3-numpy python3-scipy python3-sklearn python3-pil); fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "cedm: installing Debian packages: ${missing[*]}" >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
