@@ -1,0 +1,126 @@
+using System.Numerics.Tensors;
+using Cedm.Tensors.Autograd;
+
+namespace Cedm.Tensors;
+
+// Autograd: recording ops, backward from a scalar, gradient accumulation, detach.
+public sealed partial class Tensor
+{
+    /// <summary>Leaves (parameters) set this; op outputs get it when any input requires a gradient.</summary>
+    public bool RequiresGrad { get; set; }
+
+    /// <summary>The accumulated gradient (leaves, and non-leaves that called <see cref="RetainGrad"/>).</summary>
+    public Tensor? Grad { get; set; }
+
+    internal GradNode? Node { get; private set; }
+
+    private bool _retainGrad;
+    private bool _gradOwned;
+
+    public bool IsLeaf => Node == null;
+
+    /// <summary>Keep this non-leaf tensor's gradient after backward (for inspection and tests).</summary>
+    public Tensor RetainGrad() { _retainGrad = true; return this; }
+
+    /// <summary>Marks this tensor as a trainable leaf and returns it.</summary>
+    public Tensor RequireGrad() { RequiresGrad = true; return this; }
+
+    /// <summary>Same data, no history: gradients stop here.</summary>
+    public Tensor Detach() => new(_data, _shape);
+
+    /// <summary>
+    /// Attaches a backward rule to an op's output when recording is on and any input needs a gradient.
+    /// Every op calls this right after computing its forward; the closure is its local chain rule.
+    /// </summary>
+    internal Tensor Record(string op, Tensor[] inputs, Action<Tensor> backward)
+    {
+        if (!GradMode.IsEnabled) return this;
+        foreach (var t in inputs)
+        {
+            if (t.RequiresGrad)
+            {
+                RequiresGrad = true;
+                Node = new GradNode(op, inputs, backward);
+                return this;
+            }
+        }
+        return this;
+    }
+
+    internal Tensor Record(string op, Tensor input, Action<Tensor> backward) => Record(op, [input], backward);
+
+    /// <summary>
+    /// Adds <paramref name="g"/> into this tensor's gradient (if it requires one). When <paramref name="owned"/> is
+    /// true the caller hands over <paramref name="g"/> (freshly computed, referenced nowhere else) so the first
+    /// accumulation need not copy it.
+    /// </summary>
+    internal void AccumulateGrad(Tensor g, bool owned = false)
+    {
+        if (!RequiresGrad) return;
+        if (!Shapes.Equal(g._shape, _shape))
+            throw new InvalidOperationException($"Gradient of shape {Shapes.Format(g._shape)} for a tensor of shape {Shapes.Format(_shape)}.");
+        if (Grad == null)
+        {
+            Grad = owned ? g : g.Clone();
+            _gradOwned = true;
+        }
+        else
+        {
+            if (!_gradOwned) { Grad = Grad.Clone(); _gradOwned = true; }
+            TensorPrimitives.Add(Grad._data, g._data, Grad._data);
+        }
+    }
+
+    /// <summary>Clears the gradient (optimisers call this between steps).</summary>
+    public void ZeroGrad() { Grad = null; _gradOwned = false; }
+
+    /// <summary>
+    /// Back-propagates from this tensor. Without <paramref name="gradient"/> the tensor must hold one element
+    /// (a loss) and its gradient is 1. Gradients accumulate into leaves; non-leaf gradients are released
+    /// afterwards unless <see cref="RetainGrad"/> was called.
+    /// </summary>
+    public void Backward(Tensor? gradient = null)
+    {
+        if (!RequiresGrad) throw new InvalidOperationException("Backward() on a tensor that does not require a gradient (no parameter took part, or it was computed under NoGrad).");
+        if (gradient == null)
+        {
+            if (Size != 1) throw new InvalidOperationException($"Backward() without a gradient needs a one-element tensor, got shape {Shapes.Format(_shape)}.");
+            gradient = Full(1f, _shape);
+        }
+        var order = TopologicalOrder();
+        AccumulateGrad(gradient);
+        using (GradMode.NoGrad())
+        {
+            for (int i = order.Count - 1; i >= 0; i--)
+            {
+                var t = order[i];
+                if (t.Node == null || t.Grad == null) continue;
+                t.Node.Backward(t.Grad);
+                if (!t._retainGrad) t.ZeroGrad();
+            }
+        }
+    }
+
+    /// <summary>Tensors reachable from this one that need gradients, each after all of its inputs (iterative DFS).</summary>
+    private List<Tensor> TopologicalOrder()
+    {
+        var order = new List<Tensor>();
+        var visited = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        var stack = new Stack<(Tensor T, int Next)>();
+        stack.Push((this, 0));
+        visited.Add(this);
+        while (stack.Count > 0)
+        {
+            var (t, next) = stack.Pop();
+            var inputs = t.Node?.Inputs;
+            if (inputs != null && next < inputs.Length)
+            {
+                stack.Push((t, next + 1));
+                var child = inputs[next];
+                if (child.RequiresGrad && visited.Add(child)) stack.Push((child, 0));
+            }
+            else order.Add(t);
+        }
+        return order;
+    }
+}
