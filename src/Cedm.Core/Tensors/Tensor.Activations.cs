@@ -30,6 +30,16 @@ public sealed partial class Tensor
         return r;
     }
 
+    private delegate void GradKernel(ReadOnlySpan<float> saved, ReadOnlySpan<float> g, Span<float> gx);
+
+    /// <summary>gx = kernel(saved, g) chunk-wise in parallel, for backward kernels written as span passes.</summary>
+    private static Tensor ZipGrad(Tensor g, Tensor saved, GradKernel kernel)
+    {
+        var r = Uninitialized(g._shape);
+        Parallelism.For(r.Size, (o, n) => kernel(saved._data.AsSpan(o, n), g._data.AsSpan(o, n), r._data.AsSpan(o, n)));
+        return r;
+    }
+
     public Tensor Exp()
     {
         var x = this;
@@ -75,8 +85,8 @@ public sealed partial class Tensor
     public Tensor Sigmoid()
     {
         var x = this;
-        var y = Map(TensorPrimitives.Sigmoid);
-        return y.Record("sigmoid", x, g => x.AccumulateGrad(LocalGrad(g, x, y, (_, s) => s * (1f - s)), owned: true));
+        var y = Map(Activations.SigmoidForward);
+        return y.Record("sigmoid", x, g => x.AccumulateGrad(ZipGrad(g, y, Activations.SigmoidBackward), owned: true));
     }
 
     public Tensor Tanh()
@@ -91,7 +101,7 @@ public sealed partial class Tensor
     {
         var x = this;
         var y = Map(Activations.SiluForward);
-        return y.Record("silu", x, g => x.AccumulateGrad(LocalGrad(g, x, y, (xv, _) => Activations.SiluDerivative(xv)), owned: true));
+        return y.Record("silu", x, g => x.AccumulateGrad(ZipGrad(g, x, Activations.SiluBackward), owned: true));
     }
 
     /// <summary>GELU with the exact erf form x·Φ(x) (PyTorch's default, used by TEMI's heads).</summary>
