@@ -75,7 +75,7 @@ public static class ImageTransforms
     /// by their overlap (area averaging). Growing: bilinear at the pixel-centre position (i + 0.5) s - 0.5,
     /// clamped at the borders (as OpenCV INTER_LINEAR and PIL do).
     /// </summary>
-    internal static (int Source, float Weight)[][] AxisWeights(int inSize, int outSize)
+    public static (int Source, float Weight)[][] AxisWeights(int inSize, int outSize)
     {
         double s = (double)inSize / outSize;
         var weights = new (int, float)[outSize][];
