@@ -18,7 +18,7 @@ public static class SourceOptions
 
     public static Option<int> Pad() => new("--pad")
     {
-        Description = "Pixels of black padding added on every side after resizing, e.g. 2 for 28x28 -> 32x32. Default: 0.",
+        Description = "Pixels of black padding added on every side after resizing, e.g. 2 for 28x28 -> 32x32.",
         DefaultValueFactory = _ => 0,
     };
 

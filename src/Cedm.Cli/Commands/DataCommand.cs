@@ -83,10 +83,10 @@ public static class DataCommand
         var source = SourceOptions.Source();
         var resolution = SourceOptions.Resolution();
         var pad = SourceOptions.Pad();
-        var n = new Option<int>("--n") { Description = "Number of images (drawn at random with --seed). Default: 64.", DefaultValueFactory = _ => 64 };
+        var n = new Option<int>("--n") { Description = "Number of images (drawn at random with --seed).", DefaultValueFactory = _ => 64 };
         var byLabel = new Option<bool>("--by-label") { Description = "One row per label, ceil(n / labels) images each." };
         var columns = new Option<int?>("--cols") { Description = "Images per row. Default: ceil(sqrt(n))." };
-        var scale = new Option<int>("--scale") { Description = "Integer upscaling of each image (nearest neighbour). Default: 1.", DefaultValueFactory = _ => 1 };
+        var scale = new Option<int>("--scale") { Description = "Integer upscaling of each image (nearest neighbour).", DefaultValueFactory = _ => 1 };
         var seed = GlobalOptions.Seed();
         var force = GlobalOptions.Force();
         var output = new Option<string>("--out") { Description = "The PNG file to write.", Required = true };
@@ -109,21 +109,25 @@ public static class DataCommand
             if (dataset.Count == 0) throw new UsageException($"{dataset.Name} has no images");
             var rng = new Random(parse.GetValue(seed));
             PngImage grid;
+            int shown;
             if (parse.GetValue(byLabel))
             {
                 if (dataset.Labels is null) throw new UsageException($"--by-label: {dataset.Name} has no labels");
                 int labelCount = dataset.LabelCounts().Count;
                 int perRow = parse.GetValue(columns) ?? (count + labelCount - 1) / labelCount;
-                grid = ImageGrid.Compose(dataset, ImageGrid.RowsByLabel(dataset.Labels, perRow, rng), new GridOptions { Scale = zoom });
+                var rows = ImageGrid.RowsByLabel(dataset.Labels, perRow, rng);
+                shown = rows.Sum(r => r.Count);
+                grid = ImageGrid.Compose(dataset, rows, new GridOptions { Scale = zoom });
             }
             else
             {
                 var picked = dataset.Select(ImageGrid.Sample(Enumerable.Range(0, dataset.Count).ToArray(), count, rng));
                 int cols = parse.GetValue(columns) ?? (int)Math.Ceiling(Math.Sqrt(picked.Count));
+                shown = picked.Count;
                 grid = ImageGrid.Compose(picked, cols, new GridOptions { Scale = zoom });
             }
             AtomicFile.WriteAllBytes(outPath, PngEncoder.Encode(grid), overwrite);
-            parse.InvocationConfiguration.Output.WriteLine($"wrote {outPath} ({grid.Width}x{grid.Height}, {Math.Min(count, dataset.Count)} images of {dataset.Name})");
+            parse.InvocationConfiguration.Output.WriteLine($"wrote {outPath} ({grid.Width}x{grid.Height}, {shown} images of {dataset.Name})");
             return 0;
         });
         return cmd;
