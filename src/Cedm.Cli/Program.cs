@@ -29,6 +29,7 @@ public static class Program
         var root = new RootCommand("cedm: label-free conditional image generation (features -> clusters -> cluster-conditioned EDM -> samples -> metrics).");
         root.Options.Add(GlobalOptions.Verbose);
         root.Subcommands.Add(SelfCheckCommand.Build());
+        root.Subcommands.Add(DataCommand.Build());
         return root;
     }
 }

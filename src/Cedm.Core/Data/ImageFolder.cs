@@ -1,0 +1,108 @@
+using Cedm.Imaging.Png;
+using Cedm.Tensors;
+
+namespace Cedm.Data;
+
+/// <summary>
+/// A folder of PNG images. Either all images sit directly in the folder (unlabelled), or in immediate
+/// sub-folders whose names become the labels (0, 1, ... in ordinal name order; files inside a sub-folder may
+/// be nested deeper). Files are read in ordinal path order. Gray images stay 1 channel unless some image has
+/// colour, then all become RGB; alpha is dropped. Sizes must agree unless a resolution is given.
+/// </summary>
+public static class ImageFolder
+{
+    /// <summary>Extensions of image formats we recognise but do not read, for a clear error.</summary>
+    private static readonly HashSet<string> OtherImageExtensions = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".ppm", ".pgm", ".pnm", ".tga", ".heic", ".avif", ".jxl",
+    };
+
+    public static ImageDataset Load(string directory, TransformOptions? transform = null)
+    {
+        transform ??= TransformOptions.None;
+        transform.Validate();
+        if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"folder:{directory}: no such folder");
+
+        var (files, labels, labelNames) = FindImages(directory);
+        var images = new PngImage[files.Count];
+        Parallel.For(0, files.Count, ComputeSettings.ParallelOptions, i => images[i] = PngDecoder.DecodeFile(files[i]));
+
+        int channels = images.Any(im => im.Channels >= 3) ? 3 : 1;
+        if (transform.Resolution is null)
+        {
+            var odd = images.Select((im, i) => (im, i)).FirstOrDefault(t => t.im.Width != images[0].Width || t.im.Height != images[0].Height);
+            if (odd.im is not null)
+                throw new InvalidDataException(
+                    $"folder:{directory}: images differ in size ({files[0]} is {images[0].Width}x{images[0].Height}, {files[odd.i]} is {odd.im.Width}x{odd.im.Height}); pass --resolution to resize them to one size");
+        }
+
+        var (outH, outW) = transform.OutputSize(images[0].Height, images[0].Width);
+        int size = outH * outW * channels;
+        var pixels = new byte[(long)images.Length * size];
+        Parallel.For(0, images.Length, ComputeSettings.ParallelOptions, i =>
+        {
+            var im = images[i];
+            byte[] converted = ConvertChannels(im, channels);
+            byte[] result = ImageTransforms.Apply(converted, im.Height, im.Width, channels, transform);
+            result.CopyTo(pixels, (long)i * size);
+        });
+        return new ImageDataset($"folder:{directory}", pixels, images.Length, outH, outW, channels, labels, labelNames);
+    }
+
+    private static (List<string> Files, long[]? Labels, IReadOnlyList<string>? LabelNames) FindImages(string directory)
+    {
+        var unsupported = new List<string>();
+        List<string> Pngs(IEnumerable<string> paths)
+        {
+            var pngs = new List<string>();
+            foreach (string p in paths.Order(StringComparer.Ordinal))
+            {
+                string ext = Path.GetExtension(p);
+                if (ext.Equals(".png", StringComparison.OrdinalIgnoreCase)) pngs.Add(p);
+                else if (OtherImageExtensions.Contains(ext)) unsupported.Add(p);
+            }
+            return pngs;
+        }
+
+        var top = Pngs(Directory.EnumerateFiles(directory));
+        var groups = Directory.EnumerateDirectories(directory).Order(StringComparer.Ordinal)
+            .Select(d => (Name: Path.GetFileName(d), Files: Pngs(Directory.EnumerateFiles(d, "*", SearchOption.AllDirectories))))
+            .ToList();
+
+        if (unsupported.Count > 0)
+        {
+            string kinds = string.Join(", ", unsupported.Select(p => Path.GetExtension(p).ToLowerInvariant()).Distinct());
+            throw new NotSupportedException(
+                $"folder:{directory}: found {unsupported.Count} image file(s) in a format cedm does not read ({kinds}; e.g. {unsupported[0]}); " +
+                "only PNG is supported: convert them first, e.g. with ImageMagick 'mogrify -format png *.jpg', or use an npy: source");
+        }
+        groups.RemoveAll(g => g.Files.Count == 0);
+        if (top.Count > 0 && groups.Count > 0)
+            throw new InvalidDataException(
+                $"folder:{directory}: PNG files both directly in the folder (e.g. {top[0]}) and in sub-folders ({groups[0].Name}/); put all of them in sub-folders (one per label) or all directly in the folder");
+        if (top.Count > 0) return (top, null, null);
+        if (groups.Count == 0) throw new InvalidDataException($"folder:{directory}: no PNG files found (looked in the folder and its sub-folders)");
+
+        var files = new List<string>();
+        var labels = new List<long>();
+        for (int g = 0; g < groups.Count; g++)
+        {
+            files.AddRange(groups[g].Files);
+            labels.AddRange(Enumerable.Repeat((long)g, groups[g].Files.Count));
+        }
+        return (files, [.. labels], groups.Select(g => g.Name).ToArray());
+    }
+
+    /// <summary>To 1 (gray) or 3 (RGB) channels: alpha is dropped, gray is repeated into RGB when needed.</summary>
+    private static byte[] ConvertChannels(PngImage im, int channels)
+    {
+        if (im.Channels == channels) return im.Pixels;
+        int n = im.Width * im.Height;
+        var result = new byte[n * channels];
+        for (int p = 0; p < n; p++)
+            for (int c = 0; c < channels; c++)
+                // Gray sources (1 or 2 channels) give channel 0 to every output channel; colour sources keep R, G, B.
+                result[p * channels + c] = im.Pixels[p * im.Channels + (im.Channels >= 3 ? c : 0)];
+        return result;
+    }
+}
