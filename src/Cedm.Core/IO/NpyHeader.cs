@@ -165,7 +165,7 @@ internal sealed record NpyHeader(string Descr, bool FortranOrder, long[] Shape)
                 if (TryConsume(')')) break;
                 dims.Add(ParseInt());
                 if (TryConsume(',')) continue;
-                Expect(')');
+                if (!TryConsume(')')) throw fail($"'shape' must be a tuple of integers, found {Excerpt()} at offset {Pos}");
                 // Python: "(3)" is the int 3, not a tuple; NumPy rejects it as "shape is not valid".
                 if (dims.Count == 1) throw fail("'shape' must be a tuple; a 1-d shape needs a trailing comma, e.g. (3,)");
                 break;

@@ -27,13 +27,9 @@ internal static class Shapes
     public static int CountForWrite(int[] shape, string paramName)
     {
         ArgumentNullException.ThrowIfNull(shape, paramName);
-        long n = 1;
-        foreach (int d in shape)
-        {
-            if (d < 0) throw new ArgumentException($"Shape ({string.Join(", ", shape)}) has a negative dimension.", paramName);
-            n *= d;
-            if (n > Array.MaxLength) throw new ArgumentException($"Shape ({string.Join(", ", shape)}) has too many elements.", paramName);
-        }
+        if (shape.Any(d => d < 0)) throw new ArgumentException($"Shape ({string.Join(", ", shape)}) has a negative dimension.", paramName);
+        long n = CheckedCount(shape.Select(d => (long)d).ToArray(), Array.MaxLength);
+        if (n < 0) throw new ArgumentException($"Shape ({string.Join(", ", shape)}) has too many elements.", paramName);
         return (int)n;
     }
 
