@@ -25,6 +25,8 @@ internal static class SafetensorsHeader
         ReadOnlySpan<byte> json, long bufferLength, Func<string, Exception> fail)
     {
         if (json.Length == 0 || json[0] != (byte)'{') throw fail("header is not a JSON object (must start with '{')");
+        // JsonDocument only validates UTF-8 inside strings lazily (GetString would throw InvalidOperationException).
+        if (!System.Text.Unicode.Utf8.IsValid(json)) throw fail("header is not valid UTF-8");
         JsonDocument doc;
         try
         {
