@@ -12,7 +12,7 @@ namespace Cedm.IO;
 /// (Fortran order only when it is the same layout, i.e. 0-d and 1-d). Big-endian files (<c>'&gt;f4'</c>) are
 /// converted to native order on read. Rejected with a clear message: Fortran order (≥2-d), object arrays
 /// (pickles), structured/string/complex/datetime dtypes.</para>
-/// <para>Writes use version 1.0 unless the header needs 2.0, produce the same bytes as <c>np.save</c>, and are
+/// <para>Writes use version 1.0 (enough for any ≤64-d numeric array), produce the same bytes as <c>np.save</c>, and are
 /// atomic for paths. Every error is a <see cref="InvalidDataException"/> whose message starts with the file name.</para>
 /// </summary>
 public static class Npy
@@ -23,6 +23,9 @@ public static class Npy
     internal const int MaxHeaderBytes = 1 << 20;
 
     private const int ArrayAlign = 64; // numpy.lib.format.ARRAY_ALIGN
+
+    /// <summary>NumPy's NPY_MAXDIMS; the reader rejects more, so the writer does too.</summary>
+    internal const int MaxDims = 64;
 
     /// <summary>Reads a whole .npy file; trailing bytes after the data are an error.</summary>
     public static NpyArray Read(string path)
@@ -36,7 +39,8 @@ public static class Npy
     }
 
     /// <summary>
-    /// Reads one array from <paramref name="s"/>, leaving it positioned after the data.
+    /// Reads one array from <paramref name="s"/>, leaving a seekable stream positioned after the data
+    /// (a non-seekable stream is consumed to its end first, see <see cref="RawBytes.Seekable"/>).
     /// <paramref name="name"/> is only used in error messages.
     /// </summary>
     public static NpyArray Read(Stream s, string name)
@@ -155,35 +159,33 @@ public static class Npy
     {
         ArgumentNullException.ThrowIfNull(s);
         ArgumentNullException.ThrowIfNull(array);
+        if (array.Shape.Length > MaxDims)
+            throw new ArgumentException($"NumPy arrays have at most {MaxDims} dimensions, got {array.Shape.Length}.", nameof(array));
         string code = array.DType.NumpyCode()!;
         string descr = (array.DType.Size() == 1 ? "|" : "<") + code; // NumPy's dtype.str spelling
         var h = new NpyHeader(descr, false, array.Shape.Select(d => (long)d).ToArray());
         byte[] header = Encoding.ASCII.GetBytes(h.Format());
 
-        // Like numpy's _wrap_header_guess_version: 1.0 unless the padded header overflows its uint16 length.
-        int padded1 = PaddedLength(header.Length, 2);
-        bool v2 = padded1 > ushort.MaxValue;
-        int lenSize = v2 ? 4 : 2;
-        int padded = v2 ? PaddedLength(header.Length, 4) : padded1;
-
-        var prefix = new byte[8 + lenSize + padded];
+        // np.save picks 1.0 unless the header exceeds its uint16 length field; with at most 64 dimensions of
+        // at most 10 digits the header stays under ~1 KB, so 1.0 always suffices here.
+        int padded = PaddedLength(header.Length);
+        var prefix = new byte[10 + padded];
         Magic.CopyTo(prefix);
-        prefix[6] = v2 ? (byte)2 : (byte)1;
+        prefix[6] = 1;
         prefix[7] = 0;
-        if (v2) BinaryPrimitives.WriteUInt32LittleEndian(prefix.AsSpan(8), (uint)padded);
-        else BinaryPrimitives.WriteUInt16LittleEndian(prefix.AsSpan(8), (ushort)padded);
-        header.CopyTo(prefix, 8 + lenSize);
-        prefix.AsSpan(8 + lenSize + header.Length).Fill((byte)' ');
+        BinaryPrimitives.WriteUInt16LittleEndian(prefix.AsSpan(8), checked((ushort)padded));
+        header.CopyTo(prefix, 10);
+        prefix.AsSpan(10 + header.Length).Fill((byte)' ');
         prefix[^1] = (byte)'\n';
         s.Write(prefix);
         s.Write(RawBytes.Of(array.Data, array.DType.Size()));
     }
 
     /// <summary>Header length including spaces + '\n' so magic+version+length+header is a multiple of 64.</summary>
-    private static int PaddedLength(int headerLen, int lenSize)
+    private static int PaddedLength(int headerLen)
     {
         int hlen = headerLen + 1;
-        int pad = ArrayAlign - ((6 + 2 + lenSize + hlen) % ArrayAlign);
+        int pad = ArrayAlign - ((6 + 2 + 2 + hlen) % ArrayAlign); // magic + version + uint16 length + header
         return hlen + pad;
     }
 }

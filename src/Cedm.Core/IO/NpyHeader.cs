@@ -170,7 +170,7 @@ internal sealed record NpyHeader(string Descr, bool FortranOrder, long[] Shape)
                 if (dims.Count == 1) throw fail("'shape' must be a tuple; a 1-d shape needs a trailing comma, e.g. (3,)");
                 break;
             }
-            if (dims.Count > 64) throw fail($"'shape' has {dims.Count} dimensions (NumPy allows at most 64)");
+            if (dims.Count > Npy.MaxDims) throw fail($"'shape' has {dims.Count} dimensions (NumPy allows at most {Npy.MaxDims})");
             return dims.ToArray();
         }
 

@@ -63,9 +63,8 @@ public static class Safetensors
                 throw FormatError.Of(name, $"truncated: stream ended inside tensor '{t.Name}'", e);
             }
             if (t.DType == DType.Bool) NormalizeBools((bool[])raw);
-            DType dt = t.DType;
-            float[] data = dt == DType.F32 ? (float[])raw : ElementConvert.ToFloat32(raw, dt);
-            long[]? ints = dt.IsFloat() ? null : ElementConvert.ToInt64(raw, dt);
+            float[] data = t.DType == DType.F32 ? (float[])raw : ElementConvert.ToFloat32(raw, t.DType);
+            long[]? ints = t.DType.IsFloat() ? null : ElementConvert.ToInt64(raw, t.DType);
             tensors.Add(t.Name, new SafetensorsEntry(t.Name, t.DType, t.Shape, data) { IntegerData = ints });
         }
         return new SafetensorsFile(tensors, metadata);

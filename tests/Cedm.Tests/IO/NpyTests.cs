@@ -195,6 +195,8 @@ public class NpyTests
         FluentActions.Invoking(() => Npy.Write(ms, new float[] { 1 }, -1)).Should().Throw<ArgumentException>().WithMessage("*negative*");
         FluentActions.Invoking(() => Npy.Write(ms, new float[] { 1, 2 })).Should().Throw<ArgumentException>(); // 0-d holds exactly 1
         FluentActions.Invoking(() => Npy.Write(ms, new decimal[] { 1 }, 1)).Should().Throw<NotSupportedException>();
+        FluentActions.Invoking(() => Npy.Write(ms, new float[] { 1 }, Enumerable.Repeat(1, 65).ToArray())).Should().Throw<ArgumentException>().WithMessage("*at most 64*");
+        Npy.Write(new MemoryStream(), new float[] { 1 }, Enumerable.Repeat(1, 64).ToArray()); // NumPy's limit itself is fine
         ms.Length.Should().Be(0);
     }
 
@@ -265,6 +267,7 @@ public class NpyTests
     [InlineData("{'descr': '|O', 'fortran_order': False, 'shape': (6,)}", "object arrays")]
     [InlineData("{'descr': '<f4', 'fortran_order': False, 'shape': (7,)}", "needs 28 data bytes, but only 24")]
     [InlineData("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3)}", "Fortran-ordered")]
+    [InlineData("{'descr': '<f4', 'fortran_order': False, 'shape': (1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,6)}", "at most 64")]
     public void Rejects_bad_headers_with_a_clear_message(string header, string part)
     {
         var e = IoAssert.Rejects("h.npy", () => Npy.Read(new MemoryStream(Npy1(header, SixFloats)), "h.npy"));
