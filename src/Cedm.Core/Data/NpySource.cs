@@ -1,3 +1,5 @@
+using Cedm.IO;
+
 namespace Cedm.Data;
 
 /// <summary>
@@ -8,17 +10,28 @@ namespace Cedm.Data;
 /// </summary>
 public static class NpySource
 {
-    /// <summary>
-    /// The .npy readers. WIRED AFTER MERGE: the defaults throw until the lead points them at Cedm.IO.Npy
-    /// (another branch), e.g. <c>NpyReaders.Default = new(ReadImages: p =&gt; { var a = Npy.Read(p); ... }, ReadLabels: ...)</c>.
-    /// </summary>
+    /// <summary>The .npy readers: <see cref="Cedm.IO.Npy"/> by default; tests substitute stand-ins.</summary>
     public sealed record NpyReaders(
         Func<string, (byte[] Data, int[] Shape)> ReadImages,   // uint8 array, C order, and its shape
         Func<string, long[]> ReadLabels)                       // an int32/int64 (or uint8) (N,) array widened to long
     {
-        public static NpyReaders Default { get; set; } = new(
-            _ => throw new NotImplementedException("npy: reading .npy files is wired after the merge with Cedm.IO.Npy"),
-            _ => throw new NotImplementedException("npy: reading .npy files is wired after the merge with Cedm.IO.Npy"));
+        public static NpyReaders Default { get; } = new(ReadUInt8Images, ReadIntegerLabels);
+
+        private static (byte[] Data, int[] Shape) ReadUInt8Images(string path)
+        {
+            var a = Npy.Read(path);
+            if (a.DType != DType.U8)
+                throw new InvalidDataException($"npy:{path}: images are {a.DType}; expected uint8 (convert with images.astype(np.uint8))");
+            return (a.As<byte>(), a.Shape);
+        }
+
+        private static long[] ReadIntegerLabels(string path)
+        {
+            var a = Npy.Read(path);
+            if (a.DType.IsFloat() || a.DType == DType.Bool || a.Shape.Length != 1)
+                throw new InvalidDataException($"npy: labels {path} are {a.DType} with shape ({string.Join(", ", a.Shape)}); expected integer labels shaped (N,)");
+            return a.ToInt64();
+        }
     }
 
     public static ImageDataset Load(string imagesPath, string? labelsPath = null, TransformOptions? transform = null, NpyReaders? readers = null)

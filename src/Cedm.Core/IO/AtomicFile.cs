@@ -1,29 +1,39 @@
 namespace Cedm.IO;
 
 /// <summary>
-/// Writes output files atomically (cli.md "Conventions"): the bytes go to a temporary file in the same
-/// folder, which is then renamed over the target, so a reader never sees a half-written file.
+/// Writes output files atomically (cli.md "Conventions"): content goes to a sibling temp file (same directory, so
+/// the final rename stays on one file system and is atomic on POSIX), is flushed to disk, then renamed over the
+/// target. On failure the temp file is removed and the target is untouched.
 /// </summary>
 public static class AtomicFile
 {
-    /// <summary>Writes <paramref name="bytes"/> to <paramref name="path"/>; an existing file is replaced only when <paramref name="overwrite"/>.</summary>
-    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes, bool overwrite)
+    /// <summary>
+    /// Writes through <paramref name="write"/>; an existing file is replaced only when <paramref name="overwrite"/>
+    /// (the CLI passes its --force flag).
+    /// </summary>
+    public static void Write(string path, Action<Stream> write, bool overwrite = true)
     {
+        ArgumentException.ThrowIfNullOrEmpty(path);
         string full = Path.GetFullPath(path);
         if (!overwrite && File.Exists(full))
             throw new IOException($"{path} already exists (pass --force to overwrite)");
-        string dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        string temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        string tmp = $"{full}.tmp-{Convert.ToHexString(Guid.NewGuid().ToByteArray(), 0, 6).ToLowerInvariant()}";
         try
         {
-            using (var f = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-                f.Write(bytes);
-            File.Move(temp, full, overwrite);
+            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                write(fs);
+                fs.Flush(flushToDisk: true);
+            }
+            File.Move(tmp, full, overwrite: true);
         }
-        finally
+        catch
         {
-            if (File.Exists(temp)) File.Delete(temp);
+            try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw;
         }
     }
+
+    public static void WriteAllBytes(string path, byte[] bytes, bool overwrite) => Write(path, fs => fs.Write(bytes), overwrite);
 }

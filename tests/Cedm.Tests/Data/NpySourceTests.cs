@@ -3,7 +3,7 @@ using FluentAssertions;
 
 namespace Cedm.Tests.Data;
 
-/// <summary>The npy: shape rules, with stand-in readers (the real .npy reader is Cedm.IO.Npy, wired after merge).</summary>
+/// <summary>The npy: source: shape rules with stand-in readers, and end to end through real .npy files (Cedm.IO.Npy).</summary>
 public sealed class NpySourceTests : IDisposable
 {
     private readonly string _images = Path.GetTempFileName();
@@ -18,6 +18,38 @@ public sealed class NpySourceTests : IDisposable
     private static NpySource.NpyReaders Readers(int[] shape, long[]? labels = null) => new(
         _ => (new byte[shape.Aggregate(1, (a, b) => a * b)], shape),
         _ => labels ?? []);
+
+    [Fact]
+    public void RealNpyFilesLoadThroughTheSourceSyntax()
+    {
+        var pixels = Enumerable.Range(0, 2 * 3 * 4 * 3).Select(i => (byte)(i * 7)).ToArray();
+        Cedm.IO.Npy.Write(_images + ".npy", pixels, 2, 3, 4, 3);
+        Cedm.IO.Npy.Write(_labels + ".npy", new long[] { 4, 1 }, 2);
+        try
+        {
+            var d = DataSource.Load($"npy:{_images}.npy,{_labels}.npy");
+            (d.Count, d.Height, d.Width, d.Channels).Should().Be((2, 3, 4, 3));
+            d.Pixels.Should().Equal(pixels);
+            d.Labels.Should().Equal(4, 1);
+        }
+        finally { File.Delete(_images + ".npy"); File.Delete(_labels + ".npy"); }
+    }
+
+    [Fact]
+    public void NonUInt8ImagesAndFloatLabelsAreRejectedByName()
+    {
+        Cedm.IO.Npy.Write(_images + ".npy", new float[8], 2, 2, 2);
+        Cedm.IO.Npy.Write(_labels + ".npy", new byte[8], 2, 2, 2);
+        Cedm.IO.Npy.Write(_labels + "f.npy", new float[2], 2);
+        try
+        {
+            var act = () => NpySource.Load(_images + ".npy");
+            act.Should().Throw<InvalidDataException>().WithMessage("*F32*expected uint8*");
+            var labels = () => NpySource.Load(_labels + ".npy", _labels + "f.npy");
+            labels.Should().Throw<InvalidDataException>().WithMessage("*expected integer labels*");
+        }
+        finally { File.Delete(_images + ".npy"); File.Delete(_labels + ".npy"); File.Delete(_labels + "f.npy"); }
+    }
 
     [Fact]
     public void ThreeDimensionalImagesAreGray()
