@@ -38,7 +38,7 @@ var env = new Dictionary<string, string>
     ["cores"] = Environment.ProcessorCount.ToString(),
     ["threads"] = options.Threads.ToString(),
     ["managed_kernel"] = GemmManaged.Resolve(ManagedKernel.Auto).ToString(),
-    ["openblas"] = OpenBlas.IsAvailable ? OpenBlas.LibraryName! : "unavailable",
+    ["openblas"] = OpenBlas.IsAvailable ? $"{OpenBlas.LibraryName} core={OpenBlas.CoreName}" : "unavailable",
     ["repeats"] = options.Repeats.ToString(),
     ["sample_ms"] = options.SampleMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
 };

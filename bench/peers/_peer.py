@@ -26,7 +26,9 @@ def setup():
         sys.exit(3)
     # Intra-op threads = ours; the harness sets OPENBLAS_NUM_THREADS=1 so BLAS does not add its own.
     torch.set_num_threads(args.threads)
-    print(json.dumps({"info": f"torch {torch.__version__}, threads {torch.get_num_threads()}"}), flush=True)
+    import os
+    core = os.environ.get("OPENBLAS_CORETYPE", "auto-detected")
+    print(json.dumps({"info": f"torch {torch.__version__}, threads {torch.get_num_threads()}, OPENBLAS_CORETYPE {core}"}), flush=True)
     return args, torch
 
 

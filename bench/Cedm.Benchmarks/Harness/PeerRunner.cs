@@ -36,6 +36,10 @@ public static class PeerRunner
             psi.ArgumentList.Add(arg);
         psi.Environment["OPENBLAS_NUM_THREADS"] = "1";
         psi.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
+        // torch's BLAS is the same Debian OpenBLAS: give it the kernel choice we gave ours (see OpenBlas.cs),
+        // otherwise it runs the generic SSE3 kernels on CPUs OpenBLAS 0.3.21 does not recognise.
+        if (Cedm.Tensors.Native.OpenBlas.IsAvailable && Cedm.Tensors.Native.OpenBlas.CoreTypeOverride is { } core)
+            psi.Environment["OPENBLAS_CORETYPE"] = core;
 
         using var proc = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {Python}");
         var stderrTask = proc.StandardError.ReadToEndAsync();
