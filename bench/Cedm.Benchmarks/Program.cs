@@ -41,6 +41,8 @@ var env = new Dictionary<string, string>
     ["openblas"] = OpenBlas.IsAvailable ? $"{OpenBlas.LibraryName} core={OpenBlas.CoreName}" : "unavailable",
     ["repeats"] = options.Repeats.ToString(),
     ["sample_ms"] = options.SampleMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    // Other processes on the same cores distort every number: record how busy the machine was.
+    ["loadavg"] = File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a",
 };
 Console.WriteLine("cedm bench: " + string.Join(", ", env.Select(kv => $"{kv.Key}={kv.Value}")));
 
