@@ -35,8 +35,9 @@ internal static unsafe partial class GemmManaged
     }
 
     // Blocking: KC*NR*4 bytes (the B sliver) should sit in L1 next to streaming A; MC*KC*4 (the packed A
-    // block) in L2; KC*NC*4 (packed B) in L2/L3. MC is a multiple of MR, NC of NR. Values were measured
-    // on a 2-core AVX-512 Xeon (48 KiB L1d, 2 MiB L2/core): see bench/Cedm.Benchmarks gemm suite.
+    // block) in L2; KC*NC*4 (packed B) in L2/L3. MC is a multiple of MR, NC of NR. Sized for a 48 KiB L1d /
+    // 2 MiB L2 core (AVX-512: B sliver 32 KiB, A block 192 KiB, B block 2 MiB). A KC/MC sweep (256/384 x
+    // 96..384) on the shared 2-core dev box was inconclusive under load; re-tune with the gemm bench suite.
     private static readonly Config s_avx512 = new()
     {
         MR = 12, NR = 32, KC = 256, MC = 192, NC = 2048,
