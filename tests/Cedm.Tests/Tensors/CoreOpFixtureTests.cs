@@ -50,37 +50,37 @@ public class CoreOpFixtureTests
     [MemberData(nameof(CaseNames))]
     public void MatchesPyTorch(string name)
     {
-        var f = FixtureFile.Read(FixtureFile.PathOf($"ops/core_{name}.bin"));
-        var inputs = Enumerable.Range(0, 8).TakeWhile(i => f.ContainsKey($"in{i}")).Select(i => f.Tensor($"in{i}").RequireGrad()).ToArray();
+        var f = FixtureFile.Load($"ops/core_{name}.bin");
+        var inputs = Enumerable.Range(0, 8).TakeWhile(i => f.Contains($"in{i}")).Select(i => f[$"in{i}"].RequireGrad()).ToArray();
         var output = Cases[name](inputs);
-        var expected = f.Tensor("out");
+        var expected = f["out"];
         TensorAssert.Close(expected.Data, output.Data, Atol, Rtol, $"{name} forward");
-        (output * f.Tensor("gout").Reshape(output.ShapeArray())).Sum().Backward();
+        (output * f["gout"].Reshape(output.ShapeArray())).Sum().Backward();
         for (int i = 0; i < inputs.Length; i++)
-            TensorAssert.Close(f.Tensor($"grad_in{i}"), inputs[i].Grad!, Atol, Rtol, $"{name} grad of input {i}");
+            TensorAssert.Close(f[$"grad_in{i}"], inputs[i].Grad!, Atol, Rtol, $"{name} grad of input {i}");
     }
 
     [Fact]
     public void CrossEntropyWithIntegerTargetsMatchesPyTorch()
     {
-        var f = FixtureFile.Read(FixtureFile.PathOf("ops/core_cross_entropy.bin"));
-        var logits = f.Tensor("in0").RequireGrad();
-        int[] targets = f.Tensor("targets").Data.Select(v => (int)v).ToArray();
+        var f = FixtureFile.Load("ops/core_cross_entropy.bin");
+        var logits = f["in0"].RequireGrad();
+        int[] targets = f["targets"].Data.Select(v => (int)v).ToArray();
         var loss = Tensor.CrossEntropy(logits, targets);
-        TensorAssert.Close(f.Tensor("out").Data, loss.Data, Atol, Rtol, "loss");
+        TensorAssert.Close(f["out"].Data, loss.Data, Atol, Rtol, "loss");
         loss.Backward();
-        TensorAssert.Close(f.Tensor("grad_in0"), logits.Grad!, Atol, Rtol, "grad");
+        TensorAssert.Close(f["grad_in0"], logits.Grad!, Atol, Rtol, "grad");
     }
 
     [Fact]
     public void SmallMlpLossAndEveryParameterGradientMatchPyTorch()
     {
-        var f = FixtureFile.Read(FixtureFile.PathOf("ops/core_mlp.bin"));
-        var p = Enumerable.Range(0, 5).Select(i => f.Tensor($"in{i}").RequireGrad()).ToArray();
-        int[] targets = f.Tensor("targets").Data.Select(v => (int)v).ToArray();
+        var f = FixtureFile.Load("ops/core_mlp.bin");
+        var p = Enumerable.Range(0, 5).Select(i => f[$"in{i}"].RequireGrad()).ToArray();
+        int[] targets = f["targets"].Data.Select(v => (int)v).ToArray();
         var loss = Tensor.CrossEntropy(Tensor.Linear(Tensor.Linear(p[0], p[1], p[2]).Gelu(), p[3], p[4]), targets);
-        TensorAssert.Close(f.Tensor("out").Data, loss.Data, Atol, Rtol, "loss");
+        TensorAssert.Close(f["out"].Data, loss.Data, Atol, Rtol, "loss");
         loss.Backward();
-        for (int i = 0; i < p.Length; i++) TensorAssert.Close(f.Tensor($"grad_in{i}"), p[i].Grad!, Atol, Rtol, $"grad of parameter {i}");
+        for (int i = 0; i < p.Length; i++) TensorAssert.Close(f[$"grad_in{i}"], p[i].Grad!, Atol, Rtol, $"grad of parameter {i}");
     }
 }
