@@ -16,12 +16,28 @@ public static class Program
         bool verbose = args.Contains("--verbose");
         try
         {
-            return root.Parse(args).Invoke(config);
+            var parsed = root.Parse(args);
+            if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
+            {
+                // cli.md: bad usage exits 2 with one `error:` line naming what was wrong.
+                stderr.WriteLine($"error: {parsed.Errors[0].Message} (see `{CommandPath(parsed.CommandResult)} --help`)");
+                return 2;
+            }
+            return parsed.Invoke(config);
         }
         catch (Exception ex)
         {
             return CliErrors.Report(ex, stderr, verbose);
         }
+    }
+
+    /// <summary>"cedm data grid" for the command a parse ended in.</summary>
+    private static string CommandPath(System.CommandLine.Parsing.CommandResult result)
+    {
+        var names = new List<string>();
+        for (var r = result; r != null; r = r.Parent as System.CommandLine.Parsing.CommandResult)
+            names.Insert(0, r.Parent == null ? "cedm" : r.Command.Name);
+        return string.Join(' ', names);
     }
 
     public static RootCommand BuildRoot()
