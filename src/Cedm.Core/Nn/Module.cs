@@ -96,17 +96,16 @@ public abstract partial class Module
     /// <summary>Number of trainable scalars (shared tensors counted once).</summary>
     public long ParameterCount() => Parameters().Sum(p => (long)p.Size);
 
-    /// <summary>Training mode for this module and all descendants (dropout on). Returns this.</summary>
-    public Module Train(bool training = true)
+    /// <summary>
+    /// Sets training mode (true: dropout active) on this module and all descendants. The fluent forms
+    /// <c>net.Train()</c> / <c>net.Eval()</c> (<see cref="ModuleExtensions"/>) return the module with its own type.
+    /// </summary>
+    public void SetTraining(bool training)
     {
         foreach (var (_, m) in NamedModules()) m.IsTraining = training;
-        return this;
     }
 
-    /// <summary>Evaluation mode for this module and all descendants (dropout off). Returns this.</summary>
-    public Module Eval() => Train(false);
-
-    private void SetMode(bool training) => Train(training);
+    private void SetMode(bool training) => SetTraining(training);
 
     /// <summary>Clears every parameter's gradient.</summary>
     public void ZeroGrad()
@@ -114,10 +113,9 @@ public abstract partial class Module
         foreach (var p in Parameters()) p.ZeroGrad();
     }
 
-    /// <summary>Marks every parameter as trainable or frozen (an EMA or teacher copy is frozen). Returns this.</summary>
-    public Module SetRequiresGrad(bool requiresGrad)
+    /// <summary>Marks every parameter as trainable or frozen (an EMA or teacher copy is frozen).</summary>
+    public void SetRequiresGrad(bool requiresGrad)
     {
         foreach (var p in Parameters()) p.RequiresGrad = requiresGrad;
-        return this;
     }
 }
