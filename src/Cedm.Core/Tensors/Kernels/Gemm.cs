@@ -1,18 +1,153 @@
+using Cedm.Tensors.Native;
+
 namespace Cedm.Tensors.Kernels;
 
-// PLACEHOLDER until the gemm branch lands (reference loop with the final signature).
-public static class Gemm
+/// <summary>Which implementation <see cref="Gemm.Sgemm"/> runs.</summary>
+public enum GemmBackend
 {
+    /// <summary>OpenBLAS when it loads, otherwise <see cref="Managed"/>.</summary>
+    Auto,
+    /// <summary>Native OpenBLAS <c>cblas_sgemm</c>.</summary>
+    OpenBlas,
+    /// <summary>The engine's own packed SIMD GEMM (<see cref="GemmManaged"/>).</summary>
+    Managed,
+    /// <summary>The plain triple loop; slow, for checking only.</summary>
+    Reference,
+}
+
+/// <summary>
+/// Single-precision matrix multiply used by the whole engine (linear layers, im2col convolution, attention).
+/// This is the validation boundary: back-ends behind it trust their arguments.
+/// </summary>
+public static unsafe class Gemm
+{
+    private static GemmBackend s_backend = ReadBackendFromEnvironment();
+
+    /// <summary>
+    /// Requested back-end. Initial value from env <c>CEDM_GEMM</c> (<c>openblas|managed|reference|auto</c>).
+    /// </summary>
+    public static GemmBackend Backend
+    {
+        get => s_backend;
+        set
+        {
+            if (!Enum.IsDefined(value))
+                throw new ArgumentOutOfRangeException(nameof(value), value, "Unknown GEMM back-end.");
+            if (value == GemmBackend.OpenBlas && !OpenBlas.IsAvailable)
+                throw new InvalidOperationException($"GEMM back-end OpenBlas requested but unavailable: {OpenBlas.LoadError}");
+            s_backend = value;
+        }
+    }
+
+    /// <summary>What <see cref="Backend"/> resolves to (Auto = OpenBLAS if available, else Managed).</summary>
+    public static GemmBackend ActiveBackend => s_backend switch
+    {
+        GemmBackend.Auto => OpenBlas.IsAvailable ? GemmBackend.OpenBlas : GemmBackend.Managed,
+        var b => b,
+    };
+
+    /// <summary>
+    /// Row-major <c>C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C</c>, op = transpose when <c>trans*</c>.
+    /// <paramref name="lda"/>/<paramref name="ldb"/>/<paramref name="ldc"/> are the row strides of the
+    /// stored (untransposed) matrices, as in CBLAS row-major: A is stored m×k (k×m when transA), B k×n (n×k when transB).
+    /// Like BLAS, <paramref name="beta"/> == 0 ignores whatever C holds (even NaN), and
+    /// <paramref name="alpha"/> == 0 or k == 0 reads neither A nor B.
+    /// </summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+        => Sgemm(ActiveBackend, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+
+    /// <summary>
+    /// Same as the public overload on an explicit back-end (tests/benchmarks compare back-ends without
+    /// flipping the process-wide <see cref="Backend"/> under other running code).
+    /// </summary>
+    internal static void Sgemm(GemmBackend backend, bool transA, bool transB, int m, int n, int k, float alpha,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+    {
+        ThrowIfNegative(m, nameof(m));
+        ThrowIfNegative(n, nameof(n));
+        ThrowIfNegative(k, nameof(k));
+        CheckMatrix(a.Length, transA ? k : m, transA ? m : k, lda, nameof(a), nameof(lda), transA ? "k×m (transA)" : "m×k");
+        CheckMatrix(b.Length, transB ? n : k, transB ? k : n, ldb, nameof(b), nameof(ldb), transB ? "n×k (transB)" : "k×n");
+        CheckMatrix(c.Length, m, n, ldc, nameof(c), nameof(ldc), "m×n");
+
+        if (m == 0 || n == 0)
+            return;
+        // Only the element ranges actually touched count for overlap (callers may pass sub-views).
+        Span<float> cUsed = c[..((m - 1) * ldc + n)];
+        if (k > 0 && alpha != 0f && (cUsed.Overlaps(a) || cUsed.Overlaps(b)))
+            throw new ArgumentException("Output C must not overlap input A or B.", nameof(c));
+
+        if (k == 0 || alpha == 0f)
+        {
+            // Nothing to multiply: C = beta * C (the back-ends need not handle this; OpenBLAS rejects lda < 1 for k = 0).
+            ScaleRows(m, n, beta, cUsed, ldc);
+            return;
+        }
+
+        if (backend == GemmBackend.Auto)
+            backend = OpenBlas.IsAvailable ? GemmBackend.OpenBlas : GemmBackend.Managed;
+        switch (backend)
+        {
+            case GemmBackend.OpenBlas:
+                fixed (float* pa = a)
+                fixed (float* pb = b)
+                fixed (float* pc = c)
+                    OpenBlas.Sgemm(transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc);
+                break;
+            case GemmBackend.Managed:
+                GemmManaged.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+                break;
+            case GemmBackend.Reference:
+                GemmReference.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(backend), backend, "Unknown GEMM back-end.");
+        }
+    }
+
+    /// <summary>C = beta * C over an m×n window (beta == 0 writes zeros, discarding NaN).</summary>
+    internal static void ScaleRows(int m, int n, float beta, Span<float> c, int ldc)
     {
         for (int i = 0; i < m; i++)
-            for (int j = 0; j < n; j++)
-            {
-                float s = 0;
-                for (int p = 0; p < k; p++)
-                    s += (transA ? a[p * lda + i] : a[i * lda + p]) * (transB ? b[j * ldb + p] : b[p * ldb + j]);
-                c[i * ldc + j] = alpha * s + (beta == 0 ? 0 : beta * c[i * ldc + j]);
-            }
+        {
+            Span<float> row = c.Slice(i * ldc, n);
+            if (beta == 0f)
+                row.Clear();
+            else if (beta != 1f)
+                System.Numerics.Tensors.TensorPrimitives.Multiply(row, beta, row);
+        }
+    }
+
+    private static void ThrowIfNegative(int value, string name)
+    {
+        if (value < 0)
+            throw new ArgumentException($"GEMM dimension {name} must be >= 0 but was {value}.", name);
+    }
+
+    /// <summary>A stored rows×cols matrix with row stride ld needs ld >= cols and (rows-1)*ld + cols elements.</summary>
+    private static void CheckMatrix(int length, int rows, int cols, int ld, string spanName, string ldName, string shape)
+    {
+        if (ld < cols || ld < 0)
+            throw new ArgumentException(
+                $"GEMM leading dimension {ldName}={ld} is smaller than the row length {cols} of {spanName} (stored {shape} = {rows}×{cols}).", ldName);
+        if (rows == 0 || cols == 0)
+            return;
+        long needed = (long)(rows - 1) * ld + cols;
+        if (length < needed)
+            throw new ArgumentException(
+                $"GEMM span {spanName} has {length} elements but a stored {shape} = {rows}×{cols} matrix with {ldName}={ld} needs {needed}.", spanName);
+    }
+
+    private static GemmBackend ReadBackendFromEnvironment()
+    {
+        string? s = Environment.GetEnvironmentVariable("CEDM_GEMM");
+        if (string.IsNullOrWhiteSpace(s))
+            return GemmBackend.Auto;
+        if (Enum.TryParse(s.Trim(), ignoreCase: true, out GemmBackend b) && Enum.IsDefined(b) && !int.TryParse(s, out _))
+            return b;
+        // A typo must not silently change which code runs: say so once, then use the safe default.
+        Console.Error.WriteLine($"cedm: ignoring CEDM_GEMM='{s}' (expected openblas|managed|reference|auto); using auto.");
+        return GemmBackend.Auto;
     }
 }

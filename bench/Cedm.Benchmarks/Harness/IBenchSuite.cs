@@ -1,0 +1,28 @@
+namespace Cedm.Benchmarks.Harness;
+
+/// <summary>
+/// One benchmark suite = one file under Suites/ plus (optionally) a PyTorch peer script bench/peers/&lt;PeerScript&gt;.
+/// Register new suites in <see cref="SuiteRegistry"/>.
+/// </summary>
+public interface IBenchSuite
+{
+    /// <summary>Name used on the command line and in result file names (e.g. "gemm").</summary>
+    string Name { get; }
+
+    /// <summary>One line for the suite list.</summary>
+    string Description { get; }
+
+    /// <summary>Our timed cases, in table order.</summary>
+    IReadOnlyList<BenchCase> Cases { get; }
+
+    /// <summary>File name of the peer under bench/peers (e.g. "gemm.py"), or null when there is no peer.</summary>
+    string? PeerScript { get; }
+}
+
+/// <summary>
+/// A timed case. <see cref="Setup"/> allocates inputs and returns the action to time, so big buffers only
+/// exist while their case runs. <see cref="PeerCase"/> names the peer's JSON "case" to compare against
+/// (several of our cases, e.g. different back-ends, may share one peer case).
+/// </summary>
+/// <param name="Flops">Floating-point operations per call, for GFLOP/s; null when not meaningful.</param>
+public sealed record BenchCase(string Name, string? PeerCase, double? Flops, Func<Action> Setup);

@@ -1,0 +1,12 @@
+using Cedm.Benchmarks.Suites;
+
+namespace Cedm.Benchmarks.Harness;
+
+/// <summary>All suites. Adding a suite = one file in Suites/ + one line here (+ an optional peer script).</summary>
+public static class SuiteRegistry
+{
+    public static IReadOnlyList<Func<IBenchSuite>> All { get; } =
+    [
+        () => new GemmSuite(),
+    ];
+}

@@ -1,0 +1,81 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Cedm.Benchmarks.Harness;
+
+/// <summary>One table row: our timing for a case, next to the peer's timing of its peer case.</summary>
+public sealed record ResultRow(string Case, TimingStats Ours, double? OursGflops, string? PeerCase, TimingStats? Torch, double? TorchGflops)
+{
+    /// <summary>torch median / our median: above 1 means we are faster.</summary>
+    public double? Ratio => Torch is null ? null : Torch.MedianMs / Ours.MedianMs;
+}
+
+/// <summary>Runs a suite: our cases first, then the peer once (never concurrently: they share the cores).</summary>
+public static class SuiteRunner
+{
+    public static IReadOnlyList<ResultRow> Run(IBenchSuite suite, BenchOptions options, TextWriter log)
+    {
+        var ours = new List<(BenchCase Case, TimingStats Stats)>();
+        foreach (BenchCase bc in suite.Cases)
+        {
+            Action action = bc.Setup();
+            TimingStats stats = Timing.Measure(action, options.Repeats, options.SampleMs);
+            log.WriteLine($"  {bc.Name,-28} median {stats.MedianMs,9:F3} ms");
+            ours.Add((bc, stats));
+            // Drop the case's buffers before the next one allocates.
+            GC.Collect();
+        }
+
+        PeerResult? peer = null;
+        if (suite.PeerScript is not null && !options.NoPeer)
+        {
+            log.WriteLine($"  running peer {suite.PeerScript} ...");
+            peer = PeerRunner.Run(options.PeersDir, suite.PeerScript, options.Repeats, options.Threads, options.SampleMs);
+            foreach (string line in peer.Info)
+                log.WriteLine($"  peer: {line}");
+            if (peer.Unavailable is not null)
+                log.WriteLine($"  peer unavailable: {peer.Unavailable}");
+        }
+
+        return ours.Select(o =>
+        {
+            TimingStats? torch = o.Case.PeerCase is not null && peer?.Cases.TryGetValue(o.Case.PeerCase, out var t) == true ? t : null;
+            return new ResultRow(o.Case.Name, o.Stats, Gflops(o.Case.Flops, o.Stats), o.Case.PeerCase, torch, Gflops(o.Case.Flops, torch));
+        }).ToList();
+    }
+
+    private static double? Gflops(double? flops, TimingStats? t) =>
+        flops is null || t is null ? null : flops.Value / (t.MedianMs * 1e6);
+
+    public static string FormatTable(string suite, IReadOnlyList<ResultRow> rows)
+    {
+        static string Ms(TimingStats? t) => t is null ? "n/a" : string.Create(CultureInfo.InvariantCulture, $"{t.MinMs:F3} / {t.MedianMs:F3} / {t.MaxMs:F3}");
+        static string Num(double? v, string fmt) => v is null ? "" : v.Value.ToString(fmt, CultureInfo.InvariantCulture);
+
+        var header = new[] { "case", "ours ms min/med/max", "GFLOP/s", "torch ms min/med/max", "GFLOP/s", "torch/ours" };
+        var cells = rows.Select(r => new[]
+        {
+            r.Case, Ms(r.Ours), Num(r.OursGflops, "F1"), Ms(r.Torch), Num(r.TorchGflops, "F1"), Num(r.Ratio, "F2"),
+        }).ToList();
+        int[] width = header.Select((h, i) => Math.Max(h.Length, cells.Select(c => c[i].Length).DefaultIfEmpty(0).Max())).ToArray();
+        var sb = new StringBuilder();
+        sb.AppendLine($"== {suite} ==");
+        void Line(string[] c) => sb.AppendLine(string.Join(" | ", c.Select((x, i) => i == 0 ? x.PadRight(width[i]) : x.PadLeft(width[i]))));
+        Line(header);
+        sb.AppendLine(string.Join("-+-", width.Select(w => new string('-', w))));
+        foreach (var c in cells)
+            Line(c);
+        return sb.ToString();
+    }
+
+    /// <summary>Writes bench/results/&lt;suite&gt;-&lt;timestamp&gt;.json (git-ignored) and returns its path.</summary>
+    public static string WriteJson(string resultsDir, string suite, IReadOnlyList<ResultRow> rows, IDictionary<string, string> environment)
+    {
+        Directory.CreateDirectory(resultsDir);
+        string path = Path.Combine(resultsDir, $"{suite}-{DateTime.UtcNow:yyyyMMdd-HHmmss}.json");
+        var doc = new { suite, environment, rows };
+        File.WriteAllText(path, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
+        return path;
+    }
+}
