@@ -20,14 +20,9 @@ public class OptimizerFixtureTests(ITestOutputHelper output)
 
     private const int Steps = 6;
 
-    private static readonly Lazy<Dictionary<string, (int[] Shape, float[] Data)>> Fixture =
-        new(() => FixtureFile.Read(FixtureFile.PathOf("ops", "optim.cedmfix")));
+    private static readonly Lazy<FixtureFile> Fixture = new(() => FixtureFile.Load("ops/optim.bin"));
 
-    private static Tensor Get(string name)
-    {
-        var (shape, data) = Fixture.Value[name];
-        return new Tensor((float[])data.Clone(), shape);
-    }
+    private static Tensor Get(string name) => Fixture.Value[name];
 
     [Theory]
     [InlineData("sgd")]
@@ -43,17 +38,17 @@ public class OptimizerFixtureTests(ITestOutputHelper output)
         var p0 = Get("init.p0").RequireGrad();
         var p1 = Get("init.p1").RequireGrad();
         var (opt, lr) = Make(name, p0, p1);
-        var lrFactors = Fixture.Value["lr_factors"].Data;
+        var lrFactors = Get("lr_factors").Data;
         double worst = 0;
         for (int k = 0; k < Steps; k++)
         {
             opt.SetLr(lr * lrFactors[k]);
             p0.Grad = Get($"grad.{k}.p0");
-            p1.Grad = Fixture.Value.ContainsKey($"grad.{k}.p1") ? Get($"grad.{k}.p1") : null;
+            p1.Grad = Fixture.Value.Contains($"grad.{k}.p1") ? Get($"grad.{k}.p1") : null;
             opt.Step();
             foreach (var (p, key) in new[] { (p0, "p0"), (p1, "p1") })
             {
-                var expected = Fixture.Value[$"{name}.{k}.{key}"].Data;
+                var expected = Get($"{name}.{k}.{key}").Data;
                 for (int i = 0; i < expected.Length; i++)
                 {
                     double err = Math.Abs(p.Data[i] - expected[i]);

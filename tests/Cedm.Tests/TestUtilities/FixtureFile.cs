@@ -1,48 +1,61 @@
-using System.Buffers.Binary;
 using System.Text;
+using Cedm.Tensors;
 
 namespace Cedm.Tests.TestUtilities;
 
 /// <summary>
-/// Reads the tensor fixtures written by tools/fixtures/*.py: little-endian; magic "CEDMFIX1"; int32 tensor count;
-/// per tensor: int32 name length, UTF-8 name, int32 rank, int32 dims…, float32 data (row-major).
+/// Reads a "CEDMFIX1" fixture: named float32 tensors written by the PyTorch scripts under tools/fixtures/.
+/// Layout (little-endian): magic "CEDMFIX1"; int32 count; per tensor: int32 name length, UTF-8 name,
+/// int32 rank, rank × int32 dims, then the row-major float32 values. Generic: any op's fixtures can use it.
 /// </summary>
-public static class FixtureFile
+public sealed class FixtureFile
 {
-    /// <summary>Resolves a path relative to the test output's Fixtures folder (copied there by the csproj).</summary>
-    public static string PathOf(params string[] parts) => Path.Combine([AppContext.BaseDirectory, "Fixtures", .. parts]);
+    private static readonly byte[] Magic = "CEDMFIX1"u8.ToArray();
+    private readonly Dictionary<string, Tensor> _tensors;
 
-    public static Dictionary<string, (int[] Shape, float[] Data)> Read(string path)
+    private FixtureFile(string path, Dictionary<string, Tensor> tensors) { Path = path; _tensors = tensors; }
+
+    public string Path { get; }
+
+    public IReadOnlyCollection<string> Names => _tensors.Keys;
+
+    /// <summary>The tensor stored under <paramref name="name"/> (a fresh copy each call, safe to mutate).</summary>
+    public Tensor this[string name] => _tensors.TryGetValue(name, out var t)
+        ? t.Clone()
+        : throw new KeyNotFoundException($"Fixture {Path} has no tensor '{name}' (has: {string.Join(", ", _tensors.Keys)}).");
+
+    public bool Contains(string name) => _tensors.ContainsKey(name);
+
+    /// <summary>Loads a fixture by path relative to the test output's Fixtures folder, e.g. "ops/conv2d_1x1.bin".</summary>
+    public static FixtureFile Load(string relativePath) =>
+        Read(System.IO.Path.Combine(AppContext.BaseDirectory, "Fixtures", relativePath));
+
+    public static FixtureFile Read(string path)
     {
-        var bytes = File.ReadAllBytes(path);
-        int pos = 0;
-        ReadOnlySpan<byte> Take(int n)
+        using var reader = new BinaryReader(File.OpenRead(path), Encoding.UTF8);
+        if (!reader.ReadBytes(Magic.Length).AsSpan().SequenceEqual(Magic))
+            throw new InvalidDataException($"{path}: not a CEDMFIX1 fixture (bad magic).");
+        int count = reader.ReadInt32();
+        var tensors = new Dictionary<string, Tensor>(count);
+        for (int i = 0; i < count; i++)
         {
-            if (n < 0 || pos + n > bytes.Length) throw new InvalidDataException($"{path}: truncated at byte {pos} (needed {n} more).");
-            var s = bytes.AsSpan(pos, n);
-            pos += n;
-            return s;
-        }
-        int Int() => BinaryPrimitives.ReadInt32LittleEndian(Take(4));
-
-        if (!Take(8).SequenceEqual("CEDMFIX1"u8)) throw new InvalidDataException($"{path}: bad magic (expected CEDMFIX1).");
-        int count = Int();
-        var result = new Dictionary<string, (int[], float[])>(count, StringComparer.Ordinal);
-        for (int t = 0; t < count; t++)
-        {
-            string name = Encoding.UTF8.GetString(Take(Int()));
-            int rank = Int();
-            if (rank < 0 || rank > 16) throw new InvalidDataException($"{path}: tensor '{name}' has rank {rank}.");
+            string name = Encoding.UTF8.GetString(reader.ReadBytes(reader.ReadInt32()));
+            int rank = reader.ReadInt32();
+            if (rank is < 0 or > 8) throw new InvalidDataException($"{path}: tensor '{name}' has implausible rank {rank}.");
             var shape = new int[rank];
-            long size = 1;
-            for (int i = 0; i < rank; i++) { shape[i] = Int(); size *= shape[i]; }
-            if (size < 0 || size * 4 > bytes.Length - pos) throw new InvalidDataException($"{path}: tensor '{name}' ({size} elements) runs past the end.");
+            for (int d = 0; d < rank; d++) shape[d] = reader.ReadInt32();
+            int size = Shapes.Size(shape);
+            var bytes = reader.ReadBytes(checked(size * sizeof(float)));
+            if (bytes.Length != size * sizeof(float))
+                throw new InvalidDataException($"{path}: tensor '{name}' {Shapes.Format(shape)} is truncated.");
             var data = new float[size];
-            var raw = Take((int)size * 4);
-            for (int i = 0; i < data.Length; i++) data[i] = BinaryPrimitives.ReadSingleLittleEndian(raw.Slice(4 * i, 4));
-            if (!result.TryAdd(name, (shape, data))) throw new InvalidDataException($"{path}: duplicate tensor '{name}'.");
+            // BinaryReader is little-endian on every platform; so is the file.
+            if (BitConverter.IsLittleEndian) Buffer.BlockCopy(bytes, 0, data, 0, bytes.Length);
+            else for (int j = 0; j < size; j++) data[j] = System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(j * 4));
+            tensors[name] = new Tensor(data, shape);
         }
-        if (pos != bytes.Length) throw new InvalidDataException($"{path}: {bytes.Length - pos} trailing bytes.");
-        return result;
+        if (reader.BaseStream.Position != reader.BaseStream.Length)
+            throw new InvalidDataException($"{path}: {reader.BaseStream.Length - reader.BaseStream.Position} trailing bytes.");
+        return new FixtureFile(path, tensors);
     }
 }
