@@ -113,4 +113,28 @@ public class OptimizerTests
         Assert.Equal([1f, 1f], b.Data); // no gradient: not even decayed
         Assert.Null(opt.StateOf(b));
     }
+
+    [Theory]
+    [InlineData("adamw")]
+    [InlineData("sgd")]
+    public void LargeParametersUpdatedInParallelChunksMatchSmallOnes(string kind)
+    {
+        // 400 000 elements are split over worker threads; 8 × 50 000 run serially. Same values, same updates.
+        const int n = 400_000, parts = 8;
+        var big = Tensor.Randn(new Rng(1), [n]).RequireGrad();
+        var small = Enumerable.Range(0, parts).Select(i => Tensor.FromArray(big.Data.AsSpan(i * (n / parts), n / parts), n / parts).RequireGrad()).ToArray();
+        Optimizer Make(IEnumerable<Tensor> ps) => kind == "sgd"
+            ? new Sgd(ps, new SgdOptions(Lr: 0.1, Momentum: 0.9, WeightDecay: 0.01, Nesterov: true))
+            : new AdamW(ps, new AdamOptions(Lr: 1e-2, WeightDecay: 0.1));
+        var optBig = Make([big]);
+        var optSmall = Make(small);
+        for (ulong step = 0; step < 3; step++)
+        {
+            big.Grad = Tensor.Randn(new Rng(10 + step), [n]);
+            for (int i = 0; i < parts; i++) small[i].Grad = Tensor.FromArray(big.Grad.Data.AsSpan(i * (n / parts), n / parts), n / parts);
+            optBig.Step();
+            optSmall.Step();
+        }
+        Assert.Equal(big.Data, small.SelectMany(t => t.Data));
+    }
 }
