@@ -1,0 +1,82 @@
+namespace Cedm.Tensors.Kernels;
+
+/// <summary>
+/// im2col / col2im for one sample. The column matrix has ColRows = Cin·Kh·Kw rows, row r = (ci·Kh + ky)·Kw + kx
+/// (the weight's own flattening order, so W[Cout, Cin·Kh·Kw] multiplies it directly), and OutH·OutW columns:
+/// cols[r, oy·OutW + ox] = x[ci, oy·s − p + ky, ox·s − p + kx], zero outside the image.
+/// Rows are <c>ld</c> floats apart so several samples can sit side by side in one wide matrix.
+/// </summary>
+internal static class Im2Col
+{
+    /// <summary>Fills the ColRows × OutPixels matrix <paramref name="cols"/> (row stride <paramref name="ld"/>) from one sample.</summary>
+    public static void Pack(in Conv2dGeometry g, ReadOnlySpan<float> x, Span<float> cols, int ld)
+    {
+        int oh = g.OutH, ow = g.OutW, sh = g.StrideH, sw = g.StrideW;
+        for (int ci = 0; ci < g.Cin; ci++)
+        {
+            ReadOnlySpan<float> plane = x.Slice(ci * g.InPixels, g.InPixels);
+            for (int ky = 0; ky < g.Kh; ky++)
+                for (int kx = 0; kx < g.Kw; kx++)
+                {
+                    Span<float> row = cols.Slice(((ci * g.Kh + ky) * g.Kw + kx) * ld, g.OutPixels);
+                    (int lo, int hi) = ValidRange(kx, g.PadW, sw, g.W, ow);
+                    for (int oy = 0; oy < oh; oy++)
+                    {
+                        Span<float> dst = row.Slice(oy * ow, ow);
+                        int iy = oy * sh - g.PadH + ky;
+                        if ((uint)iy >= (uint)g.H || lo >= hi) { dst.Clear(); continue; }
+                        dst[..lo].Clear();
+                        dst[hi..].Clear();
+                        ReadOnlySpan<float> src = plane.Slice(iy * g.W, g.W);
+                        int ix0 = lo * sw - g.PadW + kx;
+                        if (sw == 1)
+                            src.Slice(ix0, hi - lo).CopyTo(dst[lo..hi]);
+                        else
+                            for (int ox = lo, ix = ix0; ox < hi; ox++, ix += sw) dst[ox] = src[ix];
+                    }
+                }
+        }
+    }
+
+    /// <summary>Adds every column entry back onto the pixel it came from (the adjoint of <see cref="Pack"/>); dx is accumulated into.</summary>
+    public static void Unpack(in Conv2dGeometry g, ReadOnlySpan<float> cols, int ld, Span<float> dx)
+    {
+        int oh = g.OutH, ow = g.OutW, sh = g.StrideH, sw = g.StrideW;
+        for (int ci = 0; ci < g.Cin; ci++)
+        {
+            Span<float> plane = dx.Slice(ci * g.InPixels, g.InPixels);
+            for (int ky = 0; ky < g.Kh; ky++)
+                for (int kx = 0; kx < g.Kw; kx++)
+                {
+                    ReadOnlySpan<float> row = cols.Slice(((ci * g.Kh + ky) * g.Kw + kx) * ld, g.OutPixels);
+                    (int lo, int hi) = ValidRange(kx, g.PadW, sw, g.W, ow);
+                    if (lo >= hi) continue;
+                    for (int oy = 0; oy < oh; oy++)
+                    {
+                        int iy = oy * sh - g.PadH + ky;
+                        if ((uint)iy >= (uint)g.H) continue;
+                        ReadOnlySpan<float> src = row.Slice(oy * ow, ow);
+                        Span<float> dst = plane.Slice(iy * g.W, g.W);
+                        int ix0 = lo * sw - g.PadW + kx;
+                        if (sw == 1)
+                        {
+                            Span<float> d = dst.Slice(ix0, hi - lo);
+                            System.Numerics.Tensors.TensorPrimitives.Add(d, src[lo..hi], d);
+                        }
+                        else
+                            for (int ox = lo, ix = ix0; ox < hi; ox++, ix += sw) dst[ix] += src[ox];
+                    }
+                }
+        }
+    }
+
+    /// <summary>Output columns [lo, hi) whose input column ox·s − p + k lies inside [0, width).</summary>
+    private static (int lo, int hi) ValidRange(int k, int pad, int stride, int width, int outWidth)
+    {
+        // ix ≥ 0 ⇔ ox ≥ (p − k)/s (rounded up); ix ≤ width−1 ⇔ ox ≤ (width − 1 + p − k)/s (rounded down).
+        int lo = pad - k <= 0 ? 0 : (pad - k + stride - 1) / stride;
+        int top = width - 1 + pad - k;
+        int hi = top < 0 ? 0 : Math.Min(outWidth, top / stride + 1);
+        return (Math.Min(lo, outWidth), hi);
+    }
+}
