@@ -1,0 +1,16 @@
+using Cedm.Tensors;
+
+namespace Cedm.Diffusion;
+
+/// <summary>
+/// The denoiser D(x; σ, c) of EDM (spec §1.2): images x [N, C, H, W] at noise levels σ [N] to denoised images
+/// of the same shape. The sampler and the loss see only this seam; preconditioning wraps any backbone, and an
+/// exact (closed-form) denoiser can stand in for a network in tests.
+/// </summary>
+public interface IDenoiser
+{
+    /// <summary>Conditioning dimension K (0 for an unconditional model).</summary>
+    int LabelDim { get; }
+
+    Tensor Denoise(Tensor x, Tensor sigma, Conditioning? condition = null);
+}
