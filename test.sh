@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Runs the whole cedm test suite. Installs the Debian packages it needs first (OpenBLAS, the Fashion-MNIST
-# dataset) and restores NuGet packages; then runs every test once, and the engine's kernel tests a second time
+# dataset, Chromium for the report checks) and restores NuGet packages; then runs every test once, and the engine's kernel tests a second time
 # with AVX-512 and AVX2 disabled so the SIMD fallback paths are exercised too (style notes §5.10).
 set -euo pipefail
 cd "$(dirname "$0")"
-bash tools/install-deps.sh
+bash tools/install-deps.sh --tests
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
