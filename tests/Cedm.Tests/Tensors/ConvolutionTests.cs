@@ -75,6 +75,20 @@ public class ConvolutionTests
     }
 
     [Fact]
+    public void BandedIm2ColMatchesReference()
+    {
+        // A tiny band budget forces several output-row bands per sample (and a short last band).
+        int saved = Conv2dKernels.BandBudgetFloats;
+        try
+        {
+            Conv2dKernels.BandBudgetFloats = 100;
+            FastKernelsMatchReference(2, 2, 3, 9, 7, 3, 3, 1, 1, 1, 1);
+            FastKernelsMatchReference(2, 2, 3, 11, 7, 3, 2, 2, 1, 1, 0);
+        }
+        finally { Conv2dKernels.BandBudgetFloats = saved; }
+    }
+
+    [Fact]
     public void ForwardWithoutBiasAndPartialGradients()
     {
         var g = new Conv2dGeometry(2, 3, 6, 6, 4, 3, 3, 1, 1, 1, 1);

@@ -26,28 +26,45 @@ internal static class Conv2dKernels
     /// <summary>Override for benchmarks and tests; Auto in normal use.</summary>
     internal static ConvThreading Threading { get; set; } = ConvThreading.Auto;
 
+    /// <summary>
+    /// Auto = one single-threaded managed GEMM per worker, samples split over workers: on the 2-core AVX-512 box
+    /// this beat OpenBLAS 0.3.21 (whose SGEMM ran at about half the managed kernel's speed on these shapes) and
+    /// OpenBLAS called from parallel workers (its level-3 lock serialises them); see bench suite "conv".
+    /// An explicitly requested back-end (Gemm.Backend = OpenBlas or Reference) is honoured with all threads per GEMM.
+    /// </summary>
     internal static ConvThreading Resolve(ConvThreading t) => t switch
     {
-        ConvThreading.Auto when Gemm.ActiveBackend == GemmBackend.Reference => ConvThreading.SerialSamples,
+        ConvThreading.Auto when Gemm.Backend is GemmBackend.Reference or GemmBackend.OpenBlas => ConvThreading.SerialSamples,
         ConvThreading.Auto => ConvThreading.SamplesManaged,
         var x => x,
     };
+
+    /// <summary>
+    /// Floats of im2col buffer per band of output rows: bounds the per-worker column buffer for large images
+    /// (a 256-channel 3×3 64×64 sample would need 38 MiB at once). Smaller bands (to keep the block in L2 while
+    /// the GEMM packs it) measured no faster for 64 channels 3×3 32×32, so typical SongUNet layers run whole
+    /// samples (one GEMM with n = H·W). Tunable for benchmarks and tests.
+    /// </summary>
+    internal static int BandBudgetFloats { get; set; } = 1 << 20;
+
+    /// <summary>Output rows per band for a column matrix with <paramref name="colRows"/> rows.</summary>
+    private static int BandRows(int colRows, int outW, int outH) =>
+        Math.Clamp(BandBudgetFloats / Math.Max(1, colRows * outW), 1, Math.Max(1, outH));
 
     /// <summary>y = conv(x, w) + bias (bias may be empty). y is fully overwritten.</summary>
     public static void Forward(in Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] y, ConvThreading? threading = null)
     {
         var geo = g;
         var mode = Resolve(threading ?? Threading);
+        int k = geo.ColRows, p = geo.OutPixels, band = BandRows(k, geo.OutW, geo.OutH);
         ForSampleRanges(geo, mode, (n0, n1) =>
         {
-            int k = geo.ColRows, p = geo.OutPixels;
-            float[]? cols = geo.IsPointwise ? null : ArrayPool<float>.Shared.Rent(k * p);
+            float[]? cols = geo.IsPointwise ? null : ArrayPool<float>.Shared.Rent(k * band * geo.OutW);
             try
             {
                 for (int n = n0; n < n1; n++)
                 {
-                    ReadOnlySpan<float> b = geo.IsPointwise ? x.AsSpan(n * geo.Cin * geo.InPixels, k * p) : cols;
-                    if (cols != null) Im2Col.Pack(geo, x.AsSpan(n * geo.Cin * geo.InPixels, geo.Cin * geo.InPixels), cols, p);
+                    ReadOnlySpan<float> xn = x.AsSpan(n * geo.Cin * geo.InPixels, geo.Cin * geo.InPixels);
                     Span<float> yn = y.AsSpan(n * geo.Cout * p, geo.Cout * p);
                     // Fused bias: start each output row at its bias and let the GEMM accumulate onto it.
                     float beta = 0f;
@@ -56,7 +73,17 @@ internal static class Conv2dKernels
                         for (int co = 0; co < geo.Cout; co++) yn.Slice(co * p, p).Fill(bias[co]);
                         beta = 1f;
                     }
-                    Sgemm(mode, false, false, geo.Cout, p, k, w, k, b, p, beta, yn, p);
+                    if (cols == null)
+                    {
+                        Sgemm(mode, false, false, geo.Cout, p, k, w, k, xn, p, beta, yn, p);
+                        continue;
+                    }
+                    for (int oy0 = 0; oy0 < geo.OutH; oy0 += band)
+                    {
+                        int oy1 = Math.Min(geo.OutH, oy0 + band), bp = (oy1 - oy0) * geo.OutW;
+                        Im2Col.Pack(geo, xn, cols, bp, oy0, oy1);
+                        Sgemm(mode, false, false, geo.Cout, bp, k, w, k, cols, bp, beta, yn[(oy0 * geo.OutW)..], p);
+                    }
                 }
             }
             finally { if (cols != null) ArrayPool<float>.Shared.Return(cols); }
@@ -72,10 +99,13 @@ internal static class Conv2dKernels
     {
         var geo = g;
         var mode = Resolve(threading ?? Threading);
-        int k = geo.ColRows, p = geo.OutPixels;
+        int k = geo.ColRows, p = geo.OutPixels, band = BandRows(k, geo.OutW, geo.OutH);
         var dataGeo = geo.DataGradGeometry();
         bool dataAsConv = dx != null && geo.DataGradAsConv;
+        int dataBand = BandRows(dataGeo.ColRows, dataGeo.OutW, dataGeo.OutH);
         float[]? flipped = dataAsConv ? FlipKernel(geo, w) : null;
+        int colsLen = Math.Max(dw != null && !geo.IsPointwise ? k * band * geo.OutW : 0,
+            dx == null || geo.IsPointwise ? 0 : dataAsConv ? dataGeo.ColRows * dataBand * dataGeo.OutW : k * p);
 
         // Each worker sums its samples' weight/bias gradients privately; the partials are added at the end.
         var partials = new List<(float[]? Dw, float[]? Db)>();
@@ -83,8 +113,6 @@ internal static class Conv2dKernels
         {
             float[]? myDw = dw == null ? null : ArrayPool<float>.Shared.Rent(geo.Cout * k);
             float[]? myDb = db == null ? null : ArrayPool<float>.Shared.Rent(geo.Cout);
-            int colsLen = Math.Max(dw != null && !geo.IsPointwise ? k * p : 0,
-                dx == null || geo.IsPointwise ? 0 : dataAsConv ? dataGeo.ColRows * dataGeo.OutPixels : k * p);
             float[]? cols = colsLen > 0 ? ArrayPool<float>.Shared.Rent(colsLen) : null;
             try
             {
@@ -96,12 +124,7 @@ internal static class Conv2dKernels
                     if (myDb != null)
                         for (int co = 0; co < geo.Cout; co++) myDb[co] += TensorPrimitives.Sum(dyn.Slice(co * p, p));
                     if (myDw != null)
-                    {
-                        // dW[Cout, K] += dY_n[Cout, P] · cols_nᵀ[P, K]
-                        ReadOnlySpan<float> c = geo.IsPointwise ? x.AsSpan(xOff, xLen) : cols;
-                        if (cols != null && !geo.IsPointwise) Im2Col.Pack(geo, x.AsSpan(xOff, xLen), cols, p);
-                        Sgemm(mode, false, true, geo.Cout, k, p, dyn, p, c, p, n == n0 ? 0f : 1f, myDw, k);
-                    }
+                        WeightGradSample(geo, mode, x.AsSpan(xOff, xLen), dyn, cols, band, myDw, accumulate: n > n0);
                     if (dx == null) continue;
                     Span<float> dxn = dx.AsSpan(xOff, xLen);
                     if (geo.IsPointwise)
@@ -110,8 +133,12 @@ internal static class Conv2dKernels
                     {
                         // dX_n = W_flip[Cin, Cout·Kh·Kw] · im2col(dY_n) with padding K−1−P: no scatter needed.
                         int kd = dataGeo.ColRows, pd = dataGeo.OutPixels;
-                        Im2Col.Pack(dataGeo, dyn, cols, pd);
-                        Sgemm(mode, false, false, geo.Cin, pd, kd, flipped, kd, cols, pd, 0f, dxn, pd);
+                        for (int oy0 = 0; oy0 < dataGeo.OutH; oy0 += dataBand)
+                        {
+                            int oy1 = Math.Min(dataGeo.OutH, oy0 + dataBand), bp = (oy1 - oy0) * dataGeo.OutW;
+                            Im2Col.Pack(dataGeo, dyn, cols, bp, oy0, oy1);
+                            Sgemm(mode, false, false, geo.Cin, bp, kd, flipped, kd, cols, bp, 0f, dxn[(oy0 * dataGeo.OutW)..], pd);
+                        }
                     }
                     else
                     {
@@ -131,8 +158,13 @@ internal static class Conv2dKernels
             var (pdw, pdb) = partials[i];
             if (dw != null && pdw != null)
             {
-                if (i == 0) pdw.AsSpan(0, dw.Length).CopyTo(dw);
-                else TensorPrimitives.Add(dw, pdw.AsSpan(0, dw.Length), dw);
+                // Partials hold dWᵀ [K, Cout]; dw is [Cout, K].
+                for (int co = 0; co < geo.Cout; co++)
+                {
+                    Span<float> row = dw.AsSpan(co * k, k);
+                    if (i == 0) for (int r = 0; r < k; r++) row[r] = pdw[r * geo.Cout + co];
+                    else for (int r = 0; r < k; r++) row[r] += pdw[r * geo.Cout + co];
+                }
                 ArrayPool<float>.Shared.Return(pdw);
             }
             if (db != null && pdb != null)
@@ -146,6 +178,28 @@ internal static class Conv2dKernels
         {
             dw?.AsSpan().Clear();
             db?.AsSpan().Clear();
+        }
+    }
+
+    /// <summary>
+    /// dWᵀ[K, Cout] (+)= cols_n[K, P] · dY_nᵀ[P, Cout], band by band. The transposed product is the faster GEMM
+    /// shape (K = Cin·Kh·Kw tall, Cout narrow; measured ~25% faster than dY·colsᵀ for 64 channels 3×3);
+    /// the caller transposes the worker's partial back once.
+    /// </summary>
+    private static void WeightGradSample(in Conv2dGeometry g, ConvThreading mode, ReadOnlySpan<float> xn, ReadOnlySpan<float> dyn,
+        float[]? cols, int band, float[] dwT, bool accumulate)
+    {
+        int k = g.ColRows, p = g.OutPixels;
+        if (g.IsPointwise)
+        {
+            Sgemm(mode, false, true, k, g.Cout, p, xn, p, dyn, p, accumulate ? 1f : 0f, dwT, g.Cout);
+            return;
+        }
+        for (int oy0 = 0; oy0 < g.OutH; oy0 += band)
+        {
+            int oy1 = Math.Min(g.OutH, oy0 + band), bp = (oy1 - oy0) * g.OutW;
+            Im2Col.Pack(g, xn, cols, bp, oy0, oy1);
+            Sgemm(mode, false, true, k, g.Cout, bp, cols, bp, dyn[(oy0 * g.OutW)..], p, accumulate || oy0 > 0 ? 1f : 0f, dwT, g.Cout);
         }
     }
 

@@ -9,20 +9,26 @@ namespace Cedm.Tensors.Kernels;
 internal static class Im2Col
 {
     /// <summary>Fills the ColRows × OutPixels matrix <paramref name="cols"/> (row stride <paramref name="ld"/>) from one sample.</summary>
-    public static void Pack(in Conv2dGeometry g, ReadOnlySpan<float> x, Span<float> cols, int ld)
+    public static void Pack(in Conv2dGeometry g, ReadOnlySpan<float> x, Span<float> cols, int ld) => Pack(g, x, cols, ld, 0, g.OutH);
+
+    /// <summary>
+    /// Only the columns of output rows [<paramref name="oy0"/>, <paramref name="oy1"/>): column (oy − oy0)·OutW + ox.
+    /// Lets the drivers work in bands whose column block stays in L2 while the GEMM packs it.
+    /// </summary>
+    public static void Pack(in Conv2dGeometry g, ReadOnlySpan<float> x, Span<float> cols, int ld, int oy0, int oy1)
     {
-        int oh = g.OutH, ow = g.OutW, sh = g.StrideH, sw = g.StrideW;
+        int ow = g.OutW, sh = g.StrideH, sw = g.StrideW, bandPixels = (oy1 - oy0) * ow;
         for (int ci = 0; ci < g.Cin; ci++)
         {
             ReadOnlySpan<float> plane = x.Slice(ci * g.InPixels, g.InPixels);
             for (int ky = 0; ky < g.Kh; ky++)
                 for (int kx = 0; kx < g.Kw; kx++)
                 {
-                    Span<float> row = cols.Slice(((ci * g.Kh + ky) * g.Kw + kx) * ld, g.OutPixels);
+                    Span<float> row = cols.Slice(((ci * g.Kh + ky) * g.Kw + kx) * ld, bandPixels);
                     (int lo, int hi) = ValidRange(kx, g.PadW, sw, g.W, ow);
-                    for (int oy = 0; oy < oh; oy++)
+                    for (int oy = oy0; oy < oy1; oy++)
                     {
-                        Span<float> dst = row.Slice(oy * ow, ow);
+                        Span<float> dst = row.Slice((oy - oy0) * ow, ow);
                         int iy = oy * sh - g.PadH + ky;
                         if ((uint)iy >= (uint)g.H || lo >= hi) { dst.Clear(); continue; }
                         dst[..lo].Clear();
