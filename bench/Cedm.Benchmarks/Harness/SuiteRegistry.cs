@@ -8,5 +8,6 @@ public static class SuiteRegistry
     public static IReadOnlyList<Func<IBenchSuite>> All { get; } =
     [
         () => new GemmSuite(),
+        () => new ConvSuite(),
     ];
 }
