@@ -89,6 +89,24 @@ public class ConvolutionTests
     }
 
     [Fact]
+    public void WeightGradientIsBitwiseReproducible()
+    {
+        // Workers claim sample chunks dynamically, but partial sums are per fixed chunk and added in chunk order.
+        var g = new Conv2dGeometry(20, 8, 12, 12, 8, 3, 3, 1, 1, 1, 1);
+        var rng = new Rng(9);
+        float[] x = Tensor.Randn(rng, [20, 8, 12, 12]).Data, wt = Tensor.Randn(rng, [8, 8, 3, 3]).Data, dy = Tensor.Randn(rng, [20, 8, 12, 12]).Data;
+        float[] dw1 = new float[wt.Length], db1 = new float[8];
+        Conv2dKernels.Backward(g, x, wt, dy, null, dw1, db1);
+        for (int run = 0; run < 3; run++)
+        {
+            float[] dw2 = new float[wt.Length], db2 = new float[8];
+            Conv2dKernels.Backward(g, x, wt, dy, null, dw2, db2);
+            Assert.Equal(dw1, dw2);
+            Assert.Equal(db1, db2);
+        }
+    }
+
+    [Fact]
     public void ForwardWithoutBiasAndPartialGradients()
     {
         var g = new Conv2dGeometry(2, 3, 6, 6, 4, 3, 3, 1, 1, 1, 1);

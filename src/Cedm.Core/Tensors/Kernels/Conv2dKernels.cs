@@ -57,11 +57,12 @@ internal static class Conv2dKernels
         var geo = g;
         var mode = Resolve(threading ?? Threading);
         int k = geo.ColRows, p = geo.OutPixels, band = BandRows(k, geo.OutW, geo.OutH);
-        ForSampleRanges(geo, mode, (n0, n1) =>
+        ForSamples(geo, mode, samples =>
         {
             float[]? cols = geo.IsPointwise ? null : ArrayPool<float>.Shared.Rent(k * band * geo.OutW);
             try
             {
+                while (samples.TryNext(out _, out int n0, out int n1))
                 for (int n = n0; n < n1; n++)
                 {
                     ReadOnlySpan<float> xn = x.AsSpan(n * geo.Cin * geo.InPixels, geo.Cin * geo.InPixels);
@@ -107,18 +108,21 @@ internal static class Conv2dKernels
         int colsLen = Math.Max(dw != null && !geo.IsPointwise ? k * band * geo.OutW : 0,
             dx == null || geo.IsPointwise ? 0 : dataAsConv ? dataGeo.ColRows * dataBand * dataGeo.OutW : k * p);
 
-        // Each worker sums its samples' weight/bias gradients privately; the partials are added at the end.
-        var partials = new List<(float[]? Dw, float[]? Db)>();
-        ForSampleRanges(geo, mode, (n0, n1) =>
+        // Each chunk of samples sums its weight/bias gradients privately; the partials are added in chunk order
+        // at the end, so the result does not depend on which worker ran which chunk.
+        int chunks = ChunkCount(geo.N);
+        var dwParts = new float[chunks][];
+        var dbParts = new float[chunks][];
+        ForSamples(geo, mode, samples =>
         {
-            float[]? myDw = dw == null ? null : ArrayPool<float>.Shared.Rent(geo.Cout * k);
-            float[]? myDb = db == null ? null : ArrayPool<float>.Shared.Rent(geo.Cout);
             float[]? cols = colsLen > 0 ? ArrayPool<float>.Shared.Rent(colsLen) : null;
             try
             {
-                if (myDb != null) Array.Clear(myDb, 0, geo.Cout);
+                while (samples.TryNext(out int chunk, out int n0, out int n1))
                 for (int n = n0; n < n1; n++)
                 {
+                    float[]? myDw = dw == null ? null : dwParts[chunk] ??= ArrayPool<float>.Shared.Rent(geo.Cout * k);
+                    float[]? myDb = db == null ? null : dbParts[chunk] ??= new float[geo.Cout];
                     ReadOnlySpan<float> dyn = dy.AsSpan(n * geo.Cout * p, geo.Cout * p);
                     int xOff = n * geo.Cin * geo.InPixels, xLen = geo.Cin * geo.InPixels;
                     if (myDb != null)
@@ -148,14 +152,13 @@ internal static class Conv2dKernels
                         Im2Col.Unpack(geo, cols, p, dxn);
                     }
                 }
-                lock (partials) partials.Add((myDw, myDb));
             }
             finally { if (cols != null) ArrayPool<float>.Shared.Return(cols); }
         });
 
-        for (int i = 0; i < partials.Count; i++)
+        for (int i = 0; i < chunks; i++)
         {
-            var (pdw, pdb) = partials[i];
+            float[]? pdw = dwParts[i], pdb = dbParts[i];
             if (dw != null && pdw != null)
             {
                 // Partials hold dWᵀ [K, Cout]; dw is [Cout, K].
@@ -171,10 +174,9 @@ internal static class Conv2dKernels
             {
                 if (i == 0) pdb.AsSpan(0, db.Length).CopyTo(db);
                 else TensorPrimitives.Add(db, pdb.AsSpan(0, db.Length), db);
-                ArrayPool<float>.Shared.Return(pdb);
             }
         }
-        if (partials.Count == 0)
+        if (chunks == 0)
         {
             dw?.AsSpan().Clear();
             db?.AsSpan().Clear();
@@ -218,22 +220,48 @@ internal static class Conv2dKernels
         return f;
     }
 
-    /// <summary>Runs body over contiguous sample ranges: one range per worker, or all samples at once when serial.</summary>
-    private static void ForSampleRanges(in Conv2dGeometry g, ConvThreading mode, Action<int, int> body)
+    /// <summary>
+    /// Samples are processed in this many fixed chunks (fewer when N is smaller): enough for dynamic load
+    /// balancing over 2–8 workers, and a fixed partition so weight-gradient sums are reproducible whatever the
+    /// thread count or scheduling.
+    /// </summary>
+    private const int MaxChunks = 16;
+
+    private static int ChunkCount(int n) => Math.Min(n, MaxChunks);
+
+    /// <summary>Hands out chunk c = samples [c·N/chunks, (c+1)·N/chunks) to workers, one at a time (thread-safe).</summary>
+    private sealed class SampleQueue(int samples)
+    {
+        private readonly int _chunks = ChunkCount(samples);
+        private int _next = -1;
+
+        public bool TryNext(out int chunk, out int n0, out int n1)
+        {
+            chunk = Interlocked.Increment(ref _next);
+            n0 = (int)((long)samples * chunk / Math.Max(1, _chunks));
+            n1 = (int)((long)samples * (chunk + 1) / Math.Max(1, _chunks));
+            return chunk < _chunks;
+        }
+    }
+
+    /// <summary>
+    /// Runs one body per worker; each claims chunks of samples from a shared queue until none are left, so
+    /// both cores stay busy when one is preempted (a shared machine); each body rents its buffers once.
+    /// Serial mode or small work runs a single body inline.
+    /// </summary>
+    private static void ForSamples(in Conv2dGeometry g, ConvThreading mode, Action<SampleQueue> body)
     {
         int n = g.N;
+        if (n == 0) return;
+        var queue = new SampleQueue(n);
         long work = (long)g.Cout * g.ColRows * g.OutPixels;
-        int workers = mode == ConvThreading.SerialSamples ? 1 : Math.Min(ComputeSettings.Threads, n);
+        int workers = mode == ConvThreading.SerialSamples ? 1 : Math.Min(ComputeSettings.Threads, ChunkCount(n));
         if (workers <= 1 || n * work < Parallelism.MinParallelElements * 4)
         {
-            if (n > 0) body(0, n);
+            body(queue);
             return;
         }
-        Parallel.For(0, workers, ComputeSettings.ParallelOptions, i =>
-        {
-            int n0 = (int)((long)n * i / workers), n1 = (int)((long)n * (i + 1) / workers);
-            if (n0 < n1) body(n0, n1);
-        });
+        Parallel.For(0, workers, ComputeSettings.ParallelOptions, _ => body(queue));
     }
 
     private static void Sgemm(ConvThreading mode, bool transA, bool transB, int m, int n, int k,
