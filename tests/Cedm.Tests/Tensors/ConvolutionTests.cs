@@ -44,6 +44,12 @@ public class ConvolutionTests
         yield return new object[] { 3, 8, 8, 16, 16, 3, 3, 1, 1, 1, 1 };
         yield return new object[] { 3, 8, 6, 15, 17, 3, 3, 2, 2, 1, 1 };
         yield return new object[] { 3, 8, 8, 16, 16, 1, 1, 1, 1, 0, 0 };
+        // ≥ 16 channels, 3×3 stride 1: the Winograd path (forward and input gradient), with odd sizes so both the
+        // 8-tile vector blocks and the tails (and cropped last tile row/column) run.
+        yield return new object[] { 2, 16, 16, 9, 17, 3, 3, 1, 1, 1, 1 };
+        yield return new object[] { 1, 16, 20, 8, 21, 3, 3, 1, 1, 0, 0 };
+        yield return new object[] { 2, 17, 16, 5, 6, 3, 3, 1, 1, 2, 2 };
+        yield return new object[] { 1, 16, 16, 6, 35, 3, 3, 1, 1, 1, 0 };
     }
 
     [Theory]

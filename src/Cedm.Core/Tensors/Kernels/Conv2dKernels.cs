@@ -57,6 +57,11 @@ internal static class Conv2dKernels
         var geo = g;
         var mode = Resolve(threading ?? Threading);
         int k = geo.ColRows, p = geo.OutPixels, band = BandRows(k, geo.OutW, geo.OutH);
+        if (UseWinograd && Winograd3x3.Applies(geo))
+        {
+            WinogradSamples(geo, mode, Winograd3x3.TransformWeights(geo.Cout, geo.Cin, w), x, bias, y);
+            return;
+        }
         ForSamples(geo, mode, samples =>
         {
             float[]? cols = geo.IsPointwise ? null : ArrayPool<float>.Shared.Rent(k * band * geo.OutW);
@@ -103,10 +108,13 @@ internal static class Conv2dKernels
         int k = geo.ColRows, p = geo.OutPixels, band = BandRows(k, geo.OutW, geo.OutH);
         var dataGeo = geo.DataGradGeometry();
         bool dataAsConv = dx != null && geo.DataGradAsConv;
+        bool dataWinograd = dataAsConv && UseWinograd && Winograd3x3.Applies(dataGeo);
         int dataBand = BandRows(dataGeo.ColRows, dataGeo.OutW, dataGeo.OutH);
         float[]? flipped = dataAsConv ? FlipKernel(geo, w) : null;
-        int colsLen = Math.Max(dw != null && !geo.IsPointwise ? k * band * geo.OutW : 0,
-            dx == null || geo.IsPointwise ? 0 : dataAsConv ? dataGeo.ColRows * dataBand * dataGeo.OutW : k * p);
+        float[]? dataU = dataWinograd ? Winograd3x3.TransformWeights(dataGeo.Cout, dataGeo.Cin, flipped) : null;
+        long colsLen = Math.Max(dw != null && !geo.IsPointwise ? (long)k * band * geo.OutW : 0,
+            dx == null || geo.IsPointwise ? 0 : dataWinograd ? Winograd3x3.ScratchFloats(dataGeo)
+                : dataAsConv ? (long)dataGeo.ColRows * dataBand * dataGeo.OutW : (long)k * p);
 
         // Each chunk of samples sums its weight/bias gradients privately; the partials are added in chunk order
         // at the end, so the result does not depend on which worker ran which chunk.
@@ -115,7 +123,8 @@ internal static class Conv2dKernels
         var dbParts = new float[chunks][];
         ForSamples(geo, mode, samples =>
         {
-            float[]? cols = colsLen > 0 ? ArrayPool<float>.Shared.Rent(colsLen) : null;
+            float[]? cols = colsLen > 0 ? ArrayPool<float>.Shared.Rent(checked((int)colsLen)) : null;
+            var gemm = dataWinograd ? GemmFor(mode) : null;
             try
             {
                 while (samples.TryNext(out int chunk, out int n0, out int n1))
@@ -133,6 +142,8 @@ internal static class Conv2dKernels
                     Span<float> dxn = dx.AsSpan(xOff, xLen);
                     if (geo.IsPointwise)
                         Sgemm(mode, true, false, geo.Cin, p, geo.Cout, w, geo.Cin, dyn, p, 0f, dxn, p);
+                    else if (dataWinograd)
+                        Winograd3x3.ForwardSample(dataGeo, dataU!, dyn, [], dxn, cols, gemm!);
                     else if (dataAsConv)
                     {
                         // dX_n = W_flip[Cin, Cout·Kh·Kw] · im2col(dY_n) with padding K−1−P: no scatter needed.
@@ -182,6 +193,30 @@ internal static class Conv2dKernels
             db?.AsSpan().Clear();
         }
     }
+
+    /// <summary>Winograd F(2×2, 3×3) is used for eligible 3×3 stride-1 convs (forward and input gradient); tests switch it off to compare.</summary>
+    internal static bool UseWinograd { get; set; } = true;
+
+    private static void WinogradSamples(Conv2dGeometry geo, ConvThreading mode, float[] u, float[] x, float[] bias, float[] y)
+    {
+        int p = geo.OutPixels;
+        ForSamples(geo, mode, samples =>
+        {
+            var scratch = ArrayPool<float>.Shared.Rent(checked((int)Winograd3x3.ScratchFloats(geo)));
+            var gemm = GemmFor(mode);
+            try
+            {
+                while (samples.TryNext(out _, out int n0, out int n1))
+                    for (int n = n0; n < n1; n++)
+                        Winograd3x3.ForwardSample(geo, u, x.AsSpan(n * geo.Cin * geo.InPixels, geo.Cin * geo.InPixels), bias,
+                            y.AsSpan(n * geo.Cout * p, geo.Cout * p), scratch, gemm);
+            }
+            finally { ArrayPool<float>.Shared.Return(scratch); }
+        });
+    }
+
+    private static Winograd3x3.GemmNN GemmFor(ConvThreading mode) =>
+        (m, n, k, a, b, c) => Sgemm(mode, false, false, m, n, k, a, k, b, n, 0f, c, n);
 
     /// <summary>
     /// dWᵀ[K, Cout] (+)= cols_n[K, P] · dY_nᵀ[P, Cout], band by band. The transposed product is the faster GEMM
