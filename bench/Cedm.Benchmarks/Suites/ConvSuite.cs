@@ -8,7 +8,9 @@ namespace Cedm.Benchmarks.Suites;
 /// Conv2d 3×3, 64→64 channels, padding 1, input [64, 64, 32, 32] (a SongUNet 32×32 level, spec §2.1):
 /// forward, and forward + backward for x, weight and bias. Peer: torch.nn.functional.conv2d (oneDNN).
 /// Our cases run once per threading strategy of <see cref="Conv2dKernels"/> so the table shows why Auto picks what it picks.
-/// FLOPs: 2·N·Cout·Cin·9·H·W forward; backward = 2× forward (data + weight gradients).
+/// FLOPs (for GFLOP/s): nominal direct-convolution count, 2·N·Cout·Cin·9·H·W forward and 2× that backward
+/// (data + weight gradients), for both sides, although our forward and input gradient run Winograd F(2×2,3×3)
+/// with 2.25× fewer multiplies, so our "GFLOP/s" is an effective rate.
 /// </summary>
 public sealed class ConvSuite : IBenchSuite
 {

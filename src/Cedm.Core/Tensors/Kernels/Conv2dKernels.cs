@@ -8,17 +8,25 @@ internal enum ConvThreading
 {
     /// <summary>The measured best for the active GEMM back-end (see <see cref="Conv2dKernels.Resolve"/>).</summary>
     Auto,
-    /// <summary>Samples split over workers; each worker runs single-threaded managed GEMMs on its own buffers.</summary>
+    /// <summary>Workers claim chunks of samples; each runs single-threaded managed GEMMs on its own buffers.</summary>
     SamplesManaged,
-    /// <summary>Samples split over workers; each calls <see cref="Gemm.Sgemm"/> (the back-end threads as it likes).</summary>
+    /// <summary>Workers claim chunks of samples; each calls <see cref="Gemm.Sgemm"/> (the back-end threads as it likes).</summary>
     SamplesShared,
     /// <summary>Samples one after another; each GEMM is <see cref="Gemm.Sgemm"/> using all threads.</summary>
     SerialSamples,
 }
 
 /// <summary>
-/// Fast 2-D convolution by im2col + GEMM, one sample at a time (the sample's output plane [Cout, OutH·OutW]
-/// is exactly W[Cout, Cin·Kh·Kw] × cols, so NCHW needs no reshuffle). 1×1 stride-1 convs skip im2col.
+/// Fast 2-D convolution, one sample at a time (a sample's output plane [Cout, OutH·OutW] is exactly
+/// W[Cout, Cin·Kh·Kw] × cols, so NCHW needs no reshuffle):
+/// <list type="bullet">
+/// <item>3×3 stride 1 with ≥ 16 channels (most of SongUNet): Winograd F(2×2, 3×3) (<see cref="Winograd3x3"/>)
+/// for the forward and for the input gradient (itself a 3×3 stride-1 conv with the flipped kernel).</item>
+/// <item>1×1 stride 1: plain GEMMs on the input planes, no im2col.</item>
+/// <item>everything else: im2col + GEMM; the input gradient as a flipped-kernel conv when stride is 1 and
+/// padding ≤ K−1, otherwise GEMM + col2im.</item>
+/// <item>weight gradient always im2col: dWᵀ += cols·dYᵀ.</item>
+/// </list>
 /// The oracle is <see cref="Conv2dReference"/>.
 /// </summary>
 internal static class Conv2dKernels
