@@ -117,10 +117,11 @@ internal static class Conv2dKernels
         var dataGeo = geo.DataGradGeometry();
         bool dataAsConv = dx != null && geo.DataGradAsConv;
         bool dataWinograd = dataAsConv && UseWinograd && Winograd3x3.Applies(dataGeo);
+        bool weightWinograd = dw != null && UseWinograd && Winograd3x3.Applies(geo);
         int dataBand = BandRows(dataGeo.ColRows, dataGeo.OutW, dataGeo.OutH);
         float[]? flipped = dataAsConv ? FlipKernel(geo, w) : null;
         float[]? dataU = dataWinograd ? Winograd3x3.TransformWeights(dataGeo.Cout, dataGeo.Cin, flipped) : null;
-        long colsLen = Math.Max(dw != null && !geo.IsPointwise ? (long)k * band * geo.OutW : 0,
+        long colsLen = Math.Max(weightWinograd ? Winograd3x3.ScratchFloats(geo) : dw != null && !geo.IsPointwise ? (long)k * band * geo.OutW : 0,
             dx == null || geo.IsPointwise ? 0 : dataWinograd ? Winograd3x3.ScratchFloats(dataGeo)
                 : dataAsConv ? (long)dataGeo.ColRows * dataBand * dataGeo.OutW : (long)k * p);
 
@@ -133,18 +134,25 @@ internal static class Conv2dKernels
         {
             float[]? cols = colsLen > 0 ? ArrayPool<float>.Shared.Rent(checked((int)colsLen)) : null;
             var gemm = dataWinograd ? GemmFor(mode) : null;
+            Winograd3x3.GemmNT? gemmNT = weightWinograd
+                ? (m, nn, kk, a, b, c, acc) => Sgemm(mode, false, true, m, nn, kk, a, kk, b, kk, acc ? 1f : 0f, c, nn)
+                : null;
             try
             {
                 while (samples.TryNext(out int chunk, out int n0, out int n1))
                 for (int n = n0; n < n1; n++)
                 {
-                    float[]? myDw = dw == null ? null : dwParts[chunk] ??= ArrayPool<float>.Shared.Rent(geo.Cout * k);
+                    // Per chunk: dWᵀ [K, Cout] on the im2col path, Z [16, Cout, Cin] on the Winograd path.
+                    float[]? myDw = dw == null ? null : dwParts[chunk] ??= ArrayPool<float>.Shared.Rent(
+                        weightWinograd ? Winograd3x3.WeightGradFloats(geo) : geo.Cout * k);
                     float[]? myDb = db == null ? null : dbParts[chunk] ??= new float[geo.Cout];
                     ReadOnlySpan<float> dyn = dy.AsSpan(n * geo.Cout * p, geo.Cout * p);
                     int xOff = n * geo.Cin * geo.InPixels, xLen = geo.Cin * geo.InPixels;
                     if (myDb != null)
                         for (int co = 0; co < geo.Cout; co++) myDb[co] += TensorPrimitives.Sum(dyn.Slice(co * p, p));
-                    if (myDw != null)
+                    if (myDw != null && weightWinograd)
+                        Winograd3x3.WeightGradSample(geo, x.AsSpan(xOff, xLen), dyn, myDw, accumulate: n > n0, cols, gemmNT!);
+                    else if (myDw != null)
                         WeightGradSample(geo, mode, x.AsSpan(xOff, xLen), dyn, cols, band, myDw, accumulate: n > n0);
                     if (dx == null) continue;
                     Span<float> dxn = dx.AsSpan(xOff, xLen);
@@ -178,7 +186,17 @@ internal static class Conv2dKernels
         for (int i = 0; i < chunks; i++)
         {
             float[]? pdw = dwParts[i], pdb = dbParts[i];
-            if (dw != null && pdw != null)
+            if (dw != null && pdw != null && weightWinograd)
+            {
+                // Sum the Z partials into the first, in chunk order; back-transformed once below.
+                if (i > 0)
+                {
+                    int zl = Winograd3x3.WeightGradFloats(geo);
+                    TensorPrimitives.Add(dwParts[0].AsSpan(0, zl), pdw.AsSpan(0, zl), dwParts[0].AsSpan(0, zl));
+                    ArrayPool<float>.Shared.Return(pdw);
+                }
+            }
+            else if (dw != null && pdw != null)
             {
                 // Partials hold dWᵀ [K, Cout]; dw is [Cout, K].
                 for (int co = 0; co < geo.Cout; co++)
@@ -194,6 +212,11 @@ internal static class Conv2dKernels
                 if (i == 0) pdb.AsSpan(0, db.Length).CopyTo(db);
                 else TensorPrimitives.Add(db, pdb.AsSpan(0, db.Length), db);
             }
+        }
+        if (weightWinograd && chunks > 0)
+        {
+            Winograd3x3.FinishWeightGrad(geo.Cout, geo.Cin, dwParts[0], dw);
+            ArrayPool<float>.Shared.Return(dwParts[0]);
         }
         if (chunks == 0)
         {

@@ -12,7 +12,7 @@ namespace Cedm.Tensors.Kernels;
 /// Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1], Aᵀ = [1 1 1 0; 0 1 −1 −1].
 /// Transforms are exact up to float32 rounding of a few additions (and the halvings in G, exact in binary).
 /// </summary>
-internal static class Winograd3x3
+internal static partial class Winograd3x3
 {
     /// <summary>Worth it when the GEMMs dominate: enough channels on both sides (k = Cin, m = Cout per GEMM).</summary>
     public static bool Applies(in Conv2dGeometry g) =>
