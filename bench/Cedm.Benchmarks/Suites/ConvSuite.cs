@@ -9,8 +9,8 @@ namespace Cedm.Benchmarks.Suites;
 /// forward, and forward + backward for x, weight and bias. Peer: torch.nn.functional.conv2d (oneDNN).
 /// Our cases run once per threading strategy of <see cref="Conv2dKernels"/> so the table shows why Auto picks what it picks.
 /// FLOPs (for GFLOP/s): nominal direct-convolution count, 2·N·Cout·Cin·9·H·W forward and 2× that backward
-/// (data + weight gradients), for both sides, although our forward and input gradient run Winograd F(2×2,3×3)
-/// with 2.25× fewer multiplies, so our "GFLOP/s" is an effective rate.
+/// (data + weight gradients), for both sides, although all three of our passes run Winograd F(2×2,3×3)
+/// with 2.25× fewer GEMM multiplies, so our "GFLOP/s" is an effective rate.
 /// </summary>
 public sealed class ConvSuite : IBenchSuite
 {

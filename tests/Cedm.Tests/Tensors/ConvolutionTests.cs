@@ -147,6 +147,18 @@ public class ConvolutionTests
     }
 
     [Fact]
+    public void GradCheckWinogradPath()
+    {
+        // 16 channels, 3×3 stride 1: forward, input and weight gradients all take the Winograd kernels.
+        var rng = new Rng(78);
+        var x = Tensor.Randn(rng, [1, 16, 4, 5]).RequireGrad();
+        var w = Tensor.Randn(rng, [16, 16, 3, 3], std: 0.2f).RequireGrad();
+        var b = Tensor.Randn(rng, [16]).RequireGrad();
+        var r = GradCheck.Check(t => Tensor.Conv2d(t[0], t[1], t[2], 1, 1), [x, w, b]);
+        Assert.True(r.Passed, r.ToString());
+    }
+
+    [Fact]
     public void OutputShapeFollowsFloorFormula()
     {
         var y = Tensor.Conv2d(Tensor.Zeros(2, 3, 9, 8), Tensor.Zeros(5, 3, 3, 3), null, stride: 2, padding: 1);

@@ -25,7 +25,8 @@ internal enum ConvThreading
 /// <item>1×1 stride 1: plain GEMMs on the input planes, no im2col.</item>
 /// <item>everything else: im2col + GEMM; the input gradient as a flipped-kernel conv when stride is 1 and
 /// padding ≤ K−1, otherwise GEMM + col2im.</item>
-/// <item>weight gradient always im2col: dWᵀ += cols·dYᵀ.</item>
+/// <item>weight gradient: Winograd too where it applies (Z[ξ] += (A dY Aᵀ)[ξ]·V[ξ]ᵀ, then Gᵀ Z G), else
+/// im2col with dWᵀ += cols·dYᵀ.</item>
 /// </list>
 /// The oracle is <see cref="Conv2dReference"/>.
 /// </summary>
@@ -225,7 +226,7 @@ internal static class Conv2dKernels
         }
     }
 
-    /// <summary>Winograd F(2×2, 3×3) is used for eligible 3×3 stride-1 convs (forward and input gradient); tests switch it off to compare.</summary>
+    /// <summary>Winograd F(2×2, 3×3) is used for eligible 3×3 stride-1 convs (forward, input and weight gradients); benchmarks switch it off to compare.</summary>
     internal static bool UseWinograd { get; set; } = true;
 
     private static void WinogradSamples(Conv2dGeometry geo, ConvThreading mode, float[] u, float[] x, float[] bias, float[] y)
