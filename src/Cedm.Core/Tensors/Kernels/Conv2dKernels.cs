@@ -3,19 +3,6 @@ using System.Numerics.Tensors;
 
 namespace Cedm.Tensors.Kernels;
 
-/// <summary>How the conv drivers spread work over <see cref="ComputeSettings.Threads"/> (benchmarks compare them).</summary>
-internal enum ConvThreading
-{
-    /// <summary>The measured best for the active GEMM back-end (see <see cref="Conv2dKernels.Resolve"/>).</summary>
-    Auto,
-    /// <summary>Workers claim chunks of samples; each runs single-threaded managed GEMMs on its own buffers.</summary>
-    SamplesManaged,
-    /// <summary>Workers claim chunks of samples; each calls <see cref="Gemm.Sgemm"/> (the back-end threads as it likes).</summary>
-    SamplesShared,
-    /// <summary>Samples one after another; each GEMM is <see cref="Gemm.Sgemm"/> using all threads.</summary>
-    SerialSamples,
-}
-
 /// <summary>
 /// Fast 2-D convolution, one sample at a time (a sample's output plane [Cout, OutH·OutW] is exactly
 /// W[Cout, Cin·Kh·Kw] × cols, so NCHW needs no reshuffle):
@@ -30,7 +17,7 @@ internal enum ConvThreading
 /// </list>
 /// The oracle is <see cref="Conv2dReference"/>.
 /// </summary>
-internal static class Conv2dKernels
+internal static partial class Conv2dKernels
 {
     /// <summary>Override for benchmarks and tests; Auto in normal use.</summary>
     internal static ConvThreading Threading { get; set; } = ConvThreading.Auto;
@@ -285,50 +272,6 @@ internal static class Conv2dKernels
                 for (int t = 0; t < kk; t++) f[dst + t] = w[src + kk - 1 - t];
             }
         return f;
-    }
-
-    /// <summary>
-    /// Samples are processed in this many fixed chunks (fewer when N is smaller): enough for dynamic load
-    /// balancing over 2–8 workers, and a fixed partition so weight-gradient sums are reproducible whatever the
-    /// thread count or scheduling.
-    /// </summary>
-    private const int MaxChunks = 16;
-
-    private static int ChunkCount(int n) => Math.Min(n, MaxChunks);
-
-    /// <summary>Hands out chunk c = samples [c·N/chunks, (c+1)·N/chunks) to workers, one at a time (thread-safe).</summary>
-    private sealed class SampleQueue(int samples)
-    {
-        private readonly int _chunks = ChunkCount(samples);
-        private int _next = -1;
-
-        public bool TryNext(out int chunk, out int n0, out int n1)
-        {
-            chunk = Interlocked.Increment(ref _next);
-            n0 = (int)((long)samples * chunk / Math.Max(1, _chunks));
-            n1 = (int)((long)samples * (chunk + 1) / Math.Max(1, _chunks));
-            return chunk < _chunks;
-        }
-    }
-
-    /// <summary>
-    /// Runs one body per worker; each claims chunks of samples from a shared queue until none are left, so
-    /// both cores stay busy when one is preempted (a shared machine); each body rents its buffers once.
-    /// Serial mode or small work runs a single body inline.
-    /// </summary>
-    private static void ForSamples(in Conv2dGeometry g, ConvThreading mode, Action<SampleQueue> body)
-    {
-        int n = g.N;
-        if (n == 0) return;
-        var queue = new SampleQueue(n);
-        long work = (long)g.Cout * g.ColRows * g.OutPixels;
-        int workers = mode == ConvThreading.SerialSamples ? 1 : Math.Min(ComputeSettings.Threads, ChunkCount(n));
-        if (workers <= 1 || n * work < Parallelism.MinParallelElements * 4)
-        {
-            body(queue);
-            return;
-        }
-        Parallel.For(0, workers, ComputeSettings.ParallelOptions, _ => body(queue));
     }
 
     private static void Sgemm(ConvThreading mode, bool transA, bool transB, int m, int n, int k,
