@@ -4,6 +4,8 @@ namespace Cedm.Tensors.Kernels;
 // so ∂L/∂g = Gᵀ [ Σ_tiles (A ∂y_tile Aᵀ) ⊙ (Bᵀ d B) ] G. The tile sum per ξ is a GEMM:
 // Z[ξ][co][ci] += Σ_t Mg[ξ][co][t] · V[ξ][ci][t], i.e. Z[ξ] += Mg[ξ] · V[ξ]ᵀ (k = tiles), 16 multiplies per tile
 // instead of im2col's 36; the 3×3 back-transform Gᵀ Z G runs once per call after all samples are summed.
+// (Tried: writing Mg tile-major so the product is NN instead of NT. The GEMMs got ~25% faster, but the
+// transform's scattered stores cost more than that saved.)
 // A = (Aᵀ)ᵀ with Aᵀ = [1 1 1 0; 0 1 −1 −1]; Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1].
 internal static partial class Winograd3x3
 {
@@ -30,7 +32,7 @@ internal static partial class Winograd3x3
     public delegate void GemmNT(int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, bool accumulate);
 
     /// <summary>Mg[ξ][co][tile] = (A ∂y_tile Aᵀ)[ξ]; output pixels past OutH/OutW (cropped in the forward) count as 0.</summary>
-    private static unsafe void GradOutputTransform(in Conv2dGeometry g, ReadOnlySpan<float> dy, Span<float> m, int th, int tw)
+    internal static unsafe void GradOutputTransform(in Conv2dGeometry g, ReadOnlySpan<float> dy, Span<float> m, int th, int tw)
     {
         int t = th * tw, oh = g.OutH, ow = g.OutW;
         long xiStride = Stride(g.Cout, t);
