@@ -47,6 +47,8 @@ public static class Program
         root.Subcommands.Add(SelfCheckCommand.Build());
         root.Subcommands.Add(DataCommand.Build());
         root.Subcommands.Add(ScoreCommand.Build());
+        root.Subcommands.Add(TrainCommand.Build());
+        root.Subcommands.Add(SampleCommand.Build());
         return root;
     }
 }
