@@ -31,6 +31,8 @@ public sealed class PcaFeatures : IFeatureExtractor
         if (mean.Length != din || components.Length != (long)d * din)
             throw new ArgumentException($"PCA: mean [{mean.Length}] and components [{components.Length}] do not fit {height}x{width}x{channels} input and D = {d}.");
         Height = height; Width = width; Channels = channels;
+        // Eigenvalues are kept at float32 precision so a saved and reloaded model projects bit-identically.
+        eigenvalues = eigenvalues.Select(l => (double)(float)l).ToArray();
         Mean = mean; Components = components; Eigenvalues = eigenvalues; Whiten = whiten;
         double floor = d == 0 ? 0 : Math.Max(eigenvalues.Max(), 0) * EigenvalueFloor;
         Scales = eigenvalues.Select(l => whiten ? (float)(1 / Math.Sqrt(Math.Max(l, floor))) : 1f).ToArray();
