@@ -46,6 +46,9 @@ public static class Program
         root.Options.Add(GlobalOptions.Verbose);
         root.Subcommands.Add(SelfCheckCommand.Build());
         root.Subcommands.Add(DataCommand.Build());
+        root.Subcommands.Add(FeaturesCommand.Build());
+        root.Subcommands.Add(FdCommand.Build());
+        root.Subcommands.Add(EvalCommand.Build());
         return root;
     }
 }
