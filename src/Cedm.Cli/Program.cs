@@ -47,6 +47,7 @@ public static class Program
         root.Subcommands.Add(SelfCheckCommand.Build());
         root.Subcommands.Add(DataCommand.Build());
         root.Subcommands.Add(FeaturesCommand.Build());
+        root.Subcommands.Add(ClusterCommand.Build());
         root.Subcommands.Add(FdCommand.Build());
         root.Subcommands.Add(EvalCommand.Build());
         return root;

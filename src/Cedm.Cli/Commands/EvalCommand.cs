@@ -17,7 +17,8 @@ namespace Cedm.Cli.Commands;
 /// and per-cluster FD when the samples' cluster ids and the real clustering are given.
 /// metrics.json keys: fd, kid, kid_std, precision, recall, density, coverage, n_real, n_samples, evaluator, d,
 /// real_source, real_transform, kid_subsets, kid_subset_size, prdc_k, prdc_n_real, prdc_n_samples,
-/// per_cluster_fd (object id → {fd, n_real, n_samples}) and per_cluster_fd_mean (sample-weighted), cache, timings_s.
+/// per_cluster_fd (object id → {fd, n_real, n_samples}) and per_cluster_fd_mean (sample-weighted); with a cluster model:
+/// cluster_features, cluster_distribution, cluster_tv, cluster_confidence_mean/median, cluster_agreement; cache, timings_s.
 /// </summary>
 public static class EvalCommand
 {
@@ -38,19 +39,20 @@ public static class EvalCommand
         var clusters = new Option<string?>("--clusters") { Description = "A `cedm cluster` folder of the real source (ids.npy in source order): enables per-cluster FD with --sample-clusters." };
         var sampleClusters = new Option<string?>("--sample-clusters") { Description = "Cluster id of each sample, int (N,) .npy (as written by `cedm sample`)." };
         var idSpace = new Option<string>("--sample-cluster-ids") { Description = "raw: sample ids are the clustering's ids; compact: ids 0..K_used-1 over the non-empty clusters in sorted order (C-EDM's remapping).", DefaultValueFactory = _ => "raw" };
+        var clusterFeatures = new Option<string?>("--cluster-features") { Description = "Extractor spec the --clusters model was fitted on (e.g. pca:<feats.pca.safetensors>). Default: the \"resolved\" spec in the JSON beside the features named in <clusters>/options.json." };
         var noCache = new Option<bool>("--no-cache") { Description = "Recompute the real statistics instead of reading/writing the cache ($CEDM_CACHE, else $XDG_CACHE_HOME/cedm or ~/.cache/cedm)." };
         var seed = GlobalOptions.Seed();
         var force = GlobalOptions.Force();
         var json = GlobalOptions.Json();
         var cmd = new Command("eval", "Evaluate generated images against a real source: FD, KID, precision/recall/density/coverage, per-cluster FD.")
         {
-            real, samples, output, evaluator, kidSubsets, kidSubsetSize, prdcK, prdcMax, maxReal, clusters, sampleClusters, idSpace, noCache, seed, force, json,
+            real, samples, output, evaluator, kidSubsets, kidSubsetSize, prdcK, prdcMax, maxReal, clusters, clusterFeatures, sampleClusters, idSpace, noCache, seed, force, json,
         };
         cmd.SetAction(parse =>
         {
             var o = new EvalRequest(parse.GetValue(real)!, parse.GetValue(samples)!, parse.GetValue(output)!, parse.GetValue(evaluator)!,
                 parse.GetValue(kidSubsets), parse.GetValue(kidSubsetSize), parse.GetValue(prdcK), parse.GetValue(prdcMax), parse.GetValue(maxReal),
-                parse.GetValue(clusters), parse.GetValue(sampleClusters), parse.GetValue(idSpace)!, parse.GetValue(noCache), parse.GetValue(seed));
+                parse.GetValue(clusters), parse.GetValue(clusterFeatures), parse.GetValue(sampleClusters), parse.GetValue(idSpace)!, parse.GetValue(noCache), parse.GetValue(seed));
             o.Validate(parse.GetValue(force));
             var metrics = Evaluate(o, parse.InvocationConfiguration.Error);
             string text = metrics.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
@@ -66,7 +68,7 @@ public static class EvalCommand
     }
 
     private sealed record EvalRequest(string Real, string Samples, string Out, string Evaluator, int KidSubsets, int KidSubsetSize,
-        int PrdcK, int PrdcMax, int? MaxReal, string? Clusters, string? SampleClusters, string IdSpace, bool NoCache, int Seed)
+        int PrdcK, int PrdcMax, int? MaxReal, string? Clusters, string? ClusterFeatures, string? SampleClusters, string IdSpace, bool NoCache, int Seed)
     {
         public void Validate(bool force)
         {
@@ -140,6 +142,7 @@ public static class EvalCommand
         {
             clock.Restart();
             AddClusterMetrics(metrics, o, extractor, fake, n, d, RealImages, log);
+            AddClusterModelMetrics(metrics, o, samples, log);
             timings["clusters"] = clock.Elapsed.TotalSeconds;
         }
         metrics["timings_s"] = timings;
@@ -224,9 +227,6 @@ public static class EvalCommand
     /// <summary>
     /// Per-cluster FD: samples conditioned on cluster c against the real images the clustering put in c, in the
     /// evaluator's feature space. Clusters with fewer than 2 vectors on either side are listed without an FD.
-    /// LEAD: the distribution of samples over clusters and their confidence under the clustering model
-    /// (IClusterModel.Predict on `--cluster-features`: TEMI head max-probability, nearest-centroid softmax for k-means)
-    /// belong here too once branch `cluster` provides ClusterModels.Load(dir); not implemented in this branch.
     /// </summary>
     private static void AddClusterMetrics(JsonObject metrics, EvalRequest o, IFeatureExtractor extractor, float[] fake, int n, int d,
         Func<ImageDataset> realImages, TextWriter log)
@@ -234,7 +234,7 @@ public static class EvalCommand
         var assignment = ClusterAssignment.Load(o.Clusters!);
         if (o.SampleClusters is null)
         {
-            log.WriteLine("note: --clusters without --sample-clusters: no per-cluster FD (cluster confidence needs the cluster model; not in this build)");
+            log.WriteLine("note: --clusters without --sample-clusters: no per-cluster FD");
             return;
         }
         if (o.MaxReal is not null) throw new UsageException("per-cluster FD uses every real image; drop --max-real");
@@ -275,5 +275,74 @@ public static class EvalCommand
         }
         metrics["per_cluster_fd"] = perCluster;
         metrics["per_cluster_fd_mean"] = weight > 0 ? weighted / weight : null;
+    }
+
+    /// <summary>
+    /// Places the samples into the real clustering with its fitted model (IClusterModel.Predict on the clustering's
+    /// own features: k-means nearest-centroid softmax, GMM posterior; TEMI head max-probability once added):
+    /// cluster_distribution (samples per cluster), cluster_tv (total variation to the real p(c)),
+    /// cluster_confidence_mean/median, and with --sample-clusters cluster_agreement (predicted = conditioned).
+    /// </summary>
+    private static void AddClusterModelMetrics(JsonObject metrics, EvalRequest o, ImageDataset samples, TextWriter log)
+    {
+        string dir = o.Clusters!;
+        if (!File.Exists(Path.Combine(dir, ClusterModels.FileName)))
+        {
+            log.WriteLine($"note: {dir} has no {ClusterModels.FileName}: no cluster distribution/confidence of the samples");
+            return;
+        }
+        string? spec = o.ClusterFeatures ?? ClusterFeatureSpec(dir);
+        if (spec is null)
+        {
+            log.WriteLine("note: cannot tell which features the clustering used; pass --cluster-features <spec> for the samples' cluster confidence");
+            return;
+        }
+        var model = ClusterModels.Load(dir);
+        var assignment = ClusterAssignment.Load(dir);
+        var extractor = FeatureExtractors.Create(spec, new FeatureExtractorContext { ImageShape = (samples.Height, samples.Width, samples.Channels), Seed = o.Seed });
+        var images = MatchShape(samples, extractor);
+        var (ids, confidence) = model.Predict(extractor.Extract(images));
+        var counts = new int[model.K];
+        foreach (int id in ids) counts[id]++;
+        var realP = assignment.PC;
+        double tv = 0.5 * Enumerable.Range(0, model.K).Sum(c => Math.Abs((double)counts[c] / ids.Length - (c < realP.Length ? realP[c] : 0)));
+        var sorted = confidence.Order().ToArray();
+        metrics["cluster_features"] = spec;
+        metrics["cluster_distribution"] = new JsonArray(counts.Select(c => (JsonNode)c).ToArray());
+        metrics["cluster_tv"] = tv;
+        metrics["cluster_confidence_mean"] = confidence.Average(v => (double)v);
+        metrics["cluster_confidence_median"] = sorted[sorted.Length / 2];
+        if (o.SampleClusters is not null)
+        {
+            var cond = Npy.Read(o.SampleClusters).ToInt64();
+            var used = assignment.Compacted().Used;
+            long agree = 0;
+            for (int i = 0; i < ids.Length && i < cond.Length; i++)
+                if ((o.IdSpace == "compact" ? used[cond[i]] : cond[i]) == ids[i]) agree++;
+            metrics["cluster_agreement"] = (double)agree / ids.Length;
+        }
+    }
+
+    /// <summary>The "resolved" extractor spec of the features file that <c>cedm cluster</c> recorded in options.json.</summary>
+    private static string? ClusterFeatureSpec(string dir)
+    {
+        string optionsPath = Path.Combine(dir, "options.json");
+        if (!File.Exists(optionsPath)) return null;
+        string? features = JsonNode.Parse(File.ReadAllText(optionsPath))?["features"]?.GetValue<string>();
+        if (features is null) return null;
+        return FeatureFile.ReadInfo(features)?["resolved"]?.GetValue<string>();
+    }
+
+    /// <summary>Samples padded for training (e.g. 32x32) are centre-cropped back to a fitted extractor's input size (28x28).</summary>
+    private static ImageDataset MatchShape(ImageDataset samples, IFeatureExtractor extractor)
+    {
+        if (extractor is not PcaFeatures p || (p.Height == samples.Height && p.Width == samples.Width)) return samples;
+        if (p.Height > samples.Height || p.Width > samples.Width)
+            throw new UsageException($"--cluster-features: the extractor expects {p.Height}x{p.Width} images; the samples are {samples.Height}x{samples.Width}");
+        int size = p.Height * p.Width * samples.Channels;
+        var pixels = new byte[(long)samples.Count * size];
+        for (int i = 0; i < samples.Count; i++)
+            ImageTransforms.CenterCrop(samples.Image(i), samples.Height, samples.Width, samples.Channels, p.Height, p.Width).CopyTo(pixels, (long)i * size);
+        return new ImageDataset(samples.Name, pixels, samples.Count, p.Height, p.Width, samples.Channels);
     }
 }

@@ -160,6 +160,27 @@ public sealed class FeaturesEvalCommandTests : IDisposable
     }
 
     [Fact]
+    public void EvalPlacesSamplesWithTheClusterModel()
+    {
+        string real = Images("real.npy", 200, 1);
+        string samples = Images("s.npy", 100, 2);
+        Run("features", $"npy:{real}", "--extractor", "pca:4", "--out", P("f.npy")).Code.Should().Be(0);
+        var (code, _, err) = Run("cluster", P("f.npy"), "--method", "kmeans", "--k", "2", "--out", P("km"));
+        code.Should().Be(0, err);
+        var realIds = Npy.Read(P("km/ids.npy")).ToInt64();
+        // Condition each sample on the cluster of the real image with the same parity (bright/dark).
+        Npy.Write(P("sc.npy"), Enumerable.Range(0, 100).Select(i => realIds[i % 2]).ToArray(), 100);
+        (code, var output, err) = Run("eval", $"npy:{real}", samples, "--out", P("m.json"), "--evaluator", "pixels", "--no-cache",
+            "--kid-subsets", "5", "--kid-subset-size", "50", "--clusters", P("km"), "--sample-clusters", P("sc.npy"), "--json");
+        code.Should().Be(0, err);
+        var m = JsonDocument.Parse(output).RootElement;
+        m.GetProperty("cluster_features").GetString().Should().EndWith("f.pca.safetensors", "found through options.json and f.json");
+        m.GetProperty("cluster_distribution").EnumerateArray().Sum(e => e.GetInt32()).Should().Be(100);
+        m.GetProperty("cluster_agreement").GetDouble().Should().BeGreaterThan(0.9, "bright/dark samples land in their parity's cluster");
+        m.GetProperty("cluster_tv").GetDouble().Should().BeLessThan(0.1);
+    }
+
+    [Fact]
     public void EvalUsageErrors()
     {
         string real = Images("real.npy", 50, 1);
