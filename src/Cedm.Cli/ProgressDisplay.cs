@@ -8,8 +8,15 @@ namespace Cedm.Cli;
 /// </summary>
 public static class ProgressDisplay
 {
+    /// <summary>
+    /// Set by `cedm run` while a step runs a command in-process: the command's progress then feeds the pipeline's
+    /// single progress view instead of opening a second one.
+    /// </summary>
+    internal static Action<double, string>? Forward { get; set; }
+
     public static T Run<T>(string title, Func<Action<double, string>, T> work)
     {
+        if (Forward is { } forward) return work(forward);
         if (Console.IsErrorRedirected) return work((_, _) => { });
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
         T result = default!;

@@ -1,0 +1,72 @@
+using System.CommandLine;
+using Cedm.Pipeline;
+
+namespace Cedm.Cli.Pipeline;
+
+/// <summary>
+/// `cedm run [&lt;source&gt;] --out &lt;run&gt;`: the main job — features → upper cluster bound → clusters at K_UB →
+/// C-EDM training within a time budget → samples for every cluster → evaluation → report.html. Re-running with
+/// the same --out resumes at the first unfinished step (training continues from its last checkpoint).
+/// </summary>
+public static class RunCommand
+{
+    public static Command Build()
+    {
+        var d = new RunOptions();
+        var source = new Argument<string>("source") { Description = "Images to read (default: fashion-mnist).", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => d.Source };
+        var output = new Option<string>("--out") { Description = "Run folder (created; an existing one is resumed).", Required = true };
+        var quick = new Option<bool>("--quick") { Description = "Smoke-test budget (≤ 3 min): the 10k test split for Fashion-MNIST, 3 TEMI epochs, K ≤ 40, 1 minute of training, 200 samples." };
+        var minutes = new Option<double?>("--minutes") { Description = $"Training budget in minutes (default {d.TrainMinutes}, quick 1)." };
+        var k = new Option<int?>("--k") { Description = "Condition on this many clusters instead of K_UB from the bound search (skips the search)." };
+        var maxK = new Option<int?>("--max-k") { Description = $"Cap of the bound search and of K (default {d.MaxK}, quick 40)." };
+        var method = new Option<string>("--method") { Description = "Clustering at the chosen K: temi, kmeans, gmm or agglo.", DefaultValueFactory = _ => d.Method };
+        method.AcceptOnlyFromAmong("temi", "kmeans", "gmm", "agglo");
+        var features = new Option<string>("--features") { Description = "Feature extractor for clustering (see `cedm features --help`).", DefaultValueFactory = _ => d.Features };
+        var preset = new Option<string>("--preset") { Description = "U-Net preset: tiny, small or cifar-edm.", DefaultValueFactory = _ => d.Preset };
+        var evalSamples = new Option<int?>("--eval-samples") { Description = $"Generated images for the metrics (default {d.EvalSamples}, quick 200)." };
+        var evaluator = new Option<string?>("--evaluator") { Description = "Feature space of the metrics (default: `cedm eval`'s default for the source)." };
+        var seed = GlobalOptions.Seed();
+        var cmd = new Command("run", "The main job: features, cluster bound, clustering, C-EDM training, samples, evaluation and an HTML report, in one resumable run folder.")
+        {
+            source, output, quick, minutes, k, maxK, method, features, preset, evalSamples, evaluator, seed,
+        };
+        cmd.SetAction(parse =>
+        {
+            string dir = parse.GetValue(output)!;
+            var ctx = new RunContext(dir);
+            string saved = ctx.PathOf(RunOptions.FileName);
+            var options = new RunOptions
+            {
+                Source = parse.GetValue(source)!, Features = parse.GetValue(features)!, Method = parse.GetValue(method)!,
+                K = parse.GetValue(k), Preset = parse.GetValue(preset)!, Evaluator = parse.GetValue(evaluator), Seed = parse.GetValue(seed),
+            };
+            if (parse.GetValue(quick)) options = options.AsQuick();
+            options = options with
+            {
+                TrainMinutes = parse.GetValue(minutes) ?? options.TrainMinutes,
+                MaxK = parse.GetValue(maxK) ?? options.MaxK,
+                EvalSamples = parse.GetValue(evalSamples) ?? options.EvalSamples,
+            };
+            if (options.K is < 1) throw new UsageException($"--k: must be at least 1, got {options.K}");
+            if (options.TrainMinutes <= 0) throw new UsageException($"--minutes: must be positive, got {options.TrainMinutes}");
+            if (File.Exists(saved))
+            {
+                // A resumed run keeps the options it started with: the finished steps were computed with them.
+                var previous = RunOptions.FromJson(File.ReadAllText(saved));
+                if (previous != options)
+                    parse.InvocationConfiguration.Error.WriteLine($"note: {dir} was started with other options; resuming with the saved ones ({saved})");
+                options = previous;
+            }
+            else
+            {
+                Directory.CreateDirectory(dir);
+                Cedm.IO.AtomicFile.WriteAllBytes(saved, System.Text.Encoding.UTF8.GetBytes(options.ToJson()), overwrite: false);
+            }
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            PipelineProgressView.Run(RunSteps.For(options), ctx, parse.InvocationConfiguration.Error);
+            parse.InvocationConfiguration.Output.WriteLine($"done in {clock.Elapsed.TotalMinutes:F1} min: {ctx.PathOf(RunSteps.Report)}");
+            return 0;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,72 @@
+using System.Text.Json;
+
+namespace Cedm.Cli.Pipeline;
+
+/// <summary>
+/// Options of `cedm run`, saved as run.json in the run folder. Two budgets: the default run (≤ 20 minutes on
+/// 2 cores for Fashion-MNIST) and --quick (≤ 3 minutes, a smoke test on the 10k test split with tiny budgets).
+/// </summary>
+public sealed record RunOptions
+{
+    /// <summary>The data source (cli.md "Data sources").</summary>
+    public string Source { get; init; } = "fashion-mnist";
+
+    public bool Quick { get; init; }
+
+    /// <summary>Feature extractor for clustering (and the bound search).</summary>
+    public string Features { get; init; } = "pca:64";
+
+    /// <summary>Clustering method at the chosen K.</summary>
+    public string Method { get; init; } = "temi";
+
+    /// <summary>
+    /// K to condition on. Null: K = K_UB of the bound search, the largest K whose TEMI utilisation ratio stays at or
+    /// above the threshold — the most clusters the data supports without leaving many empty (spec §5; C-EDM found
+    /// its best FID near the upper bound), capped at <see cref="MaxK"/>.
+    /// </summary>
+    public int? K { get; init; }
+
+    /// <summary>Cap of the bound search and of the chosen K (training budget per cluster stays reasonable on a CPU).</summary>
+    public int MaxK { get; init; } = 80;
+
+    /// <summary>TEMI epochs of each bound-search run and of the final clustering (the cpu preset's default when null).</summary>
+    public int? TemiEpochs { get; init; } = 10;
+
+    /// <summary>U-Net preset.</summary>
+    public string Preset { get; init; } = "tiny";
+
+    /// <summary>Training budget in minutes (wall clock, summed over resumed invocations).</summary>
+    public double TrainMinutes { get; init; } = 12;
+
+    /// <summary>Generated images per cluster in the report's sample sheets.</summary>
+    public int SamplesPerCluster { get; init; } = 8;
+
+    /// <summary>Generated images for the metrics (clusters drawn from the training p(c)).</summary>
+    public int EvalSamples { get; init; } = 2000;
+
+    /// <summary>Feature space of the metrics; null = `cedm eval`'s default for the source.</summary>
+    public string? Evaluator { get; init; }
+
+    public int Seed { get; init; }
+
+    /// <summary>The --quick budget: the 10k test split, short TEMI runs, one minute of training, few samples.</summary>
+    public RunOptions AsQuick() => this with
+    {
+        Quick = true,
+        Source = Source == "fashion-mnist" || Source == "fashion-mnist:train" ? "fashion-mnist:test" : Source,
+        MaxK = Math.Min(MaxK, 40),
+        TemiEpochs = 3,
+        TrainMinutes = 1,
+        SamplesPerCluster = 4,
+        EvalSamples = 200,
+    };
+
+    public const string FileName = "run.json";
+
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static RunOptions FromJson(string json) => JsonSerializer.Deserialize<RunOptions>(json, Json)
+        ?? throw new InvalidDataException("run.json is empty");
+}

@@ -1,0 +1,125 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Cedm.Clustering;
+using Cedm.Data;
+using Cedm.Imaging.Png;
+using Cedm.IO;
+using Cedm.Pipeline;
+using Cedm.Reporting;
+
+namespace Cedm.Cli.Pipeline;
+
+/// <summary>
+/// The last step of `cedm run`: report.html, one self-contained page built only from the files the earlier steps
+/// wrote (so it can be rebuilt after replacing any of them): the data, the utilisation curve with K_UB, the
+/// training loss, real and generated images side by side for every cluster, the metrics and the options.
+/// </summary>
+public sealed class RunReportStep(RunOptions options) : IPipelineStep
+{
+    public string Name => "report";
+
+    public string Title => "report.html";
+
+    public double Weight => 0.2;
+
+    public JsonObject? Run(RunContext c, IProgress<double> progress)
+    {
+        var o = options;
+        var data = DataSource.Load(o.Source);
+        var report = new HtmlReport($"cedm run: {data.Name}");
+        var rng = new Random(o.Seed);
+
+        report.Heading("Data").Paragraph(string.Create(CultureInfo.InvariantCulture,
+            $"{data.Count:N0} images of {data.Height}×{data.Width}×{data.Channels}; {(data.Labels is null ? "no labels" : $"{data.LabelCounts().Count} labels (used only for scores, never for conditioning)")}."));
+        report.Image(Png(data, ImageGrid.Sample(Enumerable.Range(0, data.Count).ToArray(), 32, rng), 16), "random real images", 16 * (data.Width * 2 + 2));
+        progress.Report(0.2);
+
+        report.Heading("How many clusters");
+        if (File.Exists(c.PathOf(RunSteps.Bound)))
+        {
+            var bound = JsonNode.Parse(File.ReadAllText(c.PathOf(RunSteps.Bound)))!;
+            var table = bound["table"]!.AsArray().Select(r => (K: r!["k"]!.GetValue<double>(), Used: r["utilized"]!.GetValue<double>(), Ratio: r["ratio"]!.GetValue<double>()))
+                .OrderBy(r => r.K).ToList();
+            int kub = bound["k_ub"]!.GetValue<int>();
+            report.Paragraph(string.Create(CultureInfo.InvariantCulture,
+                $"TEMI was trained at each K below; K passes when the share of clusters that receive at least one image (K_used / K) stays at or above the threshold τ = {bound["threshold"]!.GetValue<double>():0.###}. K_UB = {kub}; the run conditions on K = {RunSteps.ChosenK(c, o)}."));
+            report.Svg(SvgChart.Render(new LineChart("Utilisation ratio over K", "K", "K_used / K",
+                [new ChartSeries("r(K)", table.Select(r => (r.K, r.Ratio)).ToList())], [new ChartMarker(kub, $"K_UB = {kub}")], LogX: true, YMin: 0, YMax: 1.05)));
+            report.Table(["K", "utilised", "ratio"], table.Select(r => (IReadOnlyList<string>)[F(r.K, "0"), F(r.Used, "0"), F(r.Ratio, "0.000")]));
+        }
+        else report.Paragraph($"K = {o.K} was given; no bound search was run.");
+        progress.Report(0.4);
+
+        var clusters = ClusterAssignment.Load(c.PathOf(RunSteps.Clusters));
+        report.Heading("Clusters").Paragraph(string.Create(CultureInfo.InvariantCulture,
+            $"{clusters.Method} with K = {clusters.K}: {clusters.Utilized} clusters used (ratio {clusters.Ratio:0.###}); mean confidence {clusters.Confidence.Average(v => (double)v):0.###}."));
+
+        var log = TrainingLog(c.PathOf(Path.Combine(RunSteps.Train, TrainLogFile)));
+        report.Heading("Training");
+        if (log.Count > 0)
+        {
+            report.Paragraph(string.Create(CultureInfo.InvariantCulture,
+                $"{log[^1].Kimg:0.##} kimg in {log[^1].Seconds / 60:0.#} min ({log.Average(l => l.ImagesPerSecond):0} img/s on average); EDM loss (σ-weighted, summed over pixels) in the last interval {log[^1].Loss:0.####}."));
+            report.Svg(SvgChart.Render(new LineChart("Training loss", "thousand images seen", "EDM loss", [new ChartSeries("loss", log.Select(l => (l.Kimg, l.Loss)).ToList())])));
+        }
+        progress.Report(0.6);
+
+        report.Heading("Real and generated images per cluster").Paragraph(
+            "For every cluster used: images of the real data in that cluster (left) and images generated with that cluster as the condition (right).");
+        var sheet = Npy.Read(c.PathOf(RunSteps.ClusterSheet));
+        var sheetClusters = Npy.Read(c.PathOf(RunSteps.ClusterSheet.Replace(".npy", "_clusters.npy"))).ToInt64();
+        var generated = AsDataset("generated", sheet);
+        foreach (var cluster in sheetClusters.Distinct().OrderByDescending(id => clusters.Sizes[(int)id]))
+        {
+            var realIdx = Enumerable.Range(0, clusters.Count).Where(i => clusters.Ids[i] == cluster).ToArray();
+            var genIdx = Enumerable.Range(0, sheetClusters.Length).Where(i => sheetClusters[i] == cluster).ToArray();
+            int cols = Math.Max(1, Math.Min(4, genIdx.Length));
+            report.Figures(
+            [
+                ($"cluster {cluster}: real ({clusters.Sizes[(int)cluster]:N0} images)", Png(data, ImageGrid.Sample(realIdx, genIdx.Length, rng), cols)),
+                ($"cluster {cluster}: generated", Png(generated, genIdx, cols)),
+            ], width: null);
+        }
+        progress.Report(0.8);
+
+        report.Heading("Metrics");
+        if (File.Exists(c.PathOf(RunSteps.Metrics)))
+        {
+            var metrics = JsonNode.Parse(File.ReadAllText(c.PathOf(RunSteps.Metrics)))!.AsObject();
+            report.Table(["metric", "value"], metrics.Where(kv => kv.Value is JsonValue v && v.TryGetValue<double>(out _))
+                .Select(kv => (IReadOnlyList<string>)[kv.Key, F(kv.Value!.GetValue<double>(), "0.####")]));
+            if (File.Exists(c.PathOf("samples/samples.png")))
+                report.Paragraph("The generated images the metrics were computed on (first rows):").Image(File.ReadAllBytes(c.PathOf("samples/samples.png")), "generated samples");
+        }
+        report.Heading("Options and commands");
+        report.Json("run.json", JsonNode.Parse(o.ToJson()));
+        var commands = new JsonObject();
+        foreach (var step in new[] { "features", "bound", "clusters", "train", "samples", "eval-samples", "eval" })
+            if (c.Marker(step)?["summary"]?["command"] is JsonNode cmd) commands[step] = cmd.DeepClone();
+        report.Json("the cedm commands each step ran (re-run or replace any of them by hand)", commands);
+        if (File.Exists(c.PathOf(Path.Combine(RunSteps.Train, "config.json"))))
+            report.Json("training config.json", JsonNode.Parse(File.ReadAllText(c.PathOf(Path.Combine(RunSteps.Train, "config.json")))));
+        report.Save(c.PathOf(RunSteps.Report));
+        return new JsonObject { ["report"] = c.PathOf(RunSteps.Report) };
+    }
+
+    private const string TrainLogFile = "log.jsonl";
+
+    private sealed record LogLine(double Kimg, double Loss, double ImagesPerSecond, double Seconds);
+
+    private static List<LogLine> TrainingLog(string path) => !File.Exists(path) ? [] :
+        File.ReadLines(path).Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!).Where(n => n["loss"] != null && n["img_per_s"] != null)
+            .Select(n => new LogLine(n["kimg"]!.GetValue<double>(), n["loss"]!.GetValue<double>(), n["img_per_s"]!.GetValue<double>(), n["seconds"]!.GetValue<double>()))
+            .ToList();
+
+    private static ImageDataset AsDataset(string name, NpyArray a) =>
+        new(name, a.As<byte>(), a.Shape[0], a.Shape[1], a.Shape[2], a.Shape.Length == 4 ? a.Shape[3] : 1);
+
+    private static byte[] Png(ImageDataset d, IReadOnlyList<int> indices, int columns)
+    {
+        var rows = indices.Chunk(columns).Select(r => (IReadOnlyList<int>)r).ToList();
+        return PngEncoder.Encode(ImageGrid.Compose(d, rows, new GridOptions { Scale = 2 }));
+    }
+
+    private static string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
+}
