@@ -34,6 +34,7 @@ public static unsafe class OpenBlas
     // void cblas_sgemm(order, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc); blasint = int32
     // (Debian's libopenblas0 is the 32-bit-index build; the 64-bit one is a separate libopenblas64 package).
     private static readonly delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void> s_sgemm;
+    private static readonly delegate* unmanaged<int, int, int, int, int, int, double, double*, int, double*, int, double, double*, int, void> s_dgemm;
     private static readonly delegate* unmanaged<int, void> s_setNumThreads;
     private static readonly delegate* unmanaged<byte*> s_getCoreName;
 
@@ -69,6 +70,9 @@ public static unsafe class OpenBlas
                 continue;
             }
             s_sgemm = (delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, int, float, float*, int, void>)sgemm;
+            // Double precision is optional (float64 feature statistics, spec §6.1); GemmDouble falls back to managed code.
+            if (NativeLibrary.TryGetExport(handle, "cblas_dgemm", out IntPtr dgemm))
+                s_dgemm = (delegate* unmanaged<int, int, int, int, int, int, double, double*, int, double*, int, double, double*, int, void>)dgemm;
             if (NativeLibrary.TryGetExport(handle, "openblas_set_num_threads", out IntPtr setThreads))
                 s_setNumThreads = (delegate* unmanaged<int, void>)setThreads;
             if (NativeLibrary.TryGetExport(handle, "openblas_get_corename", out IntPtr coreName))
@@ -138,6 +142,19 @@ public static unsafe class OpenBlas
         if (!IsAvailable)
             throw new InvalidOperationException(LoadError);
         s_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+            m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /// <summary>True when <c>cblas_dgemm</c> resolved too.</summary>
+    public static bool HasDgemm => IsAvailable && s_dgemm != null;
+
+    /// <summary>Raw row-major <c>cblas_dgemm</c>; callers go through <see cref="Kernels.GemmDouble"/>, which validates.</summary>
+    internal static void Dgemm(bool transA, bool transB, int m, int n, int k, double alpha,
+        double* a, int lda, double* b, int ldb, double beta, double* c, int ldc)
+    {
+        if (!HasDgemm)
+            throw new InvalidOperationException(LoadError ?? "cblas_dgemm not exported by the loaded OpenBLAS");
+        s_dgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
             m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
 }

@@ -1,0 +1,93 @@
+using System.Globalization;
+using Cedm.Data;
+
+namespace Cedm.Features;
+
+/// <summary>What an extractor may need beyond its spec string: the image shape, data to fit on, a saved model.</summary>
+public sealed record FeatureExtractorContext
+{
+    /// <summary>Height, width and channels of the images the extractor will be applied to.</summary>
+    public required (int Height, int Width, int Channels) ImageShape { get; init; }
+
+    /// <summary>Loads the images a fitted extractor (PCA) is fitted on; called at most once, only when needed.</summary>
+    public Func<ImageDataset>? FitData { get; init; }
+
+    /// <summary>A saved model to load instead of fitting (e.g. a PCA written by `cedm features`).</summary>
+    public string? ModelPath { get; init; }
+
+    public int Seed { get; init; }
+
+    public IProgress<double>? Progress { get; init; }
+}
+
+/// <summary>
+/// The registry of feature extractors by spec string (cli.md `cedm features --extractor`, `cedm eval --evaluator`):
+/// "pixels", "pca[:D]" or "pca:&lt;model.safetensors&gt;". Other branches add their kinds as one line each in
+/// <see cref="Create"/>'s switch.
+/// </summary>
+public static class FeatureExtractors
+{
+    public const string Syntax = "pixels, pca[:D] (default D 64), pca:<pca.safetensors>, ssl, vit:<weights.safetensors>, inception:<weights>, fmnist:<weights>";
+
+    /// <summary>Splits "kind:argument" (the argument may itself contain ':' such as a path).</summary>
+    public static (string Kind, string Argument) Parse(string spec)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(spec);
+        int colon = spec.IndexOf(':');
+        return colon < 0 ? (spec.Trim().ToLowerInvariant(), "") : (spec[..colon].Trim().ToLowerInvariant(), spec[(colon + 1)..]);
+    }
+
+    public static IFeatureExtractor Create(string spec, FeatureExtractorContext context)
+    {
+        var (kind, arg) = Parse(spec);
+        var (h, w, c) = context.ImageShape;
+        switch (kind)
+        {
+            case "pixels":
+                if (arg.Length > 0) throw new ArgumentException($"extractor '{spec}': pixels takes no argument");
+                return new PixelFeatures(h, w, c);
+            case "pca":
+                return CreatePca(spec, arg, context);
+            // Extension points for the other branches: one line per kind.
+            case "ssl": throw NotYet(spec, "the self-supervised extractor");
+            case "vit": throw NotYet(spec, "ViT features from safetensors weights");
+            case "inception": throw NotYet(spec, "Inception-v3 features");
+            case "fmnist": throw NotYet(spec, "the Fashion-MNIST evaluator CNN");
+            default:
+                throw new ArgumentException($"unknown extractor '{spec}'; expected {Syntax}");
+        }
+    }
+
+    private static PcaFeatures CreatePca(string spec, string arg, FeatureExtractorContext context)
+    {
+        string? modelPath = context.ModelPath;
+        int? dimension = null;
+        if (arg.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)) modelPath = arg;
+        else if (arg.Length > 0)
+        {
+            if (!int.TryParse(arg, NumberStyles.None, CultureInfo.InvariantCulture, out int d) || d < 1)
+                throw new ArgumentException($"extractor '{spec}': expected pca, pca:D with D a positive integer, or pca:<model.safetensors>");
+            dimension = d;
+        }
+        if (modelPath is not null)
+        {
+            var model = PcaFeatures.Load(modelPath);
+            if (dimension is int want && want != model.Dimension)
+                throw new ArgumentException($"extractor '{spec}': the PCA model {modelPath} has D = {model.Dimension}, not {want}");
+            return model;
+        }
+        if (context.FitData is null)
+            throw new ArgumentException($"extractor '{spec}': PCA needs data to fit on or a saved model (--fit-on <source> or --model <pca.safetensors>)");
+        return PcaFeatures.Fit(context.FitData(), dimension ?? PcaFeatures.DefaultDimension, whiten: true, context.Seed, context.Progress);
+    }
+
+    private static NotSupportedException NotYet(string spec, string what) =>
+        new($"extractor '{spec}' ({what}) is not available in this build yet; available: pixels, pca[:D]");
+
+    /// <summary>
+    /// A spec that recreates <paramref name="extractor"/> exactly without refitting: a fitted PCA becomes
+    /// "pca:&lt;its saved model&gt;" (given the path it was saved to); everything else keeps its name.
+    /// </summary>
+    public static string Resolved(IFeatureExtractor extractor, string? savedModelPath) =>
+        extractor is PcaFeatures && savedModelPath is not null ? $"pca:{Path.GetFullPath(savedModelPath)}" : extractor.Name;
+}
