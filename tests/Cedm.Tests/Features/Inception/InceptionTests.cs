@@ -38,7 +38,7 @@ public class InceptionTests
     [Fact]
     public void FullSizeLayoutHasThePytorchFidParameterCount()
     {
-        var layout = FullSizeLayout().ToList();
+        var layout = InceptionV3.TensorLayout().ToList();
         // pytorch-fid's FID Inception (torchvision Inception3, 1008 classes, no aux head), counted by PyTorch:
         // 23 850 960 parameters of which fc has 2 065 392; 94 BatchNorms with 34 432 running-statistic floats.
         long Count(IEnumerable<(string Key, int[] Shape)> t) => t.Sum(x => x.Shape.Aggregate(1L, (a, b) => a * b));
@@ -62,7 +62,7 @@ public class InceptionTests
     public void ScaledFixtureHasTheLayoutDividedBy16()
     {
         var stored = NetworkFixtures.ReadTensors(Weights);
-        var expected = FullSizeLayout(16, classes: 8).ToDictionary(t => t.Key, t => t.Shape);
+        var expected = InceptionV3.TensorLayout(16, classes: 8).ToDictionary(t => t.Key, t => t.Shape);
         Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), stored.Keys.Order(StringComparer.Ordinal));
         foreach (var (key, shape) in expected) Assert.Equal(shape, stored[key].ShapeArray());
     }
@@ -98,74 +98,5 @@ public class InceptionTests
         // Gray is repeated: the three planes are equal; corner pixels map to the corner input pixel exactly.
         Assert.Equal(x.Slice(1, 0, 1).Data, x.Slice(1, 2, 1).Data);
         Assert.Equal(images.Image(0)[0] / 255f * 2f - 1f, x[0, 0, 0, 0], 5);
-    }
-
-    /// <summary>
-    /// The pytorch-fid state-dict layout, written from the architecture facts (torchvision Inception3 channel
-    /// counts; <paramref name="divisor"/> scales every width as the fixture script does).
-    /// </summary>
-    internal static IEnumerable<(string Key, int[] Shape)> FullSizeLayout(int divisor = 1, int classes = 1008)
-    {
-        int s = divisor;
-        var list = new List<(string, int[])>();
-        void Conv(string name, int cin, int cout, int kh, int kw)
-        {
-            list.Add(($"{name}.conv.weight", [cout, cin, kh, kw]));
-            foreach (var p in new[] { "weight", "bias", "running_mean", "running_var" }) list.Add(($"{name}.bn.{p}", [cout]));
-        }
-        Conv("Conv2d_1a_3x3", 3, 32 / s, 3, 3);
-        Conv("Conv2d_2a_3x3", 32 / s, 32 / s, 3, 3);
-        Conv("Conv2d_2b_3x3", 32 / s, 64 / s, 3, 3);
-        Conv("Conv2d_3b_1x1", 64 / s, 80 / s, 1, 1);
-        Conv("Conv2d_4a_3x3", 80 / s, 192 / s, 3, 3);
-        foreach (var (n, cin, pool) in new[] { ("Mixed_5b", 192, 32), ("Mixed_5c", 256, 64), ("Mixed_5d", 288, 64) })
-        {
-            Conv($"{n}.branch1x1", cin / s, 64 / s, 1, 1);
-            Conv($"{n}.branch5x5_1", cin / s, 48 / s, 1, 1);
-            Conv($"{n}.branch5x5_2", 48 / s, 64 / s, 5, 5);
-            Conv($"{n}.branch3x3dbl_1", cin / s, 64 / s, 1, 1);
-            Conv($"{n}.branch3x3dbl_2", 64 / s, 96 / s, 3, 3);
-            Conv($"{n}.branch3x3dbl_3", 96 / s, 96 / s, 3, 3);
-            Conv($"{n}.branch_pool", cin / s, pool / s, 1, 1);
-        }
-        Conv("Mixed_6a.branch3x3", 288 / s, 384 / s, 3, 3);
-        Conv("Mixed_6a.branch3x3dbl_1", 288 / s, 64 / s, 1, 1);
-        Conv("Mixed_6a.branch3x3dbl_2", 64 / s, 96 / s, 3, 3);
-        Conv("Mixed_6a.branch3x3dbl_3", 96 / s, 96 / s, 3, 3);
-        foreach (var (n, c7) in new[] { ("Mixed_6b", 128), ("Mixed_6c", 160), ("Mixed_6d", 160), ("Mixed_6e", 192) })
-        {
-            int c = c7 / s, cin = 768 / s;
-            Conv($"{n}.branch1x1", cin, 192 / s, 1, 1);
-            Conv($"{n}.branch7x7_1", cin, c, 1, 1);
-            Conv($"{n}.branch7x7_2", c, c, 1, 7);
-            Conv($"{n}.branch7x7_3", c, 192 / s, 7, 1);
-            Conv($"{n}.branch7x7dbl_1", cin, c, 1, 1);
-            Conv($"{n}.branch7x7dbl_2", c, c, 7, 1);
-            Conv($"{n}.branch7x7dbl_3", c, c, 1, 7);
-            Conv($"{n}.branch7x7dbl_4", c, c, 7, 1);
-            Conv($"{n}.branch7x7dbl_5", c, 192 / s, 1, 7);
-            Conv($"{n}.branch_pool", cin, 192 / s, 1, 1);
-        }
-        Conv("Mixed_7a.branch3x3_1", 768 / s, 192 / s, 1, 1);
-        Conv("Mixed_7a.branch3x3_2", 192 / s, 320 / s, 3, 3);
-        Conv("Mixed_7a.branch7x7x3_1", 768 / s, 192 / s, 1, 1);
-        Conv("Mixed_7a.branch7x7x3_2", 192 / s, 192 / s, 1, 7);
-        Conv("Mixed_7a.branch7x7x3_3", 192 / s, 192 / s, 7, 1);
-        Conv("Mixed_7a.branch7x7x3_4", 192 / s, 192 / s, 3, 3);
-        foreach (var (n, cin) in new[] { ("Mixed_7b", 1280), ("Mixed_7c", 2048) })
-        {
-            Conv($"{n}.branch1x1", cin / s, 320 / s, 1, 1);
-            Conv($"{n}.branch3x3_1", cin / s, 384 / s, 1, 1);
-            Conv($"{n}.branch3x3_2a", 384 / s, 384 / s, 1, 3);
-            Conv($"{n}.branch3x3_2b", 384 / s, 384 / s, 3, 1);
-            Conv($"{n}.branch3x3dbl_1", cin / s, 448 / s, 1, 1);
-            Conv($"{n}.branch3x3dbl_2", 448 / s, 384 / s, 3, 3);
-            Conv($"{n}.branch3x3dbl_3a", 384 / s, 384 / s, 1, 3);
-            Conv($"{n}.branch3x3dbl_3b", 384 / s, 384 / s, 3, 1);
-            Conv($"{n}.branch_pool", cin / s, 192 / s, 1, 1);
-        }
-        list.Add(("fc.weight", [classes, 2048 / s]));
-        list.Add(("fc.bias", [classes]));
-        return list;
     }
 }
