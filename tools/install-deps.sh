@@ -2,11 +2,18 @@
 # Installs what cedm needs on a fresh Debian machine, only when it is missing, and says what it does.
 #   - libopenblas0-pthread: the GEMM back-end (a managed SIMD fallback is used when it is absent)
 #   - dataset-fashion-mnist: the embedded default dataset (real data, used by tests and the main job)
-# Python peers (python3-torch etc.) are NOT needed: they only regenerate fixtures and run benchmarks
-# (tools/make_fixtures.py, bench/); pass --python to install them too.
+#   --tests: also chromium, which the tests use to open generated HTML reports headless
+#   --python: also the Python peers (python3-torch etc.); they only regenerate fixtures (tools/fixtures) and run
+#             benchmarks (bench/); cedm itself never needs Python.
 set -euo pipefail
 pkgs=(libopenblas0-pthread dataset-fashion-mnist)
-if [ "${1:-}" = "--python" ]; then pkgs+=(python3-torch python3-numpy python3-scipy python3-sklearn python3-pil); fi
+for arg in "$@"; do
+  case "$arg" in
+    --tests) pkgs+=(chromium) ;;
+    --python) pkgs+=(python3-torch python3-numpy python3-scipy python3-sklearn python3-pil) ;;
+    *) echo "install-deps.sh: unknown option $arg (expected --tests or --python)" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

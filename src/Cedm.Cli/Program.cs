@@ -46,6 +46,13 @@ public static class Program
         root.Options.Add(GlobalOptions.Verbose);
         root.Subcommands.Add(SelfCheckCommand.Build());
         root.Subcommands.Add(DataCommand.Build());
+        root.Subcommands.Add(FeaturesCommand.Build());
+        root.Subcommands.Add(ClusterCommand.Build());
+        root.Subcommands.Add(ScoreCommand.Build());
+        root.Subcommands.Add(TrainCommand.Build());
+        root.Subcommands.Add(SampleCommand.Build());
+        root.Subcommands.Add(FdCommand.Build());
+        root.Subcommands.Add(EvalCommand.Build());
         return root;
     }
 }

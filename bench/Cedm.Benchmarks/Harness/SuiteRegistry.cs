@@ -8,6 +8,7 @@ public static class SuiteRegistry
     public static IReadOnlyList<Func<IBenchSuite>> All { get; } =
     [
         () => new GemmSuite(),
+        () => new ConvSuite(),
         () => new GroupNormSuite(),
         () => new FeatureNetworksSuite(),
     ];

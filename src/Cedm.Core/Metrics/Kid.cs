@@ -46,8 +46,8 @@ public static class Kid
         var by = new float[size * dimension];
         for (int s = 0; s < subsets; s++)
         {
-            Gather(x, dimension, Subsets.Choose(rowsX, size, rng), bx);
-            Gather(y, dimension, Subsets.Choose(rowsY, size, rng), by);
+            Subsets.GatherRows(x, dimension, Subsets.Choose(rowsX, size, rng), bx);
+            Subsets.GatherRows(y, dimension, Subsets.Choose(rowsY, size, rng), by);
             values[s] = UnbiasedMmd2(bx, size, by, size, dimension);
         }
         double mean = values.Average();
@@ -80,11 +80,5 @@ public static class Kid
         var r = new double[v.Length];
         for (int i = 0; i < v.Length; i++) r[i] = v[i];
         return r;
-    }
-
-    internal static void Gather(ReadOnlySpan<float> rows, int d, int[] indices, Span<float> dst)
-    {
-        for (int k = 0; k < indices.Length; k++)
-            rows.Slice(indices[k] * d, d).CopyTo(dst.Slice(k * d, d));
     }
 }

@@ -68,8 +68,8 @@ public static class PrecisionRecall
         var fi = Subsets.AtMost(nFake, maxPerSide, rng);
         var rs = new float[ri.Length * d];
         var fs = new float[fi.Length * d];
-        Kid.Gather(real, d, ri, rs);
-        Kid.Gather(fake, d, fi, fs);
+        Subsets.GatherRows(real, d, ri, rs);
+        Subsets.GatherRows(fake, d, fi, fs);
         return Compute(rs, ri.Length, fs, fi.Length, d, k);
     }
 

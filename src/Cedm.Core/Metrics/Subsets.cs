@@ -28,4 +28,11 @@ public static class Subsets
         Array.Sort(idx);
         return idx;
     }
+
+    /// <summary>Copies rows <paramref name="indices"/> of a row-major [N, d] matrix into <paramref name="dst"/> [indices.Length, d].</summary>
+    public static void GatherRows(ReadOnlySpan<float> rows, int d, int[] indices, Span<float> dst)
+    {
+        for (int k = 0; k < indices.Length; k++)
+            rows.Slice(indices[k] * d, d).CopyTo(dst.Slice(k * d, d));
+    }
 }

@@ -20,6 +20,29 @@ public sealed class Rng
 
     public Rng(long seed) : this(unchecked((ulong)seed)) { }
 
+    /// <summary>Number of words in <see cref="GetState"/>.</summary>
+    public const int StateLength = 6;
+
+    /// <summary>
+    /// The complete generator state (the four xoshiro words, the cached Box–Muller normal as raw bits, and whether
+    /// it is present), so a checkpoint can resume the exact stream (<see cref="FromState"/>).
+    /// </summary>
+    public ulong[] GetState() =>
+        [_s0, _s1, _s2, _s3, BitConverter.DoubleToUInt64Bits(_spareNormal), _hasSpare ? 1UL : 0UL];
+
+    /// <summary>A generator continuing exactly where the one that produced <paramref name="state"/> was.</summary>
+    public static Rng FromState(ReadOnlySpan<ulong> state)
+    {
+        if (state.Length != StateLength) throw new ArgumentException($"An Rng state has {StateLength} words, got {state.Length}.", nameof(state));
+        if ((state[0] | state[1] | state[2] | state[3]) == 0) throw new ArgumentException("An all-zero xoshiro state is invalid.", nameof(state));
+        if (state[5] > 1) throw new ArgumentException($"Invalid spare-normal flag {state[5]}.", nameof(state));
+        var rng = new Rng(0UL);
+        (rng._s0, rng._s1, rng._s2, rng._s3) = (state[0], state[1], state[2], state[3]);
+        rng._spareNormal = BitConverter.UInt64BitsToDouble(state[4]);
+        rng._hasSpare = state[5] == 1;
+        return rng;
+    }
+
     private static ulong SplitMix(ref ulong x)
     {
         ulong z = x += 0x9E3779B97F4A7C15UL;

@@ -44,6 +44,12 @@ public class ConvolutionTests
         yield return new object[] { 3, 8, 8, 16, 16, 3, 3, 1, 1, 1, 1 };
         yield return new object[] { 3, 8, 6, 15, 17, 3, 3, 2, 2, 1, 1 };
         yield return new object[] { 3, 8, 8, 16, 16, 1, 1, 1, 1, 0, 0 };
+        // ≥ 16 channels, 3×3 stride 1: the Winograd path (forward and input gradient), with odd sizes so both the
+        // 8-tile vector blocks and the tails (and cropped last tile row/column) run.
+        yield return new object[] { 2, 16, 16, 9, 17, 3, 3, 1, 1, 1, 1 };
+        yield return new object[] { 1, 16, 20, 8, 21, 3, 3, 1, 1, 0, 0 };
+        yield return new object[] { 2, 17, 16, 5, 6, 3, 3, 1, 1, 2, 2 };
+        yield return new object[] { 1, 16, 16, 6, 35, 3, 3, 1, 1, 1, 0 };
     }
 
     [Theory]
@@ -71,6 +77,38 @@ public class ConvolutionTests
             AssertClose(dxRef, dx, KernelTolerance, $"dx {mode} {g}");
             AssertClose(dwRef, dw, KernelTolerance, $"dw {mode} {g}");
             AssertClose(dbRef, db, KernelTolerance, $"db {mode} {g}");
+        }
+    }
+
+    [Fact]
+    public void BandedIm2ColMatchesReference()
+    {
+        // A tiny band budget forces several output-row bands per sample (and a short last band).
+        int saved = Conv2dKernels.BandBudgetFloats;
+        try
+        {
+            Conv2dKernels.BandBudgetFloats = 100;
+            FastKernelsMatchReference(2, 2, 3, 9, 7, 3, 3, 1, 1, 1, 1);
+            FastKernelsMatchReference(2, 2, 3, 11, 7, 3, 2, 2, 1, 1, 0);
+        }
+        finally { Conv2dKernels.BandBudgetFloats = saved; }
+    }
+
+    [Fact]
+    public void WeightGradientIsBitwiseReproducible()
+    {
+        // Workers claim sample chunks dynamically, but partial sums are per fixed chunk and added in chunk order.
+        var g = new Conv2dGeometry(20, 8, 12, 12, 8, 3, 3, 1, 1, 1, 1);
+        var rng = new Rng(9);
+        float[] x = Tensor.Randn(rng, [20, 8, 12, 12]).Data, wt = Tensor.Randn(rng, [8, 8, 3, 3]).Data, dy = Tensor.Randn(rng, [20, 8, 12, 12]).Data;
+        float[] dw1 = new float[wt.Length], db1 = new float[8];
+        Conv2dKernels.Backward(g, x, wt, dy, null, dw1, db1);
+        for (int run = 0; run < 3; run++)
+        {
+            float[] dw2 = new float[wt.Length], db2 = new float[8];
+            Conv2dKernels.Backward(g, x, wt, dy, null, dw2, db2);
+            Assert.Equal(dw1, dw2);
+            Assert.Equal(db1, db2);
         }
     }
 
@@ -106,6 +144,18 @@ public class ConvolutionTests
         Assert.True(r.Passed, r.ToString());
         var r2 = GradCheck.Check(t => Tensor.Conv2d(t[0], t[1], null, stride, padding), [x, w]);
         Assert.True(r2.Passed, r2.ToString());
+    }
+
+    [Fact]
+    public void GradCheckWinogradPath()
+    {
+        // 16 channels, 3×3 stride 1: forward, input and weight gradients all take the Winograd kernels.
+        var rng = new Rng(78);
+        var x = Tensor.Randn(rng, [1, 16, 4, 5]).RequireGrad();
+        var w = Tensor.Randn(rng, [16, 16, 3, 3], std: 0.2f).RequireGrad();
+        var b = Tensor.Randn(rng, [16]).RequireGrad();
+        var r = GradCheck.Check(t => Tensor.Conv2d(t[0], t[1], t[2], 1, 1), [x, w, b]);
+        Assert.True(r.Passed, r.ToString());
     }
 
     [Fact]

@@ -3,51 +3,70 @@ using System.Numerics.Tensors;
 
 namespace Cedm.Tensors.Kernels;
 
-/// <summary>How the conv drivers spread work over <see cref="ComputeSettings.Threads"/> (benchmarks compare them).</summary>
-internal enum ConvThreading
-{
-    /// <summary>The measured best for the active GEMM back-end (see <see cref="Conv2dKernels.Resolve"/>).</summary>
-    Auto,
-    /// <summary>Samples split over workers; each worker runs single-threaded managed GEMMs on its own buffers.</summary>
-    SamplesManaged,
-    /// <summary>Samples split over workers; each calls <see cref="Gemm.Sgemm"/> (the back-end threads as it likes).</summary>
-    SamplesShared,
-    /// <summary>Samples one after another; each GEMM is <see cref="Gemm.Sgemm"/> using all threads.</summary>
-    SerialSamples,
-}
-
 /// <summary>
-/// Fast 2-D convolution by im2col + GEMM, one sample at a time (the sample's output plane [Cout, OutH·OutW]
-/// is exactly W[Cout, Cin·Kh·Kw] × cols, so NCHW needs no reshuffle). 1×1 stride-1 convs skip im2col.
+/// Fast 2-D convolution, one sample at a time (a sample's output plane [Cout, OutH·OutW] is exactly
+/// W[Cout, Cin·Kh·Kw] × cols, so NCHW needs no reshuffle):
+/// <list type="bullet">
+/// <item>3×3 stride 1 with ≥ 16 channels (most of SongUNet): Winograd F(2×2, 3×3) (<see cref="Winograd3x3"/>)
+/// for the forward and for the input gradient (itself a 3×3 stride-1 conv with the flipped kernel).</item>
+/// <item>1×1 stride 1: plain GEMMs on the input planes, no im2col.</item>
+/// <item>everything else: im2col + GEMM; the input gradient as a flipped-kernel conv when stride is 1 and
+/// padding ≤ K−1, otherwise GEMM + col2im.</item>
+/// <item>weight gradient: Winograd too where it applies (Z[ξ] += (A dY Aᵀ)[ξ]·V[ξ]ᵀ, then Gᵀ Z G), else
+/// im2col with dWᵀ += cols·dYᵀ.</item>
+/// </list>
 /// The oracle is <see cref="Conv2dReference"/>.
 /// </summary>
-internal static class Conv2dKernels
+internal static partial class Conv2dKernels
 {
     /// <summary>Override for benchmarks and tests; Auto in normal use.</summary>
     internal static ConvThreading Threading { get; set; } = ConvThreading.Auto;
 
+    /// <summary>
+    /// Auto = one single-threaded managed GEMM per worker, samples split over workers: on the 2-core AVX-512 box
+    /// this beat OpenBLAS 0.3.21 (whose SGEMM ran at about half the managed kernel's speed on these shapes) and
+    /// OpenBLAS called from parallel workers (its level-3 lock serialises them); see bench suite "conv".
+    /// An explicitly requested back-end (Gemm.Backend = OpenBlas or Reference) is honoured with all threads per GEMM.
+    /// </summary>
     internal static ConvThreading Resolve(ConvThreading t) => t switch
     {
-        ConvThreading.Auto when Gemm.ActiveBackend == GemmBackend.Reference => ConvThreading.SerialSamples,
+        ConvThreading.Auto when Gemm.Backend is GemmBackend.Reference or GemmBackend.OpenBlas => ConvThreading.SerialSamples,
         ConvThreading.Auto => ConvThreading.SamplesManaged,
         var x => x,
     };
+
+    /// <summary>
+    /// Floats of im2col buffer per band of output rows: bounds the per-worker column buffer for large images
+    /// (a 256-channel 3×3 64×64 sample would need 38 MiB at once). Smaller bands (to keep the block in L2 while
+    /// the GEMM packs it) measured no faster for 64 channels 3×3 32×32, so typical SongUNet layers run whole
+    /// samples (one GEMM with n = H·W). Tunable for benchmarks and tests.
+    /// </summary>
+    internal static int BandBudgetFloats { get; set; } = 1 << 20;
+
+    /// <summary>Output rows per band for a column matrix with <paramref name="colRows"/> rows.</summary>
+    private static int BandRows(int colRows, int outW, int outH) =>
+        Math.Clamp(BandBudgetFloats / Math.Max(1, colRows * outW), 1, Math.Max(1, outH));
 
     /// <summary>y = conv(x, w) + bias (bias may be empty). y is fully overwritten.</summary>
     public static void Forward(in Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] y, ConvThreading? threading = null)
     {
         var geo = g;
         var mode = Resolve(threading ?? Threading);
-        ForSampleRanges(geo, mode, (n0, n1) =>
+        int k = geo.ColRows, p = geo.OutPixels, band = BandRows(k, geo.OutW, geo.OutH);
+        if (UseWinograd && Winograd3x3.Applies(geo))
         {
-            int k = geo.ColRows, p = geo.OutPixels;
-            float[]? cols = geo.IsPointwise ? null : ArrayPool<float>.Shared.Rent(k * p);
+            WinogradSamples(geo, mode, Winograd3x3.TransformWeights(geo.Cout, geo.Cin, w), x, bias, y);
+            return;
+        }
+        ForSamples(geo, mode, samples =>
+        {
+            float[]? cols = geo.IsPointwise ? null : ArrayPool<float>.Shared.Rent(k * band * geo.OutW);
             try
             {
+                while (samples.TryNext(out _, out int n0, out int n1))
                 for (int n = n0; n < n1; n++)
                 {
-                    ReadOnlySpan<float> b = geo.IsPointwise ? x.AsSpan(n * geo.Cin * geo.InPixels, k * p) : cols;
-                    if (cols != null) Im2Col.Pack(geo, x.AsSpan(n * geo.Cin * geo.InPixels, geo.Cin * geo.InPixels), cols, p);
+                    ReadOnlySpan<float> xn = x.AsSpan(n * geo.Cin * geo.InPixels, geo.Cin * geo.InPixels);
                     Span<float> yn = y.AsSpan(n * geo.Cout * p, geo.Cout * p);
                     // Fused bias: start each output row at its bias and let the GEMM accumulate onto it.
                     float beta = 0f;
@@ -56,7 +75,17 @@ internal static class Conv2dKernels
                         for (int co = 0; co < geo.Cout; co++) yn.Slice(co * p, p).Fill(bias[co]);
                         beta = 1f;
                     }
-                    Sgemm(mode, false, false, geo.Cout, p, k, w, k, b, p, beta, yn, p);
+                    if (cols == null)
+                    {
+                        Sgemm(mode, false, false, geo.Cout, p, k, w, k, xn, p, beta, yn, p);
+                        continue;
+                    }
+                    for (int oy0 = 0; oy0 < geo.OutH; oy0 += band)
+                    {
+                        int oy1 = Math.Min(geo.OutH, oy0 + band), bp = (oy1 - oy0) * geo.OutW;
+                        Im2Col.Pack(geo, xn, cols, bp, oy0, oy1);
+                        Sgemm(mode, false, false, geo.Cout, bp, k, w, k, cols, bp, beta, yn[(oy0 * geo.OutW)..], p);
+                    }
                 }
             }
             finally { if (cols != null) ArrayPool<float>.Shared.Return(cols); }
@@ -72,46 +101,63 @@ internal static class Conv2dKernels
     {
         var geo = g;
         var mode = Resolve(threading ?? Threading);
-        int k = geo.ColRows, p = geo.OutPixels;
+        int k = geo.ColRows, p = geo.OutPixels, band = BandRows(k, geo.OutW, geo.OutH);
         var dataGeo = geo.DataGradGeometry();
         bool dataAsConv = dx != null && geo.DataGradAsConv;
+        bool dataWinograd = dataAsConv && UseWinograd && Winograd3x3.Applies(dataGeo);
+        bool weightWinograd = dw != null && UseWinograd && Winograd3x3.Applies(geo);
+        int dataBand = BandRows(dataGeo.ColRows, dataGeo.OutW, dataGeo.OutH);
         float[]? flipped = dataAsConv ? FlipKernel(geo, w) : null;
+        float[]? dataU = dataWinograd ? Winograd3x3.TransformWeights(dataGeo.Cout, dataGeo.Cin, flipped) : null;
+        long colsLen = Math.Max(weightWinograd ? Winograd3x3.ScratchFloats(geo) : dw != null && !geo.IsPointwise ? (long)k * band * geo.OutW : 0,
+            dx == null || geo.IsPointwise ? 0 : dataWinograd ? Winograd3x3.ScratchFloats(dataGeo)
+                : dataAsConv ? (long)dataGeo.ColRows * dataBand * dataGeo.OutW : (long)k * p);
 
-        // Each worker sums its samples' weight/bias gradients privately; the partials are added at the end.
-        var partials = new List<(float[]? Dw, float[]? Db)>();
-        ForSampleRanges(geo, mode, (n0, n1) =>
+        // Each chunk of samples sums its weight/bias gradients privately; the partials are added in chunk order
+        // at the end, so the result does not depend on which worker ran which chunk.
+        int chunks = ChunkCount(geo.N);
+        var dwParts = new float[chunks][];
+        var dbParts = new float[chunks][];
+        ForSamples(geo, mode, samples =>
         {
-            float[]? myDw = dw == null ? null : ArrayPool<float>.Shared.Rent(geo.Cout * k);
-            float[]? myDb = db == null ? null : ArrayPool<float>.Shared.Rent(geo.Cout);
-            int colsLen = Math.Max(dw != null && !geo.IsPointwise ? k * p : 0,
-                dx == null || geo.IsPointwise ? 0 : dataAsConv ? dataGeo.ColRows * dataGeo.OutPixels : k * p);
-            float[]? cols = colsLen > 0 ? ArrayPool<float>.Shared.Rent(colsLen) : null;
+            float[]? cols = colsLen > 0 ? ArrayPool<float>.Shared.Rent(checked((int)colsLen)) : null;
+            var gemm = dataWinograd ? GemmFor(mode) : null;
+            Winograd3x3.GemmNT? gemmNT = weightWinograd
+                ? (m, nn, kk, a, b, c, acc) => Sgemm(mode, false, true, m, nn, kk, a, kk, b, kk, acc ? 1f : 0f, c, nn)
+                : null;
             try
             {
-                if (myDb != null) Array.Clear(myDb, 0, geo.Cout);
+                while (samples.TryNext(out int chunk, out int n0, out int n1))
                 for (int n = n0; n < n1; n++)
                 {
+                    // Per chunk: dWᵀ [K, Cout] on the im2col path, Z [16, Cout, Cin] on the Winograd path.
+                    float[]? myDw = dw == null ? null : dwParts[chunk] ??= ArrayPool<float>.Shared.Rent(
+                        weightWinograd ? Winograd3x3.WeightGradFloats(geo) : geo.Cout * k);
+                    float[]? myDb = db == null ? null : dbParts[chunk] ??= new float[geo.Cout];
                     ReadOnlySpan<float> dyn = dy.AsSpan(n * geo.Cout * p, geo.Cout * p);
                     int xOff = n * geo.Cin * geo.InPixels, xLen = geo.Cin * geo.InPixels;
                     if (myDb != null)
                         for (int co = 0; co < geo.Cout; co++) myDb[co] += TensorPrimitives.Sum(dyn.Slice(co * p, p));
-                    if (myDw != null)
-                    {
-                        // dW[Cout, K] += dY_n[Cout, P] · cols_nᵀ[P, K]
-                        ReadOnlySpan<float> c = geo.IsPointwise ? x.AsSpan(xOff, xLen) : cols;
-                        if (cols != null && !geo.IsPointwise) Im2Col.Pack(geo, x.AsSpan(xOff, xLen), cols, p);
-                        Sgemm(mode, false, true, geo.Cout, k, p, dyn, p, c, p, n == n0 ? 0f : 1f, myDw, k);
-                    }
+                    if (myDw != null && weightWinograd)
+                        Winograd3x3.WeightGradSample(geo, x.AsSpan(xOff, xLen), dyn, myDw, accumulate: n > n0, cols, gemmNT!);
+                    else if (myDw != null)
+                        WeightGradSample(geo, mode, x.AsSpan(xOff, xLen), dyn, cols, band, myDw, accumulate: n > n0);
                     if (dx == null) continue;
                     Span<float> dxn = dx.AsSpan(xOff, xLen);
                     if (geo.IsPointwise)
                         Sgemm(mode, true, false, geo.Cin, p, geo.Cout, w, geo.Cin, dyn, p, 0f, dxn, p);
+                    else if (dataWinograd)
+                        Winograd3x3.ForwardSample(dataGeo, dataU!, dyn, [], dxn, cols, gemm!);
                     else if (dataAsConv)
                     {
                         // dX_n = W_flip[Cin, Cout·Kh·Kw] · im2col(dY_n) with padding K−1−P: no scatter needed.
                         int kd = dataGeo.ColRows, pd = dataGeo.OutPixels;
-                        Im2Col.Pack(dataGeo, dyn, cols, pd);
-                        Sgemm(mode, false, false, geo.Cin, pd, kd, flipped, kd, cols, pd, 0f, dxn, pd);
+                        for (int oy0 = 0; oy0 < dataGeo.OutH; oy0 += dataBand)
+                        {
+                            int oy1 = Math.Min(dataGeo.OutH, oy0 + dataBand), bp = (oy1 - oy0) * dataGeo.OutW;
+                            Im2Col.Pack(dataGeo, dyn, cols, bp, oy0, oy1);
+                            Sgemm(mode, false, false, geo.Cin, bp, kd, flipped, kd, cols, bp, 0f, dxn[(oy0 * dataGeo.OutW)..], pd);
+                        }
                     }
                     else
                     {
@@ -121,31 +167,95 @@ internal static class Conv2dKernels
                         Im2Col.Unpack(geo, cols, p, dxn);
                     }
                 }
-                lock (partials) partials.Add((myDw, myDb));
             }
             finally { if (cols != null) ArrayPool<float>.Shared.Return(cols); }
         });
 
-        for (int i = 0; i < partials.Count; i++)
+        for (int i = 0; i < chunks; i++)
         {
-            var (pdw, pdb) = partials[i];
-            if (dw != null && pdw != null)
+            float[]? pdw = dwParts[i], pdb = dbParts[i];
+            if (dw != null && pdw != null && weightWinograd)
             {
-                if (i == 0) pdw.AsSpan(0, dw.Length).CopyTo(dw);
-                else TensorPrimitives.Add(dw, pdw.AsSpan(0, dw.Length), dw);
+                // Sum the Z partials into the first, in chunk order; back-transformed once below.
+                if (i > 0)
+                {
+                    int zl = Winograd3x3.WeightGradFloats(geo);
+                    TensorPrimitives.Add(dwParts[0].AsSpan(0, zl), pdw.AsSpan(0, zl), dwParts[0].AsSpan(0, zl));
+                    ArrayPool<float>.Shared.Return(pdw);
+                }
+            }
+            else if (dw != null && pdw != null)
+            {
+                // Partials hold dWᵀ [K, Cout]; dw is [Cout, K].
+                for (int co = 0; co < geo.Cout; co++)
+                {
+                    Span<float> row = dw.AsSpan(co * k, k);
+                    if (i == 0) for (int r = 0; r < k; r++) row[r] = pdw[r * geo.Cout + co];
+                    else for (int r = 0; r < k; r++) row[r] += pdw[r * geo.Cout + co];
+                }
                 ArrayPool<float>.Shared.Return(pdw);
             }
             if (db != null && pdb != null)
             {
                 if (i == 0) pdb.AsSpan(0, db.Length).CopyTo(db);
                 else TensorPrimitives.Add(db, pdb.AsSpan(0, db.Length), db);
-                ArrayPool<float>.Shared.Return(pdb);
             }
         }
-        if (partials.Count == 0)
+        if (weightWinograd && chunks > 0)
+        {
+            Winograd3x3.FinishWeightGrad(geo.Cout, geo.Cin, dwParts[0], dw);
+            ArrayPool<float>.Shared.Return(dwParts[0]);
+        }
+        if (chunks == 0)
         {
             dw?.AsSpan().Clear();
             db?.AsSpan().Clear();
+        }
+    }
+
+    /// <summary>Winograd F(2×2, 3×3) is used for eligible 3×3 stride-1 convs (forward, input and weight gradients); benchmarks switch it off to compare.</summary>
+    internal static bool UseWinograd { get; set; } = true;
+
+    private static void WinogradSamples(Conv2dGeometry geo, ConvThreading mode, float[] u, float[] x, float[] bias, float[] y)
+    {
+        int p = geo.OutPixels;
+        ForSamples(geo, mode, samples =>
+        {
+            var scratch = ArrayPool<float>.Shared.Rent(checked((int)Winograd3x3.ScratchFloats(geo)));
+            var gemm = GemmFor(mode);
+            try
+            {
+                while (samples.TryNext(out _, out int n0, out int n1))
+                    for (int n = n0; n < n1; n++)
+                        Winograd3x3.ForwardSample(geo, u, x.AsSpan(n * geo.Cin * geo.InPixels, geo.Cin * geo.InPixels), bias,
+                            y.AsSpan(n * geo.Cout * p, geo.Cout * p), scratch, gemm);
+            }
+            finally { ArrayPool<float>.Shared.Return(scratch); }
+        });
+    }
+
+    private static Winograd3x3.GemmNN GemmFor(ConvThreading mode) =>
+        (m, n, k, a, b, c) => Sgemm(mode, false, false, m, n, k, a, k, b, n, 0f, c, n);
+
+    /// <summary>
+    /// dWᵀ[K, Cout] (+)= cols_n[K, P] · dY_nᵀ[P, Cout], band by band. The transposed product is the faster GEMM
+    /// shape (K = Cin·Kh·Kw tall, Cout narrow; measured ~25% faster than dY·colsᵀ for 64 channels 3×3);
+    /// the caller transposes the worker's partial back once.
+    /// </summary>
+    private static void WeightGradSample(in Conv2dGeometry g, ConvThreading mode, ReadOnlySpan<float> xn, ReadOnlySpan<float> dyn,
+        float[]? cols, int band, float[] dwT, bool accumulate)
+    {
+        int k = g.ColRows, p = g.OutPixels;
+        if (g.IsPointwise)
+        {
+            Sgemm(mode, false, true, k, g.Cout, p, xn, p, dyn, p, accumulate ? 1f : 0f, dwT, g.Cout);
+            return;
+        }
+        for (int oy0 = 0; oy0 < g.OutH; oy0 += band)
+        {
+            int oy1 = Math.Min(g.OutH, oy0 + band), bp = (oy1 - oy0) * g.OutW;
+            Im2Col.Pack(g, xn, cols, bp, oy0, oy1);
+            Sgemm(mode, false, true, k, g.Cout, bp, cols, bp, dyn[(oy0 * g.OutW)..], p, accumulate || oy0 > 0 ? 1f : 0f, dwT, g.Cout);
         }
     }
 
@@ -162,24 +272,6 @@ internal static class Conv2dKernels
                 for (int t = 0; t < kk; t++) f[dst + t] = w[src + kk - 1 - t];
             }
         return f;
-    }
-
-    /// <summary>Runs body over contiguous sample ranges: one range per worker, or all samples at once when serial.</summary>
-    private static void ForSampleRanges(in Conv2dGeometry g, ConvThreading mode, Action<int, int> body)
-    {
-        int n = g.N;
-        long work = (long)g.Cout * g.ColRows * g.OutPixels;
-        int workers = mode == ConvThreading.SerialSamples ? 1 : Math.Min(ComputeSettings.Threads, n);
-        if (workers <= 1 || n * work < Parallelism.MinParallelElements * 4)
-        {
-            if (n > 0) body(0, n);
-            return;
-        }
-        Parallel.For(0, workers, ComputeSettings.ParallelOptions, i =>
-        {
-            int n0 = (int)((long)n * i / workers), n1 = (int)((long)n * (i + 1) / workers);
-            if (n0 < n1) body(n0, n1);
-        });
     }
 
     private static void Sgemm(ConvThreading mode, bool transA, bool transB, int m, int n, int k,

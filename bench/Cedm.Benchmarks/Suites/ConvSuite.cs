@@ -1,0 +1,62 @@
+using Cedm.Benchmarks.Harness;
+using Cedm.Tensors;
+using Cedm.Tensors.Kernels;
+
+namespace Cedm.Benchmarks.Suites;
+
+/// <summary>
+/// Conv2d 3×3, 64→64 channels, padding 1, input [64, 64, 32, 32] (a SongUNet 32×32 level, spec §2.1):
+/// forward, and forward + backward for x, weight and bias. Peer: torch.nn.functional.conv2d (oneDNN).
+/// Our cases run once per threading strategy of <see cref="Conv2dKernels"/> so the table shows why Auto picks what it picks.
+/// FLOPs (for GFLOP/s): nominal direct-convolution count, 2·N·Cout·Cin·9·H·W forward and 2× that backward
+/// (data + weight gradients), for both sides, although all three of our passes run Winograd F(2×2,3×3)
+/// with 2.25× fewer GEMM multiplies, so our "GFLOP/s" is an effective rate.
+/// </summary>
+public sealed class ConvSuite : IBenchSuite
+{
+    private const int N = 64, C = 64, H = 32, W = 32;
+
+    public string Name => "conv";
+    public string Description => "conv2d 3x3 64->64 pad 1 on [64,64,32,32]: forward and forward+backward vs torch";
+    public string? PeerScript => "conv.py";
+
+    public IReadOnlyList<BenchCase> Cases { get; } = BuildCases();
+
+    private static List<BenchCase> BuildCases()
+    {
+        double fwd = 2.0 * N * C * C * 9 * H * W;
+        var cases = new List<BenchCase>();
+        foreach (var mode in new[] { ConvThreading.Auto, ConvThreading.SamplesShared, ConvThreading.SerialSamples })
+        {
+            string tag = mode.ToString().ToLowerInvariant();
+            cases.Add(new BenchCase($"conv3x3-fwd/{tag}", "conv3x3-fwd", fwd, () => Setup(mode, backward: false)));
+            cases.Add(new BenchCase($"conv3x3-fwdbwd/{tag}", "conv3x3-fwdbwd", 3 * fwd, () => Setup(mode, backward: true)));
+        }
+        return cases;
+    }
+
+    private static Action Setup(ConvThreading mode, bool backward)
+    {
+        var rng = new Rng(1234);
+        var x = Tensor.Randn(rng, [N, C, H, W]);
+        var w = Tensor.Randn(rng, [C, C, 3, 3], std: 1f / 24f);
+        var b = Tensor.Randn(rng, [C], std: 0.1f);
+        var gy = Tensor.Randn(rng, [N, C, H, W]);
+        if (!backward)
+            return () =>
+            {
+                Conv2dKernels.Threading = mode;
+                using var _ = Tensors.Autograd.GradMode.NoGrad();
+                Tensor.Conv2d(x, w, b, stride: 1, padding: 1);
+                Conv2dKernels.Threading = ConvThreading.Auto;
+            };
+        x.RequireGrad(); w.RequireGrad(); b.RequireGrad();
+        return () =>
+        {
+            Conv2dKernels.Threading = mode;
+            x.ZeroGrad(); w.ZeroGrad(); b.ZeroGrad();
+            Tensor.Conv2d(x, w, b, stride: 1, padding: 1).Backward(gy);
+            Conv2dKernels.Threading = ConvThreading.Auto;
+        };
+    }
+}

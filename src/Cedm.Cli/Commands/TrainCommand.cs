@@ -1,0 +1,161 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Cedm.Data;
+using Cedm.Diffusion.Labels;
+using Cedm.Diffusion.Networks;
+using Cedm.Diffusion.Training;
+
+namespace Cedm.Cli.Commands;
+
+/// <summary>
+/// `cedm train &lt;source&gt; --cond none|labels|clusters:&lt;dir&gt; --out &lt;run&gt;` (cli.md): trains an EDM model and writes
+/// &lt;run&gt;/config.json (before training), label_map.json (+ clusters.json), log.jsonl, checkpoint.json and
+/// checkpoints/*.safetensors. `--resume` continues the run in &lt;run&gt; with its saved options (only --kimg and
+/// --minutes may change) and gives exactly the result of an uninterrupted run.
+/// </summary>
+public static class TrainCommand
+{
+    public static Command Build()
+    {
+        var source = SourceOptions.Source();
+        var resolution = SourceOptions.Resolution();
+        var pad = new Option<int?>("--pad") { Description = "Pixels of black padding on every side. Default: up to the next multiple of 2^levels (28 -> 32 for the 3-level presets)." };
+        var cond = new Option<string>("--cond") { Description = "Conditioning: none, labels (the source's labels) or clusters:<dir> (a `cedm cluster` folder; ids renumbered to the utilised clusters).", DefaultValueFactory = _ => "none" };
+        var output = new Option<string>("--out") { Description = "Run folder.", Required = true };
+        var preset = new Option<string>("--preset") { Description = "Network: tiny (32 ch, 1 block/level), small (64 ch, 2 blocks, spec §2.6) or cifar-edm (EDM's DDPM++, 56 M params).", DefaultValueFactory = _ => "tiny" };
+        preset.AcceptOnlyFromAmong("tiny", "small", "cifar-edm");
+        var kimg = new Option<double?>("--kimg") { Description = "Train until this many thousand images in total (a resumed run stops at the same total)." };
+        var minutes = new Option<double?>("--minutes") { Description = "Stop after this many minutes of this invocation (a checkpoint is written)." };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its latest checkpoint, with its saved options." };
+        var d = new TrainingOptions();
+        var batch = new Option<int>("--batch") { Description = "Images per step.", DefaultValueFactory = _ => d.Batch };
+        var lr = new Option<double>("--lr") { Description = "Adam learning rate (EDM: 1e-3).", DefaultValueFactory = _ => d.Lr };
+        var rampup = new Option<double>("--lr-rampup-kimg") { Description = "Linear learning-rate warm-up, kimg (EDM: 10000 for 200 Mimg; default scaled 1/1000).", DefaultValueFactory = _ => d.LrRampupKimg };
+        var ema = new Option<double>("--ema-kimg") { Description = "EMA half-life, kimg (EDM: 500 for 200 Mimg; default scaled 1/1000).", DefaultValueFactory = _ => d.EmaHalflifeKimg };
+        var emaRamp = new Option<double>("--ema-rampup") { Description = "EMA ramp-up ratio (0 disables; EDM: 0.05).", DefaultValueFactory = _ => d.EmaRampupRatio ?? 0 };
+        var ckpt = new Option<double>("--checkpoint-kimg") { Description = "Checkpoint interval, kimg (one is also written at the end).", DefaultValueFactory = _ => d.CheckpointKimg };
+        var logKimg = new Option<double>("--log-kimg") { Description = "log.jsonl interval, kimg.", DefaultValueFactory = _ => d.LogKimg };
+        var keep = new Option<int>("--keep") { Description = "Newest checkpoints kept on disk.", DefaultValueFactory = _ => d.KeepCheckpoints };
+        var pUncond = new Option<double>("--p-uncond") { Description = "Condition dropout probability (for classifier-free guidance; C-EDM default 0).", DefaultValueFactory = _ => 0 };
+        var xflip = new Option<bool>("--xflip") { Description = "Random horizontal flips of training images." };
+        var dropout = new Option<float?>("--dropout") { Description = "Dropout in the U-Net blocks. Default: the preset's (0.10 tiny/small, 0.13 cifar-edm)." };
+        var seed = GlobalOptions.Seed();
+        var force = GlobalOptions.Force();
+        var json = GlobalOptions.Json();
+        var cmd = new Command("train", "Train a (cluster-)conditional EDM diffusion model (DDPM++ U-Net, EDM loss, Adam, EMA).")
+        {
+            source, cond, output, preset, kimg, minutes, resume, batch, lr, rampup, ema, emaRamp, ckpt, logKimg, keep, pUncond, xflip, dropout,
+            resolution, pad, seed, force, json,
+        };
+        cmd.SetAction(parse =>
+        {
+            string run = parse.GetValue(output)!;
+            string src = parse.GetValue(source)!;
+            string condSpec = parse.GetValue(cond)!;
+            bool isResume = parse.GetValue(resume);
+            RunConfig config;
+            ImageDataset data;
+            LabelSource labels;
+            if (isResume)
+            {
+                config = RunConfig.Load(run);
+                if (config.Source != src) throw new UsageException($"--resume: the run was trained on '{config.Source}', not '{src}'");
+                if (parse.GetResult(cond) is { Implicit: false } && config.Cond != condSpec) throw new UsageException($"--resume: the run uses --cond {config.Cond}, not {condSpec}");
+                config = config with
+                {
+                    Training = config.Training with
+                    {
+                        Kimg = parse.GetValue(kimg) ?? config.Training.Kimg,
+                        Minutes = parse.GetResult(minutes) is { Implicit: false } ? parse.GetValue(minutes) : (parse.GetValue(kimg) is null ? config.Training.Minutes : null),
+                    },
+                };
+                config.Training.Validate();
+                data = DataSource.Load(src, new TransformOptions { Resolution = config.Resolution, Pad = config.Pad });
+                labels = LabelSource.Resolve(config.Cond, data);
+            }
+            else
+            {
+                if (File.Exists(Path.Combine(run, RunConfig.FileName)) && !parse.GetValue(force))
+                    throw new UsageException($"--out: {run} already holds a run; pass --resume to continue it or --force to start over");
+                var training = new TrainingOptions
+                {
+                    Preset = parse.GetValue(preset)!, Batch = parse.GetValue(batch), Lr = parse.GetValue(lr), LrRampupKimg = parse.GetValue(rampup),
+                    EmaHalflifeKimg = parse.GetValue(ema), EmaRampupRatio = parse.GetValue(emaRamp) is var r && r > 0 ? r : null,
+                    Kimg = parse.GetValue(kimg), Minutes = parse.GetValue(minutes), CheckpointKimg = parse.GetValue(ckpt), LogKimg = parse.GetValue(logKimg),
+                    KeepCheckpoints = parse.GetValue(keep), Seed = parse.GetValue(seed), PUncond = parse.GetValue(pUncond), XFlip = parse.GetValue(xflip),
+                    Dropout = parse.GetValue(dropout),
+                };
+                training.Validate();
+                var baseNet = Preset(training.Preset);
+                var raw = DataSource.Load(src, new TransformOptions { Resolution = parse.GetValue(resolution) });
+                // The U-Net halves the side (levels − 1) times; the default pad goes to the next multiple of 2^levels
+                // so that 28×28 Fashion-MNIST becomes 32×32 (as EDM-style runs do) and the presets' 8×8 attention exists.
+                int multiple = 1 << (baseNet.ChannelMult.Count - 1), padTo = 2 * multiple;
+                int padding = parse.GetValue(pad) ?? (raw.Height == raw.Width && raw.Height % padTo != 0 ? (padTo - raw.Height % padTo + 1) / 2 : 0);
+                var transform = new TransformOptions { Pad = padding };
+                transform.Validate();
+                data = ImageTransforms.Apply(raw, transform);
+                if (data.Count == 0) throw new UsageException($"{data.Name} has no images");
+                if (data.Height != data.Width) throw new UsageException($"{data.Name}: images are {data.Height}x{data.Width}; the U-Net needs square images (use --resolution)");
+                if (data.Height % multiple != 0) throw new UsageException($"{data.Name}: side {data.Height} is not divisible by {multiple} (use --pad or --resolution)");
+                labels = LabelSource.Resolve(condSpec, data);
+                if (training.PUncond > 0 && labels.K == 0) throw new UsageException("--p-uncond needs a conditional model (--cond labels or clusters:<dir>)");
+                var network = baseNet with
+                {
+                    Resolution = data.Height, InChannels = data.Channels, OutChannels = data.Channels, LabelDim = labels.K,
+                    Dropout = training.Dropout ?? baseNet.Dropout,
+                };
+                network.Validate();
+                config = new RunConfig
+                {
+                    Source = src, Cond = condSpec, Resolution = parse.GetValue(resolution), Pad = padding, Channels = data.Channels,
+                    Height = data.Height, Width = data.Width, Images = data.Count, Network = network, Training = training,
+                };
+                if (parse.GetValue(force) && Directory.Exists(run))
+                {
+                    foreach (var f in new[] { Checkpoint.PointerFile, TrainingRun.LogFile, LabelSource.MapFile, LabelSource.ClustersCopyFile })
+                        File.Delete(Path.Combine(run, f));
+                    if (Directory.Exists(Path.Combine(run, Checkpoint.Folder))) Directory.Delete(Path.Combine(run, Checkpoint.Folder), recursive: true);
+                }
+                Directory.CreateDirectory(run);
+                config.Save(run);
+                if (labels.K > 0) labels.Save(run);
+            }
+
+            var trainer = new EdmTrainer(config.Network, data, labels, config.Training);
+            var summary = ProgressDisplay.Run("training", report => TrainingRun.Train(trainer, run, isResume, new Progress(report, config.Training)));
+            var w = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(json))
+                w.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                {
+                    ["run"] = run, ["step"] = summary.Step, ["cur_nimg"] = summary.CurNimg, ["kimg"] = summary.CurNimg / 1000.0, ["loss"] = summary.LastLoss,
+                    ["seconds"] = summary.Seconds, ["checkpoint"] = summary.Checkpoint, ["stopped_by"] = summary.StoppedBy, ["label_dim"] = labels.K,
+                    ["parameters"] = trainer.Net.ParameterCount(),
+                }));
+            else
+                w.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"trained {run}: {summary.CurNimg / 1000.0:F2} kimg in {summary.Step} steps, last loss {summary.LastLoss:F4}, {summary.Seconds:F1} s; checkpoint {summary.Checkpoint}"));
+            return 0;
+        });
+        return cmd;
+    }
+
+    public static SongUNetOptions Preset(string name) => name switch
+    {
+        "tiny" => SongUNetOptions.Tiny(),
+        "small" => SongUNetOptions.Small(),
+        "cifar-edm" => SongUNetOptions.CifarEdm(augmentDim: 0),
+        _ => throw new UsageException($"--preset: expected tiny, small or cifar-edm, got {name}"),
+    };
+
+    /// <summary>Progress text: kimg, loss and img/s.</summary>
+    private sealed class Progress(Action<double, string> report, TrainingOptions options) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress p)
+        {
+            double fraction = p.TargetNimg == long.MaxValue ? (options.Minutes is double m ? p.Seconds / (m * 60) : 0) : (double)p.CurNimg / p.TargetNimg;
+            report(fraction, string.Create(CultureInfo.InvariantCulture, $"{p.CurNimg / 1000.0:F1} kimg  loss {p.Loss:F4}  {p.ImagesPerSecond:F0} img/s"));
+        }
+    }
+}

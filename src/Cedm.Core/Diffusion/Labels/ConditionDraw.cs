@@ -1,0 +1,90 @@
+namespace Cedm.Diffusion.Labels;
+
+/// <summary>How a generated image's condition is chosen (spec §3 "p(c) at generation").</summary>
+public enum ConditionDrawMode
+{
+    /// <summary>c ~ Categorical(counts / N): the training set's empirical p(c) (C-EDM with freq.pt; the default).</summary>
+    Empirical,
+
+    /// <summary>c ~ Uniform{0…K−1} (C-EDM without freq.pt).</summary>
+    Uniform,
+
+    /// <summary>Always the same condition.</summary>
+    Fixed,
+}
+
+/// <summary>
+/// Draws one (compacted) condition id per image from that image's own generator, right after its latent
+/// (spec §3 draw order: z → label → churn noise). Every mode consumes exactly one uniform number, so a seed's
+/// latent and churn noise are the same whatever the mode — as in EDM's generate.py, which draws a random class and
+/// then overwrites it when a fixed class is requested: a fixed-cluster sample differs from the p(c) sample of the
+/// same seed only in its condition.
+/// </summary>
+public sealed class ConditionDraw
+{
+    private readonly double[] _cumulative;
+
+    private ConditionDraw(ConditionDrawMode mode, int k, double[] cumulative, int fixedId)
+    {
+        Mode = mode; K = k; _cumulative = cumulative; FixedId = fixedId;
+    }
+
+    public ConditionDrawMode Mode { get; }
+
+    /// <summary>Number of conditions (the model's label dimension K_used).</summary>
+    public int K { get; }
+
+    /// <summary>The condition of <see cref="ConditionDrawMode.Fixed"/>, else −1.</summary>
+    public int FixedId { get; }
+
+    /// <summary>p(c) ∝ <paramref name="counts"/> (training images per compacted condition).</summary>
+    public static ConditionDraw Empirical(IReadOnlyList<int> counts)
+    {
+        ArgumentNullException.ThrowIfNull(counts);
+        if (counts.Count == 0) throw new ArgumentException("p(c) needs at least one condition.", nameof(counts));
+        if (counts.Any(c => c < 0)) throw new ArgumentException("Condition counts must be ≥ 0.", nameof(counts));
+        double total = counts.Sum(c => (double)c);
+        if (total <= 0) throw new ArgumentException("Condition counts sum to 0.", nameof(counts));
+        var cumulative = new double[counts.Count];
+        double run = 0;
+        for (int i = 0; i < counts.Count; i++) cumulative[i] = (run += counts[i]) / total;
+        return new ConditionDraw(ConditionDrawMode.Empirical, counts.Count, cumulative, -1);
+    }
+
+    public static ConditionDraw Uniform(int k)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        return new ConditionDraw(ConditionDrawMode.Uniform, k, [], -1);
+    }
+
+    public static ConditionDraw Fixed(int id, int k)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        if ((uint)id >= (uint)k) throw new ArgumentOutOfRangeException(nameof(id), id, $"Condition must be in [0, {k}).");
+        return new ConditionDraw(ConditionDrawMode.Fixed, k, [], id);
+    }
+
+    /// <summary>One condition id in [0, K) from <paramref name="rng"/> (always one uniform draw).</summary>
+    public int Draw(Cedm.Tensors.Rng rng)
+    {
+        ArgumentNullException.ThrowIfNull(rng);
+        double u = rng.NextDouble();
+        switch (Mode)
+        {
+            case ConditionDrawMode.Fixed:
+                return FixedId;
+            case ConditionDrawMode.Uniform:
+                return Math.Min((int)(u * K), K - 1);
+            default:
+                // First c with cumulative[c] > u (binary search); an empty condition never qualifies because its
+                // cumulative value equals its predecessor's.
+                int lo = 0, hi = K - 1;
+                while (lo < hi)
+                {
+                    int mid = (lo + hi) >> 1;
+                    if (_cumulative[mid] > u) hi = mid; else lo = mid + 1;
+                }
+                return lo;
+        }
+    }
+}

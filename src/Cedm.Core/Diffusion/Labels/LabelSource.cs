@@ -1,0 +1,145 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Cedm.Clustering;
+using Cedm.Data;
+using Cedm.IO;
+
+namespace Cedm.Diffusion.Labels;
+
+/// <summary>
+/// What a diffusion model is conditioned on during training (cli.md `cedm train --cond none|labels|clusters:&lt;dir&gt;`):
+/// nothing, the dataset's labels, or the hard ids of a `cedm cluster` folder. Ids are renumbered to the utilised
+/// values in increasing order (spec §3, C-EDM's loader), so K_used — not the requested K — is the conditioning
+/// dimension; <see cref="Used"/>[newId] = original id, and <see cref="Counts"/> are the training images per new id
+/// (C-EDM's freq.pt, the p(c) used at generation).
+/// </summary>
+public sealed class LabelSource
+{
+    public const string MapFile = "label_map.json", ClustersCopyFile = "clusters.json";
+
+    private LabelSource(string mode, string? origin, int[]? ids, long[] used, int[] counts, JsonObject? clustersJson)
+    {
+        Mode = mode; Origin = origin; Ids = ids; Used = used; Counts = counts; ClustersJson = clustersJson;
+    }
+
+    /// <summary>"none", "labels" or "clusters".</summary>
+    public string Mode { get; }
+
+    /// <summary>The cluster folder for "clusters", else null.</summary>
+    public string? Origin { get; }
+
+    /// <summary>Compacted condition id per training image (null for "none").</summary>
+    public int[]? Ids { get; }
+
+    /// <summary>used[newId] = original label / cluster id.</summary>
+    public long[] Used { get; }
+
+    /// <summary>Training images per compacted id.</summary>
+    public int[] Counts { get; }
+
+    /// <summary>The cluster folder's clusters.json (copied into the run folder), when there was one.</summary>
+    public JsonObject? ClustersJson { get; }
+
+    /// <summary>The conditioning dimension K_used (0 = unconditional).</summary>
+    public int K => Used.Length;
+
+    public static LabelSource None { get; } = new("none", null, null, [], [], null);
+
+    /// <summary>The dataset's labels (any integers), compacted to their distinct values in increasing order.</summary>
+    public static LabelSource FromLabels(long[] labels)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        var used = labels.Distinct().Order().ToArray();
+        var index = used.Select((v, i) => (v, i)).ToDictionary(t => t.v, t => t.i);
+        var ids = labels.Select(l => index[l]).ToArray();
+        return new LabelSource("labels", null, ids, used, Count(ids, used.Length), null);
+    }
+
+    /// <summary>A clustering's hard ids through <see cref="ClusterAssignment.Compacted"/>.</summary>
+    public static LabelSource FromClusters(ClusterAssignment clusters, string? origin = null)
+    {
+        ArgumentNullException.ThrowIfNull(clusters);
+        var (ids, used) = clusters.Compacted();
+        return new LabelSource("clusters", origin, ids, used.Select(u => (long)u).ToArray(), Count(ids, used.Length), clusters.ToJson());
+    }
+
+    /// <summary>Parses `none`, `labels` or `clusters:&lt;dir&gt;` for <paramref name="dataset"/> (counts must agree).</summary>
+    public static LabelSource Resolve(string spec, ImageDataset dataset)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(dataset);
+        if (spec == "none") return None;
+        if (spec == "labels")
+        {
+            if (dataset.Labels is null) throw new ArgumentException($"--cond labels: {dataset.Name} has no labels");
+            return FromLabels(dataset.Labels);
+        }
+        if (spec.StartsWith("clusters:", StringComparison.Ordinal))
+        {
+            string dir = spec["clusters:".Length..];
+            if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"--cond clusters:{dir}: no such folder (expected a `cedm cluster` output)");
+            var clusters = ClusterAssignment.Load(dir);
+            if (clusters.Count != dataset.Count)
+                throw new InvalidDataException($"--cond clusters:{dir}: {clusters.Count} cluster ids for {dataset.Count} images of {dataset.Name}");
+            return FromClusters(clusters, Path.GetFullPath(dir));
+        }
+        throw new ArgumentException($"--cond: expected none, labels or clusters:<dir>, got '{spec}'");
+    }
+
+    private static int[] Count(int[] ids, int k)
+    {
+        var counts = new int[k];
+        foreach (int id in ids) counts[id]++;
+        return counts;
+    }
+
+    /// <summary>The label_map.json document: mode, source, k_used, used (new → original id), counts, p_c.</summary>
+    public JsonObject ToJson()
+    {
+        double total = Math.Max(1, Counts.Sum(c => (double)c));
+        return new JsonObject
+        {
+            ["mode"] = Mode,
+            ["source"] = Origin,
+            ["k_used"] = K,
+            ["used"] = new JsonArray(Used.Select(u => (JsonNode)u).ToArray()),
+            ["counts"] = new JsonArray(Counts.Select(c => (JsonNode)c).ToArray()),
+            ["p_c"] = new JsonArray(Counts.Select(c => (JsonNode)(c / total)).ToArray()),
+        };
+    }
+
+    /// <summary>Writes label_map.json (and a copy of clusters.json for cluster conditioning) into a run folder.</summary>
+    public void Save(string runDir, bool overwrite = true)
+    {
+        var opts = new JsonSerializerOptions { WriteIndented = true };
+        AtomicFile.WriteAllBytes(Path.Combine(runDir, MapFile), System.Text.Encoding.UTF8.GetBytes(ToJson().ToJsonString(opts)), overwrite);
+        if (ClustersJson != null)
+            AtomicFile.WriteAllBytes(Path.Combine(runDir, ClustersCopyFile), System.Text.Encoding.UTF8.GetBytes(ClustersJson.ToJsonString(opts)), overwrite);
+    }
+
+    /// <summary>The mapping of a run folder: (mode, used[newId] = original id, counts). Missing file: unconditional.</summary>
+    public static LabelMap LoadMap(string runDir)
+    {
+        string path = Path.Combine(runDir, MapFile);
+        if (!File.Exists(path)) return new LabelMap("none", [], []);
+        var json = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new InvalidDataException($"{path}: not a JSON object");
+        var used = json["used"]!.AsArray().Select(v => v!.GetValue<long>()).ToArray();
+        var counts = json["counts"]!.AsArray().Select(v => v!.GetValue<int>()).ToArray();
+        if (used.Length != counts.Length) throw new InvalidDataException($"{path}: 'used' and 'counts' differ in length");
+        return new LabelMap(json["mode"]?.GetValue<string>() ?? "none", used, counts);
+    }
+}
+
+/// <summary>A run's condition mapping: used[newId] = original id and training counts per new id.</summary>
+public sealed record LabelMap(string Mode, long[] Used, int[] Counts)
+{
+    public int K => Used.Length;
+
+    /// <summary>The compacted id of an original label/cluster id, or throws naming the utilised ids.</summary>
+    public int ToCompact(long original)
+    {
+        int i = Array.IndexOf(Used, original);
+        if (i < 0) throw new ArgumentException($"--cluster {original}: not a utilised {(Mode == "labels" ? "label" : "cluster")} of this run (it has {K}: {string.Join(", ", Used.Take(20))}{(K > 20 ? ", ..." : "")})");
+        return i;
+    }
+}

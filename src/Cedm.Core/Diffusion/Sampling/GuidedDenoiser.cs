@@ -1,0 +1,41 @@
+using Cedm.Tensors;
+
+namespace Cedm.Diffusion.Sampling;
+
+/// <summary>
+/// Classifier-free guidance (spec §1.5, C-EDM generate.py): D_cfg = (1 + w)·D(x; σ, c) − w·D(x; σ, ∅), with ∅ the
+/// all-zero label vector. Both halves run as one batch of 2N (conditional rows first). Rows whose label is already
+/// all-zero, and calls without labels, give D itself (the two terms coincide), so only conditioned images are guided.
+/// </summary>
+public sealed class GuidedDenoiser : IDenoiser
+{
+    public GuidedDenoiser(IDenoiser inner, double weight)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        if (!(weight >= 0) || double.IsInfinity(weight)) throw new ArgumentOutOfRangeException(nameof(weight), weight, "Guidance weight must be finite and ≥ 0.");
+        if (inner.LabelDim == 0 && weight > 0) throw new ArgumentException("Classifier-free guidance needs a conditional model (label dimension 0).", nameof(inner));
+        Inner = inner;
+        Weight = weight;
+    }
+
+    public IDenoiser Inner { get; }
+
+    public double Weight { get; }
+
+    public int LabelDim => Inner.LabelDim;
+
+    public Tensor Denoise(Tensor x, Tensor sigma, Conditioning? condition = null)
+    {
+        if (Weight == 0 || condition?.Labels is not Tensor labels) return Inner.Denoise(x, sigma, condition);
+        int n = x.Dim(0);
+        var both = Inner.Denoise(Tensor.Concat(0, x, x), Tensor.Concat(0, sigma, sigma),
+            new Conditioning(Tensor.Concat(0, labels, Tensor.ZerosLike(labels))));
+        var d = both.Data;
+        int half = x.Size;
+        if (both.Size != 2 * half) throw new InvalidOperationException($"The denoiser returned {both.Size} values for {2 * n} images of {half / Math.Max(n, 1)}.");
+        var result = new float[half];
+        float a = (float)(1 + Weight), b = (float)Weight;
+        for (int i = 0; i < half; i++) result[i] = a * d[i] - b * d[half + i];
+        return new Tensor(result, x.ShapeArray());
+    }
+}

@@ -1,0 +1,34 @@
+namespace Cedm.Diffusion.Sampling;
+
+/// <summary>
+/// EDM's Heun sampler settings with the paper's defaults (spec §1.5): 18 steps (35 network evaluations),
+/// σ from 80 down to 0.002 with ρ = 7, deterministic (S_churn = 0). The stochastic variant of EDM's ImageNet-64
+/// run is Steps 256, SChurn 40, SMin 0.05, SMax 50, SNoise 1.003. Guidance is the classifier-free guidance weight
+/// w of C-EDM's generate.py (0 = off; only useful when the model was trained with condition dropout).
+/// <see cref="BatchSize"/> only groups seeds for speed: a seed gives the same image at any batch size.
+/// </summary>
+public sealed record SamplerOptions
+{
+    public int Steps { get; init; } = 18;
+    public double SigmaMin { get; init; } = 0.002;
+    public double SigmaMax { get; init; } = 80;
+    public double Rho { get; init; } = 7;
+    public double SChurn { get; init; }
+    public double SMin { get; init; }
+    public double SMax { get; init; } = double.PositiveInfinity;
+    public double SNoise { get; init; } = 1;
+    public double Guidance { get; init; }
+    public int BatchSize { get; init; } = 64;
+
+    public void Validate()
+    {
+        if (Steps < 1) throw new ArgumentException($"steps must be ≥ 1, got {Steps}");
+        if (!(SigmaMin > 0) || !(SigmaMax >= SigmaMin) || double.IsInfinity(SigmaMax))
+            throw new ArgumentException($"need 0 < sigma-min ≤ sigma-max < ∞, got {SigmaMin} and {SigmaMax}");
+        if (!(Rho > 0)) throw new ArgumentException($"rho must be > 0, got {Rho}");
+        if (!(SChurn >= 0)) throw new ArgumentException($"S_churn must be ≥ 0, got {SChurn}");
+        if (!(SNoise >= 0)) throw new ArgumentException($"S_noise must be ≥ 0, got {SNoise}");
+        if (!(Guidance >= 0) || double.IsInfinity(Guidance)) throw new ArgumentException($"guidance must be a finite value ≥ 0, got {Guidance}");
+        if (BatchSize < 1) throw new ArgumentException($"batch size must be ≥ 1, got {BatchSize}");
+    }
+}

@@ -1,0 +1,126 @@
+using Cedm.Data;
+using Cedm.Diffusion.Labels;
+using Cedm.Diffusion.Networks;
+using Cedm.Nn.Optim;
+using Cedm.Tensors;
+
+namespace Cedm.Diffusion.Training;
+
+/// <summary>The outcome of one optimiser step.</summary>
+public readonly record struct TrainStep(long Step, long CurNimg, double Loss, double Lr);
+
+/// <summary>
+/// EDM's training step (spec §1.3–1.4) on an <see cref="EdmPrecond"/>: batch from <see cref="DataOrder"/>, optional
+/// x-flip and condition dropout, <see cref="EdmLoss"/>, backward, NaN/Inf check, gradient sanitising, Adam with the
+/// linear warm-up, then the EMA. All randomness after initialisation comes from one run generator whose state is
+/// part of the checkpoint, so a resumed run repeats an uninterrupted one bit for bit.
+/// Per step the generator draws, per image: the flip (if enabled), the condition drop (if p_uncond > 0); then the
+/// loss's σ and noise, then dropout masks.
+/// </summary>
+public sealed class EdmTrainer
+{
+    private readonly ImageDataset _data;
+    private readonly DataOrder _order;
+    private readonly EdmLoss _loss = new();
+    private Rng _rng;
+
+    public EdmTrainer(SongUNetOptions network, ImageDataset data, LabelSource labels, TrainingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(labels);
+        ArgumentNullException.ThrowIfNull(options);
+        if (network.LabelDim != labels.K) throw new ArgumentException($"The network has label dimension {network.LabelDim}; the labels have K = {labels.K}.");
+        if (network.InChannels != data.Channels || network.Resolution != data.Height || data.Height != data.Width)
+            throw new ArgumentException($"The network expects {network.Resolution}x{network.Resolution}x{network.InChannels} images; {data.Name} has {data.Height}x{data.Width}x{data.Channels}.");
+        if (labels.Ids != null && labels.Ids.Length != data.Count) throw new ArgumentException($"{labels.Ids.Length} labels for {data.Count} images.");
+        Network = network; _data = data; Labels = labels; Options = options;
+        Net = new EdmPrecond(network, new Rng(unchecked((ulong)options.Seed)));
+        Ema = new EdmPrecond(network, new Rng(0UL));
+        Ema.LoadStateDict(Net.StateDict());
+        Ema.SetTraining(false);
+        Optimizer = new Adam(Net.Parameters(), new AdamOptions(Lr: options.Lr));
+        EmaUpdater = new EdmEma(Net, Ema, new EdmEmaOptions(options.EmaHalflifeKimg, options.EmaRampupRatio));
+        _order = new DataOrder(data.Count, options.Seed);
+        _rng = new Rng(unchecked((ulong)options.Seed ^ 0x7261696E5F726E67UL));
+    }
+
+    public SongUNetOptions Network { get; }
+    public LabelSource Labels { get; }
+    public TrainingOptions Options { get; }
+    public EdmPrecond Net { get; }
+    public EdmPrecond Ema { get; }
+    public Adam Optimizer { get; }
+    public EdmEma EmaUpdater { get; }
+
+    /// <summary>Images trained on so far (EDM's cur_nimg).</summary>
+    public long CurNimg { get; private set; }
+
+    /// <summary>Optimiser steps taken so far.</summary>
+    public long Step { get; private set; }
+
+    /// <summary>One optimiser step. Throws <see cref="TrainingDivergedException"/> (weights untouched) if the loss is not finite.</summary>
+    public TrainStep TrainOneStep()
+    {
+        int b = Options.Batch, c = _data.Channels, h = _data.Height, w = _data.Width, size = _data.ImageSize;
+        var x = new float[(long)b * size];
+        float[]? onehot = Labels.K > 0 ? new float[b * Labels.K] : null;
+        for (int i = 0; i < b; i++)
+        {
+            int index = _order.At(CurNimg + i);
+            var img = x.AsSpan(i * size, size);
+            _data.ToTrainingRange(index, 1, img);
+            if (Options.XFlip && _rng.NextDouble() < 0.5) FlipHorizontally(img, c, h, w);
+            if (onehot != null)
+            {
+                bool drop = Options.PUncond > 0 && _rng.NextDouble() < Options.PUncond;
+                if (!drop) onehot[i * Labels.K + Labels.Ids![index]] = 1;
+            }
+        }
+        double lr = LrSchedule.EdmWarmup(Options.Lr, CurNimg, Options.LrRampupKimg);
+        Optimizer.SetLr(lr);
+        Optimizer.ZeroGrad();
+        Net.SetTraining(true);
+        var condition = onehot == null ? null : new Conditioning(new Tensor(onehot, b, Labels.K));
+        var loss = _loss.Compute(Net, new Tensor(x, b, c, h, w), condition, _rng);
+        double value = loss.Item();
+        if (!double.IsFinite(value))
+            throw new TrainingDivergedException($"the training loss became {value} at step {Step} ({CurNimg / 1000.0:F3} kimg)", Step, CurNimg);
+        loss.Backward();
+        GradientUtils.SanitizeGradients(Net.Parameters());
+        Optimizer.Step();
+        EmaUpdater.Update(CurNimg, b);
+        CurNimg += b;
+        Step++;
+        return new TrainStep(Step, CurNimg, value, lr);
+    }
+
+    private static void FlipHorizontally(Span<float> img, int c, int h, int w)
+    {
+        for (int row = 0; row < c * h; row++) img.Slice(row * w, w).Reverse();
+    }
+
+    // ---- checkpoints -------------------------------------------------------------------------------------------
+
+    /// <summary>The complete training state: weights, EMA, Adam state, generator state and counters.</summary>
+    public CheckpointState Capture() => new(Net.StateDict(), Ema.StateDict(), Optimizer.StateDict(), _rng.GetState(), CurNimg, Step);
+
+    /// <summary>Restores a state from <see cref="Capture"/> (or <see cref="Checkpoint.Load"/>) exactly.</summary>
+    public void Restore(CheckpointState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        Net.LoadStateDict(state.Net);
+        Ema.LoadStateDict(state.Ema);
+        Optimizer.LoadStateDict(state.Optimizer);
+        _rng = Rng.FromState(state.RngState);
+        CurNimg = state.CurNimg;
+        Step = state.Step;
+    }
+}
+
+/// <summary>The loss became NaN or infinite; the step was not applied.</summary>
+public sealed class TrainingDivergedException(string message, long step, long curNimg) : Exception(message)
+{
+    public long Step { get; } = step;
+    public long CurNimg { get; } = curNimg;
+}

@@ -1,0 +1,52 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Cedm.Diffusion.Networks;
+using Cedm.IO;
+
+namespace Cedm.Diffusion.Training;
+
+/// <summary>
+/// A run folder's config.json (cli.md `cedm train`): everything that built the run — the source and conditioning as
+/// typed, the transform, the image shape, the network options (enough to rebuild the model for `cedm sample`) and
+/// the training options. Written before training starts; snake_case keys.
+/// </summary>
+public sealed record RunConfig
+{
+    public const string FileName = "config.json";
+
+    public int Version { get; init; } = 1;
+    public required string Source { get; init; }
+    public required string Cond { get; init; }
+    public int? Resolution { get; init; }
+    public int Pad { get; init; }
+    public int Channels { get; init; }
+    public int Height { get; init; }
+    public int Width { get; init; }
+    public int Images { get; init; }
+    public required SongUNetOptions Network { get; init; }
+    public required TrainingOptions Training { get; init; }
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public void Save(string runDir, bool overwrite = true) =>
+        AtomicFile.WriteAllBytes(Path.Combine(runDir, FileName), JsonSerializer.SerializeToUtf8Bytes(this, Json), overwrite);
+
+    public static RunConfig Load(string runDir)
+    {
+        string path = Path.Combine(runDir, FileName);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{runDir}: no {FileName} (expected a `cedm train` run folder)", path);
+        try
+        {
+            return JsonSerializer.Deserialize<RunConfig>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path}: empty");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+    }
+}

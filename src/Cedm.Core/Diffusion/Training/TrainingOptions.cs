@@ -1,0 +1,71 @@
+namespace Cedm.Diffusion.Training;
+
+/// <summary>
+/// EDM training settings (spec §1.4). Adam lr 1e-3, β (0.9, 0.999), ε 1e-8 are EDM's. EDM's schedule lengths are
+/// meant for 200 Mimg runs (warm-up 10 000 kimg, EMA half-life 500 kimg); a CPU run sees ~1000× fewer images, so the
+/// defaults here are EDM's divided by 1000 (warm-up 10 kimg, half-life 0.5 kimg) with EDM's EMA ramp ratio 0.05 —
+/// the same fractions of a 200-kimg run as EDM's of its 200-Mimg run. Pass EDM's values for a full-length run.
+/// </summary>
+public sealed record TrainingOptions
+{
+    /// <summary>Network preset: tiny, small or cifar-edm (<see cref="Networks.SongUNetOptions"/>).</summary>
+    public string Preset { get; init; } = "tiny";
+
+    /// <summary>Images per optimiser step (EDM CIFAR-10: 512; our CPU default 32).</summary>
+    public int Batch { get; init; } = 32;
+
+    /// <summary>Adam's reference learning rate (EDM: 1e-3).</summary>
+    public double Lr { get; init; } = 1e-3;
+
+    /// <summary>Linear learning-rate warm-up length in kimg (EDM: 10 000 for 200 Mimg; default 10, see the type's remarks).</summary>
+    public double LrRampupKimg { get; init; } = 10;
+
+    /// <summary>EMA half-life in kimg (EDM: 500 for 200 Mimg; default 0.5).</summary>
+    public double EmaHalflifeKimg { get; init; } = 0.5;
+
+    /// <summary>EMA ramp-up ratio: half-life ≤ ratio × images seen (EDM: 0.05); null disables it.</summary>
+    public double? EmaRampupRatio { get; init; } = 0.05;
+
+    /// <summary>Total training length in kimg (absolute: a resumed run stops at the same total). Null: use minutes only.</summary>
+    public double? Kimg { get; init; }
+
+    /// <summary>Wall-clock budget of this invocation in minutes (null: kimg only).</summary>
+    public double? Minutes { get; init; }
+
+    /// <summary>A checkpoint every this many kimg (and always at the end).</summary>
+    public double CheckpointKimg { get; init; } = 5;
+
+    /// <summary>A log.jsonl line every this many kimg.</summary>
+    public double LogKimg { get; init; } = 0.5;
+
+    /// <summary>How many of the newest checkpoints to keep on disk (older ones are deleted).</summary>
+    public int KeepCheckpoints { get; init; } = 2;
+
+    /// <summary>Seed of the network initialisation, the data order and every training draw.</summary>
+    public long Seed { get; init; }
+
+    /// <summary>Probability of replacing an image's condition by the all-zero vector (C-EDM --p_uncond; for guidance).</summary>
+    public double PUncond { get; init; }
+
+    /// <summary>Random horizontal flips of training images (EDM's dataset --xflip; off by default, spec §1.1).</summary>
+    public bool XFlip { get; init; }
+
+    /// <summary>Dropout inside the U-Net blocks; null keeps the preset's value.</summary>
+    public float? Dropout { get; init; }
+
+    public void Validate()
+    {
+        if (Batch < 1) throw new ArgumentException($"--batch must be ≥ 1, got {Batch}");
+        if (!(Lr > 0)) throw new ArgumentException($"--lr must be > 0, got {Lr}");
+        if (!(LrRampupKimg >= 0)) throw new ArgumentException($"--lr-rampup-kimg must be ≥ 0, got {LrRampupKimg}");
+        if (!(EmaHalflifeKimg >= 0)) throw new ArgumentException($"--ema-kimg must be ≥ 0, got {EmaHalflifeKimg}");
+        if (Kimg is not null && !(Kimg > 0)) throw new ArgumentException($"--kimg must be > 0, got {Kimg}");
+        if (Minutes is not null && !(Minutes > 0)) throw new ArgumentException($"--minutes must be > 0, got {Minutes}");
+        if (Kimg is null && Minutes is null) throw new ArgumentException("give --kimg or --minutes (or both) to bound training");
+        if (!(CheckpointKimg > 0)) throw new ArgumentException($"--checkpoint-kimg must be > 0, got {CheckpointKimg}");
+        if (!(LogKimg > 0)) throw new ArgumentException($"--log-kimg must be > 0, got {LogKimg}");
+        if (KeepCheckpoints < 1) throw new ArgumentException($"--keep must be ≥ 1, got {KeepCheckpoints}");
+        if (!(PUncond >= 0 && PUncond <= 1)) throw new ArgumentException($"--p-uncond must be in [0, 1], got {PUncond}");
+        if (Dropout is < 0f or >= 1f) throw new ArgumentException($"--dropout must be in [0, 1), got {Dropout}");
+    }
+}

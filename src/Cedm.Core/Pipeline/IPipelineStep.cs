@@ -1,0 +1,23 @@
+using System.Text.Json.Nodes;
+
+namespace Cedm.Pipeline;
+
+/// <summary>
+/// One stage of `cedm run` (features, bound, clusters, training, samples, evaluation, report). A step reads the
+/// files earlier steps left in the run folder and writes its own there, in the CLI contract's formats, so any
+/// step can be re-run or replaced by hand.
+/// </summary>
+public interface IPipelineStep
+{
+    /// <summary>Short name, also the name of its completion marker (e.g. "features").</summary>
+    string Name { get; }
+
+    /// <summary>One line for the progress view (e.g. "PCA features (64-d)").</summary>
+    string Title { get; }
+
+    /// <summary>Rough share of the whole run's time, used to estimate the time left before a step has run.</summary>
+    double Weight { get; }
+
+    /// <summary>Does the work; returns a small summary kept in the step's completion marker (or null).</summary>
+    JsonObject? Run(RunContext context, IProgress<double> progress);
+}
