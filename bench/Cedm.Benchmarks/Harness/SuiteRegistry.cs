@@ -10,5 +10,6 @@ public static class SuiteRegistry
         () => new GemmSuite(),
         () => new ConvSuite(),
         () => new GroupNormSuite(),
+        () => new FeatureNetworksSuite(),
     ];
 }

@@ -1,5 +1,7 @@
 using System.Globalization;
 using Cedm.Data;
+using Cedm.Features.Inception;
+using Cedm.Features.Vit;
 
 namespace Cedm.Features;
 
@@ -22,12 +24,14 @@ public sealed record FeatureExtractorContext
 
 /// <summary>
 /// The registry of feature extractors by spec string (cli.md `cedm features --extractor`, `cedm eval --evaluator`):
-/// "pixels", "pca[:D]" or "pca:&lt;model.safetensors&gt;". Other branches add their kinds as one line each in
+/// "pixels", "pca[:D]", "pca:&lt;model.safetensors&gt;", "vit:&lt;weights.safetensors&gt;" (DINO/DINOv2 ViT, CLS
+/// features; heads from the file's num_heads metadata or the S/B/L/g table) and "inception:&lt;weights.safetensors&gt;"
+/// (the FID Inception-v3's 2048-d pool3). Other branches add their kinds as one line each in
 /// <see cref="Create"/>'s switch.
 /// </summary>
 public static class FeatureExtractors
 {
-    public const string Syntax = "pixels, pca[:D] (default D 64), pca:<pca.safetensors>, ssl, vit:<weights.safetensors>, inception:<weights>, fmnist:<weights>";
+    public const string Syntax = "pixels, pca[:D] (default D 64), pca:<pca.safetensors>, ssl, vit:<weights.safetensors>, inception:<weights.safetensors>, fmnist:<weights>";
 
     /// <summary>Splits "kind:argument" (the argument may itself contain ':' such as a path).</summary>
     public static (string Kind, string Argument) Parse(string spec)
@@ -50,8 +54,8 @@ public static class FeatureExtractors
                 return CreatePca(spec, arg, context);
             // Extension points for the other branches: one line per kind.
             case "ssl": throw NotYet(spec, "the self-supervised extractor");
-            case "vit": throw NotYet(spec, "ViT features from safetensors weights");
-            case "inception": throw NotYet(spec, "Inception-v3 features");
+            case "vit": return new VitFeatures(WeightsPath(spec, arg));
+            case "inception": return new InceptionFeatures(WeightsPath(spec, arg));
             case "fmnist": throw NotYet(spec, "the Fashion-MNIST evaluator CNN");
             default:
                 throw new ArgumentException($"unknown extractor '{spec}'; expected {Syntax}");
@@ -81,8 +85,17 @@ public static class FeatureExtractors
         return PcaFeatures.Fit(context.FitData(), dimension ?? PcaFeatures.DefaultDimension, whiten: true, context.Seed, context.Progress);
     }
 
+    /// <summary>The weights file of a pretrained-network extractor ("vit:&lt;path&gt;", "inception:&lt;path&gt;"), which must exist.</summary>
+    private static string WeightsPath(string spec, string arg)
+    {
+        if (arg.Length == 0)
+            throw new ArgumentException($"extractor '{spec}' needs a weights file: {spec.TrimEnd(':')}:<weights.safetensors>");
+        if (!File.Exists(arg)) throw new FileNotFoundException($"extractor '{spec}': weights file not found: {arg}", arg);
+        return arg;
+    }
+
     private static NotSupportedException NotYet(string spec, string what) =>
-        new($"extractor '{spec}' ({what}) is not available in this build yet; available: pixels, pca[:D]");
+        new($"extractor '{spec}' ({what}) is not available in this build yet; available: pixels, pca[:D], vit:<weights.safetensors>, inception:<weights.safetensors>");
 
     /// <summary>
     /// A spec that recreates <paramref name="extractor"/> exactly without refitting: a fitted PCA becomes
