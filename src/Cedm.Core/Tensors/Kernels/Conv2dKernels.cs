@@ -33,11 +33,20 @@ internal static class Conv2dKernels
         var x => x,
     };
 
+    /// <summary>
+    /// As <see cref="Resolve(ConvThreading)"/>, per geometry: with OpenBLAS, spatial kernels (k &gt; 1) run their
+    /// per-sample GEMMs on OpenBLAS with all threads (SerialSamples). Measured on SongUNet's 3×3 shapes (2 threads,
+    /// busy shared machine, CPU time): 53–73 GFLOP/cpu-s against 30–77 for per-sample managed GEMMs, and a full
+    /// `small` training step 1.5× faster (bench suite "diffusion"); 1×1 convs keep the managed per-sample split.
+    /// </summary>
+    internal static ConvThreading Resolve(ConvThreading t, in Conv2dGeometry g) =>
+        t == ConvThreading.Auto && Gemm.ActiveBackend == GemmBackend.OpenBlas && !g.IsPointwise ? ConvThreading.SerialSamples : Resolve(t);
+
     /// <summary>y = conv(x, w) + bias (bias may be empty). y is fully overwritten.</summary>
     public static void Forward(in Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] y, ConvThreading? threading = null)
     {
         var geo = g;
-        var mode = Resolve(threading ?? Threading);
+        var mode = Resolve(threading ?? Threading, geo);
         ForSampleRanges(geo, mode, (n0, n1) =>
         {
             int k = geo.ColRows, p = geo.OutPixels;
@@ -71,7 +80,7 @@ internal static class Conv2dKernels
         ConvThreading? threading = null)
     {
         var geo = g;
-        var mode = Resolve(threading ?? Threading);
+        var mode = Resolve(threading ?? Threading, geo);
         int k = geo.ColRows, p = geo.OutPixels;
         var dataGeo = geo.DataGradGeometry();
         bool dataAsConv = dx != null && geo.DataGradAsConv;
