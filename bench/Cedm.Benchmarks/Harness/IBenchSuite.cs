@@ -25,4 +25,5 @@ public interface IBenchSuite
 /// (several of our cases, e.g. different back-ends, may share one peer case).
 /// </summary>
 /// <param name="Flops">Floating-point operations per call, for GFLOP/s; null when not meaningful.</param>
-public sealed record BenchCase(string Name, string? PeerCase, double? Flops, Func<Action> Setup);
+/// <param name="Items">Items (e.g. images) processed per call, for a throughput column (items/s); null to omit.</param>
+public sealed record BenchCase(string Name, string? PeerCase, double? Flops, Func<Action> Setup, double? Items = null);

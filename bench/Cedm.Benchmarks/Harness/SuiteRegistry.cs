@@ -11,5 +11,6 @@ public static class SuiteRegistry
         () => new ConvSuite(),
         () => new GroupNormSuite(),
         () => new FeatureNetworksSuite(),
+        () => new DiffusionSuite(),
     ];
 }

@@ -8,8 +8,13 @@ namespace Cedm.Benchmarks.Harness;
 /// <remarks>GFLOP/s are from the median time; the "best" variants from the minimum, which is the better estimate
 /// of the kernel's own speed when other processes share the cores.</remarks>
 public sealed record ResultRow(string Case, TimingStats Ours, double? OursGflops, double? OursBestGflops,
-    string? PeerCase, TimingStats? Torch, double? TorchGflops, double? TorchBestGflops)
+    string? PeerCase, TimingStats? Torch, double? TorchGflops, double? TorchBestGflops, double? Items = null)
 {
+    /// <summary>Items per second from the median times (ours, torch), when the case declares items per call.</summary>
+    public double? OursItemsPerSecond => Items is null ? null : Items / (Ours.MedianMs / 1000.0);
+
+    public double? TorchItemsPerSecond => Items is null || Torch is null ? null : Items / (Torch.MedianMs / 1000.0);
+
     /// <summary>torch median / our median: above 1 means we are faster.</summary>
     public double? Ratio => Torch is null ? null : Torch.MedianMs / Ours.MedianMs;
 }
@@ -45,7 +50,7 @@ public static class SuiteRunner
         {
             TimingStats? torch = o.Case.PeerCase is not null && peer?.Cases.TryGetValue(o.Case.PeerCase, out var t) == true ? t : null;
             return new ResultRow(o.Case.Name, o.Stats, Gflops(o.Case.Flops, o.Stats?.MedianMs), Gflops(o.Case.Flops, o.Stats?.MinMs),
-                o.Case.PeerCase, torch, Gflops(o.Case.Flops, torch?.MedianMs), Gflops(o.Case.Flops, torch?.MinMs));
+                o.Case.PeerCase, torch, Gflops(o.Case.Flops, torch?.MedianMs), Gflops(o.Case.Flops, torch?.MinMs), o.Case.Items);
         }).ToList();
     }
 
@@ -58,10 +63,13 @@ public static class SuiteRunner
         static string Num(double? v, string fmt) => v is null ? "" : v.Value.ToString(fmt, CultureInfo.InvariantCulture);
         static string Gf(double? med, double? best) => med is null ? "" : $"{Num(med, "F1")} ({Num(best, "F1")})";
 
+        bool items = rows.Any(r => r.Items is not null);
         var header = new[] { "case", "ours ms min/med/max", "GFLOP/s med (best)", "torch ms min/med/max", "GFLOP/s med (best)", "torch/ours med" };
-        var cells = rows.Select(r => new[]
+        if (items) header = [.. header, "items/s ours / torch (med)"];
+        var cells = rows.Select(r =>
         {
-            r.Case, Ms(r.Ours), Gf(r.OursGflops, r.OursBestGflops), Ms(r.Torch), Gf(r.TorchGflops, r.TorchBestGflops), Num(r.Ratio, "F2"),
+            string[] c = [r.Case, Ms(r.Ours), Gf(r.OursGflops, r.OursBestGflops), Ms(r.Torch), Gf(r.TorchGflops, r.TorchBestGflops), Num(r.Ratio, "F2")];
+            return items ? [.. c, r.Items is null ? "" : $"{Num(r.OursItemsPerSecond, "F2")} / {(r.Torch is null ? "n/a" : Num(r.TorchItemsPerSecond, "F2"))}"] : c;
         }).ToList();
         int[] width = header.Select((h, i) => Math.Max(h.Length, cells.Select(c => c[i].Length).DefaultIfEmpty(0).Max())).ToArray();
         var sb = new StringBuilder();

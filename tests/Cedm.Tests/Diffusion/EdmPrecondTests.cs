@@ -30,11 +30,11 @@ public class EdmPrecondTests
     [Fact]
     public void DenoiseCombinesSkipAndNetworkOutput()
     {
-        var precond = new EdmPrecond(SongUNetOptions.Tiny(labelDim: 2), new Rng(1));
+        var precond = new EdmPrecond(TestNets.Micro(labelDim: 2), new Rng(1));
         precond.Eval();
         Assert.Equal(2, precond.LabelDim);
         Assert.Equal("model.map_label.weight", precond.NamedParameters().First().Path);
-        var x = Tensor.Randn(new Rng(2), [2, 1, 32, 32]);
+        var x = Tensor.Randn(new Rng(2), [2, 1, 16, 16]);
         float[] sigmas = [0.5f, 3f];
         var labels = Tensor.FromArray([1f, 0f, 0f, 1f], 2, 2);
         using var _ = GradMode.NoGrad();

@@ -13,11 +13,7 @@ namespace Cedm.Tests.Diffusion;
 /// </summary>
 public class SongUNetFixtureTests
 {
-    private static readonly SongUNetOptions FixtureOptions = new()
-    {
-        Resolution = 16, InChannels = 1, OutChannels = 1, LabelDim = 3, AugmentDim = 9, ModelChannels = 8,
-        ChannelMult = [1, 2], NumBlocks = 1, AttnResolutions = [8], Dropout = 0f,
-    };
+    private static readonly SongUNetOptions FixtureOptions = TestNets.Micro(labelDim: 3, augmentDim: 9);
 
     private static EdmPrecond LoadNet()
     {
