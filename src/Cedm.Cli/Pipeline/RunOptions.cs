@@ -38,6 +38,9 @@ public sealed record RunOptions
     /// <summary>Training budget in minutes (wall clock, summed over resumed invocations).</summary>
     public double TrainMinutes { get; init; } = 12;
 
+    /// <summary>Heun steps of the sampler (EDM: 18, i.e. 35 network evaluations per image).</summary>
+    public int SamplerSteps { get; init; } = 18;
+
     /// <summary>Generated images per cluster in the report's sample sheets.</summary>
     public int SamplesPerCluster { get; init; } = 8;
 
@@ -49,7 +52,7 @@ public sealed record RunOptions
 
     public int Seed { get; init; }
 
-    /// <summary>The --quick budget: the 10k test split, short TEMI runs, one minute of training, few samples.</summary>
+    /// <summary>The --quick budget: the 10k test split, short TEMI runs, one minute of training, few samples and sampler steps.</summary>
     public RunOptions AsQuick() => this with
     {
         Quick = true,
@@ -57,6 +60,7 @@ public sealed record RunOptions
         MaxK = Math.Min(MaxK, 40),
         TemiEpochs = 3,
         TrainMinutes = 1,
+        SamplerSteps = 8,
         SamplesPerCluster = 4,
         EvalSamples = 200,
     };

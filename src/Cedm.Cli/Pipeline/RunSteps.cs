@@ -37,9 +37,9 @@ public static class RunSteps
             c => new JsonObject { ["k"] = ChosenK(c, o) }));
         steps.Add(new CommandStep("train", $"training C-EDM ({o.Preset}, {o.TrainMinutes:0.#} min)", o.Quick ? 4 : 12, c => TrainArguments(c, o, seed)));
         steps.Add(new CommandStep("samples", "samples for every cluster", 1, c =>
-            ["sample", c.PathOf(Train), "--cluster", "all", "--n", I(o.SamplesPerCluster), "--out", c.PathOf(ClusterSheet), "--force"]));
+            ["sample", c.PathOf(Train), "--cluster", "all", "--n", I(o.SamplesPerCluster), "--steps", I(o.SamplerSteps), "--out", c.PathOf(ClusterSheet), "--force"]));
         steps.Add(new CommandStep("eval-samples", $"{o.EvalSamples} samples for the metrics", o.Quick ? 1 : 2, c =>
-            ["sample", c.PathOf(Train), "--n", I(o.EvalSamples), "--out", c.PathOf(Samples), "--grid", c.PathOf("samples/samples.png"), "--force"]));
+            ["sample", c.PathOf(Train), "--n", I(o.EvalSamples), "--steps", I(o.SamplerSteps), "--out", c.PathOf(Samples), "--grid", c.PathOf("samples/samples.png"), "--force"]));
         steps.Add(new CommandStep("eval", "evaluation", 1, c =>
             [
                 "eval", o.Source, c.PathOf(Samples), "--out", c.PathOf(Metrics), "--clusters", c.PathOf(Clusters),
@@ -78,6 +78,8 @@ public static class RunSteps
         [
             "train", o.Source, "--cond", "clusters:" + c.PathOf(Clusters), "--out", dir, "--preset", o.Preset,
             "--minutes", o.TrainMinutes.ToString("0.###", CultureInfo.InvariantCulture), "--seed", seed, "--force",
+            // A CPU budget sees tens of kimg, not EDM's 200 Mimg: warm the learning rate up over the first 1 kimg.
+            "--lr-rampup-kimg", "1",
             .. o.Quick ? ["--checkpoint-kimg", "0.5", "--log-kimg", "0.1"] : Array.Empty<string>(),
         ];
     }

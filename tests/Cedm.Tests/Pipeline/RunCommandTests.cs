@@ -1,0 +1,55 @@
+using System.Text.Json.Nodes;
+using Cedm.Tests.TestUtilities;
+using FluentAssertions;
+
+namespace Cedm.Tests.Pipeline;
+
+/// <summary>
+/// `cedm run --quick` end to end on the real Fashion-MNIST test split: every step's file in the contract's format,
+/// a report that opens in headless Chromium with every image loaded and no console errors, and a re-run that
+/// recomputes nothing. The slowest test of the suite (about a minute or two), by design: it is the executable spec.
+/// </summary>
+public sealed class RunCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("cedm-run-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = Cedm.Cli.Program.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public async Task QuickRunProducesEveryFileAndAReportThatOpensInChromiumAndResumesWithoutRecomputing()
+    {
+        string run = Path.Combine(_dir, "run");
+        var (code, output, err) = Run("run", "--quick", "--minutes", "0.3", "--max-k", "16", "--eval-samples", "64", "--out", run);
+        code.Should().Be(0, err);
+        output.Should().Contain("report.html");
+        foreach (var f in new[] { "features/feats.npy", "bound/bound.json", "clusters/ids.npy", "clusters/clusters.json", "train/config.json",
+                     "train/log.jsonl", "samples/per_cluster.npy", "samples/samples.npy", "samples/samples_clusters.npy", "eval/metrics.json", "report.html" })
+            File.Exists(Path.Combine(run, f)).Should().BeTrue(f);
+        var bound = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "bound/bound.json")))!;
+        var clusters = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "clusters/clusters.json")))!;
+        clusters["k"]!.GetValue<int>().Should().Be(Math.Min(bound["k_ub"]!.GetValue<int>(), 16));
+        JsonNode.Parse(File.ReadAllText(Path.Combine(run, "eval/metrics.json")))!["fd"]!.GetValue<double>().Should().BeGreaterThan(0);
+
+        var stamps = Directory.GetFiles(run, "*", SearchOption.AllDirectories).Where(f => !f.Contains("/steps/") && !f.Contains("/logs/"))
+            .ToDictionary(f => f, File.GetLastWriteTimeUtc);
+        var again = Run("run", "--out", run);
+        again.Code.Should().Be(0, again.Err);
+        again.Err.Split('\n').Count(l => l.Contains("already done, skipped")).Should().Be(8);
+        foreach (var (file, stamp) in stamps) File.GetLastWriteTimeUtc(file).Should().Be(stamp, $"{file} must not be rewritten by a resumed run");
+
+        if (HeadlessChromium.Executable == null) return; // the Chromium check is covered by ChromiumFact tests' skip message
+        var page = await HeadlessChromium.OpenAsync(Path.Combine(run, "report.html"));
+        page.Images.Should().BeGreaterThan(4);
+        page.BrokenImages.Should().Be(0);
+        page.Svgs.Should().BeGreaterThanOrEqualTo(2, "the utilisation curve and the loss curve");
+        page.ConsoleErrors.Should().BeEmpty();
+    }
+}
