@@ -8,7 +8,7 @@ set -euo pipefail
 out=${1:-/tmp/cedm-bound-blobs}
 mkdir -p "$out"
 cedm="dotnet src/Cedm.Cli/bin/Release/net10.0/cedm.dll"
-for cfg in "6 16 1200 1" "6 16 1200 2" "4 8 1200 3" "10 32 2000 4"; do
+for cfg in ${CONFIGS:-"6 16 1200 1" "6 16 1200 2" "10 32 2000 4"}; do
   set -- $cfg
   k=$1; d=$2; n=$3; seed=$4
   f="$out/blobs_k${k}_d${d}_s${seed}.npy"
@@ -20,5 +20,5 @@ c = rng.normal(0, 4, (k, d)); y = rng.permutation(np.arange(n) % k)
 np.save(f, (c[y] + rng.normal(0, 1, (n, d))).astype(np.float32))
 PY
   echo "== K=$k D=$d N=$n seed=$seed"
-  $cedm bound "$f" --out "$out/bound_k${k}_d${d}_s${seed}.json" --threshold 0.5 --k0 2 --grid 3 --max-k 64 --seed "$seed" --force
+  $cedm bound "$f" --out "$out/bound_k${k}_d${d}_s${seed}.json" --threshold 0.5 --k0 2 --grid 3 --max-k 32 --seed "$seed" --force
 done
