@@ -46,6 +46,7 @@ public static class Program
         root.Options.Add(GlobalOptions.Verbose);
         root.Subcommands.Add(SelfCheckCommand.Build());
         root.Subcommands.Add(DataCommand.Build());
+        root.Subcommands.Add(ClusterCommand.Build());
         root.Subcommands.Add(BoundCommand.Build());
         return root;
     }

@@ -25,4 +25,11 @@ public interface IBenchSuite
 /// (several of our cases, e.g. different back-ends, may share one peer case).
 /// </summary>
 /// <param name="Flops">Floating-point operations per call, for GFLOP/s; null when not meaningful.</param>
-public sealed record BenchCase(string Name, string? PeerCase, double? Flops, Func<Action> Setup);
+public sealed record BenchCase(string Name, string? PeerCase, double? Flops, Func<Action> Setup)
+{
+    /// <summary>
+    /// Optional fit quality of the last timed call (e.g. inertia, NMI), shown next to the peer's "quality" line for the
+    /// same peer case, so speed is compared at a stated quality (clustering suite).
+    /// </summary>
+    public Func<IReadOnlyDictionary<string, double>>? Quality { get; init; }
+}

@@ -9,5 +9,6 @@ public static class SuiteRegistry
     [
         () => new GemmSuite(),
         () => new GroupNormSuite(),
+        () => new ClusteringSuite(),
     ];
 }

@@ -42,7 +42,7 @@ public static class BoundCommand
             if (parse.GetValue(epochs) is int e)
             {
                 if (e < 1) throw new UsageException($"--epochs must be at least 1, got {e}");
-                temi = temi with { Epochs = e, WarmupEpochs = Math.Min(temi.WarmupEpochs, e * temi.WarmupEpochs / temi.Epochs) };
+                temi = temi with { Epochs = e, WarmupEpochs = e * temi.WarmupEpochs / temi.Epochs };
             }
             var options = new BoundOptions
             {
@@ -51,7 +51,8 @@ public static class BoundCommand
             };
             try { options.Validate(); }
             catch (ArgumentException ex) { throw new UsageException(ex.Message, ex); }
-            var x = FeatureInput.Load(parse.GetValue(features)!);
+            var x = ClusterCommand.ReadFeatures(parse.GetValue(features)!);
+            if (x.Dim(0) < 2) throw new UsageException($"{parse.GetValue(features)}: the bound search needs at least 2 feature rows");
 
             var w = parse.InvocationConfiguration.Output;
             bool asJson = parse.GetValue(json);

@@ -1,5 +1,4 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
+using System.Globalization;
 using Cedm.IO;
 using Shapes = Cedm.Tensors.Shapes;
 using Cedm.Tensors;
@@ -11,12 +10,10 @@ namespace Cedm.Clustering.Temi;
 /// A trained TEMI clustering: the teacher's best head (spec §4.6) and τ_t. Places features into clusters by
 /// argmax of the logits; confidence = maximum softmax probability at τ_t (spec §6.5: the paper's "TEMI confidence"
 /// is the MSP, its temperature unstated; TEMI's own evaluation uses τ_t = 0.1).
-/// Saved as temi_head.safetensors (mlp0/mlp1/last parameters) + temi_model.json (sizes and τ_t).
+/// Saved as one safetensors file (the head's parameters; sizes and τ_t in its metadata), loaded by <see cref="ClusterModels.Load"/>.
 /// </summary>
 public sealed class TemiModel : IClusterModel
 {
-    public const string WeightsFile = "temi_head.safetensors", JsonFile = "temi_model.json";
-
     /// <summary>Rows per forward chunk when predicting (bounds the [rows, hidden] activations).</summary>
     private const int ChunkRows = 8192;
 
@@ -75,38 +72,39 @@ public sealed class TemiModel : IClusterModel
         return (ids, conf);
     }
 
-    public void Save(string dir, bool overwrite = false)
+    /// <summary>
+    /// Writes the head's parameters (mlp0/mlp1/last, float32) to <paramref name="path"/> (`cedm cluster` uses
+    /// &lt;dir&gt;/model.safetensors) with metadata kind = temi, k, input_dim, hidden, bottleneck, teacher_temperature.
+    /// </summary>
+    public void Save(string path, bool overwrite = false)
     {
-        Directory.CreateDirectory(dir);
-        string weights = Path.Combine(dir, WeightsFile), json = Path.Combine(dir, JsonFile);
-        if (!overwrite)
-            foreach (var f in new[] { weights, json })
-                if (File.Exists(f)) throw new IOException($"{f} already exists (pass --force to overwrite)");
-        if (File.Exists(weights)) File.Delete(weights);
-        Head.SaveSafetensors(weights);
-        var doc = new JsonObject
+        if (!overwrite && File.Exists(path)) throw new IOException($"{path} already exists (pass --force to overwrite)");
+        var meta = new Dictionary<string, string>
         {
-            ["method"] = "temi",
-            ["k"] = K,
-            ["input_dim"] = InputDim,
-            ["hidden"] = Head.Hidden,
-            ["bottleneck"] = Head.Bottleneck,
-            ["teacher_temperature"] = TeacherTemperature,
+            [ClusterModels.KindKey] = ClusterModels.TemiKind,
+            ["k"] = Str(K),
+            ["input_dim"] = Str(InputDim),
+            ["hidden"] = Str(Head.Hidden),
+            ["bottleneck"] = Str(Head.Bottleneck),
+            ["teacher_temperature"] = TeacherTemperature.ToString("R", CultureInfo.InvariantCulture),
         };
-        AtomicFile.WriteAllBytes(json, System.Text.Encoding.UTF8.GetBytes(doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true })), overwrite: true);
+        Safetensors.Write(path, Head.StateDict().Select(kv => (kv.Key, kv.Value.ShapeArray(), kv.Value.Data)), meta);
     }
 
-    /// <summary>Reads a folder written by <see cref="Save"/>.</summary>
-    public static TemiModel Load(string dir)
+    private static string Str(int v) => v.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Rebuilds the head from a file written by <see cref="Save"/> (dispatched by <see cref="ClusterModels.Load"/>).</summary>
+    internal static TemiModel Load(SafetensorsFile file)
     {
-        string weights = Path.Combine(dir, WeightsFile), json = Path.Combine(dir, JsonFile);
-        if (!File.Exists(json)) throw new FileNotFoundException($"{dir}: no {JsonFile} (not a TEMI cluster folder)", json);
-        if (!File.Exists(weights)) throw new FileNotFoundException($"{dir}: no {WeightsFile}", weights);
-        var doc = JsonNode.Parse(File.ReadAllText(json)) as JsonObject ?? throw new InvalidDataException($"{json}: not a JSON object");
-        int Int(string key) => doc[key]?.GetValue<int>() ?? throw new InvalidDataException($"{json}: missing '{key}'");
+        int Int(string key) => int.Parse(ClusterModels.Meta(file, key), CultureInfo.InvariantCulture);
         var head = new TemiHead(Int("input_dim"), Int("k"), Int("hidden"), Int("bottleneck"), new Rng(0));
-        head.LoadSafetensors(weights);
-        float tau = doc["teacher_temperature"]?.GetValue<float>() ?? throw new InvalidDataException($"{json}: missing 'teacher_temperature'");
+        var state = file.Tensors.ToDictionary(kv => kv.Key, kv => new Tensor(kv.Value.Data, kv.Value.Shape));
+        try { head.LoadStateDict(state); }
+        catch (Exception e) when (e is ArgumentException or Cedm.Nn.StateDictException)
+        {
+            throw new InvalidDataException($"TEMI cluster model: {e.Message}", e);
+        }
+        float tau = float.Parse(ClusterModels.Meta(file, "teacher_temperature"), CultureInfo.InvariantCulture);
         return new TemiModel(head, tau);
     }
 }

@@ -41,7 +41,7 @@ public sealed class ClusterBoundSearchTests(ITestOutputHelper output)
     public void LowerBoundIsTheUtilisationOfTheBetaOneRunAtTwiceTheUpperBound()
     {
         var betas = new List<(int K, double Beta)>();
-        var r = new ClusterBoundSearch(new BoundOptions { K0 = 4, Lower = true })
+        var r = new ClusterBoundSearch(new BoundOptions { K0 = 4, Lower = true, Threshold = 0.9 })
         {
             UtilizedAt = (k, beta) => { betas.Add((k, beta)); return beta == 1.0 ? Math.Min(k, 5) : Math.Min(k, 9); },
         }.Run(Dummy);

@@ -36,12 +36,14 @@ public sealed class TemiClustererTests(ITestOutputHelper output) : IDisposable
         var opts = TemiOptions.CpuDefault() with { Epochs = 3, WarmupEpochs = 1, Heads = 2, Hidden = 32, Bottleneck = 16 };
         var temi = new TemiClusterer(3, opts);
         var a = temi.Fit(x, new Rng(0));
-        temi.LastModel!.Save(_dir);
-        var back = TemiModel.Load(_dir);
+        string path = Path.Combine(_dir, ClusterModels.FileName);
+        temi.LastModel!.Save(path);
+        var back = ClusterModels.Load(_dir);
+        back.Should().BeOfType<TemiModel>().Which.K.Should().Be(3);
         var (ids, conf) = back.Predict(x);
         ids.Should().Equal(a.Ids);
         conf.Should().Equal(a.Confidence);
-        FluentActions.Invoking(() => temi.LastModel.Save(_dir)).Should().Throw<IOException>("outputs are never overwritten silently");
+        FluentActions.Invoking(() => temi.LastModel.Save(path)).Should().Throw<IOException>("outputs are never overwritten silently");
     }
 
     [Fact]

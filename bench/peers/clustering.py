@@ -1,0 +1,92 @@
+"""scikit-learn peer of the clustering suite (case names match ClusteringSuite.cs).
+
+Features: the real Fashion-MNIST train split (60,000 images, gz IDX under /usr/share/datasets/fashion-mnist/), pixels
+scaled to [0, 1], PCA to 50 components with sklearn (whiten=False, svd_solver="full", so it is deterministic), saved as
+float32 .npy to FEATURES (printed) so that both sides cluster identical numbers. `--prepare` only writes the file.
+
+Cases: KMeans K=10 and K=100 (k-means++, n_init=1, sklearn defaults otherwise), GaussianMixture K=10 diag and full
+(k-means init, n_init=1). Each case line carries the fit quality next to the time: inertia (k-means) or mean
+log-likelihood (GMM) and NMI against the true labels.
+"""
+import argparse
+import gzip
+import json
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+DATA = "/usr/share/datasets/fashion-mnist"
+FEATURES = os.path.join(os.environ.get("TMPDIR", "/tmp"), "cedm-bench-clustering", "fmnist-train-pca50.npy")
+LABELS = FEATURES.replace(".npy", "-labels.npy")
+
+
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    ndim = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def prepare():
+    if os.path.exists(FEATURES) and os.path.exists(LABELS):
+        return np.ascontiguousarray(np.load(FEATURES)), np.load(LABELS)
+    from sklearn.decomposition import PCA
+    x = read_idx(os.path.join(DATA, "train-images-idx3-ubyte.gz")).reshape(60000, -1).astype(np.float64) / 255.0
+    y = read_idx(os.path.join(DATA, "train-labels-idx1-ubyte.gz")).astype(np.int64)
+    feats = PCA(n_components=50, whiten=False, svd_solver="full").fit_transform(x)
+    feats = np.ascontiguousarray(feats, dtype=np.float32)
+    os.makedirs(os.path.dirname(FEATURES), exist_ok=True)
+    np.save(FEATURES + ".tmp.npy", feats)
+    os.replace(FEATURES + ".tmp.npy", FEATURES)
+    np.save(LABELS, y)
+    return feats, y
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--prepare", action="store_true")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--sample-ms", type=float, default=50.0)
+    args = p.parse_args()
+    x, y = prepare()
+    if args.prepare:
+        print(json.dumps({"info": f"features {FEATURES} {x.shape}"}), flush=True)
+        return
+    try:
+        import sklearn
+        from sklearn.cluster import KMeans
+        from sklearn.metrics import normalized_mutual_info_score
+        from sklearn.mixture import GaussianMixture
+        from threadpoolctl import threadpool_limits
+    except ImportError as e:
+        print(json.dumps({"error": f"cannot import scikit-learn ({e})"}), flush=True)
+        sys.exit(3)
+    from _peer import time_case
+    # sklearn's k-means parallelises with OpenMP; GMM leans on BLAS: both get --threads.
+    threadpool_limits(args.threads)
+    print(json.dumps({"info": f"sklearn {sklearn.__version__}, threads {args.threads}, features {FEATURES} {x.shape}"}), flush=True)
+
+    def kmeans(k):
+        m = KMeans(n_clusters=k, n_init=1, random_state=0).fit(x)
+        return {"inertia": float(m.inertia_), "nmi": normalized_mutual_info_score(y, m.labels_), "iterations": int(m.n_iter_)}
+
+    def gmm(k, cov):
+        m = GaussianMixture(n_components=k, covariance_type=cov, n_init=1, random_state=0).fit(x)
+        labels = m.predict(x)
+        return {"loglik": float(m.score(x)), "nmi": normalized_mutual_info_score(y, labels), "iterations": int(m.n_iter_)}
+
+    cases = [("kmeans-k10", lambda: kmeans(10)), ("kmeans-k100", lambda: kmeans(100)),
+             ("gmm-k10-diag", lambda: gmm(10, "diag")), ("gmm-k10-full", lambda: gmm(10, "full"))]
+    for name, fn in cases:
+        last = {}
+        time_case(name, lambda: last.update(fn()), args)  # quality of the last timed call, no extra fit
+        print(json.dumps({"quality": name, **last}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,209 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using System.Text.Json.Nodes;
+using Cedm.Tensors;
+using Cedm.Tensors.Kernels;
+
+namespace Cedm.Clustering;
+
+/// <summary>One k-means fit: centroids [K, D], hard labels, inertia Σ‖x − c_label‖² (float64), iterations.</summary>
+public sealed record KMeansResult(float[] Centers, int K, int D, int[] Labels, double Inertia, int Iterations, bool Converged, int Run);
+
+/// <summary>
+/// k-means (spec §4.6 baseline): greedy k-means++ seeding, Lloyd iterations with GEMM distances
+/// (‖x‖² − 2x·c + ‖c‖², row blocks, rows split over threads), empty clusters re-seeded with the points farthest from
+/// their centres, <see cref="KMeansOptions.NInit"/> restarts keeping the lowest inertia. Hard method: the assignment
+/// carries a distance-softmax confidence but no probabilities (see <see cref="KMeansOptions"/>).
+/// </summary>
+public sealed class KMeans(KMeansOptions options) : IClusterer
+{
+    public KMeansOptions Options { get; } = options;
+
+    public string Method => "kmeans";
+
+    /// <summary>The last fit's result and model (set by <see cref="Fit"/>).</summary>
+    public KMeansResult? Result { get; private set; }
+
+    public KMeansModel? Model { get; private set; }
+
+    public ClusterAssignment Fit(Tensor features, Rng rng, IProgress<double>? progress = null)
+    {
+        var (n, d) = FeatureMatrix.Check(features, Options.K);
+        Options.Validate();
+        float[] x = Options.Cosine ? FeatureMatrix.L2NormalizedRows(features.Data, n, d) : features.Data;
+        var result = Run(x, n, d, Options, rng, progress);
+        double temperature = Options.Temperature ?? KMeansModel.DefaultTemperature(result.Inertia, n);
+        var model = new KMeansModel(result.Centers, Options.K, d, temperature, Options.Cosine);
+        var (ids, confidence) = model.PredictNormalized(x, n);
+        Result = result; Model = model;
+        var json = new JsonObject
+        {
+            ["k"] = Options.K, ["n_init"] = Options.NInit, ["max_iter"] = Options.MaxIter, ["tol"] = Options.Tol,
+            ["cosine"] = Options.Cosine, ["temperature"] = temperature,
+            ["temperature_rule"] = Options.Temperature is null ? "inertia / N" : "given",
+            ["inertia"] = result.Inertia, ["iterations"] = result.Iterations, ["converged"] = result.Converged,
+            ["best_run"] = result.Run,
+        };
+        // The model's labels equal Lloyd's final labels (same distances); use Lloyd's to be exact on ties.
+        return new ClusterAssignment(Method, Options.K, result.Labels, confidence, null, json);
+    }
+
+    /// <summary>Runs NInit seeded Lloyd fits on x [n, d] (already normalised when cosine) and keeps the lowest inertia.</summary>
+    internal static KMeansResult Run(float[] x, int n, int d, KMeansOptions o, Rng rng, IProgress<double>? progress = null)
+    {
+        var xNorms = Distances.RowSquaredNorms(x, n, d);
+        double tol = o.Tol * MeanVariance(x, n, d);
+        KMeansResult? best = null;
+        for (int run = 0; run < o.NInit; run++)
+        {
+            var centers = KMeansPlusPlus.Seed(x, xNorms, n, d, o.K, rng);
+            int r = run;
+            var res = Lloyd(x, xNorms, n, d, o.K, centers, o.MaxIter, tol, run,
+                progress is null ? null : f => progress.Report((r + f) / o.NInit));
+            if (best is null || res.Inertia < best.Inertia) best = res;
+        }
+        progress?.Report(1.0);
+        return best!;
+    }
+
+    /// <summary>Lloyd from given centres (tests: empty-cluster repair); tol is absolute here.</summary>
+    internal static KMeansResult RunFrom(float[] x, int n, int d, float[] centers, int k, int maxIter, double tol) =>
+        Lloyd(x, Distances.RowSquaredNorms(x, n, d), n, d, k, (float[])centers.Clone(), maxIter, tol, 0, null);
+
+    /// <summary>sklearn's tolerance scale: mean over features of the per-feature variance.</summary>
+    internal static double MeanVariance(float[] x, int n, int d)
+    {
+        var mean = new double[d];
+        var sq = new double[d];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < d; j++) { double v = x[i * d + j]; mean[j] += v; sq[j] += v * v; }
+        double total = 0;
+        for (int j = 0; j < d; j++) { double m = mean[j] / n; total += Math.Max(0, sq[j] / n - m * m); }
+        return total / d;
+    }
+
+    private static KMeansResult Lloyd(float[] x, float[] xNorms, int n, int d, int k, float[] centers, int maxIter, double tol,
+        int run, Action<double>? progress)
+    {
+        var labels = new int[n];
+        var oldLabels = new int[n];
+        Array.Fill(oldLabels, -1);
+        var minDist = new float[n];
+        var newCenters = new float[k * d];
+        bool strict = false;
+        int iter = 0;
+        for (; iter < maxIter; iter++)
+        {
+            Assign(x, xNorms, n, d, centers, k, labels, minDist);
+            UpdateCenters(x, n, d, k, labels, minDist, newCenters);
+            double shift = 0;
+            for (int i = 0; i < k * d; i++) { double diff = newCenters[i] - centers[i]; shift += diff * diff; }
+            (centers, newCenters) = (newCenters, centers);
+            progress?.Invoke((double)(iter + 1) / maxIter);
+            if (labels.AsSpan().SequenceEqual(oldLabels)) { strict = true; iter++; break; }
+            if (shift <= tol) { iter++; break; }
+            labels.AsSpan().CopyTo(oldLabels);
+        }
+        // The labels must belong to the final centres (sklearn re-runs the assignment unless labels were stable).
+        if (!strict) Assign(x, xNorms, n, d, centers, k, labels, minDist);
+        return new KMeansResult(centers, k, d, labels, ExactInertia(x, n, d, centers, labels), iter, strict || iter < maxIter, run);
+    }
+
+    /// <summary>labels[i] = argmin_j ‖x_i − c_j‖², minDist[i] = that distance (GEMM expansion, clamped at 0).</summary>
+    internal static void Assign(float[] x, float[] xNorms, int n, int d, float[] centers, int k, int[] labels, float[] minDist)
+    {
+        var cNorms = Distances.RowSquaredNorms(centers, k, d);
+        int block = Math.Min(n, Distances.BlockRows);
+        var dist = new float[block * k];
+        for (int start = 0; start < n; start += block)
+        {
+            int rows = Math.Min(block, n - start);
+            Gemm.Sgemm(false, true, rows, k, d, -2f, x.AsSpan(start * d, rows * d), d, centers, d, 0f, dist, k);
+            int s0 = start;
+            Parallelism.For(rows, (s, len) =>
+            {
+                for (int r = s; r < s + len; r++)
+                {
+                    var row = dist.AsSpan(r * k, k);
+                    TensorPrimitives.Add(row, cNorms, row);
+                    int arg = TensorPrimitives.IndexOfMin(row);
+                    labels[s0 + r] = arg;
+                    minDist[s0 + r] = Math.Max(0f, row[arg] + xNorms[s0 + r]);
+                }
+            }, minChunk: Math.Max(64, 16384 / k));
+        }
+    }
+
+    /// <summary>
+    /// New centres = label means (sums in float64, rows split over threads). Empty clusters take the points farthest from
+    /// their current centre (largest minDist), each removed from its old cluster first, as sklearn relocates them.
+    /// </summary>
+    private static void UpdateCenters(float[] x, int n, int d, int k, int[] labels, float[] minDist, float[] result)
+    {
+        int workers = Math.Max(1, Math.Min(ComputeSettings.Threads, n / 2048));
+        var sums = new double[workers][];
+        var counts = new long[workers][];
+        int chunk = (n + workers - 1) / workers;
+        Parallel.For(0, workers, ComputeSettings.ParallelOptions, w =>
+        {
+            var s = sums[w] = new double[k * d];
+            var c = counts[w] = new long[k];
+            int end = Math.Min(n, (w + 1) * chunk);
+            for (int i = w * chunk; i < end; i++)
+            {
+                int l = labels[i];
+                c[l]++;
+                var row = x.AsSpan(i * d, d);
+                int off = l * d;
+                for (int j = 0; j < d; j++) s[off + j] += row[j];
+            }
+        });
+        var sum = sums[0];
+        var count = counts[0];
+        for (int w = 1; w < workers; w++)
+        {
+            for (int i = 0; i < sum.Length; i++) sum[i] += sums[w][i];
+            for (int i = 0; i < k; i++) count[i] += counts[w][i];
+        }
+
+        var empty = Enumerable.Range(0, k).Where(c => count[c] == 0).ToArray();
+        if (empty.Length > 0)
+        {
+            var far = Enumerable.Range(0, n).OrderByDescending(i => minDist[i]).ThenBy(i => i).Take(empty.Length).ToArray();
+            for (int e = 0; e < empty.Length && e < far.Length; e++)
+            {
+                int p = far[e], old = labels[p], target = empty[e];
+                if (count[old] <= 1) continue; // never empty another cluster
+                count[old]--;
+                count[target] = 1;
+                for (int j = 0; j < d; j++) { sum[old * d + j] -= x[p * d + j]; sum[target * d + j] = x[p * d + j]; }
+                labels[p] = target;
+            }
+        }
+        for (int c = 0; c < k; c++)
+        {
+            double inv = count[c] > 0 ? 1.0 / count[c] : 0;
+            for (int j = 0; j < d; j++) result[c * d + j] = (float)(sum[c * d + j] * inv);
+        }
+    }
+
+    /// <summary>Σ_i ‖x_i − c_{l_i}‖² computed directly in float64 (the GEMM expansion loses digits near the optimum).</summary>
+    internal static double ExactInertia(float[] x, int n, int d, float[] centers, int[] labels)
+    {
+        int workers = Math.Max(1, Math.Min(ComputeSettings.Threads, n / 4096));
+        var part = new double[workers];
+        int chunk = (n + workers - 1) / workers;
+        Parallel.For(0, workers, ComputeSettings.ParallelOptions, w =>
+        {
+            double s = 0;
+            int end = Math.Min(n, (w + 1) * chunk);
+            for (int i = w * chunk; i < end; i++)
+            {
+                var row = x.AsSpan(i * d, d);
+                var c = centers.AsSpan(labels[i] * d, d);
+                for (int j = 0; j < d; j++) { double v = row[j] - c[j]; s += v * v; }
+            }
+            part[w] = s;
+        });
+        return part.Sum();
+    }
+}
