@@ -15,7 +15,7 @@ namespace Cedm.Clustering.Temi;
 /// </code>
 /// Measured (2 shared cores at load average 30–47, so times are ~15× an idle machine's; branch temi report):
 /// * Time: per epoch the head cost is ∝ N·H·(D·hidden + hidden·bottleneck); the spec preset is ≈ 13× the CPU preset's
-///   FLOPs at D = 64 (4× heads, ≈ 3.3× per head). Fashion-MNIST PCA-64 (N = 60 000), CPU preset: ≈ 58 s an epoch under that load;
+///   FLOPs at D = 64 (4× heads, ≈ 3.3× per head). Fashion-MNIST PCA-64 (N = 60 000), CPU preset: 31–41 s an epoch at load ≈ 20, ≈ 58 s at load ≈ 32 (kNN 43–64 s);
 ///   the spec preset was not run there (≈ 13× that).
 /// * Quality on 6 Gaussian blobs in 16-D (N = 1 200, known labels): recipe batch with one step an epoch (no guard)
 ///   ACC 0.59 after 30 epochs; with the guard (B = 75): 4 heads 64/32 0.958, 4 heads 256/128 0.835 (one blob split,
