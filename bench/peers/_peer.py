@@ -32,6 +32,9 @@ def setup():
     return args, torch
 
 
+LONG_CALL_MS = 5000.0
+
+
 def _sample(fn, iterations):
     start = time.perf_counter()
     for _ in range(iterations):
@@ -42,7 +45,8 @@ def _sample(fn, iterations):
 def time_case(name, fn, args):
     first = _sample(fn, 1)
     iterations = max(1, math.ceil(args.sample_ms / max(first, 1e-3)))
-    _sample(fn, iterations)
+    if first < LONG_CALL_MS:  # whole fits that take seconds are warm after one call (same rule in Timing.cs)
+        _sample(fn, iterations)
     per_call = sorted(_sample(fn, iterations) / iterations for _ in range(args.repeats))
     print(json.dumps({
         "case": name,

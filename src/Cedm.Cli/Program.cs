@@ -48,6 +48,7 @@ public static class Program
         root.Subcommands.Add(DataCommand.Build());
         root.Subcommands.Add(FeaturesCommand.Build());
         root.Subcommands.Add(ClusterCommand.Build());
+        root.Subcommands.Add(BoundCommand.Build());
         root.Subcommands.Add(ScoreCommand.Build());
         root.Subcommands.Add(TrainCommand.Build());
         root.Subcommands.Add(SampleCommand.Build());

@@ -26,4 +26,11 @@ public interface IBenchSuite
 /// </summary>
 /// <param name="Flops">Floating-point operations per call, for GFLOP/s; null when not meaningful.</param>
 /// <param name="Items">Items (e.g. images) processed per call, for a throughput column (items/s); null to omit.</param>
-public sealed record BenchCase(string Name, string? PeerCase, double? Flops, Func<Action> Setup, double? Items = null);
+public sealed record BenchCase(string Name, string? PeerCase, double? Flops, Func<Action> Setup, double? Items = null)
+{
+    /// <summary>
+    /// Optional fit quality of the last timed call (e.g. inertia, NMI), shown next to the peer's "quality" line for the
+    /// same peer case, so speed is compared at a stated quality (clustering suite).
+    /// </summary>
+    public Func<IReadOnlyDictionary<string, double>>? Quality { get; init; }
+}

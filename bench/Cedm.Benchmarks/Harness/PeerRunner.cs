@@ -4,7 +4,9 @@ using System.Text.Json;
 namespace Cedm.Benchmarks.Harness;
 
 /// <summary>Result of running a suite's PyTorch peer once: per-case timings, or why there are none.</summary>
-public sealed record PeerResult(IReadOnlyDictionary<string, TimingStats> Cases, IReadOnlyList<string> Info, string? Unavailable);
+/// <remarks>Quality: per peer case, the numbers of a {"quality": case, name: value, ...} line (clustering suite).</remarks>
+public sealed record PeerResult(IReadOnlyDictionary<string, TimingStats> Cases, IReadOnlyList<string> Info, string? Unavailable,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>>? Quality = null);
 
 /// <summary>
 /// Runs bench/peers/&lt;script&gt; once per suite with Debian's /usr/bin/python3 (the pyenv python on PATH has
@@ -49,6 +51,7 @@ public static class PeerRunner
 
         var cases = new Dictionary<string, TimingStats>();
         var info = new List<string>();
+        var quality = new Dictionary<string, IReadOnlyDictionary<string, double>>();
         string? error = null;
         foreach (string line in stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
@@ -63,6 +66,9 @@ public static class PeerRunner
                         root.TryGetProperty("iterations", out var it) ? it.GetInt32() : 0,
                         root.TryGetProperty("repeats", out var rp) ? rp.GetInt32() : repeats);
                 }
+                else if (root.TryGetProperty("quality", out var q))
+                    quality[q.GetString()!] = root.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.Number)
+                        .ToDictionary(p => p.Name, p => p.Value.GetDouble());
                 else if (root.TryGetProperty("error", out var e))
                     error = e.GetString();
                 else
@@ -77,7 +83,7 @@ public static class PeerRunner
             return Unavailable($"{error}; {InstallHint}");
         if (proc.ExitCode != 0)
             return Unavailable($"peer exited with code {proc.ExitCode}: {LastLines(stderr, 5)}");
-        return new PeerResult(cases, info, null);
+        return new PeerResult(cases, info, null, quality);
     }
 
     private static PeerResult Unavailable(string why) => new(new Dictionary<string, TimingStats>(), [], why);

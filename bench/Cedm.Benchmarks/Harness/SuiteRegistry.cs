@@ -10,6 +10,7 @@ public static class SuiteRegistry
         () => new GemmSuite(),
         () => new ConvSuite(),
         () => new GroupNormSuite(),
+        () => new ClusteringSuite(),
         () => new FeatureNetworksSuite(),
         () => new DiffusionSuite(),
     ];

@@ -8,7 +8,8 @@ namespace Cedm.Benchmarks.Harness;
 /// <remarks>GFLOP/s are from the median time; the "best" variants from the minimum, which is the better estimate
 /// of the kernel's own speed when other processes share the cores.</remarks>
 public sealed record ResultRow(string Case, TimingStats Ours, double? OursGflops, double? OursBestGflops,
-    string? PeerCase, TimingStats? Torch, double? TorchGflops, double? TorchBestGflops, double? Items = null)
+    string? PeerCase, TimingStats? Torch, double? TorchGflops, double? TorchBestGflops, double? Items = null,
+    IReadOnlyDictionary<string, double>? OursQuality = null, IReadOnlyDictionary<string, double>? PeerQuality = null)
 {
     /// <summary>Items per second from the median times (ours, torch), when the case declares items per call.</summary>
     public double? OursItemsPerSecond => Items is null ? null : Items / (Ours.MedianMs / 1000.0);
@@ -24,13 +25,14 @@ public static class SuiteRunner
 {
     public static IReadOnlyList<ResultRow> Run(IBenchSuite suite, BenchOptions options, TextWriter log)
     {
-        var ours = new List<(BenchCase Case, TimingStats Stats)>();
+        var ours = new List<(BenchCase Case, TimingStats Stats, IReadOnlyDictionary<string, double>? Quality)>();
         foreach (BenchCase bc in suite.Cases)
         {
             Action action = bc.Setup();
             TimingStats stats = Timing.Measure(action, options.Repeats, options.SampleMs);
-            log.WriteLine($"  {bc.Name,-28} median {stats.MedianMs,9:F3} ms");
-            ours.Add((bc, stats));
+            var quality = bc.Quality?.Invoke();
+            log.WriteLine($"  {bc.Name,-28} median {stats.MedianMs,9:F3} ms" + (quality is null ? "" : "  " + FormatQuality(quality)));
+            ours.Add((bc, stats, quality));
             // Drop the case's buffers before the next one allocates.
             GC.Collect();
         }
@@ -49,9 +51,27 @@ public static class SuiteRunner
         return ours.Select(o =>
         {
             TimingStats? torch = o.Case.PeerCase is not null && peer?.Cases.TryGetValue(o.Case.PeerCase, out var t) == true ? t : null;
+            var peerQuality = o.Case.PeerCase is not null && peer?.Quality?.TryGetValue(o.Case.PeerCase, out var pq) == true ? pq : null;
             return new ResultRow(o.Case.Name, o.Stats, Gflops(o.Case.Flops, o.Stats?.MedianMs), Gflops(o.Case.Flops, o.Stats?.MinMs),
-                o.Case.PeerCase, torch, Gflops(o.Case.Flops, torch?.MedianMs), Gflops(o.Case.Flops, torch?.MinMs), o.Case.Items);
+                o.Case.PeerCase, torch, Gflops(o.Case.Flops, torch?.MedianMs), Gflops(o.Case.Flops, torch?.MinMs), o.Case.Items, o.Quality, peerQuality);
         }).ToList();
+    }
+
+    private static string FormatQuality(IReadOnlyDictionary<string, double> q) =>
+        string.Join(", ", q.Select(kv => string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:G6}")));
+
+    /// <summary>"inertia 1.0021x, nmi +0.003": ratio ours/peer for magnitudes, difference for scores in [−1, 1] and log-likelihoods.</summary>
+    private static string CompareQuality(IReadOnlyDictionary<string, double>? ours, IReadOnlyDictionary<string, double>? peer)
+    {
+        if (ours is null) return "";
+        if (peer is null) return FormatQuality(ours);
+        return string.Join(", ", ours.Where(kv => peer.ContainsKey(kv.Key)).Select(kv =>
+        {
+            double p = peer[kv.Key];
+            return kv.Key is "inertia" or "iterations"
+                ? string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:G6} vs {p:G6} ({kv.Value / p:F4}x)")
+                : string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:F4} vs {p:F4} ({kv.Value - p:+0.0000;-0.0000})");
+        }));
     }
 
     private static double? Gflops(double? flops, double? ms) =>
@@ -64,17 +84,21 @@ public static class SuiteRunner
         static string Gf(double? med, double? best) => med is null ? "" : $"{Num(med, "F1")} ({Num(best, "F1")})";
 
         bool items = rows.Any(r => r.Items is not null);
+        bool quality = rows.Any(r => r.OursQuality is not null);
         var header = new[] { "case", "ours ms min/med/max", "GFLOP/s med (best)", "torch ms min/med/max", "GFLOP/s med (best)", "torch/ours med" };
         if (items) header = [.. header, "items/s ours / torch (med)"];
+        if (quality) header = [.. header, "quality: ours vs peer"];
         var cells = rows.Select(r =>
         {
             string[] c = [r.Case, Ms(r.Ours), Gf(r.OursGflops, r.OursBestGflops), Ms(r.Torch), Gf(r.TorchGflops, r.TorchBestGflops), Num(r.Ratio, "F2")];
-            return items ? [.. c, r.Items is null ? "" : $"{Num(r.OursItemsPerSecond, "F2")} / {(r.Torch is null ? "n/a" : Num(r.TorchItemsPerSecond, "F2"))}"] : c;
+            if (items) c = [.. c, r.Items is null ? "" : $"{Num(r.OursItemsPerSecond, "F2")} / {(r.Torch is null ? "n/a" : Num(r.TorchItemsPerSecond, "F2"))}"];
+            if (quality) c = [.. c, CompareQuality(r.OursQuality, r.PeerQuality)];
+            return c;
         }).ToList();
         int[] width = header.Select((h, i) => Math.Max(h.Length, cells.Select(c => c[i].Length).DefaultIfEmpty(0).Max())).ToArray();
         var sb = new StringBuilder();
         sb.AppendLine($"== {suite} ==");
-        void Line(string[] c) => sb.AppendLine(string.Join(" | ", c.Select((x, i) => i == 0 ? x.PadRight(width[i]) : x.PadLeft(width[i]))));
+        void Line(string[] c) => sb.AppendLine(string.Join(" | ", c.Select((x, i) => i == 0 || i == 6 ? x.PadRight(width[i]) : x.PadLeft(width[i]))));
         Line(header);
         sb.AppendLine(string.Join("-+-", width.Select(w => new string('-', w))));
         foreach (var c in cells)

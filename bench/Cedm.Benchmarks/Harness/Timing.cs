@@ -22,6 +22,9 @@ public sealed record TimingStats(double MinMs, double MedianMs, double MaxMs, in
 /// </summary>
 public static class Timing
 {
+    /// <summary>Calls at least this long skip the warm-up sample (same rule in peers/_peer.py).</summary>
+    public const double LongCallMs = 5000;
+
     public static TimingStats Measure(Action action, int repeats, double sampleMs)
     {
         var sw = Stopwatch.StartNew();
@@ -29,7 +32,9 @@ public static class Timing
         double firstMs = sw.Elapsed.TotalMilliseconds;
         int iterations = Math.Max(1, (int)Math.Ceiling(sampleMs / Math.Max(firstMs, 1e-3)));
 
-        RunSample(action, iterations);
+        // Whole fits that take seconds (clustering) are warm after one call: skip the warm-up sample.
+        if (firstMs < LongCallMs)
+            RunSample(action, iterations);
         var samples = new List<double>(repeats);
         for (int r = 0; r < repeats; r++)
             samples.Add(RunSample(action, iterations) / iterations);

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cedm.Clustering;
+using Cedm.Clustering.Temi;
 using Cedm.IO;
 using Cedm.Tensors;
 using Spectre.Console;
@@ -10,18 +11,18 @@ using Spectre.Console;
 namespace Cedm.Cli.Commands;
 
 /// <summary>
-/// `cedm cluster &lt;feats.npy&gt; --method kmeans|gmm|agglo --k K --out &lt;dir&gt;` (cli.md "Commands"): validates the
+/// `cedm cluster &lt;feats.npy&gt; --method kmeans|gmm|agglo|temi --k K --out &lt;dir&gt;` (cli.md "Commands"): validates the
 /// features, fits, and writes ids.npy / probs.npy (soft methods) / confidence.npy / clusters.json, the fitted model
 /// (model.safetensors), options.json and, for agglo, tree.json.
 /// </summary>
 public static class ClusterCommand
 {
-    public static readonly string[] Methods = ["kmeans", "gmm", "agglo"];
+    public static readonly string[] Methods = ["kmeans", "gmm", "agglo", "temi"];
 
     public static Command Build()
     {
         var features = new Argument<string>("features") { Description = "Features .npy, float32 or float64, shape (N, D)." };
-        var method = new Option<string>("--method") { Description = "kmeans | gmm | agglo.", DefaultValueFactory = _ => "kmeans" };
+        var method = new Option<string>("--method") { Description = "kmeans | gmm | agglo | temi.", DefaultValueFactory = _ => "kmeans" };
         method.AcceptOnlyFromAmong(Methods);
         var k = new Option<int>("--k") { Description = "Number of clusters K, 1 <= K <= N.", Required = true };
         var output = new Option<string>("--out") { Description = "Output folder.", Required = true };
@@ -32,11 +33,17 @@ public static class ClusterCommand
         var cosine = new Option<bool>("--cosine") { Description = "L2-normalise the rows first (kmeans, agglo)." };
         var covariance = new Option<string>("--covariance") { Description = "GMM covariance: full | diag.", DefaultValueFactory = _ => "full" };
         covariance.AcceptOnlyFromAmong("full", "diag");
+        var preset = new Option<string>("--preset") { Description = "TEMI settings: spec (16 heads 512/256, 100 epochs; spec §4.5) or cpu (4 heads 256/128, 30 epochs).", DefaultValueFactory = _ => "spec" };
+        preset.AcceptOnlyFromAmong("spec", "cpu");
+        var beta = new Option<double?>("--beta") { Description = "TEMI beta of the PMI loss. Default: 0.6 (1 = weighted PMI, the lower-bound runs)." };
+        var heads = new Option<int?>("--heads") { Description = "TEMI heads. Default: the preset's (spec 16, cpu 4)." };
+        var epochs = new Option<int?>("--epochs") { Description = "TEMI epochs (warm-up scaled with them). Default: the preset's (spec 100, cpu 30)." };
+        var knn = new Option<int?>("--knn") { Description = "TEMI neighbours a partner is drawn from. Default: 50." };
         var force = GlobalOptions.Force();
         var json = GlobalOptions.Json();
         var cmd = new Command("cluster", "Cluster features into K clusters (ids, confidence, probabilities when soft, p(c), utilisation).")
         {
-            features, method, k, output, seed, nInit, maxIter, tol, cosine, covariance, force, json,
+            features, method, k, output, seed, nInit, maxIter, tol, cosine, covariance, preset, beta, heads, epochs, knn, force, json,
         };
         cmd.SetAction(parse =>
         {
@@ -53,7 +60,8 @@ public static class ClusterCommand
             if (!overwrite && Directory.Exists(outDir) && OutputFiles.Any(f => File.Exists(Path.Combine(outDir, f))))
                 throw new UsageException($"--out: {outDir} already holds cluster outputs; pass --force to overwrite them");
 
-            var clusterer = Create(m, kk, parse.GetValue(nInit), parse.GetValue(maxIter), parse.GetValue(tol), parse.GetValue(cosine), parse.GetValue(covariance)!);
+            var temi = m == "temi" ? TemiOptionsFrom(parse.GetValue(preset)!, parse.GetValue(beta), parse.GetValue(heads), parse.GetValue(epochs), parse.GetValue(knn)) : null;
+            var clusterer = Create(m, kk, parse.GetValue(nInit), parse.GetValue(maxIter), parse.GetValue(tol), parse.GetValue(cosine), parse.GetValue(covariance)!, temi);
             var rng = new Rng(parse.GetValue(seed));
             var sw = System.Diagnostics.Stopwatch.StartNew();
             var assignment = WithProgress($"{m} K={kk}", p => clusterer.Fit(x, rng, p));
@@ -90,7 +98,24 @@ public static class ClusterCommand
         [ClusterAssignment.IdsFile, ClusterAssignment.JsonFile, ClusterAssignment.ConfidenceFile, ClusterModels.FileName, ClusterTree.FileName, "options.json"];
 
     /// <summary>The method switch: one case per method (TEMI adds one).</summary>
-    private static IClusterer Create(string method, int k, int? nInit, int? maxIter, double? tol, bool cosine, string covariance) => method switch
+    /// <summary>The TEMI preset with the command-line overrides, validated (usage errors exit 2).</summary>
+    private static TemiOptions TemiOptionsFrom(string preset, double? beta, int? heads, int? epochs, int? knn)
+    {
+        var o = TemiOptions.FromPreset(preset);
+        if (beta is double b) o = o with { Beta = b };
+        if (heads is int h) o = o with { Heads = h };
+        if (knn is int nn) o = o with { Neighbours = nn };
+        if (epochs is int e)
+        {
+            if (e < 1) throw new UsageException($"--epochs must be at least 1, got {e}");
+            o = o with { Epochs = e, WarmupEpochs = e * o.WarmupEpochs / o.Epochs };
+        }
+        try { o.Validate(); }
+        catch (ArgumentException ex) { throw new UsageException(ex.Message, ex); }
+        return o;
+    }
+
+    private static IClusterer Create(string method, int k, int? nInit, int? maxIter, double? tol, bool cosine, string covariance, TemiOptions? temi) => method switch
     {
         "kmeans" => new KMeans(new KMeansOptions
         {
@@ -102,6 +127,7 @@ public static class ClusterCommand
             Covariance = covariance == "diag" ? CovarianceType.Diag : CovarianceType.Full,
         }),
         "agglo" => new Agglomerative(new AgglomerativeOptions { K = k, Cosine = cosine }),
+        "temi" => new TemiClusterer(k, temi ?? TemiOptions.Spec()),
         _ => throw new UsageException($"--method: unknown method {method}; expected one of {string.Join(", ", Methods)}"),
     };
 
@@ -112,6 +138,7 @@ public static class ClusterCommand
         {
             case KMeans km: km.Model!.Save(modelPath, overwrite); break;
             case GaussianMixture g: g.Result!.Model.Save(modelPath, overwrite); break;
+            case TemiClusterer t: t.LastModel!.Save(modelPath, overwrite); break;
             case Agglomerative a:
                 a.Model!.Save(modelPath, overwrite);
                 a.Tree!.Save(Path.Combine(dir, ClusterTree.FileName), overwrite);

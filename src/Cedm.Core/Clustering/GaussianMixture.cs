@@ -69,6 +69,11 @@ public sealed class GaussianMixture(GaussianMixtureOptions options) : IClusterer
         int k = Options.K;
         // sklearn init_params="kmeans": one k-means++ run, its labels as hard responsibilities.
         var km = KMeans.Run(x, n, d, new KMeansOptions { K = k, NInit = 1 }, rng);
+        _shift = new float[d];
+        var mean = new double[d];
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < d; j++) mean[j] += x[i * d + j];
+        for (int j = 0; j < d; j++) _shift[j] = (float)(mean[j] / n);
         var resp = new double[(long)n * k];
         for (int i = 0; i < n; i++) resp[(long)i * k + km.Labels[i]] = 1;
         var model = MStep(x, n, d, resp, logResp: false);
@@ -91,6 +96,49 @@ public sealed class GaussianMixture(GaussianMixtureOptions options) : IClusterer
         return (new GmmResult(model, meanLogLik, bounds, iter, converged), resp);
     }
 
+    private float[] _shift = [];
+
+    /// <summary>
+    /// n_k = Σ_i r_ik, m1 = Σ_i r_ik (x_i − s), and (diag) m2 = Σ_i r_ik (x_i − s)² with s the data mean: float32 GEMMs
+    /// rᵀ[x − s, (x − s)²] per row block, accumulated in float64 across blocks.
+    /// </summary>
+    private (double[] Nk, double[] M1, double[] M2) Moments(float[] x, int n, int d, float[] r, int k, bool squares)
+    {
+        int cols = squares ? 2 * d : d;
+        var nk = new double[k];
+        var acc = new double[k * cols];
+        int block = Math.Min(n, Distances.BlockRows);
+        var a = new float[block * cols];
+        var g = new float[k * cols];
+        for (int start = 0; start < n; start += block)
+        {
+            int rows = Math.Min(block, n - start), s0 = start;
+            Parallelism.For(rows, (s, len) =>
+            {
+                for (int q = s; q < s + len; q++)
+                {
+                    var dst = a.AsSpan(q * cols, cols);
+                    System.Numerics.Tensors.TensorPrimitives.Subtract(x.AsSpan((s0 + q) * d, d), _shift, dst[..d]);
+                    if (squares) System.Numerics.Tensors.TensorPrimitives.Multiply(dst[..d], dst[..d], dst[d..]);
+                }
+            }, minChunk: 1024);
+            var rb = r.AsSpan(start * k, rows * k);
+            Gemm.Sgemm(true, false, k, cols, rows, 1f, rb, k, a.AsSpan(0, rows * cols), cols, 0f, g, cols);
+            for (int i = 0; i < g.Length; i++) acc[i] += g[i];
+            for (int q = 0; q < rows; q++)
+                for (int c = 0; c < k; c++) nk[c] += rb[q * k + c];
+        }
+        var m1 = new double[k * d];
+        var m2 = squares ? new double[k * d] : [];
+        for (int c = 0; c < k; c++)
+            for (int j = 0; j < d; j++)
+            {
+                m1[c * d + j] = acc[c * cols + j];
+                if (squares) m2[c * d + j] = acc[c * cols + d + j];
+            }
+        return (nk, m1, m2);
+    }
+
     /// <summary>Weights, means and covariances from responsibilities (given as log-responsibilities when logResp).</summary>
     private GmmModel MStep(float[] x, int n, int d, double[] resp, bool logResp)
     {
@@ -100,37 +148,13 @@ public sealed class GaussianMixture(GaussianMixtureOptions options) : IClusterer
         {
             for (int i = s; i < s + len; i++) r[i] = (float)(logResp ? Math.Exp(resp[i]) : resp[i]);
         });
-        // nk and Σ r x in float64, rows split over threads.
-        int workers = Math.Max(1, Math.Min(ComputeSettings.Threads, n / 2048));
-        var nkParts = new double[workers][];
-        var sxParts = new double[workers][];
-        int chunk = (n + workers - 1) / workers;
-        Parallel.For(0, workers, ComputeSettings.ParallelOptions, w =>
-        {
-            var nk = nkParts[w] = new double[k];
-            var sx = sxParts[w] = new double[k * d];
-            int end = Math.Min(n, (w + 1) * chunk);
-            for (int i = w * chunk; i < end; i++)
-                for (int c = 0; c < k; c++)
-                {
-                    double rv = r[(long)i * k + c];
-                    if (rv == 0) continue;
-                    nk[c] += rv;
-                    int o = c * d, xo = i * d;
-                    for (int j = 0; j < d; j++) sx[o + j] += rv * x[xo + j];
-                }
-        });
-        var nkTot = new double[k];
-        var means = new double[k * d];
-        for (int w = 0; w < workers; w++)
-        {
-            for (int c = 0; c < k; c++) nkTot[c] += nkParts[w][c];
-            for (int i = 0; i < k * d; i++) means[i] += sxParts[w][i];
-        }
+        bool diag = Options.Covariance == CovarianceType.Diag;
+        var (nkTot, m1, m2) = Moments(x, n, d, r, k, diag);
         // sklearn adds 10·eps so an empty component does not divide by zero.
         for (int c = 0; c < k; c++) nkTot[c] += 10 * 2.220446049250313e-16;
+        var means = new double[k * d];
         for (int c = 0; c < k; c++)
-            for (int j = 0; j < d; j++) means[c * d + j] /= nkTot[c];
+            for (int j = 0; j < d; j++) means[c * d + j] = m1[c * d + j] / nkTot[c] + _shift[j];
 
         double[] cov;
         if (Options.Covariance == CovarianceType.Full)
@@ -172,25 +196,14 @@ public sealed class GaussianMixture(GaussianMixtureOptions options) : IClusterer
         }
         else
         {
-            var parts = new double[workers][];
-            Parallel.For(0, workers, ComputeSettings.ParallelOptions, w =>
-            {
-                var acc = parts[w] = new double[k * d];
-                int end = Math.Min(n, (w + 1) * chunk);
-                for (int i = w * chunk; i < end; i++)
-                    for (int c = 0; c < k; c++)
-                    {
-                        double rv = r[(long)i * k + c];
-                        if (rv == 0) continue;
-                        int o = c * d, xo = i * d;
-                        for (int j = 0; j < d; j++) { double v = x[xo + j] - means[o + j]; acc[o + j] += rv * v * v; }
-                    }
-            });
+            // Var = E[(x − s)²] − (E[x − s])², on data shifted by the global mean s (sklearn's expansion, less cancellation).
             cov = new double[k * d];
-            for (int w = 0; w < workers; w++)
-                for (int i = 0; i < k * d; i++) cov[i] += parts[w][i];
             for (int c = 0; c < k; c++)
-                for (int j = 0; j < d; j++) cov[c * d + j] = cov[c * d + j] / nkTot[c] + Options.RegCovar;
+                for (int j = 0; j < d; j++)
+                {
+                    double e1 = m1[c * d + j] / nkTot[c];
+                    cov[c * d + j] = Math.Max(0, m2[c * d + j] / nkTot[c] - e1 * e1) + Options.RegCovar;
+                }
         }
         var weights = nkTot.Select(v => v / n).ToArray();
         return new GmmModel(Options.Covariance, weights, means, cov, k, d);

@@ -122,23 +122,49 @@ public sealed class GmmModel : IClusterModel
         }
         else
         {
+            // Σ_j (x_j − μ_j)² p_j = Σ x'² p − 2 Σ x' μ' p + Σ μ'² p with x' = x − s, μ' = μ − s (s = mixture mean, so the
+            // expansion does not cancel digits): one GEMM [rows, 2D] × [2D, K] per block, like sklearn's diag path.
+            var shift = new float[d];
+            for (int c = 0; c < k; c++)
+                for (int j = 0; j < d; j++) shift[j] += (float)(Weights[c] * Means[c * d + j]);
+            var b = new float[2 * d * k];
             var add = new double[k];
-            for (int c = 0; c < k; c++) add[c] = constant + _logDetPrec[c] + Math.Log(Weights[c]);
-            Parallelism.For(n, (s, len) =>
+            for (int c = 0; c < k; c++)
             {
-                for (int i = s; i < s + len; i++)
-                    for (int c = 0; c < k; c++)
+                double cst = 0;
+                for (int j = 0; j < d; j++)
+                {
+                    double p = (double)_precChol[c * d + j] * _precChol[c * d + j];
+                    double mu = Means[c * d + j] - shift[j];
+                    b[j * k + c] = (float)p;
+                    b[(d + j) * k + c] = (float)(-2 * mu * p);
+                    cst += mu * mu * p;
+                }
+                add[c] = constant + _logDetPrec[c] + Math.Log(Weights[c]) - 0.5 * cst;
+            }
+            int block = Math.Min(n, Distances.BlockRows);
+            var a = new float[block * 2 * d];
+            var g = new float[block * k];
+            for (int start = 0; start < n; start += block)
+            {
+                int rows = Math.Min(block, n - start), s0 = start;
+                Parallelism.For(rows, (s, len) =>
+                {
+                    for (int r = s; r < s + len; r++)
                     {
-                        double sq = 0;
-                        int mo = c * d;
-                        for (int j = 0; j < d; j++)
-                        {
-                            double v = (x[i * d + j] - Means[mo + j]) * _precChol[mo + j];
-                            sq += v * v;
-                        }
-                        logResp[(long)i * k + c] = add[c] - 0.5 * sq;
+                        var dst = a.AsSpan(r * 2 * d, 2 * d);
+                        System.Numerics.Tensors.TensorPrimitives.Subtract(x.AsSpan((s0 + r) * d, d), shift, dst[d..]);
+                        System.Numerics.Tensors.TensorPrimitives.Multiply(dst[d..], dst[d..], dst[..d]);
                     }
-            }, minChunk: Math.Max(64, 4096 / Math.Max(1, k * d / 64)));
+                }, minChunk: 1024);
+                Gemm.Sgemm(false, false, rows, k, 2 * d, 1f, a.AsSpan(0, rows * 2 * d), 2 * d, b, k, 0f, g, k);
+                Parallelism.For(rows, (s, len) =>
+                {
+                    for (int r = s; r < s + len; r++)
+                        for (int c = 0; c < k; c++)
+                            logResp[(long)(s0 + r) * k + c] = add[c] - 0.5 * g[r * k + c];
+                }, minChunk: 1024);
+            }
         }
 
         // Log-sum-exp normalisation per row.

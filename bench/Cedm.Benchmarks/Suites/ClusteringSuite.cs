@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using Cedm.Benchmarks.Harness;
+using Cedm.Clustering;
+using Cedm.IO;
+using Cedm.Tensors;
+
+namespace Cedm.Benchmarks.Suites;
+
+/// <summary>
+/// Whole clustering fits on the real Fashion-MNIST train split (60,000 × 50 PCA features computed by sklearn in the peer
+/// and saved to a temp .npy, so both sides cluster identical numbers): k-means K=10 and K=100 (k-means++, n_init 1,
+/// seed 0) and GMM K=10 diag and full (k-means init). Each row shows time next to the fit quality: inertia (k-means) or
+/// mean log-likelihood (GMM), NMI against the labels, and the iteration count. Peer: bench/peers/clustering.py.
+/// </summary>
+public sealed class ClusteringSuite : IBenchSuite
+{
+    public string Name => "clustering";
+    public string Description => "k-means K=10/100, GMM K=10 diag/full on 60k Fashion-MNIST PCA-50 features vs scikit-learn";
+    public string? PeerScript => "clustering.py";
+
+    public IReadOnlyList<BenchCase> Cases { get; } = Build();
+
+    private static IReadOnlyList<BenchCase> Build()
+    {
+        var list = new List<BenchCase>();
+        foreach (int k in new[] { 10, 100 })
+        {
+            var state = new State();
+            list.Add(new BenchCase($"kmeans-k{k}", $"kmeans-k{k}", null, () =>
+            {
+                var (x, labels) = Load();
+                return () =>
+                {
+                    var km = new KMeans(new KMeansOptions { K = k });
+                    var a = km.Fit(x, new Rng(0));
+                    state.Set(new() { ["inertia"] = km.Result!.Inertia, ["nmi"] = Nmi(a.Ids, labels), ["iterations"] = km.Result.Iterations });
+                };
+            }) { Quality = state.Get });
+        }
+        foreach (var cov in new[] { CovarianceType.Diag, CovarianceType.Full })
+        {
+            var state = new State();
+            string name = $"gmm-k10-{(cov == CovarianceType.Full ? "full" : "diag")}";
+            list.Add(new BenchCase(name, name, null, () =>
+            {
+                var (x, labels) = Load();
+                return () =>
+                {
+                    var g = new GaussianMixture(new GaussianMixtureOptions { K = 10, Covariance = cov });
+                    var a = g.Fit(x, new Rng(0));
+                    state.Set(new() { ["loglik"] = g.Result!.MeanLogLikelihood, ["nmi"] = Nmi(a.Ids, labels), ["iterations"] = g.Result.Iterations });
+                };
+            }) { Quality = state.Get });
+        }
+        return list;
+    }
+
+    private sealed class State
+    {
+        private Dictionary<string, double>? _last;
+        public void Set(Dictionary<string, double> q) => _last = q;
+        public IReadOnlyDictionary<string, double> Get() => _last ?? [];
+    }
+
+    private static (Tensor X, int[] Labels)? s_cache;
+
+    /// <summary>The peer's features (written by `clustering.py --prepare` when missing).</summary>
+    private static (Tensor X, int[] Labels) Load()
+    {
+        if (s_cache is { } c) return c;
+        string dir = Path.Combine(Environment.GetEnvironmentVariable("TMPDIR") ?? "/tmp", "cedm-bench-clustering");
+        string feats = Path.Combine(dir, "fmnist-train-pca50.npy"), labels = Path.Combine(dir, "fmnist-train-pca50-labels.npy");
+        if (!File.Exists(feats) || !File.Exists(labels))
+        {
+            string script = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "peers", "clustering.py");
+            var psi = new ProcessStartInfo(PeerRunner.Python) { UseShellExecute = false };
+            psi.ArgumentList.Add(Path.GetFullPath(script));
+            psi.ArgumentList.Add("--prepare");
+            using var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start python for the PCA features");
+            p.WaitForExit();
+            if (p.ExitCode != 0 || !File.Exists(feats)) throw new InvalidOperationException($"{script} --prepare failed ({p.ExitCode})");
+        }
+        var a = Npy.Read(feats);
+        var x = new Tensor(a.ToFloat32(), a.Shape[0], a.Shape[1]);
+        var y = Npy.Read(labels).ToInt64().Select(v => (int)v).ToArray();
+        s_cache = (x, y);
+        return s_cache.Value;
+    }
+
+    /// <summary>NMI with arithmetic-mean normalisation (sklearn's default): I(U;V) / ((H(U) + H(V)) / 2).</summary>
+    internal static double Nmi(int[] a, int[] b)
+    {
+        int n = a.Length, ka = a.Max() + 1, kb = b.Max() + 1;
+        var joint = new double[ka, kb];
+        var pa = new double[ka];
+        var pb = new double[kb];
+        for (int i = 0; i < n; i++) { joint[a[i], b[i]]++; pa[a[i]]++; pb[b[i]]++; }
+        double mi = 0, ha = 0, hb = 0;
+        for (int i = 0; i < ka; i++)
+            for (int j = 0; j < kb; j++)
+                if (joint[i, j] > 0) mi += joint[i, j] / n * Math.Log(joint[i, j] * n / (pa[i] * pb[j]));
+        foreach (double v in pa) if (v > 0) ha -= v / n * Math.Log(v / n);
+        foreach (double v in pb) if (v > 0) hb -= v / n * Math.Log(v / n);
+        return ha + hb == 0 ? 1 : mi / ((ha + hb) / 2);
+    }
+}

@@ -1,0 +1,102 @@
+using Cedm.Nn.Optim;
+using Cedm.Tensors;
+using Cedm.Tensors.Autograd;
+
+namespace Cedm.Clustering.Temi;
+
+/// <summary>What one TEMI training run produced.</summary>
+/// <param name="Teacher">The teacher heads (the final clustering uses <see cref="BestHead"/> of these, spec §4.6).</param>
+/// <param name="BestHead">argmin over heads of the last epoch's mean per-head loss.</param>
+/// <param name="EpochHeadLosses">Per epoch, each head's mean loss over that epoch's iterations.</param>
+/// <param name="EpochSeconds">Wall time of each epoch.</param>
+public sealed record TemiTrainingResult(TemiHeads Teacher, TemiHeads Student, int BestHead, float[][] EpochHeadLosses, double[] EpochSeconds);
+
+/// <summary>
+/// Trains TEMI's student/teacher heads on precomputed features (spec §4.2–§4.6): every epoch a shuffled pass
+/// with drop_last in batches of B items, each paired with a partner drawn uniformly from its k nearest neighbours;
+/// AdamW with a linear warm-up to lr·B/256 then cosine to min_lr·B/256; last layer frozen in epoch 0; teacher EMA
+/// after every step; best head chosen by the epoch-mean per-head loss.
+/// </summary>
+public sealed class TemiTrainer(TemiOptions options)
+{
+    public TemiOptions Options { get; } = options ?? throw new ArgumentNullException(nameof(options));
+
+    /// <param name="features">[N, D], the raw (un-normalised) embeddings (spec §4.1: head input is not normalised).</param>
+    /// <param name="neighbours">[N, ≥k] neighbour indices, e.g. from <see cref="Knn.CosineTopK"/>; the first k are used.</param>
+    public TemiTrainingResult Train(Tensor features, int[,] neighbours, int k, Rng rng, IProgress<double>? progress = null)
+    {
+        Options.Validate();
+        if (features.Rank != 2) throw new ArgumentException($"Features must be [N, D], got {Shapes.Format(features.Shape)}.");
+        int n = features.Dim(0), d = features.Dim(1);
+        if (n < 2) throw new ArgumentException($"TEMI needs at least 2 feature rows, got {n}.");
+        if (neighbours.GetLength(0) != n) throw new ArgumentException($"{neighbours.GetLength(0)} neighbour rows for {n} features.");
+        int knn = Math.Min(Options.Neighbours, neighbours.GetLength(1));
+        int batch = Math.Min(Options.BatchSize, Math.Max(2, n / Options.MinStepsPerEpoch));
+        int iters = n / batch;                          // drop_last
+        int epochs = Options.Epochs;
+
+        var student = new TemiHeads(d, k, Options.Heads, Options.Hidden, Options.Bottleneck, rng);
+        // The teacher starts as an exact copy (its own init draws are overwritten; a fixed Rng keeps rng's stream unchanged).
+        var teacher = new TemiHeads(d, k, Options.Heads, Options.Hidden, Options.Bottleneck, new Rng(0));
+        teacher.LoadStateDict(student.StateDict());
+        var ema = new MomentumEma(student, teacher);
+        teacher.SetTraining(false);
+        double lrScale = batch / 256.0;
+        var optimizer = new AdamW(ParamGroups.DecayAndNoDecay(student.NamedParameters(), Options.WeightDecay),
+            new AdamOptions(Lr: Options.Lr * lrScale, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8));
+        var loss = new TemiLoss(Options.Heads, k, Options.Beta, Options.StudentTemperature, Options.TeacherTemperature, Options.PriorMomentum);
+
+        var x = features.Data;
+        var pairs = new float[2 * batch * d];
+        var perm = Enumerable.Range(0, n).ToArray();
+        var epochLosses = new float[epochs][];
+        var epochSeconds = new double[epochs];
+        long iteration = 0;
+        for (int epoch = 0; epoch < epochs; epoch++)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            Shuffle(perm, rng);
+            var sums = new double[Options.Heads];
+            for (int it = 0; it < iters; it++, iteration++)
+            {
+                // Spec §4.2: X1 = [e_i], X2 = [e_j] with j uniform among the k NN of i (fresh draw each time).
+                for (int r = 0; r < batch; r++)
+                {
+                    int i = perm[it * batch + r], j = neighbours[i, rng.NextInt(knn)];
+                    Array.Copy(x, (long)i * d, pairs, (long)r * d, d);
+                    Array.Copy(x, (long)j * d, pairs, (long)(batch + r) * d, d);
+                }
+                var input = new Tensor(pairs, 2 * batch, d);
+                optimizer.SetLr(LrSchedule.WarmupCosine(iteration, Options.Lr * lrScale, Options.MinLr * lrScale, epochs, iters, Options.WarmupEpochs));
+
+                Tensor teacherLogits;
+                using (GradMode.NoGrad()) teacherLogits = teacher.Forward(input);
+                var result = loss.Forward(student.Forward(input), teacherLogits);
+                optimizer.ZeroGrad();
+                result.Loss.Backward();
+                if (epoch < Options.FreezeLastLayerEpochs) student.CancelLastLayerGradients();
+                optimizer.Step();
+                ema.Update(Options.TeacherMomentum);
+                for (int h = 0; h < sums.Length; h++) sums[h] += result.PerHead[h];
+                progress?.Report((double)(iteration + 1) / ((long)epochs * iters));
+            }
+            epochLosses[epoch] = sums.Select(s => (float)(s / iters)).ToArray();
+            epochSeconds[epoch] = clock.Elapsed.TotalSeconds;
+        }
+        // Spec §4.6: best head = argmin of the (last) epoch's mean per-head loss.
+        var last = epochLosses[^1];
+        int best = 0;
+        for (int h = 1; h < last.Length; h++) if (last[h] < last[best]) best = h;
+        return new TemiTrainingResult(teacher, student, best, epochLosses, epochSeconds);
+    }
+
+    /// <summary>Fisher–Yates with the run's Rng.</summary>
+    private static void Shuffle(int[] a, Rng rng)
+    {
+        for (int i = a.Length - 1; i > 0; i--)
+        {
+            int j = rng.NextInt(i + 1);
+            (a[i], a[j]) = (a[j], a[i]);
+        }
+    }
+}
