@@ -89,7 +89,7 @@ public sealed class KMeans(KMeansOptions options) : IClusterer
         Array.Fill(oldLabels, -1);
         var minDist = new float[n];
         var newCenters = new float[k * d];
-        bool strict = false;
+        bool strict = false, converged = false;
         int iter = 0;
         for (; iter < maxIter; iter++)
         {
@@ -99,13 +99,13 @@ public sealed class KMeans(KMeansOptions options) : IClusterer
             for (int i = 0; i < k * d; i++) { double diff = newCenters[i] - centers[i]; shift += diff * diff; }
             (centers, newCenters) = (newCenters, centers);
             progress?.Invoke((double)(iter + 1) / maxIter);
-            if (labels.AsSpan().SequenceEqual(oldLabels)) { strict = true; iter++; break; }
-            if (shift <= tol) { iter++; break; }
+            if (labels.AsSpan().SequenceEqual(oldLabels)) { strict = converged = true; iter++; break; }
+            if (shift <= tol) { converged = true; iter++; break; }
             labels.AsSpan().CopyTo(oldLabels);
         }
         // The labels must belong to the final centres (sklearn re-runs the assignment unless labels were stable).
         if (!strict) Assign(x, xNorms, n, d, centers, k, labels, minDist);
-        return new KMeansResult(centers, k, d, labels, ExactInertia(x, n, d, centers, labels), iter, strict || iter < maxIter, run);
+        return new KMeansResult(centers, k, d, labels, ExactInertia(x, n, d, centers, labels), iter, converged, run);
     }
 
     /// <summary>labels[i] = argmin_j ‖x_i − c_j‖², minDist[i] = that distance (GEMM expansion, clamped at 0).</summary>
