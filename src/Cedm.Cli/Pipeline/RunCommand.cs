@@ -15,10 +15,10 @@ public static class RunCommand
         var d = new RunOptions();
         var source = new Argument<string>("source") { Description = "Images to read (default: fashion-mnist).", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => d.Source };
         var output = new Option<string>("--out") { Description = "Run folder (created; an existing one is resumed).", Required = true };
-        var quick = new Option<bool>("--quick") { Description = "Smoke-test budget (≤ 3 min): the 10k test split for Fashion-MNIST, 3 TEMI epochs, K ≤ 40, 1 minute of training, 8 sampler steps, 200 samples." };
+        var quick = new Option<bool>("--quick") { Description = "Smoke-test budget (≤ 3 min): the 10k test split for Fashion-MNIST, 2 TEMI epochs, K ≤ 20, 1 minute of training, 8 sampler steps, 200 samples." };
         var minutes = new Option<double?>("--minutes") { Description = $"Training budget in minutes (default {d.TrainMinutes}, quick 1)." };
         var k = new Option<int?>("--k") { Description = "Condition on this many clusters instead of K_UB from the bound search (skips the search)." };
-        var maxK = new Option<int?>("--max-k") { Description = $"Cap of the bound search and of K (default {d.MaxK}, quick 40)." };
+        var maxK = new Option<int?>("--max-k") { Description = $"Cap of the bound search and of K (default {d.MaxK}, quick 20)." };
         var method = new Option<string>("--method") { Description = "Clustering at the chosen K: temi, kmeans, gmm or agglo.", DefaultValueFactory = _ => d.Method };
         method.AcceptOnlyFromAmong("temi", "kmeans", "gmm", "agglo");
         var features = new Option<string>("--features") { Description = "Feature extractor for clustering (see `cedm features --help`).", DefaultValueFactory = _ => d.Features };

@@ -27,16 +27,16 @@ public sealed record RunOptions
     public int? K { get; init; }
 
     /// <summary>Cap of the bound search and of the chosen K (training budget per cluster stays reasonable on a CPU).</summary>
-    public int MaxK { get; init; } = 80;
+    public int MaxK { get; init; } = 40;
 
     /// <summary>TEMI epochs of each bound-search run and of the final clustering (the cpu preset's default when null).</summary>
-    public int? TemiEpochs { get; init; } = 10;
+    public int? TemiEpochs { get; init; } = 5;
 
     /// <summary>U-Net preset.</summary>
     public string Preset { get; init; } = "tiny";
 
     /// <summary>Training budget in minutes (wall clock, summed over resumed invocations).</summary>
-    public double TrainMinutes { get; init; } = 12;
+    public double TrainMinutes { get; init; } = 10;
 
     /// <summary>Heun steps of the sampler (EDM: 18, i.e. 35 network evaluations per image).</summary>
     public int SamplerSteps { get; init; } = 18;
@@ -57,8 +57,8 @@ public sealed record RunOptions
     {
         Quick = true,
         Source = Source == "fashion-mnist" || Source == "fashion-mnist:train" ? "fashion-mnist:test" : Source,
-        MaxK = Math.Min(MaxK, 40),
-        TemiEpochs = 3,
+        MaxK = Math.Min(MaxK, 20),
+        TemiEpochs = 2,
         TrainMinutes = 1,
         SamplerSteps = 8,
         SamplesPerCluster = 4,
