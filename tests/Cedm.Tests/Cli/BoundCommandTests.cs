@@ -4,28 +4,18 @@ using Cedm.IO;
 using Cedm.Tensors;
 using FluentAssertions;
 
+using Cedm.Tests.TestUtilities;
+
 namespace Cedm.Tests.Cli;
 
 /// <summary>`cedm bound` in-process: the cli.md JSON keys, --lower, refusal to overwrite, and exit 2 on bad input.</summary>
-public sealed class BoundCommandTests : IDisposable
+public sealed class BoundCommandTests : CliTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("cedm-bound-cli-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = Cedm.Cli.Program.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     [Fact]
     public void WritesTheCliKeysIncludingTheLowerBound()
     {
         var (x, _) = GaussianBlobs.Generate(200, 3, 6, new Rng(1));
-        string feats = Path.Combine(_dir, "feats.npy"), output = Path.Combine(_dir, "bound.json");
+        string feats = Path.Combine(Dir, "feats.npy"), output = Path.Combine(Dir, "bound.json");
         Npy.Write(feats, x.Data, 200, 6);
         var (code, stdout, err) = Run("bound", feats, "--out", output, "--k0", "2", "--max-k", "8", "--epochs", "2", "--grid", "1", "--lower", "--json");
         code.Should().Be(0, err);
@@ -48,31 +38,27 @@ public sealed class BoundCommandTests : IDisposable
     [Fact]
     public void BadFeaturesFileExitsWithTwo()
     {
-        string bad = Path.Combine(_dir, "bad.npy"), ints = Path.Combine(_dir, "ints.npy");
+        string bad = Path.Combine(Dir, "bad.npy"), ints = Path.Combine(Dir, "ints.npy");
         File.WriteAllText(bad, "not numpy");
         Npy.Write(ints, new long[] { 1, 2, 3, 4 }, 2, 2);
-        foreach (var path in new[] { bad, ints, Path.Combine(_dir, "missing.npy") })
+        foreach (var path in new[] { bad, ints, Path.Combine(Dir, "missing.npy") })
         {
-            var (code, _, err) = Run("bound", path, "--out", Path.Combine(_dir, "b.json"));
+            var (code, _, err) = Run("bound", path, "--out", Path.Combine(Dir, "b.json"));
             code.Should().Be(2, path);
             err.Should().StartWith("error:");
         }
-        Run("bound", bad, "--out", Path.Combine(_dir, "b.json"), "--threshold", "1.5").Code.Should().Be(2);
+        Run("bound", bad, "--out", Path.Combine(Dir, "b.json"), "--threshold", "1.5").Code.Should().Be(2);
     }
 }
 
 /// <summary>`cedm cluster --method temi` in-process: outputs, the saved model, and TEMI options on the command line.</summary>
-public sealed class ClusterTemiCommandTests : IDisposable
+public sealed class ClusterTemiCommandTests : CliTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("cedm-temi-cli-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
     [Fact]
     public void WritesAssignmentProbabilitiesAndALoadableModel()
     {
         var (x, _) = GaussianBlobs.Generate(150, 3, 5, new Rng(2));
-        string feats = Path.Combine(_dir, "feats.npy"), outDir = Path.Combine(_dir, "temi");
+        string feats = Path.Combine(Dir, "feats.npy"), outDir = Path.Combine(Dir, "temi");
         Npy.Write(feats, x.Data, 150, 5);
         var stdout = new StringWriter();
         var stderr = new StringWriter();

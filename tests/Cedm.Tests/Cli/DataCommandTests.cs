@@ -3,23 +3,13 @@ using System.Text.Json;
 using Cedm.Imaging.Png;
 using FluentAssertions;
 
+using Cedm.Tests.TestUtilities;
+
 namespace Cedm.Tests.Cli;
 
 /// <summary>`cedm data info|grid` in-process, on the real Fashion-MNIST test split (and train for the timing).</summary>
-public sealed class DataCommandTests : IDisposable
+public sealed class DataCommandTests : CliTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("cedm-data-cli-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = Cedm.Cli.Program.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     [Fact]
     public void InfoJsonHasTheSpecKeys()
     {
@@ -45,7 +35,7 @@ public sealed class DataCommandTests : IDisposable
     [Fact]
     public void GridOfTheTrainSplitIsFastAndNeverOverwritesWithoutForce()
     {
-        string png = Path.Combine(_dir, "g.png");
+        string png = Path.Combine(Dir, "g.png");
         var (code, _, err) = Run("data", "grid", "fashion-mnist", "--n", "64", "--out", png);
         code.Should().Be(0, err);
         var image = PngDecoder.DecodeFile(png);
@@ -67,13 +57,13 @@ public sealed class DataCommandTests : IDisposable
 
         Run("data", "grid", "fashion-mnist", "--n", "4", "--out", png, "--force").Code.Should().Be(0);
         PngDecoder.DecodeFile(png).Width.Should().Be(2 * 30 + 2);
-        Directory.GetFiles(_dir).Should().ContainSingle(); // no temporary files left behind
+        Directory.GetFiles(Dir).Should().ContainSingle(); // no temporary files left behind
     }
 
     [Fact]
     public void GridByLabelHasOneRowPerLabel()
     {
-        string png = Path.Combine(_dir, "by-label.png");
+        string png = Path.Combine(Dir, "by-label.png");
         var (code, _, err) = Run("data", "grid", "fashion-mnist:test", "--by-label", "--n", "30", "--out", png);
         code.Should().Be(0, err);
         var image = PngDecoder.DecodeFile(png);

@@ -5,24 +5,14 @@ using Cedm.Metrics;
 using Cedm.Tensors;
 using FluentAssertions;
 
+using Cedm.Tests.TestUtilities;
+
 namespace Cedm.Tests.Cli;
 
 /// <summary>`cedm features`, `cedm fd` and `cedm eval` in-process on small synthetic npy sources.</summary>
-public sealed class FeaturesEvalCommandTests : IDisposable
+public sealed class FeaturesEvalCommandTests : CliTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("cedm-feat-cli-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = Cedm.Cli.Program.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
-    private string P(string name) => Path.Combine(_dir, name);
+    private string P(string name) => Path.Combine(Dir, name);
 
     /// <summary>n random 8x8 grey images whose brightness depends on a 2-valued "class" (bright/dark).</summary>
     private string Images(string name, int n, int seed, int size = 8, int offset = 0, int pad = 0)

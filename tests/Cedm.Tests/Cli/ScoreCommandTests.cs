@@ -4,26 +4,16 @@ using Cedm.Clustering;
 using Cedm.IO;
 using FluentAssertions;
 
+using Cedm.Tests.TestUtilities;
+
 namespace Cedm.Tests.Cli;
 
 /// <summary>`cedm score` in-process: the cli.md JSON keys, folder and source inputs, and each input error (exit 2).</summary>
-public sealed class ScoreCommandTests : IDisposable
+public sealed class ScoreCommandTests : CliTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("cedm-score-cli-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = Cedm.Cli.Program.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     private string Write<T>(string name, T[] data, params int[] shape) where T : unmanaged
     {
-        string path = Path.Combine(_dir, name);
+        string path = Path.Combine(Dir, name);
         Npy.Write(path, data, shape.Length == 0 ? [data.Length] : shape);
         return path;
     }
@@ -52,8 +42,8 @@ public sealed class ScoreCommandTests : IDisposable
         // A cluster output folder whose ids are the test-split labels, mod 5: a merge of class pairs.
         var dataset = Cedm.Data.DataSource.Load("fashion-mnist:test");
         var ids = dataset.Labels!.Select(l => (int)(l % 5)).ToArray();
-        new ClusterAssignment("external", 5, ids, Enumerable.Repeat(1f, ids.Length).ToArray()).Save(Path.Combine(_dir, "clusters"));
-        var (code, output, err) = Run("score", Path.Combine(_dir, "clusters"), "fashion-mnist:test");
+        new ClusterAssignment("external", 5, ids, Enumerable.Repeat(1f, ids.Length).ToArray()).Save(Path.Combine(Dir, "clusters"));
+        var (code, output, err) = Run("score", Path.Combine(Dir, "clusters"), "fashion-mnist:test");
         code.Should().Be(0, err);
         output.Should().Contain("10000 items: 5 predicted clusters").And.Contain("ACC    0.5000").And.Contain("AMI");
     }
@@ -112,7 +102,7 @@ public sealed class ScoreCommandTests : IDisposable
         code.Should().Be(2);
         err.Should().StartWith("error:").And.Contain("no labels");
 
-        string zeroBytes = Path.Combine(_dir, "zero.npy");
+        string zeroBytes = Path.Combine(Dir, "zero.npy");
         File.WriteAllBytes(zeroBytes, []);
         var bad = Run("score", zeroBytes, Write("t.npy", new long[] { 0 }));
         bad.Code.Should().Be(2);
@@ -122,11 +112,11 @@ public sealed class ScoreCommandTests : IDisposable
     [Fact]
     public void MissingFileAndUnlabelledSource()
     {
-        var missing = Run("score", Path.Combine(_dir, "nope.npy"), Write("t.npy", new long[] { 0 }));
+        var missing = Run("score", Path.Combine(Dir, "nope.npy"), Write("t.npy", new long[] { 0 }));
         missing.Code.Should().Be(2);
         missing.Err.Should().StartWith("error:").And.Contain("nope.npy");
 
-        var folder = Run("score", _dir, Write("t2.npy", new long[] { 0 }));
+        var folder = Run("score", Dir, Write("t2.npy", new long[] { 0 }));
         folder.Code.Should().Be(2);
         folder.Err.Should().Contain("ids.npy");
     }

@@ -5,27 +5,17 @@ using Cedm.IO;
 using Cedm.Tests.Diffusion;
 using FluentAssertions;
 
+using Cedm.Tests.TestUtilities;
+
 namespace Cedm.Tests.Cli;
 
 /// <summary>`cedm train` → `cedm sample` in-process on a tiny synthetic npy source (8×8 patterns, labels 5/15/25).</summary>
-public sealed class TrainSampleCommandTests : IDisposable
+public sealed class TrainSampleCommandTests : CliTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("cedm-train-cli-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = Cedm.Cli.Program.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     private string Source()
     {
         var data = TrainingTestData.Patterns(4);
-        string images = Path.Combine(_dir, "images.npy"), labels = Path.Combine(_dir, "labels.npy");
+        string images = Path.Combine(Dir, "images.npy"), labels = Path.Combine(Dir, "labels.npy");
         Npy.Write(images, data.Pixels, data.Count, 8, 8);
         Npy.Write(labels, data.Labels!, data.Count);
         return $"npy:{images},{labels}";
@@ -34,7 +24,7 @@ public sealed class TrainSampleCommandTests : IDisposable
     [Fact]
     public void TrainResumeAndSampleWriteTheContractFiles()
     {
-        string source = Source(), run = Path.Combine(_dir, "run");
+        string source = Source(), run = Path.Combine(Dir, "run");
         string[] common = ["--cond", "labels", "--out", run, "--batch", "4", "--log-kimg", "0.004", "--checkpoint-kimg", "0.008", "--p-uncond", "0.1"];
         var (code, output, err) = Run(["train", source, .. common, "--kimg", "0.008", "--json"]);
         code.Should().Be(0, err);
@@ -49,25 +39,25 @@ public sealed class TrainSampleCommandTests : IDisposable
         code.Should().Be(0, err);
         TrainingRun.ReadLog(run).Select(l => l["cur_nimg"]!.GetValue<long>()).Should().Equal(4, 8, 12);
 
-        string samples = Path.Combine(_dir, "s.npy"), grid = Path.Combine(_dir, "g.png");
+        string samples = Path.Combine(Dir, "s.npy"), grid = Path.Combine(Dir, "g.png");
         (code, output, err) = Run("sample", run, "--n", "2", "--cluster", "all", "--steps", "4", "--out", samples, "--grid", grid, "--guidance", "0.5", "--json");
         code.Should().Be(0, err);
         var images = Npy.Read(samples);
         images.Shape.Should().Equal(6, 8, 8, 1);
         images.DType.Should().Be(DType.U8);
-        Npy.Read(Path.Combine(_dir, "s_clusters.npy")).ToInt64().Should().Equal(5, 5, 15, 15, 25, 25);
+        Npy.Read(Path.Combine(Dir, "s_clusters.npy")).ToInt64().Should().Equal(5, 5, 15, 15, 25, 25);
         var png = PngDecoder.Decode(File.ReadAllBytes(grid));
         png.Height.Should().Be(3 * (8 + 2) + 2, "one row per cluster");
         JsonDocument.Parse(output).RootElement.GetProperty("sampler").GetProperty("nfe").GetDouble().Should().Be(7);
 
         // A fixed original id, and seeds: seed 1 alone equals the second image of seeds 0-1.
-        string one = Path.Combine(_dir, "one.npy"), two = Path.Combine(_dir, "two.npy");
+        string one = Path.Combine(Dir, "one.npy"), two = Path.Combine(Dir, "two.npy");
         Run("sample", run, "--seeds", "0-1", "--cluster", "15", "--steps", "4", "--out", two).Code.Should().Be(0);
         Run("sample", run, "--seeds", "1-1", "--cluster", "15", "--steps", "4", "--out", one, "--batch", "1").Code.Should().Be(0);
         Npy.Read(one).As<byte>().Should().Equal(Npy.Read(two).As<byte>()[64..]);
-        Npy.Read(Path.Combine(_dir, "one_clusters.npy")).ToInt64().Should().Equal(15);
+        Npy.Read(Path.Combine(Dir, "one_clusters.npy")).ToInt64().Should().Equal(15);
 
-        Run("sample", run, "--cluster", "7", "--out", Path.Combine(_dir, "x.npy")).Code.Should().Be(2, "7 is not a label of the run");
+        Run("sample", run, "--cluster", "7", "--out", Path.Combine(Dir, "x.npy")).Code.Should().Be(2, "7 is not a label of the run");
         Run("sample", run, "--n", "2", "--steps", "4", "--out", samples).Code.Should().Be(2, "no overwrite without --force");
     }
 
@@ -76,18 +66,18 @@ public sealed class TrainSampleCommandTests : IDisposable
     {
         // 6×6 images: the default pad (1) makes them 8×8 for the 3-level tiny preset.
         var data = TrainingTestData.Patterns(2, side: 6);
-        string images = Path.Combine(_dir, "six.npy");
+        string images = Path.Combine(Dir, "six.npy");
         Npy.Write(images, data.Pixels, data.Count, 6, 6, 1);
-        string run = Path.Combine(_dir, "u");
+        string run = Path.Combine(Dir, "u");
         var (code, _, err) = Run("train", $"npy:{images}", "--out", run, "--batch", "2", "--kimg", "0.002");
         code.Should().Be(0, err);
         RunConfig.Load(run).Height.Should().Be(8);
-        string samples = Path.Combine(_dir, "u.npy");
+        string samples = Path.Combine(Dir, "u.npy");
         (code, _, err) = Run("sample", run, "--n", "3", "--steps", "3", "--out", samples);
         code.Should().Be(0, err);
         Npy.Read(samples).Shape.Should().Equal(3, 8, 8, 1);
-        Npy.Read(Path.Combine(_dir, "u_clusters.npy")).ToInt64().Should().Equal(-1, -1, -1);
-        Run("sample", run, "--guidance", "1", "--out", Path.Combine(_dir, "v.npy")).Code.Should().Be(2);
-        Run("train", $"npy:{images}", "--out", Path.Combine(_dir, "w"), "--cond", "labels").Code.Should().Be(2, "no --kimg/--minutes and no labels");
+        Npy.Read(Path.Combine(Dir, "u_clusters.npy")).ToInt64().Should().Equal(-1, -1, -1);
+        Run("sample", run, "--guidance", "1", "--out", Path.Combine(Dir, "v.npy")).Code.Should().Be(2);
+        Run("train", $"npy:{images}", "--out", Path.Combine(Dir, "w"), "--cond", "labels").Code.Should().Be(2, "no --kimg/--minutes and no labels");
     }
 }

@@ -9,24 +9,12 @@ namespace Cedm.Tests.Pipeline;
 /// a report that opens in headless Chromium with every image loaded and no console errors, and a re-run that
 /// recomputes nothing. The slowest test of the suite (about a minute or two), by design: it is the executable spec.
 /// </summary>
-public sealed class RunCommandTests : IDisposable
+public sealed class RunCommandTests : CliTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("cedm-run-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = Cedm.Cli.Program.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
-
     [Fact]
     public async Task QuickRunProducesEveryFileAndAReportThatOpensInChromiumAndResumesWithoutRecomputing()
     {
-        string run = Path.Combine(_dir, "run");
+        string run = Path.Combine(Dir, "run");
         var (code, output, err) = Run("run", "--quick", "--minutes", "0.3", "--max-k", "16", "--eval-samples", "64", "--out", run);
         code.Should().Be(0, err);
         output.Should().Contain("report.html");
