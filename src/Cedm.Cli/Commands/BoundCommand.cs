@@ -28,9 +28,10 @@ public static class BoundCommand
         var seed = GlobalOptions.Seed();
         var force = GlobalOptions.Force();
         var json = GlobalOptions.Json();
+        var maxN = new Option<int?>("--max-n") { Description = "Search on at most this many rows, drawn at random with --seed (TEMI time grows linearly with N; the utilisation ratio at K << N barely moves). Default: all rows." };
         var cmd = new Command("bound", "Upper cluster bound K_UB by the TEMI utilisation-ratio search (doubling on K, then a grid).")
         {
-            features, output, threshold, k0, maxK, grid, lower, lowerK, preset, epochs, seed, force, json,
+            features, output, threshold, k0, maxK, grid, lower, lowerK, preset, epochs, maxN, seed, force, json,
         };
         cmd.SetAction(parse =>
         {
@@ -53,11 +54,21 @@ public static class BoundCommand
             catch (ArgumentException ex) { throw new UsageException(ex.Message, ex); }
             var x = ClusterCommand.ReadFeatures(parse.GetValue(features)!);
             if (x.Dim(0) < 2) throw new UsageException($"{parse.GetValue(features)}: the bound search needs at least 2 feature rows");
+            if (parse.GetValue(maxN) is int limit)
+            {
+                if (limit < 2) throw new UsageException($"--max-n: must be at least 2, got {limit}");
+                if (limit < x.Dim(0))
+                {
+                    var rows = new Cedm.Tensors.Rng((ulong)parse.GetValue(seed) ^ 0x5EEDUL).Permutation(x.Dim(0)).Take(limit).Order().ToArray();
+                    using (Cedm.Tensors.Autograd.GradMode.NoGrad()) x = x.IndexSelect(rows);
+                }
+            }
 
             var w = parse.InvocationConfiguration.Output;
             bool asJson = parse.GetValue(json);
             var result = RunWithProgress(options, x, asJson ? null : w);
             var doc = ToJson(result, options);
+            doc["n"] = x.Dim(0);
             AtomicFile.WriteAllBytes(outPath, System.Text.Encoding.UTF8.GetBytes(doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true })), overwrite);
             if (asJson) w.WriteLine(doc.ToJsonString());
             else

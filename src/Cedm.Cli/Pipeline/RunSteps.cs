@@ -25,7 +25,7 @@ public static class RunSteps
         if (o.K is null)
             steps.Add(new CommandStep("bound", $"upper cluster bound K_UB (TEMI, K ≤ {o.MaxK})", o.Quick ? 3 : 4, c =>
                 [
-                    "bound", c.PathOf(Features), "--out", c.PathOf(Bound), "--max-k", I(o.MaxK), "--seed", seed, "--force",
+                    "bound", c.PathOf(Features), "--out", c.PathOf(Bound), "--max-k", I(o.MaxK), "--max-n", I(o.BoundRows), "--seed", seed, "--force",
                     .. Epochs(o),
                 ],
                 c => new JsonObject { ["k_ub"] = ChosenK(c, o) }));

@@ -17,12 +17,13 @@ public sealed class BoundCommandTests : CliTest
         var (x, _) = GaussianBlobs.Generate(200, 3, 6, new Rng(1));
         string feats = Path.Combine(Dir, "feats.npy"), output = Path.Combine(Dir, "bound.json");
         Npy.Write(feats, x.Data, 200, 6);
-        var (code, stdout, err) = Run("bound", feats, "--out", output, "--k0", "2", "--max-k", "8", "--epochs", "2", "--grid", "1", "--lower", "--json");
+        var (code, stdout, err) = Run("bound", feats, "--out", output, "--k0", "2", "--max-k", "8", "--epochs", "2", "--grid", "1", "--lower", "--max-n", "150", "--json");
         code.Should().Be(0, err);
         using var json = JsonDocument.Parse(File.ReadAllText(output));
         var root = json.RootElement;
         int kUb = root.GetProperty("k_ub").GetInt32();
         kUb.Should().BeInRange(1, 8);
+        root.GetProperty("n").GetInt32().Should().Be(150, "--max-n subsamples the rows");
         root.GetProperty("threshold").GetDouble().Should().Be(Cedm.Clustering.Bounds.BoundOptions.DefaultThreshold);
         var table = root.GetProperty("table").EnumerateArray().ToArray();
         table.Should().NotBeEmpty();
