@@ -32,7 +32,8 @@ public static class RunSteps
         steps.Add(new CommandStep("clusters", $"clustering ({o.Method})", 1, c =>
             [
                 "cluster", c.PathOf(Features), "--method", o.Method, "--k", I(ChosenK(c, o)), "--out", c.PathOf(Clusters), "--seed", seed, "--force",
-                .. o.Method == "temi" ? Epochs(o) : [],
+                // The same TEMI settings as the bound search (the cpu preset), so K_UB and the clustering agree.
+                .. o.Method == "temi" ? ["--preset", "cpu", .. Epochs(o)] : Array.Empty<string>(),
             ],
             c => new JsonObject { ["k"] = ChosenK(c, o) }));
         steps.Add(new CommandStep("train", $"training C-EDM ({o.Preset}, {o.TrainMinutes:0.#} min)", o.Quick ? 4 : 12, c => TrainArguments(c, o, seed)));
