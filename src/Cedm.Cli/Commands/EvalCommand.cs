@@ -30,7 +30,7 @@ public static class EvalCommand
         var real = new Argument<string>("real-source") { Description = $"Real images: {DataSource.Syntax}." };
         var samples = new Argument<string>("samples") { Description = "Generated images: uint8 .npy shaped (N,H,W) or (N,H,W,C)." };
         var output = new Option<string>("--out") { Description = "metrics.json to write.", Required = true };
-        var evaluator = new Option<string>("--evaluator") { Description = $"Feature space of the metrics: {FeatureExtractors.Syntax}. A PCA is fitted on the real images.", DefaultValueFactory = _ => "pca:64" };
+        var evaluator = new Option<string?>("--evaluator") { Description = $"Feature space of the metrics: {FeatureExtractors.Syntax}. A PCA is fitted on the real images. Default: fmnist (the shipped evaluator, FD_fmnist) when the real source is Fashion-MNIST, else pca:64." };
         var kidSubsets = new Option<int>("--kid-subsets") { Description = "KID: number of random subsets (torch-fidelity default).", DefaultValueFactory = _ => Kid.DefaultSubsets };
         var kidSubsetSize = new Option<int>("--kid-subset-size") { Description = "KID: vectors per side in each subset.", DefaultValueFactory = _ => Kid.DefaultSubsetSize };
         var prdcK = new Option<int>("--prdc-k") { Description = "k of the k-NN balls of precision/recall/density/coverage.", DefaultValueFactory = _ => PrecisionRecall.DefaultK };
@@ -50,7 +50,7 @@ public static class EvalCommand
         };
         cmd.SetAction(parse =>
         {
-            var o = new EvalRequest(parse.GetValue(real)!, parse.GetValue(samples)!, parse.GetValue(output)!, parse.GetValue(evaluator)!,
+            var o = new EvalRequest(parse.GetValue(real)!, parse.GetValue(samples)!, parse.GetValue(output)!, parse.GetValue(evaluator) ?? DefaultEvaluator(parse.GetValue(real)!),
                 parse.GetValue(kidSubsets), parse.GetValue(kidSubsetSize), parse.GetValue(prdcK), parse.GetValue(prdcMax), parse.GetValue(maxReal),
                 parse.GetValue(clusters), parse.GetValue(clusterFeatures), parse.GetValue(sampleClusters), parse.GetValue(idSpace)!, parse.GetValue(noCache), parse.GetValue(seed));
             o.Validate(parse.GetValue(force));
@@ -66,6 +66,10 @@ public static class EvalCommand
         });
         return cmd;
     }
+
+    /// <summary>FD_fmnist (the shipped evaluator) for Fashion-MNIST, whitened PCA-64 of the real images otherwise.</summary>
+    public static string DefaultEvaluator(string realSource) =>
+        realSource.Trim().StartsWith("fashion-mnist", StringComparison.OrdinalIgnoreCase) ? "fmnist" : "pca:64";
 
     private sealed record EvalRequest(string Real, string Samples, string Out, string Evaluator, int KidSubsets, int KidSubsetSize,
         int PrdcK, int PrdcMax, int? MaxReal, string? Clusters, string? ClusterFeatures, string? SampleClusters, string IdSpace, bool NoCache, int Seed)

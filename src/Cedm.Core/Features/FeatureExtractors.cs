@@ -1,5 +1,7 @@
 using System.Globalization;
 using Cedm.Data;
+using Cedm.Features.Evaluator;
+using Cedm.Features.Ssl;
 
 namespace Cedm.Features;
 
@@ -18,6 +20,12 @@ public sealed record FeatureExtractorContext
     public int Seed { get; init; }
 
     public IProgress<double>? Progress { get; init; }
+
+    /// <summary>Training settings for `ssl` (default: <see cref="SslOptions"/> with <see cref="Seed"/>).</summary>
+    public SslOptions? Ssl { get; init; }
+
+    /// <summary>Receives progress lines of extractors that train (ssl).</summary>
+    public Action<string>? Log { get; init; }
 }
 
 /// <summary>
@@ -27,7 +35,7 @@ public sealed record FeatureExtractorContext
 /// </summary>
 public static class FeatureExtractors
 {
-    public const string Syntax = "pixels, pca[:D] (default D 64), pca:<pca.safetensors>, ssl, vit:<weights.safetensors>, inception:<weights>, fmnist:<weights>";
+    public const string Syntax = "pixels, pca[:D] (default D 64), pca:<pca.safetensors>, ssl (SimCLR-trained on the source), ssl:quick, ssl:<encoder.safetensors>, fmnist (the shipped Fashion-MNIST evaluator), fmnist:<weights.safetensors>, vit:<weights.safetensors>, inception:<weights>";
 
     /// <summary>Splits "kind:argument" (the argument may itself contain ':' such as a path).</summary>
     public static (string Kind, string Argument) Parse(string spec)
@@ -49,10 +57,10 @@ public static class FeatureExtractors
             case "pca":
                 return CreatePca(spec, arg, context);
             // Extension points for the other branches: one line per kind.
-            case "ssl": throw NotYet(spec, "the self-supervised extractor");
+            case "ssl": return CreateSsl(spec, arg, context);
             case "vit": throw NotYet(spec, "ViT features from safetensors weights");
             case "inception": throw NotYet(spec, "Inception-v3 features");
-            case "fmnist": throw NotYet(spec, "the Fashion-MNIST evaluator CNN");
+            case "fmnist": return FashionEvaluatorFeatures.Load(arg.Length > 0 ? arg : context.ModelPath ?? FashionEvaluatorFeatures.DefaultPath());
             default:
                 throw new ArgumentException($"unknown extractor '{spec}'; expected {Syntax}");
         }
@@ -81,13 +89,30 @@ public static class FeatureExtractors
         return PcaFeatures.Fit(context.FitData(), dimension ?? PcaFeatures.DefaultDimension, whiten: true, context.Seed, context.Progress);
     }
 
+    /// <summary>"ssl" trains with the context's options, "ssl:quick" with the smoke-test budget, "ssl:&lt;weights&gt;" loads.</summary>
+    private static SslFeatures CreateSsl(string spec, string arg, FeatureExtractorContext context)
+    {
+        string? modelPath = arg.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) ? arg : arg.Length == 0 ? context.ModelPath : null;
+        if (modelPath is not null) return SslFeatures.Load(modelPath);
+        SslOptions options = arg.Length == 0 ? context.Ssl ?? new SslOptions { Seed = context.Seed }
+            : arg.Equals("quick", StringComparison.OrdinalIgnoreCase) ? SslOptions.Quick(context.Seed)
+            : throw new ArgumentException($"extractor '{spec}': expected ssl, ssl:quick or ssl:<encoder.safetensors>");
+        if (context.FitData is null)
+            throw new ArgumentException($"extractor '{spec}': training the ssl encoder needs images (or pass ssl:<encoder.safetensors>)");
+        return SslFeatures.Train(context.FitData(), options, context.Progress, context.Log);
+    }
+
     private static NotSupportedException NotYet(string spec, string what) =>
-        new($"extractor '{spec}' ({what}) is not available in this build yet; available: pixels, pca[:D]");
+        new($"extractor '{spec}' ({what}) is not available in this build yet; available: pixels, pca[:D], ssl, fmnist");
 
     /// <summary>
     /// A spec that recreates <paramref name="extractor"/> exactly without refitting: a fitted PCA becomes
     /// "pca:&lt;its saved model&gt;" (given the path it was saved to); everything else keeps its name.
     /// </summary>
-    public static string Resolved(IFeatureExtractor extractor, string? savedModelPath) =>
-        extractor is PcaFeatures && savedModelPath is not null ? $"pca:{Path.GetFullPath(savedModelPath)}" : extractor.Name;
+    public static string Resolved(IFeatureExtractor extractor, string? savedModelPath) => extractor switch
+    {
+        PcaFeatures when savedModelPath is not null => $"pca:{Path.GetFullPath(savedModelPath)}",
+        SslFeatures when savedModelPath is not null => $"ssl:{Path.GetFullPath(savedModelPath)}",
+        _ => extractor.Name,
+    };
 }
