@@ -103,7 +103,7 @@ public static class EvalCommand
         var key = new JsonObject
         {
             ["real"] = o.Real, ["real_files"] = ReferenceCache.Fingerprint(o.Real),
-            ["evaluator"] = o.Evaluator, ["evaluator_files"] = ReferenceCache.Fingerprint(o.Evaluator),
+            ["evaluator"] = o.Evaluator, ["evaluator_files"] = ReferenceCache.Fingerprint(FeatureExtractors.WithDefaultFiles(o.Evaluator)),
             ["shape"] = new JsonArray(samples.Height, samples.Width, samples.Channels),
             ["max_real"] = o.MaxReal, ["seed"] = o.Seed, ["subset"] = RealSubsetSize,
         };

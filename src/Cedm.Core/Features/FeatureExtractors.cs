@@ -106,6 +106,13 @@ public static class FeatureExtractors
         new($"extractor '{spec}' ({what}) is not available in this build yet; available: pixels, pca[:D], ssl, fmnist");
 
     /// <summary>
+    /// The spec with implied files spelled out ("fmnist" → "fmnist:&lt;the shipped evaluator&gt;"), so caches keyed on the
+    /// files a spec names notice when the shipped evaluator is remade.
+    /// </summary>
+    public static string WithDefaultFiles(string spec) =>
+        Parse(spec) is ("fmnist", "") ? $"fmnist:{FashionEvaluatorFeatures.DefaultPath()}" : spec;
+
+    /// <summary>
     /// A spec that recreates <paramref name="extractor"/> exactly without refitting: a fitted PCA becomes
     /// "pca:&lt;its saved model&gt;" (given the path it was saved to); everything else keeps its name.
     /// </summary>

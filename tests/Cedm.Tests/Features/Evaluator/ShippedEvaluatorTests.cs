@@ -47,6 +47,8 @@ public sealed class ShippedEvaluatorTests
         File.Exists(FashionEvaluatorFeatures.SidePath(fx.WeightsPath)).Should().BeTrue();
         EvalCommand.DefaultEvaluator("fashion-mnist:test").Should().Be("fmnist");
         EvalCommand.DefaultEvaluator("cifar10:/data").Should().Be("pca:64");
+        FeatureExtractors.WithDefaultFiles("fmnist").Should().Be($"fmnist:{fx.WeightsPath}");
+        FeatureExtractors.WithDefaultFiles("pca:64").Should().Be("pca:64");
     }
 
     [Fact]
