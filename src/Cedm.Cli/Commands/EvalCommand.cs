@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Cedm.Clustering;
 using Cedm.Data;
 using Cedm.Features;
+using Cedm.Features.Ssl;
 using Cedm.IO;
 using Cedm.Metrics;
 using Cedm.Tensors;
@@ -204,6 +205,12 @@ public static class EvalCommand
                 pca.Save(modelPath, overwrite: true);
                 resolved = FeatureExtractors.Resolved(pca, modelPath);
             }
+            if (fitted && extractor is SslFeatures ssl)
+            {
+                string modelPath = Path.Combine(cacheDir, "ssl.safetensors");
+                ssl.Save(modelPath, overwrite: true);
+                resolved = FeatureExtractors.Resolved(ssl, modelPath);
+            }
             stats.Save(cacheDir);
             Npy.Write(Path.Combine(cacheDir, "real_subset.npy"), subset, subsetIdx.Length, d);
             var doc = new JsonObject { ["key"] = key.DeepClone(), ["resolved"] = resolved, ["count"] = stats.Count, ["d"] = d, ["transform"] = transform.DeepClone() };
@@ -215,6 +222,13 @@ public static class EvalCommand
             string tmp = Path.Combine(Path.GetTempPath(), $"cedm-eval-pca-{Guid.NewGuid():N}.safetensors");
             pcaNoCache.Save(tmp);
             resolved = FeatureExtractors.Resolved(pcaNoCache, tmp);
+        }
+        else if (fitted && extractor is SslFeatures sslNoCache)
+        {
+            // Likewise a freshly trained ssl encoder, so the samples go through the same network.
+            string tmp = Path.Combine(Path.GetTempPath(), $"cedm-eval-ssl-{Guid.NewGuid():N}.safetensors");
+            sslNoCache.Save(tmp, overwrite: false);
+            resolved = FeatureExtractors.Resolved(sslNoCache, tmp);
         }
         return new RealReference(stats.Mean(), stats.Covariance(), stats.Count, subset, subsetIdx.Length, d, resolved, transform);
     }

@@ -53,6 +53,21 @@ public sealed class SslEvaluatorCommandTests : IDisposable
     }
 
     [Fact]
+    public void EvalWithAFreshSslEncoderPutsSamplesThroughTheSameNetwork()
+    {
+        string real = Images(24);
+        File.Copy(P("x.npy"), P("s.npy"));
+        // --no-cache: the trained encoder goes to a temporary file (the cached path mirrors pca, tested in FeaturesEvalCommandTests).
+        string[] args = ["eval", real, P("s.npy"), "--out", P("m.json"), "--evaluator", "ssl:quick", "--kid-subset-size", "10", "--prdc-k", "2", "--prdc-max", "24", "--no-cache", "--json"];
+        var (code, output, err) = Run(args);
+        code.Should().Be(0, err);
+        var m = JsonNode.Parse(output)!.AsObject();
+        m["evaluator_resolved"]!.GetValue<string>().Should().StartWith("ssl:").And.EndWith(".safetensors");
+        // The samples are the real images themselves: identical features, FD zero up to rounding.
+        m["fd"]!.GetValue<double>().Should().BeApproximately(0, 1e-3);
+    }
+
+    [Fact]
     public void EvaluatorTrainRejectsOtherSourcesAndFileNames()
     {
         Run("evaluator", "train", "cifar10:/nowhere", "--out", P("e.safetensors")).Code.Should().Be(2);
