@@ -8,6 +8,8 @@
 #   ssl training 480 s (1252 steps x 256 images, 5.3 epochs) + extraction 17 s = 8 min 17 s wall in all
 #   NMI k-means seeds 0-4:  pca:64  0.466 0.475 0.535 0.484 0.536 (mean 0.499)
 #                           ssl     0.545 0.540 0.538 0.534 0.549 (mean 0.541)
+#   ssl seed 1 (heavier load: 888 steps, 3.8 epochs in the same 480 s):
+#                           ssl     0.545 0.538 0.513 0.539 0.545 (mean 0.536)
 set -euo pipefail
 WORK=${1:-/tmp/ssl_vs_pca}
 SEED=${2:-0}
