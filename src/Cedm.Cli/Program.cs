@@ -54,6 +54,7 @@ public static class Program
         root.Subcommands.Add(SampleCommand.Build());
         root.Subcommands.Add(FdCommand.Build());
         root.Subcommands.Add(EvalCommand.Build());
+        root.Subcommands.Add(EvaluatorCommand.Build());
         root.Subcommands.Add(Pipeline.RunCommand.Build());
         return root;
     }

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Cedm.Clustering;
 using Cedm.Data;
 using Cedm.Features;
+using Cedm.Features.Ssl;
 using Cedm.IO;
 using Cedm.Metrics;
 using Cedm.Tensors;
@@ -30,7 +31,7 @@ public static class EvalCommand
         var real = new Argument<string>("real-source") { Description = $"Real images: {DataSource.Syntax}." };
         var samples = new Argument<string>("samples") { Description = "Generated images: uint8 .npy shaped (N,H,W) or (N,H,W,C)." };
         var output = new Option<string>("--out") { Description = "metrics.json to write.", Required = true };
-        var evaluator = new Option<string>("--evaluator") { Description = $"Feature space of the metrics: {FeatureExtractors.Syntax}. A PCA is fitted on the real images.", DefaultValueFactory = _ => "pca:64" };
+        var evaluator = new Option<string?>("--evaluator") { Description = $"Feature space of the metrics: {FeatureExtractors.Syntax}. A PCA is fitted on the real images. Default: fmnist (the shipped evaluator, FD_fmnist) when the real source is Fashion-MNIST, else pca:64." };
         var kidSubsets = new Option<int>("--kid-subsets") { Description = "KID: number of random subsets (torch-fidelity default).", DefaultValueFactory = _ => Kid.DefaultSubsets };
         var kidSubsetSize = new Option<int>("--kid-subset-size") { Description = "KID: vectors per side in each subset.", DefaultValueFactory = _ => Kid.DefaultSubsetSize };
         var prdcK = new Option<int>("--prdc-k") { Description = "k of the k-NN balls of precision/recall/density/coverage.", DefaultValueFactory = _ => PrecisionRecall.DefaultK };
@@ -50,7 +51,7 @@ public static class EvalCommand
         };
         cmd.SetAction(parse =>
         {
-            var o = new EvalRequest(parse.GetValue(real)!, parse.GetValue(samples)!, parse.GetValue(output)!, parse.GetValue(evaluator)!,
+            var o = new EvalRequest(parse.GetValue(real)!, parse.GetValue(samples)!, parse.GetValue(output)!, parse.GetValue(evaluator) ?? DefaultEvaluator(parse.GetValue(real)!),
                 parse.GetValue(kidSubsets), parse.GetValue(kidSubsetSize), parse.GetValue(prdcK), parse.GetValue(prdcMax), parse.GetValue(maxReal),
                 parse.GetValue(clusters), parse.GetValue(clusterFeatures), parse.GetValue(sampleClusters), parse.GetValue(idSpace)!, parse.GetValue(noCache), parse.GetValue(seed));
             o.Validate(parse.GetValue(force));
@@ -66,6 +67,10 @@ public static class EvalCommand
         });
         return cmd;
     }
+
+    /// <summary>FD_fmnist (the shipped evaluator) for Fashion-MNIST, whitened PCA-64 of the real images otherwise.</summary>
+    public static string DefaultEvaluator(string realSource) =>
+        realSource.Trim().StartsWith("fashion-mnist", StringComparison.OrdinalIgnoreCase) ? "fmnist" : "pca:64";
 
     private sealed record EvalRequest(string Real, string Samples, string Out, string Evaluator, int KidSubsets, int KidSubsetSize,
         int PrdcK, int PrdcMax, int? MaxReal, string? Clusters, string? ClusterFeatures, string? SampleClusters, string IdSpace, bool NoCache, int Seed)
@@ -99,7 +104,7 @@ public static class EvalCommand
         var key = new JsonObject
         {
             ["real"] = o.Real, ["real_files"] = ReferenceCache.Fingerprint(o.Real),
-            ["evaluator"] = o.Evaluator, ["evaluator_files"] = ReferenceCache.Fingerprint(o.Evaluator),
+            ["evaluator"] = o.Evaluator, ["evaluator_files"] = ReferenceCache.Fingerprint(FeatureExtractors.WithDefaultFiles(o.Evaluator)),
             ["shape"] = new JsonArray(samples.Height, samples.Width, samples.Channels),
             ["max_real"] = o.MaxReal, ["seed"] = o.Seed, ["subset"] = RealSubsetSize,
         };
@@ -200,6 +205,12 @@ public static class EvalCommand
                 pca.Save(modelPath, overwrite: true);
                 resolved = FeatureExtractors.Resolved(pca, modelPath);
             }
+            if (fitted && extractor is SslFeatures ssl)
+            {
+                string modelPath = Path.Combine(cacheDir, "ssl.safetensors");
+                ssl.Save(modelPath, overwrite: true);
+                resolved = FeatureExtractors.Resolved(ssl, modelPath);
+            }
             stats.Save(cacheDir);
             Npy.Write(Path.Combine(cacheDir, "real_subset.npy"), subset, subsetIdx.Length, d);
             var doc = new JsonObject { ["key"] = key.DeepClone(), ["resolved"] = resolved, ["count"] = stats.Count, ["d"] = d, ["transform"] = transform.DeepClone() };
@@ -211,6 +222,13 @@ public static class EvalCommand
             string tmp = Path.Combine(Path.GetTempPath(), $"cedm-eval-pca-{Guid.NewGuid():N}.safetensors");
             pcaNoCache.Save(tmp);
             resolved = FeatureExtractors.Resolved(pcaNoCache, tmp);
+        }
+        else if (fitted && extractor is SslFeatures sslNoCache)
+        {
+            // Likewise a freshly trained ssl encoder, so the samples go through the same network.
+            string tmp = Path.Combine(Path.GetTempPath(), $"cedm-eval-ssl-{Guid.NewGuid():N}.safetensors");
+            sslNoCache.Save(tmp, overwrite: false);
+            resolved = FeatureExtractors.Resolved(sslNoCache, tmp);
         }
         return new RealReference(stats.Mean(), stats.Covariance(), stats.Count, subset, subsetIdx.Length, d, resolved, transform);
     }

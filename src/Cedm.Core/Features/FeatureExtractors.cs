@@ -2,6 +2,8 @@ using System.Globalization;
 using Cedm.Data;
 using Cedm.Features.Inception;
 using Cedm.Features.Vit;
+using Cedm.Features.Evaluator;
+using Cedm.Features.Ssl;
 
 namespace Cedm.Features;
 
@@ -20,6 +22,12 @@ public sealed record FeatureExtractorContext
     public int Seed { get; init; }
 
     public IProgress<double>? Progress { get; init; }
+
+    /// <summary>Training settings for `ssl` (default: <see cref="SslOptions"/> with <see cref="Seed"/>).</summary>
+    public SslOptions? Ssl { get; init; }
+
+    /// <summary>Receives progress lines of extractors that train (ssl).</summary>
+    public Action<string>? Log { get; init; }
 }
 
 /// <summary>
@@ -31,7 +39,7 @@ public sealed record FeatureExtractorContext
 /// </summary>
 public static class FeatureExtractors
 {
-    public const string Syntax = "pixels, pca[:D] (default D 64), pca:<pca.safetensors>, ssl, vit:<weights.safetensors>, inception:<weights.safetensors>, fmnist:<weights>";
+    public const string Syntax = "pixels, pca[:D] (default D 64), pca:<pca.safetensors>, ssl (SimCLR-trained on the source), ssl:quick, ssl:<encoder.safetensors>, fmnist (the shipped Fashion-MNIST evaluator), fmnist:<weights.safetensors>, vit:<weights.safetensors>, inception:<weights.safetensors>";
 
     /// <summary>Splits "kind:argument" (the argument may itself contain ':' such as a path).</summary>
     public static (string Kind, string Argument) Parse(string spec)
@@ -53,10 +61,10 @@ public static class FeatureExtractors
             case "pca":
                 return CreatePca(spec, arg, context);
             // Extension points for the other branches: one line per kind.
-            case "ssl": throw NotYet(spec, "the self-supervised extractor");
+            case "ssl": return CreateSsl(spec, arg, context);
             case "vit": return new VitFeatures(WeightsPath(spec, arg));
             case "inception": return new InceptionFeatures(WeightsPath(spec, arg));
-            case "fmnist": throw NotYet(spec, "the Fashion-MNIST evaluator CNN");
+            case "fmnist": return FashionEvaluatorFeatures.Load(arg.Length > 0 ? arg : context.ModelPath ?? FashionEvaluatorFeatures.DefaultPath());
             default:
                 throw new ArgumentException($"unknown extractor '{spec}'; expected {Syntax}");
         }
@@ -94,13 +102,34 @@ public static class FeatureExtractors
         return arg;
     }
 
-    private static NotSupportedException NotYet(string spec, string what) =>
-        new($"extractor '{spec}' ({what}) is not available in this build yet; available: pixels, pca[:D], vit:<weights.safetensors>, inception:<weights.safetensors>");
+    /// <summary>"ssl" trains with the context's options, "ssl:quick" with the smoke-test budget, "ssl:&lt;weights&gt;" loads.</summary>
+    private static SslFeatures CreateSsl(string spec, string arg, FeatureExtractorContext context)
+    {
+        string? modelPath = arg.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) ? arg : arg.Length == 0 ? context.ModelPath : null;
+        if (modelPath is not null) return SslFeatures.Load(modelPath);
+        SslOptions options = arg.Length == 0 ? context.Ssl ?? new SslOptions { Seed = context.Seed }
+            : arg.Equals("quick", StringComparison.OrdinalIgnoreCase) ? SslOptions.Quick(context.Seed)
+            : throw new ArgumentException($"extractor '{spec}': expected ssl, ssl:quick or ssl:<encoder.safetensors>");
+        if (context.FitData is null)
+            throw new ArgumentException($"extractor '{spec}': training the ssl encoder needs images (or pass ssl:<encoder.safetensors>)");
+        return SslFeatures.Train(context.FitData(), options, context.Progress, context.Log);
+    }
+
+    /// <summary>
+    /// The spec with implied files spelled out ("fmnist" → "fmnist:&lt;the shipped evaluator&gt;"), so caches keyed on the
+    /// files a spec names notice when the shipped evaluator is remade.
+    /// </summary>
+    public static string WithDefaultFiles(string spec) =>
+        Parse(spec) is ("fmnist", "") ? $"fmnist:{FashionEvaluatorFeatures.DefaultPath()}" : spec;
 
     /// <summary>
     /// A spec that recreates <paramref name="extractor"/> exactly without refitting: a fitted PCA becomes
     /// "pca:&lt;its saved model&gt;" (given the path it was saved to); everything else keeps its name.
     /// </summary>
-    public static string Resolved(IFeatureExtractor extractor, string? savedModelPath) =>
-        extractor is PcaFeatures && savedModelPath is not null ? $"pca:{Path.GetFullPath(savedModelPath)}" : extractor.Name;
+    public static string Resolved(IFeatureExtractor extractor, string? savedModelPath) => extractor switch
+    {
+        PcaFeatures when savedModelPath is not null => $"pca:{Path.GetFullPath(savedModelPath)}",
+        SslFeatures when savedModelPath is not null => $"ssl:{Path.GetFullPath(savedModelPath)}",
+        _ => extractor.Name,
+    };
 }

@@ -119,7 +119,7 @@ public sealed class PcaFeaturesTests
         bad.Should().Throw<ArgumentException>().WithMessage("*positive integer*");
         var unknown = () => FeatureExtractors.Create("sift", ctx);
         unknown.Should().Throw<ArgumentException>().WithMessage("*unknown extractor*");
-        var later = () => FeatureExtractors.Create("ssl", ctx);
+        var later = () => FeatureExtractors.Create("vit:w.safetensors", ctx);
         later.Should().Throw<NotSupportedException>();
         var noData = () => FeatureExtractors.Create("pca:3", ctx with { FitData = null });
         noData.Should().Throw<ArgumentException>().WithMessage("*--fit-on*");
