@@ -119,8 +119,8 @@ public sealed class PcaFeaturesTests
         bad.Should().Throw<ArgumentException>().WithMessage("*positive integer*");
         var unknown = () => FeatureExtractors.Create("sift", ctx);
         unknown.Should().Throw<ArgumentException>().WithMessage("*unknown extractor*");
-        var later = () => FeatureExtractors.Create("vit:w.safetensors", ctx);
-        later.Should().Throw<NotSupportedException>();
+        var missingWeights = () => FeatureExtractors.Create("vit:no-such-weights.safetensors", ctx);
+        missingWeights.Should().Throw<FileNotFoundException>().WithMessage("*no-such-weights.safetensors*");
         var noData = () => FeatureExtractors.Create("pca:3", ctx with { FitData = null });
         noData.Should().Throw<ArgumentException>().WithMessage("*--fit-on*");
     }
