@@ -62,7 +62,9 @@ public static class SvgChart
         {
             if (chart.LogX && m.X <= 0) continue;
             double px = Px(m.X);
-            sb.Append($"<line x1=\"{F(px)}\" y1=\"{top}\" x2=\"{F(px)}\" y2=\"{top + ph}\" stroke=\"#555\" stroke-dasharray=\"4 3\"/><text x=\"{F(px + 4)}\" y=\"{top + 12}\">{HtmlReport.Enc(m.Label)}</text>");
+            // Labels near the right edge go to the left of their line so they stay inside the picture.
+            bool leftOfLine = px > left + 0.7 * pw;
+            sb.Append($"<line x1=\"{F(px)}\" y1=\"{top}\" x2=\"{F(px)}\" y2=\"{top + ph}\" stroke=\"#555\" stroke-dasharray=\"4 3\"/><text x=\"{F(leftOfLine ? px - 4 : px + 4)}\" y=\"{top + ph - 8}\" text-anchor=\"{(leftOfLine ? "end" : "start")}\">{HtmlReport.Enc(m.Label)}</text>");
         }
         for (int s = 0; s < chart.Series.Count; s++)
         {
