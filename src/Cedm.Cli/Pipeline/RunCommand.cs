@@ -13,7 +13,7 @@ public static class RunCommand
     public static Command Build()
     {
         var d = new RunOptions();
-        var source = new Argument<string>("source") { Description = "Images to read (default: fashion-mnist).", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => d.Source };
+        var source = new Argument<string>("source") { Description = "Images to read (see `cedm data info --help`).", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => d.Source };
         var output = new Option<string>("--out") { Description = "Run folder (created; an existing one is resumed).", Required = true };
         var quick = new Option<bool>("--quick") { Description = "Smoke-test budget (≤ 3 min): the 10k test split for Fashion-MNIST, 2 TEMI epochs, K ≤ 20, 1 minute of training, 8 sampler steps, 200 samples." };
         var minutes = new Option<double?>("--minutes") { Description = $"Training budget in minutes (default {d.TrainMinutes}, quick 1)." };
