@@ -85,7 +85,7 @@ public sealed partial class Tensor
     public Tensor Sigmoid()
     {
         var x = this;
-        var y = Map(Activations.SigmoidForward);
+        var y = Map(TensorPrimitives.Sigmoid);
         return y.Record("sigmoid", x, g => x.AccumulateGrad(ZipGrad(g, y, Activations.SigmoidBackward), owned: true));
     }
 

@@ -3,13 +3,13 @@ using System.Numerics.Tensors;
 namespace Cedm.Tensors.Kernels;
 
 /// <summary>
-/// Scalar and span forms of the activations, shared by the tensor ops and the fused kernels.
-/// Span forms work in cache-sized chunks of a few vectorised TensorPrimitives passes: TensorPrimitives.Exp is
-/// vectorised, while its Sigmoid measured ~10x slower than Exp here, so σ is assembled as 1/(1+e^(−x)).
+/// Scalar and span forms of the activations, shared by the tensor ops and the fused kernels. Span forms use the
+/// vectorised TensorPrimitives.Sigmoid (an earlier note here called it slow: that was a tiered-compilation artefact,
+/// measured before tiering was turned off in Directory.Build.props).
 /// </summary>
 internal static class Activations
 {
-    /// <summary>Elements per chunk: 4 KiB of floats keeps every pass of a chunk in L1.</summary>
+    /// <summary>Elements per chunk of the backward's scratch: 4 KiB of floats, on the stack.</summary>
     private const int Chunk = 1024;
 
     public static float Sigmoid(float x) => 1f / (1f + MathF.Exp(-x));
@@ -22,35 +22,11 @@ internal static class Activations
         return s * (1f + x * (1f - s));
     }
 
-    /// <summary>1 + e^(−x) into <paramref name="d"/>.</summary>
-    private static void OnePlusExpNeg(ReadOnlySpan<float> x, Span<float> d)
-    {
-        TensorPrimitives.Negate(x, d);
-        TensorPrimitives.Exp(d, d);
-        TensorPrimitives.Add(d, 1f, d);
-    }
-
-    public static void SigmoidForward(ReadOnlySpan<float> x, Span<float> y)
-    {
-        for (int o = 0; o < x.Length; o += Chunk)
-        {
-            int n = Math.Min(Chunk, x.Length - o);
-            var d = y.Slice(o, n);
-            OnePlusExpNeg(x.Slice(o, n), d);
-            TensorPrimitives.Divide(1f, d, d);
-        }
-    }
-
-    /// <summary>SiLU(x) = x / (1 + e^(−x)).</summary>
+    /// <summary>SiLU(x) = x·σ(x); <paramref name="y"/> must not alias <paramref name="x"/> (see NormMath.SiluInPlace).</summary>
     public static void SiluForward(ReadOnlySpan<float> x, Span<float> y)
     {
-        for (int o = 0; o < x.Length; o += Chunk)
-        {
-            int n = Math.Min(Chunk, x.Length - o);
-            var d = y.Slice(o, n);
-            OnePlusExpNeg(x.Slice(o, n), d);
-            TensorPrimitives.Divide(x.Slice(o, n), d, d);
-        }
+        TensorPrimitives.Sigmoid(x, y);
+        TensorPrimitives.Multiply(x, y, y);
     }
 
     /// <summary>gx = g · σ(x) · (1 + x·(1 − σ(x))), the SiLU backward.</summary>
@@ -61,8 +37,7 @@ internal static class Activations
         {
             int n = Math.Min(Chunk, x.Length - o);
             var xs = x.Slice(o, n); var s = gx.Slice(o, n); var u = t[..n];
-            OnePlusExpNeg(xs, s);
-            TensorPrimitives.Divide(1f, s, s);          // s = σ(x)
+            TensorPrimitives.Sigmoid(xs, s);
             TensorPrimitives.Subtract(1f, s, u);         // 1 − σ
             TensorPrimitives.MultiplyAdd(xs, u, 1f, u);  // 1 + x(1 − σ)
             TensorPrimitives.Multiply(u, s, u);
