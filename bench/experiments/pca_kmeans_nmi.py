@@ -9,7 +9,7 @@ NMI against the true labels (arithmetic normalisation, as spec §6.4), over seve
 Run: ./cedm features fashion-mnist --extractor pca:64 --out /tmp/fm_pca.npy
      /usr/bin/python3 bench/experiments/pca_kmeans_nmi.py /tmp/fm_pca.npy [ids.npy from `cedm cluster`...]
 """
-import gzip
+import os
 import sys
 import time
 
@@ -18,15 +18,13 @@ from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.metrics import normalized_mutual_info_score as nmi
 
-ROOT = "/usr/share/datasets/fashion-mnist"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+import fashion_mnist  # noqa: E402
 
 
 def load():
-    with gzip.open(f"{ROOT}/train-images-idx3-ubyte.gz") as f:
-        x = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 784)
-    with gzip.open(f"{ROOT}/train-labels-idx1-ubyte.gz") as f:
-        y = np.frombuffer(f.read(), np.uint8, offset=8)
-    return x.astype(np.float32) / 255.0, y
+    x, y = fashion_mnist.load("train")
+    return x.reshape(-1, 784).astype(np.float32) / 255.0, y
 
 
 def kmeans_nmi(feats, y, seeds):

@@ -9,7 +9,6 @@ Cases: KMeans K=10 and K=100 (k-means++, n_init=1, sklearn defaults otherwise), 
 log-likelihood (GMM) and NMI against the true labels.
 """
 import argparse
-import gzip
 import json
 import os
 import sys
@@ -17,18 +16,13 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+from fashion_mnist import read_idx  # noqa: E402
 
 DATA = "/usr/share/datasets/fashion-mnist"
 FEATURES = os.path.join(os.environ.get("TMPDIR", "/tmp"), "cedm-bench-clustering", "fmnist-train-pca50.npy")
 LABELS = FEATURES.replace(".npy", "-labels.npy")
 
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
 def prepare():
