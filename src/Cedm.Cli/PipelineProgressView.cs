@@ -10,11 +10,14 @@ namespace Cedm.Cli;
 /// </summary>
 public static class PipelineProgressView
 {
-    public static void Run(IReadOnlyList<IPipelineStep> steps, RunContext context, TextWriter log)
+    public static void Run(IReadOnlyList<IPipelineStep> steps, RunContext context, TextWriter log) => Run(_ => steps, context, log);
+
+    /// <summary>A plan re-read after every step (<see cref="PipelineRunner.Run(Func{RunContext, IReadOnlyList{IPipelineStep}}, RunContext, IPipelineObserver)"/>).</summary>
+    public static void Run(Func<RunContext, IReadOnlyList<IPipelineStep>> plan, RunContext context, TextWriter log)
     {
         if (Console.IsErrorRedirected || log != Console.Error)
         {
-            PipelineRunner.Run(steps, context, new PlainLines(log));
+            PipelineRunner.Run(plan, context, new PlainLines(log));
             return;
         }
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
@@ -24,7 +27,7 @@ public static class PipelineProgressView
             .Start(ctx =>
             {
                 var run = ctx.AddTask("[bold]run[/]", maxValue: 1.0);
-                PipelineRunner.Run(steps, context, new Bars(ctx, run));
+                PipelineRunner.Run(plan, context, new Bars(ctx, run));
                 run.Value = 1.0;
             });
     }

@@ -56,6 +56,7 @@ public static class Program
         root.Subcommands.Add(EvalCommand.Build());
         root.Subcommands.Add(EvaluatorCommand.Build());
         root.Subcommands.Add(Pipeline.RunCommand.Build());
+        root.Subcommands.Add(Study.StudyCommand.Build());
         return root;
     }
 }

@@ -8,29 +8,46 @@ namespace Cedm.Pipeline;
 /// </summary>
 public static class PipelineRunner
 {
-    public static void Run(IReadOnlyList<IPipelineStep> steps, RunContext context, IPipelineObserver observer)
+    public static void Run(IReadOnlyList<IPipelineStep> steps, RunContext context, IPipelineObserver observer) =>
+        Run(_ => steps, context, observer);
+
+    /// <summary>
+    /// Runs a plan whose later steps depend on what earlier steps wrote (e.g. `cedm study` trains one model per K,
+    /// and K comes from the bound search): the plan is asked again after every finished step, and the first
+    /// unfinished step of the current plan runs next. Until the files it depends on exist, a plan lists its best
+    /// guess of the remaining steps (only the weights matter for the progress estimate).
+    /// </summary>
+    public static void Run(Func<RunContext, IReadOnlyList<IPipelineStep>> plan, RunContext context, IPipelineObserver observer)
     {
-        double total = steps.Sum(s => s.Weight);
-        double done = 0;
-        for (int i = 0; i < steps.Count; i++)
+        var reported = new HashSet<string>(StringComparer.Ordinal);
+        while (true)
         {
-            var step = steps[i];
-            if (context.IsComplete(step.Name))
+            var steps = plan(context);
+            double total = steps.Sum(s => s.Weight), done = 0;
+            int next = -1;
+            for (int i = 0; i < steps.Count; i++)
             {
-                observer.StepSkipped(i, steps.Count, step);
+                var step = steps[i];
+                if (!context.IsComplete(step.Name)) { next = i; break; }
+                if (reported.Add(step.Name)) observer.StepSkipped(i, steps.Count, step);
                 done += step.Weight;
-                continue;
             }
-            observer.StepStarted(i, steps.Count, step);
-            var clock = Stopwatch.StartNew();
-            double before = done;
-            var summary = step.Run(context, new SynchronousProgress(f =>
-                observer.StepProgress(i, step, Math.Clamp(f, 0, 1), (before + Math.Clamp(f, 0, 1) * step.Weight) / total)));
-            // The marker is written only after the step's own outputs: a kill before this line re-runs the step.
-            context.MarkComplete(step.Name, clock.Elapsed, summary);
-            done += step.Weight;
-            observer.StepFinished(i, steps.Count, step, clock.Elapsed);
+            if (next < 0) return;
+            RunStep(steps, next, context, observer, done, total);
+            reported.Add(steps[next].Name);
         }
+    }
+
+    private static void RunStep(IReadOnlyList<IPipelineStep> steps, int i, RunContext context, IPipelineObserver observer, double before, double total)
+    {
+        var step = steps[i];
+        observer.StepStarted(i, steps.Count, step);
+        var clock = Stopwatch.StartNew();
+        var summary = step.Run(context, new SynchronousProgress(f =>
+            observer.StepProgress(i, step, Math.Clamp(f, 0, 1), (before + Math.Clamp(f, 0, 1) * step.Weight) / total)));
+        // The marker is written only after the step's own outputs: a kill before this line re-runs the step.
+        context.MarkComplete(step.Name, clock.Elapsed, summary);
+        observer.StepFinished(i, steps.Count, step, clock.Elapsed);
     }
 
     /// <summary>Progress&lt;T&gt; posts to the thread pool; the view wants reports in order, on the caller's thread.</summary>

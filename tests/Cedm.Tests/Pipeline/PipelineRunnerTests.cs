@@ -57,4 +57,42 @@ public sealed class PipelineRunnerTests : IDisposable
         recorder.RunFractions.Should().Equal(0.25 + 0.5 * 0.75, 1.0);
         ctx.Marker("b")!["summary"]!["runs"]!.GetValue<int>().Should().Be(1);
     }
+
+    [Fact]
+    public void APlanThatGrowsFromAnEarlierStepsOutputRunsEveryStepOnceAndResumes()
+    {
+        // Like `cedm study`: step "count" writes how many further steps there are; the plan reads it once it exists.
+        var ctx = new RunContext(_dir);
+        var made = new Dictionary<string, CountingStep>();
+        CountingStep Step(string name) => made.TryGetValue(name, out var s) ? s : made[name] = new CountingStep(name, 1);
+        IReadOnlyList<IPipelineStep> Plan(RunContext c)
+        {
+            var steps = new List<IPipelineStep> { new WriteStep("count", c.PathOf("n.txt"), "3") };
+            int n = File.Exists(c.PathOf("n.txt")) ? int.Parse(File.ReadAllText(c.PathOf("n.txt")), System.Globalization.CultureInfo.InvariantCulture) : 1;
+            steps.AddRange(Enumerable.Range(0, n).Select(i => Step($"s{i}")));
+            return steps;
+        }
+        var recorder = new Recorder();
+        PipelineRunner.Run(Plan, ctx, recorder);
+        recorder.Events.Should().Equal("start 1/2 count", "done 1/2 count", "start 2/4 s0", "done 2/4 s0", "start 3/4 s1", "done 3/4 s1", "start 4/4 s2", "done 4/4 s2");
+        made.Values.Should().OnlyContain(s => s.Runs == 1);
+
+        var again = new Recorder();
+        PipelineRunner.Run(Plan, ctx, again);
+        again.Events.Should().Equal("skip 1/4 count", "skip 2/4 s0", "skip 3/4 s1", "skip 4/4 s2");
+        made.Values.Should().OnlyContain(s => s.Runs == 1);
+    }
+
+    private sealed class WriteStep(string name, string path, string text) : IPipelineStep
+    {
+        public string Name => name;
+        public string Title => name;
+        public double Weight => 1;
+
+        public JsonObject? Run(RunContext context, IProgress<double> progress)
+        {
+            File.WriteAllText(path, text);
+            return null;
+        }
+    }
 }

@@ -1,0 +1,115 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Cedm.Cli.Study;
+
+/// <summary>
+/// Options of `cedm study`, saved as study-options.json in the study folder. Every variant trains for the same
+/// number of training images (<see cref="Kimg"/>), not the same minutes: on a shared machine wall-clock budgets
+/// would hand a variant that ran during someone's build fewer images, and the comparison would measure the load.
+/// </summary>
+public sealed record StudyOptions
+{
+    /// <summary>The data source (cli.md "Data sources").</summary>
+    public string Source { get; init; } = "fashion-mnist";
+
+    public bool Quick { get; init; }
+
+    /// <summary>Feature extractor for clustering and the bound search (as `cedm run`).</summary>
+    public string Features { get; init; } = "pca:64";
+
+    /// <summary>Clustering method of the cluster-conditioned variants.</summary>
+    public string Method { get; init; } = "temi";
+
+    /// <summary>Cap of the bound search (K_UB ≤ this), as `cedm run --max-k`.</summary>
+    public int MaxK { get; init; } = 40;
+
+    /// <summary>Rows of the bound search (a random subset of the features), as `cedm run`.</summary>
+    public int BoundRows { get; init; } = 12000;
+
+    /// <summary>TEMI epochs of every bound-search run and clustering (the cpu preset's default when null).</summary>
+    public int? TemiEpochs { get; init; } = 5;
+
+    /// <summary>
+    /// The K of the cluster-conditioned variants. Null: from K_UB — {K_UB/2 (when ≥ 2), K_UB, 2·K_UB, 4·K_UB}, plus
+    /// the source's label count — so the set brackets the bound and reaches well above it (C-EDM Figure 3).
+    /// </summary>
+    public IReadOnlyList<int>? Ks { get; init; }
+
+    /// <summary>Largest K trained (TEMI and the label embedding stay affordable; see also <see cref="MinImagesPerCluster"/>).</summary>
+    public int KCap { get; init; } = 160;
+
+    /// <summary>Ks above N / this are dropped: a cluster of fewer images than this is not a distribution to learn.</summary>
+    public int MinImagesPerCluster { get; init; } = 50;
+
+    /// <summary>Train the ground-truth-label variant when the source has labels.</summary>
+    public bool Labels { get; init; } = true;
+
+    /// <summary>U-Net preset of every variant.</summary>
+    public string Preset { get; init; } = "tiny";
+
+    /// <summary>Training images per variant, in thousands (the equal budget).</summary>
+    public double Kimg { get; init; } = 12;
+
+    /// <summary>
+    /// Points of the sample-efficiency curve (FD over kimg) for the unconditional and the best-K model: checkpoints
+    /// at Kimg·i/n for i = 1..n (the last is the final model).
+    /// </summary>
+    public int SeriesPoints { get; init; } = 3;
+
+    /// <summary>Heun steps of the sampler (EDM: 18).</summary>
+    public int SamplerSteps { get; init; } = 18;
+
+    /// <summary>Generated images per model for the metrics, clusters drawn from each model's training p(c), seeds 0..n−1 for all.</summary>
+    public int EvalSamples { get; init; } = 250;
+
+    /// <summary>Feature space of the metrics; null = `cedm eval`'s default (fmnist for Fashion-MNIST: FD_fmnist).</summary>
+    public string? Evaluator { get; init; }
+
+    /// <summary>Further variants in the <see cref="StudyVariant.Parse"/> syntax (e.g. CFG or coherence-aware ones).</summary>
+    public IReadOnlyList<string> ExtraVariants { get; init; } = [];
+
+    public int Seed { get; init; }
+
+    /// <summary>The --quick smoke test (a couple of minutes): the 10k test split, tiny bound search, 0.3 kimg, 32 samples, 6 sampler steps.</summary>
+    public StudyOptions AsQuick() => this with
+    {
+        Quick = true,
+        Source = Source == "fashion-mnist" || Source == "fashion-mnist:train" ? "fashion-mnist:test" : Source,
+        MaxK = Math.Min(MaxK, 16),
+        KCap = Math.Min(KCap, 32),
+        BoundRows = 2000,
+        TemiEpochs = 1,
+        Kimg = 0.3,
+        SeriesPoints = 2,
+        SamplerSteps = 6,
+        EvalSamples = 32,
+    };
+
+    public void Validate()
+    {
+        if (!(Kimg > 0)) throw new UsageException($"--kimg: must be positive, got {Kimg}");
+        if (EvalSamples < 2) throw new UsageException($"--eval-samples: must be at least 2, got {EvalSamples}");
+        if (SeriesPoints < 1) throw new UsageException($"--series-points: must be at least 1, got {SeriesPoints}");
+        if (SamplerSteps < 1) throw new UsageException($"--steps: must be at least 1, got {SamplerSteps}");
+        if (MaxK < 2) throw new UsageException($"--max-k: must be at least 2, got {MaxK}");
+        if (KCap < 2) throw new UsageException($"--k-cap: must be at least 2, got {KCap}");
+        if (Ks is { } ks && ks.Any(k => k < 2)) throw new UsageException($"--ks: every K must be at least 2, got {string.Join(',', ks)}");
+        foreach (var v in ExtraVariants) StudyVariant.Parse(v);
+    }
+
+    public const string FileName = "study-options.json";
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static StudyOptions FromJson(string json) => JsonSerializer.Deserialize<StudyOptions>(json, Json)
+        ?? throw new InvalidDataException($"{FileName} is empty");
+
+    /// <summary>Record equality compares lists by reference; a resumed study compares the saved options by value.</summary>
+    public bool SameAs(StudyOptions other) => ToJson() == other.ToJson();
+}

@@ -1,0 +1,137 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Cedm.Cli.Pipeline;
+using Cedm.Diffusion.Training;
+using Cedm.Pipeline;
+
+namespace Cedm.Cli.Study;
+
+/// <summary>
+/// The steps of `cedm study`, every one an ordinary cedm command (shared with `cedm run` through
+/// <see cref="PipelineCommands"/>): features → bound → one clustering per K → per variant train, sample, eval →
+/// the sample-efficiency points of the unconditional and the best-K model → tables, plots and report.html.
+/// The plan is re-read after every step (<see cref="PipelineRunner"/>): the Ks come from the bound search, and
+/// the best K from the evaluations. Layout: features/, bound/, clusters/k&lt;K&gt;/, variants/&lt;name&gt;/{train,
+/// samples, eval, series/&lt;i&gt;}, steps/ (markers), logs/ (one log per command, its first line the command).
+/// </summary>
+public sealed class StudySteps(StudyOptions o, SourceFacts source)
+{
+    public const string Features = "features/feats.npy", Bound = "bound/bound.json", Report = "report.html";
+
+    /// <summary>K_UB before the bound search ran: only used to estimate the remaining work.</summary>
+    private int ProvisionalKub => Math.Min(20, o.MaxK);
+
+    public static string ClustersDir(int k) => Path.Combine("clusters", StudyVariant.ClusterName(k));
+
+    public static string TrainDir(StudyVariant v) => Path.Combine(v.Folder, "train");
+
+    public static string SamplesFile(StudyVariant v) => Path.Combine(v.Folder, "samples", "samples.npy");
+
+    public static string MetricsFile(StudyVariant v) => Path.Combine(v.Folder, "eval", "metrics.json");
+
+    public static string SeriesSamples(StudyVariant v, int point) => Path.Combine(v.Folder, "series", I(point), "samples.npy");
+
+    public static string SeriesMetrics(StudyVariant v, int point) => Path.Combine(v.Folder, "series", I(point), "metrics.json");
+
+    public static string StepName(StudyVariant v, string step) => $"variants/{v.Name}/{step}";
+
+    /// <summary>K_UB of bound.json (capped at MaxK, as `cedm run`), or null before the bound search.</summary>
+    public static int? Kub(RunContext c, StudyOptions o) =>
+        File.Exists(c.PathOf(Bound)) ? Math.Clamp(JsonNode.Parse(File.ReadAllText(c.PathOf(Bound)))!["k_ub"]!.GetValue<int>(), 1, o.MaxK) : null;
+
+    /// <summary>The variants of this study (provisional until the bound search has finished).</summary>
+    public IReadOnlyList<StudyVariant> Variants(RunContext c) => StudyPlan.Variants(o, Kub(c, o) ?? ProvisionalKub, source);
+
+    /// <summary>The models of the sample-efficiency curve: uncond and the best plain K (provisional until every K is evaluated).</summary>
+    public IReadOnlyList<StudyVariant> SeriesVariants(RunContext c, IReadOnlyList<StudyVariant> variants)
+    {
+        var clusters = variants.Where(v => v.Kind == VariantKind.Clusters && v.IsPlain).ToList();
+        StudyVariant? best = clusters.All(v => File.Exists(c.PathOf(MetricsFile(v))))
+            ? StudyPlan.BestK(clusters.Select(v => (v, StudyResults.ReadMetric(c.PathOf(MetricsFile(v)), "fd"))))
+            : clusters.FirstOrDefault();
+        return best is null ? [variants[0]] : [variants[0], best];
+    }
+
+    public IReadOnlyList<IPipelineStep> Plan(RunContext c)
+    {
+        const double w = 60; // weights: estimated minutes (StudyPlan.Cost)
+        var steps = new List<IPipelineStep>
+        {
+            new CommandStep("features", $"features ({o.Features})", StudyPlan.Cost.Features(o) / w,
+                ctx => PipelineCommands.Features(o.Source, o.Features, ctx.PathOf(Features), o.Seed)),
+            new CommandStep("bound", $"upper cluster bound K_UB (TEMI, K ≤ {o.MaxK})", StudyPlan.Cost.Bound(o) / w,
+                ctx => PipelineCommands.Bound(ctx.PathOf(Features), ctx.PathOf(Bound), o.MaxK, o.BoundRows, o.TemiEpochs, o.Seed),
+                ctx => new JsonObject { ["k_ub"] = Kub(ctx, o) }),
+        };
+        var variants = Variants(c);
+        foreach (int k in StudyPlan.ClusterKs(variants))
+            steps.Add(new CommandStep($"clusters/{StudyVariant.ClusterName(k)}", $"clustering ({o.Method}, K = {k})", StudyPlan.Cost.Cluster(o) / w,
+                ctx => PipelineCommands.Cluster(ctx.PathOf(Features), o.Method, k, ctx.PathOf(ClustersDir(k)), o.TemiEpochs, o.Seed)));
+        foreach (var v in variants)
+        {
+            steps.Add(new CommandStep(StepName(v, "train"), $"{v.Name}: training ({o.Kimg:0.###} kimg)", StudyPlan.Cost.Train(o) / w, ctx => TrainArguments(ctx, v)));
+            steps.Add(new CommandStep(StepName(v, "sample"), $"{v.Name}: {o.EvalSamples} samples", StudyPlan.Cost.Sample(o) / w, ctx =>
+                PipelineCommands.Sample(ctx.PathOf(TrainDir(v)), o.EvalSamples, o.SamplerSteps, ctx.PathOf(SamplesFile(v)),
+                    ctx.PathOf(Path.ChangeExtension(SamplesFile(v), ".png")), v.SampleArgs)));
+            steps.Add(new CommandStep(StepName(v, "eval"), $"{v.Name}: evaluation", StudyPlan.Cost.Eval(o) / w, ctx => EvalArguments(ctx, SamplesFile(v), MetricsFile(v)),
+                ctx => new JsonObject { ["fd"] = StudyResults.ReadMetric(ctx.PathOf(MetricsFile(v)), "fd") }));
+        }
+        var targets = StudyPlan.SeriesTargets(o);
+        foreach (var v in SeriesVariants(c, variants))
+            for (int i = 0; i < targets.Count - 1; i++) // the last point is the final model, evaluated above
+            {
+                int point = i;
+                steps.Add(new CommandStep(StepName(v, $"series-{point}-sample"), $"{v.Name}: samples at {targets[point] / 1000.0:0.###} kimg", StudyPlan.Cost.Sample(o) / w, ctx =>
+                    PipelineCommands.Sample(ctx.PathOf(TrainDir(v)), o.EvalSamples, o.SamplerSteps, ctx.PathOf(SeriesSamples(v, point)), null,
+                        [.. v.SampleArgs, "--checkpoint", SeriesCheckpoint(ctx.PathOf(TrainDir(v)), targets[point])])));
+                steps.Add(new CommandStep(StepName(v, $"series-{point}-eval"), $"{v.Name}: evaluation at {targets[point] / 1000.0:0.###} kimg", StudyPlan.Cost.Eval(o) / w,
+                    ctx => EvalArguments(ctx, SeriesSamples(v, point), SeriesMetrics(v, point))));
+            }
+        steps.Add(new StudyReportStep(o, source, this));
+        return steps;
+    }
+
+    /// <summary>
+    /// `cedm train` for a variant: a checkpoint at every sample-efficiency point (Kimg·i/n) and all of them kept,
+    /// so the curve can be evaluated once the best K is known; an interrupted variant resumes from its last one.
+    /// </summary>
+    private string[] TrainArguments(RunContext c, StudyVariant v)
+    {
+        string cond = v.Kind switch
+        {
+            VariantKind.Uncond => "none",
+            VariantKind.Labels => "labels",
+            _ => "clusters:" + c.PathOf(ClustersDir(v.K!.Value)),
+        };
+        string[] extra =
+        [
+            "--checkpoint-kimg", PipelineCommands.D(o.Kimg / o.SeriesPoints), "--keep", I(o.SeriesPoints + 1),
+            .. o.Quick ? ["--log-kimg", PipelineCommands.D(Math.Max(o.Kimg / 10, 0.001))] : Array.Empty<string>(),
+            .. v.TrainArgs,
+        ];
+        return PipelineCommands.Train(c.PathOf(TrainDir(v)), o.Source, cond, o.Preset, new TrainBudget.Kimg(o.Kimg), o.Seed, extra);
+    }
+
+    private string[] EvalArguments(RunContext c, string samples, string metrics) =>
+        PipelineCommands.Eval(o.Source, c.PathOf(samples), c.PathOf(metrics), o.Evaluator, o.Quick, o.Seed, ["--force"]);
+
+    /// <summary>The first checkpoint at or past <paramref name="targetNimg"/> images (checkpoints land on batch boundaries).</summary>
+    public static string SeriesCheckpoint(string trainDir, long targetNimg)
+    {
+        var files = CheckpointFiles(trainDir);
+        if (files.Count == 0) throw new FileNotFoundException($"{trainDir}: no checkpoints");
+        return files.FirstOrDefault(f => f.Nimg >= targetNimg).Path ?? files[^1].Path;
+    }
+
+    /// <summary>The checkpoint files of a run folder with their image counts, oldest first.</summary>
+    public static IReadOnlyList<(string Path, long Nimg)> CheckpointFiles(string trainDir)
+    {
+        string dir = Path.Combine(trainDir, Checkpoint.Folder);
+        if (!Directory.Exists(dir)) return [];
+        return Directory.GetFiles(dir, "ckpt-*.safetensors")
+            .Select(f => (Path: f, Nimg: long.Parse(Path.GetFileNameWithoutExtension(f)["ckpt-".Length..], CultureInfo.InvariantCulture)))
+            .OrderBy(f => f.Nimg).ToList();
+    }
+
+    private static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
+}

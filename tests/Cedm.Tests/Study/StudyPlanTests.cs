@@ -1,0 +1,110 @@
+using Cedm.Cli;
+using Cedm.Cli.Study;
+using FluentAssertions;
+
+namespace Cedm.Tests.Study;
+
+/// <summary>Which models `cedm study` trains: the K set from K_UB and its caps, the label model, extra variants, the best K.</summary>
+public sealed class StudyPlanTests
+{
+    private static readonly SourceFacts FashionMnist = new(60000, 10);
+
+    [Theory]
+    [InlineData(20, new[] { 10, 20, 40, 80 })]            // K_UB/2 = 10 is also the label count
+    [InlineData(40, new[] { 10, 20, 40, 80, 160 })]       // 4·K_UB = 160 = the default cap, kept
+    [InlineData(3, new[] { 3, 6, 10, 12 })]               // K_UB/2 = 1 < 2 is dropped
+    [InlineData(1, new[] { 2, 4, 8, 10 })]                // K_UB below 2 is planned as 2
+    public void TheDefaultKsBracketTheBoundAndAddTheLabelCount(int kub, int[] expected) =>
+        StudyPlan.ChooseKs(new StudyOptions(), kub, FashionMnist).Should().Equal(expected);
+
+    [Fact]
+    public void CapsDropLargeKsButKeepOneAboveTheBound()
+    {
+        StudyPlan.ChooseKs(new StudyOptions { KCap = 100 }, 40, FashionMnist).Should().Equal(10, 20, 40, 80);
+        StudyPlan.ChooseKs(new StudyOptions { KCap = 50 }, 40, FashionMnist).Should().Equal(10, 20, 40, 50);
+        // 1000 images / 50 per cluster = 20: nothing above K_UB = 20 fits, and none is invented.
+        StudyPlan.ChooseKs(new StudyOptions(), 20, new SourceFacts(1000, 0)).Should().Equal(10, 20);
+    }
+
+    [Fact]
+    public void ExplicitKsAreUsedAsGivenSortedOnce() =>
+        StudyPlan.ChooseKs(new StudyOptions { Ks = [40, 5, 10, 5] }, 20, FashionMnist).Should().Equal(5, 10, 40);
+
+    [Fact]
+    public void TheLabelModelExistsOnlyWhenTheSourceHasLabels()
+    {
+        StudyPlan.Variants(new StudyOptions(), 20, FashionMnist).Select(v => v.Name).Should().Equal("uncond", "labels", "k10", "k20", "k40", "k80");
+        StudyPlan.Variants(new StudyOptions(), 20, new SourceFacts(60000, 0)).Select(v => v.Name).Should().Equal("uncond", "k10", "k20", "k40", "k80");
+        StudyPlan.Variants(new StudyOptions { Labels = false }, 20, FashionMnist).Select(v => v.Name).Should().Equal("uncond", "k10", "k20", "k40", "k80");
+        var labels = StudyPlan.Variants(new StudyOptions(), 20, FashionMnist)[1];
+        labels.Kind.Should().Be(VariantKind.Labels);
+        labels.K.Should().BeNull();
+    }
+
+    [Fact]
+    public void ExtraVariantsAreRecordsWithTrainAndSampleArguments()
+    {
+        var o = new StudyOptions { ExtraVariants = ["cfg=clusters@2kub|--p-uncond 0.1|--guidance 1", "half=clusters@kub/2", "ucfg=labels||--steps 8"] };
+        var variants = StudyPlan.Variants(o, 20, FashionMnist);
+        variants.Select(v => v.Name).Should().EndWith(["cfg", "half", "ucfg"]);
+        var cfg = variants.Single(v => v.Name == "cfg");
+        cfg.Should().BeEquivalentTo(new StudyVariant("cfg", VariantKind.Clusters, 40, ["--p-uncond", "0.1"], ["--guidance", "1"]));
+        cfg.IsPlain.Should().BeFalse();
+        variants.Single(v => v.Name == "half").K.Should().Be(10);
+        variants.Single(v => v.Name == "ucfg").SampleArgs.Should().Equal("--steps", "8");
+        StudyPlan.ClusterKs(variants).Should().Equal(10, 20, 40, 80);
+    }
+
+    [Theory]
+    [InlineData("no-equals")]
+    [InlineData("x=bogus")]
+    [InlineData("bad name=uncond")]
+    [InlineData("x=clusters@1")]
+    [InlineData("x=uncond@5")]
+    [InlineData("x=clusters@3kub/0")]
+    [InlineData("x=uncond|a|b|c")]
+    public void BadVariantSpecsAreUsageErrors(string spec) =>
+        FluentActions.Invoking(() => StudyVariant.Parse(spec, 20)).Should().Throw<UsageException>();
+
+    [Fact]
+    public void ARelativeKIsAcceptedBeforeTheBoundIsKnownAndVariantNamesAreUnique()
+    {
+        FluentActions.Invoking(() => new StudyOptions { ExtraVariants = ["x=clusters@2kub"] }.Validate()).Should().NotThrow();
+        FluentActions.Invoking(() => StudyPlan.Variants(new StudyOptions { ExtraVariants = ["k20=uncond"] }, 20, FashionMnist))
+            .Should().Throw<UsageException>().WithMessage("*taken*");
+        FluentActions.Invoking(() => StudyPlan.Variants(new StudyOptions { ExtraVariants = ["l=labels"] }, 20, new SourceFacts(100, 0)))
+            .Should().Throw<UsageException>().WithMessage("*no labels*");
+    }
+
+    [Fact]
+    public void TheBestKIsThePlainClusterModelWithTheLowestFd()
+    {
+        var rows = new (StudyVariant, double)[]
+        {
+            (StudyVariant.Uncond(), 10), (StudyVariant.Labels(), 11), (StudyVariant.Clusters(10), 30), (StudyVariant.Clusters(20), 25),
+            (StudyVariant.Clusters(40), double.NaN), (StudyVariant.Clusters(80), 25), (new StudyVariant("cfg", VariantKind.Clusters, 20, ["--p-uncond", "0.1"]), 1),
+        };
+        StudyPlan.BestK(rows)!.Name.Should().Be("k20", "the lowest plain FD; the tie with K = 80 goes to the smaller K");
+        StudyPlan.BestK(rows.Take(2)).Should().BeNull();
+    }
+
+    [Fact]
+    public void SeriesTargetsSplitTheBudgetEvenly() =>
+        StudyPlan.SeriesTargets(new StudyOptions { Kimg = 12, SeriesPoints = 3 }).Should().Equal(4000, 8000, 12000);
+
+    [Fact]
+    public void OptionsRoundTripThroughJsonAndTheDefaultBudgetFitsAboutAnHour()
+    {
+        var o = new StudyOptions { Ks = [5, 10], ExtraVariants = ["cfg=clusters@kub|--p-uncond 0.1|--guidance 1"], Seed = 3 }.AsQuick();
+        var back = StudyOptions.FromJson(o.ToJson());
+        back.SameAs(o).Should().BeTrue();
+        back.Ks.Should().Equal(5, 10);
+        back.Source.Should().Be("fashion-mnist:test");
+        o.ToJson().Should().Contain("\"extra_variants\"").And.Contain("\"eval_samples\"");
+
+        var d = new StudyOptions();
+        double minutes = StudyPlan.Cost.Total(d, variants: 6, clusterings: 4) / 60;
+        minutes.Should().BeInRange(40, 70, "the default study (K_UB = 20: uncond, labels, 4 Ks) is meant to take about an hour on 2 cores");
+        (StudyPlan.Cost.Total(d.AsQuick(), variants: 5, clusterings: 3) / 60).Should().BeLessThan(3);
+    }
+}
