@@ -36,7 +36,7 @@ public static class StudyCommand
         preset.AcceptOnlyFromAmong("tiny", "small", "cifar-edm");
         var evaluator = new Option<string?>("--evaluator") { Description = "Feature space of the metrics (default: `cedm eval`'s default for the source: fmnist for Fashion-MNIST, i.e. FD_fmnist)." };
         var seed = GlobalOptions.Seed();
-        var cmd = new Command("study", "The C-EDM experiment at this scale: unconditional vs label vs cluster conditioning over several K (equal kimg budgets), FD over K beside the utilisation ratio, sample efficiency; resumable.")
+        var cmd = new Command("study", "The C-EDM experiment at this scale: unconditional vs label vs cluster conditioning over several K (equal kimg budgets), FD over K beside the utilisation ratio, sample efficiency; resumable (docs/study.md).")
         {
             source, output, quick, kimg, evalSamples, ks, kCap, maxK, series, steps, noLabels, variant, method, features, preset, evaluator, seed,
         };

@@ -71,7 +71,7 @@ public sealed record StudyOptions
 
     public int Seed { get; init; }
 
-    /// <summary>The --quick smoke test (a couple of minutes): the 10k test split, tiny bound search, 0.3 kimg, 32 samples, 6 sampler steps.</summary>
+    /// <summary>The --quick smoke test (a couple of minutes): the 10k test split, tiny bound search, 0.2 kimg, 32 samples, 6 sampler steps.</summary>
     public StudyOptions AsQuick() => this with
     {
         Quick = true,
@@ -80,7 +80,7 @@ public sealed record StudyOptions
         KCap = Math.Min(KCap, 32),
         BoundRows = 2000,
         TemiEpochs = 1,
-        Kimg = 0.3,
+        Kimg = 0.2,
         SeriesPoints = 2,
         SamplerSteps = 6,
         EvalSamples = 32,

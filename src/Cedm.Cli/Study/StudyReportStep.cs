@@ -32,7 +32,8 @@ public sealed class StudyReportStep(StudyOptions o, SourceFacts source, StudySte
             (StudyPlots.RatioOverKFile, StudyPlots.RatioOverK(result, bound)),
             (StudyPlots.FdOverKimgFile, StudyPlots.FdOverKimg(result)),
         };
-        var svgs = charts.Select(ch => SvgChart.Render(ch.Chart)).ToList();
+        // The first two side by side in report.html (520 px each fit the page's 1100 px).
+        var svgs = charts.Select((ch, i) => SvgChart.Render(i < 2 ? ch.Chart with { Width = 520 } : ch.Chart)).ToList();
         for (int i = 0; i < charts.Length; i++)
             AtomicFile.WriteAllBytes(c.PathOf(charts[i].File), Encoding.UTF8.GetBytes(svgs[i]), overwrite: true);
         var variants = steps.Variants(c);
@@ -48,7 +49,7 @@ public sealed class StudyReportStep(StudyOptions o, SourceFacts source, StudySte
             "The cluster-conditioned models over K (log scale), the unconditional and the label-conditioned model as horizontal references, and the " +
             "upper bound K_UB of the utilisation-ratio search. C-EDM reports the lowest FID near K_UB; far above it clusters become small and the " +
             "utilisation ratio (right) drops.");
-        report.Svg(svgs[0]).Svg(svgs[1]);
+        report.SvgRow([svgs[0], svgs[1]]);
         report.Heading("All models");
         report.Table(["variant", "kind", "K", "K used", "ratio", "kimg", "FD", "precision", "recall", "density", "coverage", "minutes"],
             result.Rows.Select(r => (IReadOnlyList<string>)[

@@ -69,6 +69,15 @@ public sealed class HtmlReport(string title)
         return this;
     }
 
+    /// <summary>Several SVG charts side by side (wrapping on narrow pages), e.g. a result and the quantity that explains it.</summary>
+    public HtmlReport SvgRow(IEnumerable<string> svgs)
+    {
+        _body.Append("<div class=\"row\">");
+        foreach (var svg in svgs) _body.Append("<div class=\"plot\">").Append(svg).Append("</div>");
+        _body.Append("</div>\n");
+        return this;
+    }
+
     /// <summary>A collapsible block with pretty-printed JSON (e.g. the options used).</summary>
     public HtmlReport Json(string summary, JsonNode? node)
     {

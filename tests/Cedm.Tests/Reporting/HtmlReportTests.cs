@@ -41,6 +41,15 @@ public sealed class HtmlReportTests : IDisposable
     }
 
     [Fact]
+    public void SvgRowPutsChartsInOneFlexRow()
+    {
+        string a = SvgChart.Render(new LineChart("a", "x", "y", [new ChartSeries("s", [(0, 0), (1, 1)])], Width: 300));
+        string b = SvgChart.Render(new LineChart("b", "x", "y", [new ChartSeries("s", [(0, 1), (1, 0)])], Width: 300));
+        string html = new HtmlReport("t").SvgRow([a, b]).Render();
+        Regex.Match(html, "<div class=\"row\">(<div class=\"plot\"><svg.*?</svg></div>){2}</div>").Success.Should().BeTrue();
+    }
+
+    [Fact]
     public void ChartPlacesPointsAndMarkerInsideThePlot()
     {
         string svg = SvgChart.Render(new LineChart("t", "x", "y", [new ChartSeries("s", [(0, 0), (10, 5)])], [new ChartMarker(5, "m")], Width: 200, Height: 100));

@@ -24,7 +24,7 @@ public sealed class StudyCommandTests : CliTest
     }
 
     [Fact]
-    public void QuickStudyWritesARowPerVariantThePlotsAndAReportAndResumesWithoutRecomputing()
+    public async Task QuickStudyWritesARowPerVariantThePlotsAndAReportAndResumesWithoutRecomputing()
     {
         string study = Path.Combine(Dir, "study");
         string[] args = ["study", Source(), "--quick", "--max-k", "4", "--features", "pca:8", "--evaluator", "pca:8", "--kimg", "0.064", "--eval-samples", "16", "--out", study];
@@ -77,6 +77,13 @@ public sealed class StudyCommandTests : CliTest
         File.ReadLines(Path.Combine(study, "logs", "variants", last, "train.log")).First().Should().Contain("--resume").And.Contain("--kimg 0.064");
         foreach (var (file, stamp) in stamps.Where(kv => !kv.Key.Contains($"/variants/{last}/train/")))
             File.GetLastWriteTimeUtc(file).Should().Be(stamp, $"{file} belongs to a finished step");
+
+        if (HeadlessChromium.Executable == null) return; // the Chromium check is covered by ChromiumFact tests' skip message
+        var page = await HeadlessChromium.OpenAsync(Path.Combine(study, "report.html"));
+        page.Images.Should().BeGreaterThanOrEqualTo(rows.Count, "a sample grid per model");
+        page.BrokenImages.Should().Be(0);
+        page.Svgs.Should().BeGreaterThanOrEqualTo(3, "FD over K, the utilisation ratio and FD over kimg");
+        page.ConsoleErrors.Should().BeEmpty();
     }
 
     [Theory]
