@@ -71,7 +71,8 @@ public sealed partial record StudyVariant(string Name, VariantKind Kind, int? K 
         string[] Args(int i) => parts.Length > i ? parts[i].Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
         var v = new StudyVariant(name, kind, k, Args(1), Args(2));
         // Before the bound search K_UB is unknown (0): a relative K is a placeholder then, checked once K_UB is known.
-        if (kub > 0 || !kindText.Equals("clusters", StringComparison.Ordinal) || k > 0) v.Validate();
+        if (kub > 0 || kind != VariantKind.Clusters || k > 0) v.Validate();
+        else (v with { K = 2 }).Validate();
         return v;
     }
 

@@ -70,6 +70,7 @@ public sealed class StudyPlanTests
     public void ARelativeKIsAcceptedBeforeTheBoundIsKnownAndVariantNamesAreUnique()
     {
         FluentActions.Invoking(() => new StudyOptions { ExtraVariants = ["x=clusters@2kub"] }.Validate()).Should().NotThrow();
+        FluentActions.Invoking(() => new StudyOptions { ExtraVariants = ["a b=clusters@2kub"] }.Validate()).Should().Throw<UsageException>("the name is checked before K_UB is known");
         FluentActions.Invoking(() => StudyPlan.Variants(new StudyOptions { ExtraVariants = ["k20=uncond"] }, 20, FashionMnist))
             .Should().Throw<UsageException>().WithMessage("*taken*");
         FluentActions.Invoking(() => StudyPlan.Variants(new StudyOptions { ExtraVariants = ["l=labels"] }, 20, new SourceFacts(100, 0)))
