@@ -27,7 +27,8 @@ public sealed class StudyCommandTests : CliTest
     public async Task QuickStudyWritesARowPerVariantThePlotsAndAReportAndResumesWithoutRecomputing()
     {
         string study = Path.Combine(Dir, "study");
-        string[] args = ["study", Source(), "--quick", "--max-k", "4", "--features", "pca:8", "--evaluator", "pca:8", "--kimg", "0.064", "--eval-samples", "16", "--out", study];
+        string[] args = ["study", Source(), "--quick", "--max-k", "4", "--features", "pca:8", "--evaluator", "pca:8", "--kimg", "0.064", "--eval-samples", "16", "--out", study,
+            "--variant", "cfg=clusters@kub|--p-uncond 0.2|--guidance 1"];
         var (code, output, err) = Run(args);
         code.Should().Be(0, err);
         output.Should().Contain("report.html");
@@ -37,7 +38,12 @@ public sealed class StudyCommandTests : CliTest
         json["k_ub"]!.GetValue<int>().Should().Be(kub);
         var rows = json["variants"]!.AsArray().Select(r => r!.AsObject()).ToList();
         rows.Select(r => r["name"]!.GetValue<string>()).Should().StartWith(["uncond", "labels"]);
-        rows.Skip(2).Should().NotBeEmpty().And.OnlyContain(r => r["kind"]!.GetValue<string>() == "clusters");
+        rows.Skip(2).Should().HaveCountGreaterThan(1).And.OnlyContain(r => r["kind"]!.GetValue<string>() == "clusters");
+        rows[^1]["name"]!.GetValue<string>().Should().Be("cfg", "extra variants come last");
+        rows[^1]["k"]!.GetValue<int>().Should().Be(kub);
+        string cfgCommands = File.ReadAllText(Path.Combine(study, "variants", "cfg", "commands.txt"));
+        cfgCommands.Should().Contain("--p-uncond 0.2").And.Contain("--guidance 1");
+        json["best"]!.GetValue<string>().Should().NotBe("cfg", "only the plain k<K> models compete for the best K");
         foreach (var r in rows)
         {
             double.IsFinite(r["fd"]!.GetValue<double>()).Should().BeTrue($"{r["name"]} has an FD");
