@@ -36,9 +36,10 @@ public static class StudyCommand
         preset.AcceptOnlyFromAmong("tiny", "small", "cifar-edm");
         var evaluator = new Option<string?>("--evaluator") { Description = "Feature space of the metrics (default: `cedm eval`'s default for the source: fmnist for Fashion-MNIST, i.e. FD_fmnist)." };
         var seed = GlobalOptions.Seed();
+        var json = GlobalOptions.Json();
         var cmd = new Command("study", "The C-EDM experiment at this scale: unconditional vs label vs cluster conditioning over several K (equal kimg budgets), FD over K beside the utilisation ratio, sample efficiency; resumable (docs/study.md).")
         {
-            source, output, quick, kimg, evalSamples, ks, kCap, maxK, series, steps, noLabels, variant, method, features, preset, evaluator, seed,
+            source, output, quick, kimg, evalSamples, ks, kCap, maxK, series, steps, noLabels, variant, method, features, preset, evaluator, seed, json,
         };
         cmd.SetAction(parse =>
         {
@@ -80,7 +81,8 @@ public static class StudyCommand
             var plan = new StudySteps(options, facts);
             var clock = System.Diagnostics.Stopwatch.StartNew();
             PipelineProgressView.Run(plan.Plan, ctx, err);
-            parse.InvocationConfiguration.Output.WriteLine($"done in {clock.Elapsed.TotalMinutes:F1} min: {ctx.PathOf(StudySteps.Report)} ({ctx.PathOf(StudyResults.JsonFile)})");
+            if (parse.GetValue(json)) parse.InvocationConfiguration.Output.WriteLine(File.ReadAllText(ctx.PathOf(StudyResults.JsonFile)));
+            else parse.InvocationConfiguration.Output.WriteLine($"done in {clock.Elapsed.TotalMinutes:F1} min: {ctx.PathOf(StudySteps.Report)} ({ctx.PathOf(StudyResults.JsonFile)})");
             return 0;
         });
         return cmd;

@@ -22,7 +22,7 @@ public static class StudyPlan
         int cap = Math.Max(2, Math.Min(o.KCap, source.Images / Math.Max(1, o.MinImagesPerCluster)));
         var ks = new SortedSet<int> { kub, 2 * kub, 4 * kub };
         if (kub / 2 >= 2) ks.Add(kub / 2);
-        if (o.Labels && source.LabelCount >= 2) ks.Add(source.LabelCount);
+        if (source.LabelCount >= 2) ks.Add(source.LabelCount); // clusters as many as the classes, even without the label model
         var kept = ks.Where(k => k <= cap).ToList();
         if (!kept.Any(k => k > kub) && cap > kub) kept.Add(cap);
         if (kept.Count == 0) kept.Add(cap);

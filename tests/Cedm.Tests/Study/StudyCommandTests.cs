@@ -69,8 +69,9 @@ public sealed class StudyCommandTests : CliTest
         // A re-run with the same --out skips everything and rewrites nothing.
         var stamps = Directory.GetFiles(study, "*", SearchOption.AllDirectories).Where(f => !f.Contains("/steps/") && !f.Contains("/logs/"))
             .ToDictionary(f => f, File.GetLastWriteTimeUtc);
-        var again = Run("study", "--out", study);
+        var again = Run("study", "--out", study, "--json");
         again.Code.Should().Be(0, again.Err);
+        JsonNode.Parse(again.Out)!["variants"]!.AsArray().Should().HaveCount(rows.Count, "--json prints study.json");
         again.Err.Should().NotContain(" ...", "no step runs again");
         foreach (var (file, stamp) in stamps) File.GetLastWriteTimeUtc(file).Should().Be(stamp, $"{file} must not be rewritten by a resumed study");
 

@@ -36,6 +36,7 @@ public sealed class StudyPlanTests
         StudyPlan.Variants(new StudyOptions(), 20, FashionMnist).Select(v => v.Name).Should().Equal("uncond", "labels", "k10", "k20", "k40", "k80");
         StudyPlan.Variants(new StudyOptions(), 20, new SourceFacts(60000, 0)).Select(v => v.Name).Should().Equal("uncond", "k10", "k20", "k40", "k80");
         StudyPlan.Variants(new StudyOptions { Labels = false }, 20, FashionMnist).Select(v => v.Name).Should().Equal("uncond", "k10", "k20", "k40", "k80");
+        StudyPlan.ChooseKs(new StudyOptions { Labels = false }, 40, FashionMnist).Should().Contain(10, "K = label count is a clustering, kept without the label model");
         var labels = StudyPlan.Variants(new StudyOptions(), 20, FashionMnist)[1];
         labels.Kind.Should().Be(VariantKind.Labels);
         labels.K.Should().BeNull();
