@@ -65,6 +65,12 @@ public sealed class CoherenceCommandTests : CliTest
         (code, _, err) = Run("train", source, "--out", run, "--resume", "--kimg", "0.012");
         code.Should().Be(0, err);
         TrainingRun.ReadLog(run).Select(l => l["cur_nimg"]!.GetValue<long>()).Should().Equal(4, 8, 12);
+        string straight = Path.Combine(Dir, "straight");
+        Run(["train", source, "--cond", $"clusters:{clusters}", "--out", straight, "--batch", "4", "--log-kimg", "0.004", "--checkpoint-kimg", "0.008",
+            "--coherence", "entropy", "--coherence-bins", "4", "--p-uncond", "0.2", "--kimg", "0.012"]).Code.Should().Be(0);
+        var resumed = Checkpoint.LoadEma(Checkpoint.Latest(run)!.Value.Path);
+        foreach (var (key, t) in Checkpoint.LoadEma(Checkpoint.Latest(straight)!.Value.Path))
+            resumed[key].Data.Should().Equal(t.Data, $"a resumed coherence run equals an uninterrupted one ({key})");
 
         string samples = Path.Combine(Dir, "s.npy");
         (code, output, err) = Run("sample", run, "--n", "2", "--cluster", "all", "--steps", "3", "--coherence", "0.5", "--ca-guidance", "2", "--ca-low", "0.1", "--out", samples, "--json");
