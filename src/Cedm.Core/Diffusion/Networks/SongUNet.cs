@@ -14,6 +14,8 @@ namespace Cedm.Diffusion.Networks;
 /// (deepest level), <c>dec.{r}x{r}_up</c>, <c>dec.{r}x{r}_block{i}</c>, <c>dec.{R}x{R}_aux_norm</c>, <c>dec.{R}x{R}_aux_conv</c>;
 /// inside a block <c>norm0, conv0, affine, norm1, conv1, skip, norm2, qkv, proj</c>. <c>map_noise</c> has no
 /// parameters. The reference's non-learned resample_filter buffers are not stored (our resampling is built in).
+/// A coherence-aware net (<see cref="SongUNetOptions.Coherence"/>, CAD) adds <c>map_coh.fc0/fc1.{weight,bias}</c>
+/// (<see cref="Coherence.CoherenceEmbedding"/>), which EDM checkpoints do not have.
 /// </para>
 /// </summary>
 public sealed class SongUNet : Module
