@@ -16,7 +16,8 @@ namespace Cedm.Cli.Commands;
 /// `cedm sample &lt;run&gt; --n N --out samples.npy` (cli.md): EDM Heun sampling with the latest checkpoint's EMA weights.
 /// Writes samples.npy (uint8 [N, H, W, C]), samples_clusters.npy (int64 [N], the ORIGINAL label/cluster id of each
 /// image via the run's label_map.json; −1 for an unconditional model), samples.json (options, checkpoint, counts)
-/// and, with --grid, a PNG (with --cluster all: one row per cluster).
+/// and, with --grid, a PNG (with --cluster all: one row per cluster). A coherence-aware run samples at --coherence c
+/// (default 1) and may use coherence-aware guidance --ca-guidance ω with --ca-low (docs/coherence.md).
 /// </summary>
 public static class SampleCommand
 {
@@ -29,6 +30,9 @@ public static class SampleCommand
         var cluster = new Option<string>("--cluster") { Description = "Condition of each image: p (drawn from the training p(c)), uniform, all (one row per utilised cluster, same seeds in every row) or an original cluster/label id.", DefaultValueFactory = _ => "p" };
         var s = new SamplerOptions();
         var guidance = new Option<double>("--guidance") { Description = "Classifier-free guidance weight w: (1+w)·D(x|c) − w·D(x|∅) (needs training with --p-uncond).", DefaultValueFactory = _ => s.Guidance };
+        var coherence = new Option<double?>("--coherence") { Description = "Coherence c in [0, 1] given to a coherence-aware run (c_hi under --ca-guidance). Default: 1, the clean conditional model; 0 is its label-free end." };
+        var caGuidance = new Option<double>("--ca-guidance") { Description = "Coherence-aware guidance weight w: (1+w)·D(x|k, c_hi) − w·D(x|k, c_lo), c_hi = --coherence, c_lo = --ca-low (needs a coherence-aware run; not with --guidance).", DefaultValueFactory = _ => s.CoherenceGuidance };
+        var caLow = new Option<double>("--ca-low") { Description = "c_lo of --ca-guidance.", DefaultValueFactory = _ => s.CoherenceLow };
         var steps = new Option<int>("--steps") { Description = "Heun steps N (2N−1 network evaluations).", DefaultValueFactory = _ => s.Steps };
         var sigmaMin = new Option<double>("--sigma-min") { Description = "Lowest noise level.", DefaultValueFactory = _ => s.SigmaMin };
         var sigmaMax = new Option<double>("--sigma-max") { Description = "Highest noise level.", DefaultValueFactory = _ => s.SigmaMax };
@@ -45,7 +49,7 @@ public static class SampleCommand
         var json = GlobalOptions.Json();
         var cmd = new Command("sample", "Generate images with a trained run's EMA weights (EDM Heun sampler, optional churn and guidance).")
         {
-            run, n, seeds, output, cluster, guidance, steps, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise, batch, grid, scale, checkpoint, force, json,
+            run, n, seeds, output, cluster, guidance, coherence, caGuidance, caLow, steps, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise, batch, grid, scale, checkpoint, force, json,
         };
         cmd.SetAction(parse =>
         {
@@ -68,7 +72,10 @@ public static class SampleCommand
                 Steps = parse.GetValue(steps), SigmaMin = parse.GetValue(sigmaMin), SigmaMax = parse.GetValue(sigmaMax), Rho = parse.GetValue(rho),
                 SChurn = parse.GetValue(sChurn), SMin = parse.GetValue(sMin), SMax = parse.GetValue(sMax), SNoise = parse.GetValue(sNoise),
                 Guidance = parse.GetValue(guidance), BatchSize = parse.GetValue(batch),
+                Coherence = parse.GetValue(coherence) ?? s.Coherence, CoherenceGuidance = parse.GetValue(caGuidance), CoherenceLow = parse.GetValue(caLow),
             };
+            if (options.Guidance > 0 && options.CoherenceGuidance > 0) throw new UsageException("--guidance and --ca-guidance exclude each other; choose one");
+            if (parse.GetResult(caLow) is { Implicit: false } && !(options.CoherenceGuidance > 0)) throw new UsageException("--ca-low only applies with --ca-guidance");
             options.Validate();
 
             var config = RunConfig.Load(runDir);
@@ -80,6 +87,9 @@ public static class SampleCommand
             net.LoadStateDict(Checkpoint.LoadEma(ckptPath));
             net.SetTraining(false);
             if (options.Guidance > 0 && map.K == 0) throw new UsageException("--guidance needs a conditional run");
+            bool coherent = config.Network.Coherence;
+            if (!coherent && parse.GetValue(coherence) is not null) throw new UsageException("--coherence: this run was trained without coherence scores (cedm train --coherence)");
+            if (!coherent && options.CoherenceGuidance > 0) throw new UsageException("--ca-guidance needs a run trained with coherence scores (cedm train --coherence)");
 
             var baseSeeds = ParseSeeds(parse.GetValue(seeds), count);
             string mode = parse.GetValue(cluster)!;
@@ -123,13 +133,14 @@ public static class SampleCommand
                 ["run"] = runDir, ["checkpoint"] = ckptPath, ["n"] = total, ["seeds"] = new[] { allSeeds.Min(), allSeeds.Max() },
                 ["height"] = config.Height, ["width"] = config.Width, ["channels"] = config.Channels,
                 ["cluster"] = map.K == 0 ? null : mode, ["label_mode"] = map.Mode, ["label_dim"] = map.K,
+                ["coherence"] = coherent ? options.Coherence : null,
                 ["images"] = outPath, ["clusters"] = clustersPath, ["grid"] = gridPath,
                 ["cluster_counts"] = originalIds.GroupBy(c => c).OrderBy(g => g.Key).ToDictionary(g => g.Key.ToString(CultureInfo.InvariantCulture), g => g.Count()),
                 ["sampler"] = new Dictionary<string, double>
                 {
                     ["steps"] = options.Steps, ["nfe"] = sampler.Nfe, ["sigma_min"] = options.SigmaMin, ["sigma_max"] = options.SigmaMax, ["rho"] = options.Rho,
                     ["s_churn"] = options.SChurn, ["s_min"] = options.SMin, ["s_max"] = double.IsInfinity(options.SMax) ? -1 : options.SMax, ["s_noise"] = options.SNoise,
-                    ["guidance"] = options.Guidance,
+                    ["guidance"] = options.Guidance, ["ca_guidance"] = options.CoherenceGuidance, ["ca_low"] = options.CoherenceLow,
                 },
             };
             string text = JsonSerializer.Serialize(info, new JsonSerializerOptions { WriteIndented = true });

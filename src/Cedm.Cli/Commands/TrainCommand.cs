@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Cedm.Data;
+using Cedm.Diffusion.Coherence;
 using Cedm.Diffusion.Labels;
 using Cedm.Diffusion.Networks;
 using Cedm.Diffusion.Training;
@@ -11,7 +12,7 @@ namespace Cedm.Cli.Commands;
 /// <summary>
 /// `cedm train &lt;source&gt; --cond none|labels|clusters:&lt;dir&gt; --out &lt;run&gt;` (cli.md): trains an EDM model and writes
 /// &lt;run&gt;/config.json (before training), label_map.json (+ clusters.json), log.jsonl, checkpoint.json and
-/// checkpoints/*.safetensors. `--resume` continues the run in &lt;run&gt; with its saved options (only --kimg and
+/// checkpoints/*.safetensors; with `--coherence` (CAD, docs/coherence.md) also coherence.npy. `--resume` continues the run in &lt;run&gt; with its saved options (only --kimg and
 /// --minutes may change) and gives exactly the result of an uninterrupted run.
 /// </summary>
 public static class TrainCommand
@@ -39,6 +40,12 @@ public static class TrainCommand
         var keep = new Option<int>("--keep") { Description = "Newest checkpoints kept on disk.", DefaultValueFactory = _ => d.KeepCheckpoints };
         var pUncond = new Option<double>("--p-uncond") { Description = "Condition dropout probability (for classifier-free guidance; C-EDM default 0).", DefaultValueFactory = _ => 0 };
         var xflip = new Option<bool>("--xflip") { Description = "Random horizontal flips of training images." };
+        var co = new CoherenceOptions();
+        var coherence = new Option<string?>("--coherence") { Description = "Coherence-aware training (CAD): a score per image from the --cond clusters:<dir> folder — maxprob (probs.npy row max; k-means: its distance-softmax confidence), entropy (1 - H(probs)/ln K), confidence (confidence.npy as saved) — or a .npy of N scores in [0, 1]. Default: off." };
+        var coherenceMode = new Option<string>("--coherence-mode") { Description = "Pre-processing of the scores: raw, bin (quantile bins, levels i/(B-1)) or minmax (clip to --coherence-quantiles, rescale to [0, 1]).", DefaultValueFactory = _ => co.Mode };
+        coherenceMode.AcceptOnlyFromAmong([.. CoherenceOptions.Modes]);
+        var coherenceBins = new Option<int>("--coherence-bins") { Description = "Quantile bins B of --coherence-mode bin (CAD class configs: 10).", DefaultValueFactory = _ => co.Bins };
+        var coherenceQuantiles = new Option<string>("--coherence-quantiles") { Description = "Quantiles lo,hi of --coherence-mode minmax (CAD 'margined': 0.1,0.9).", DefaultValueFactory = _ => string.Create(CultureInfo.InvariantCulture, $"{co.QuantileLow},{co.QuantileHigh}") };
         var dropout = new Option<float?>("--dropout") { Description = "Dropout in the U-Net blocks. Default: the preset's (0.10 tiny/small, 0.13 cifar-edm)." };
         var seed = GlobalOptions.Seed();
         var force = GlobalOptions.Force();
@@ -46,7 +53,7 @@ public static class TrainCommand
         var cmd = new Command("train", "Train a (cluster-)conditional EDM diffusion model (DDPM++ U-Net, EDM loss, Adam, EMA).")
         {
             source, cond, output, preset, kimg, minutes, resume, batch, lr, rampup, ema, emaRamp, ckpt, logKimg, keep, pUncond, xflip, dropout,
-            resolution, pad, seed, force, json,
+            coherence, coherenceMode, coherenceBins, coherenceQuantiles, resolution, pad, seed, force, json,
         };
         cmd.SetAction(parse =>
         {
@@ -57,6 +64,9 @@ public static class TrainCommand
             RunConfig config;
             ImageDataset data;
             LabelSource labels;
+            float[]? scores = null;
+            string? coherenceSpec = parse.GetValue(coherence);
+            bool coherenceTuned = new Option[] { coherenceMode, coherenceBins, coherenceQuantiles }.Any(o => parse.GetResult(o) is { Implicit: false });
             if (isResume)
             {
                 config = RunConfig.Load(run);
@@ -71,8 +81,12 @@ public static class TrainCommand
                     },
                 };
                 config.Training.Validate();
+                if (coherenceSpec != null && coherenceSpec != config.Coherence?.Options.Source)
+                    throw new UsageException($"--resume: the run was trained with {(config.Coherence is null ? "no --coherence" : "--coherence " + config.Coherence.Options.Source)}, not --coherence {coherenceSpec}");
+                if (coherenceTuned) throw new UsageException("--resume: the coherence pre-processing of a run cannot change");
                 data = DataSource.Load(src, new TransformOptions { Resolution = config.Resolution, Pad = config.Pad });
                 labels = LabelSource.Resolve(config.Cond, data);
+                if (config.Coherence != null) scores = CoherenceConfig.LoadValues(run, data.Count);
             }
             else
             {
@@ -101,29 +115,46 @@ public static class TrainCommand
                 if (data.Height % multiple != 0) throw new UsageException($"{data.Name}: side {data.Height} is not divisible by {multiple} (use --pad or --resolution)");
                 labels = LabelSource.Resolve(condSpec, data);
                 if (training.PUncond > 0 && labels.K == 0) throw new UsageException("--p-uncond needs a conditional model (--cond labels or clusters:<dir>)");
+                CoherenceConfig? coherenceConfig = null;
+                if (coherenceSpec != null)
+                {
+                    if (labels.K == 0) throw new UsageException("--coherence needs a conditional model (--cond clusters:<dir> or labels)");
+                    var coherenceOptions = new CoherenceOptions
+                    {
+                        Source = coherenceSpec, Mode = parse.GetValue(coherenceMode)!, Bins = parse.GetValue(coherenceBins),
+                    };
+                    var q = ParseQuantiles(parse.GetValue(coherenceQuantiles)!);
+                    coherenceOptions = coherenceOptions with { QuantileLow = q.Low, QuantileHigh = q.High };
+                    try { coherenceOptions.Validate(); }
+                    catch (ArgumentException e) { throw new UsageException(e.Message); }
+                    (scores, coherenceConfig) = CoherenceConfig.Prepare(coherenceOptions, labels.Mode == "clusters" ? labels.Origin : null, data.Count);
+                }
+                else if (coherenceTuned) throw new UsageException("--coherence-mode, --coherence-bins and --coherence-quantiles need --coherence");
                 var network = baseNet with
                 {
                     Resolution = data.Height, InChannels = data.Channels, OutChannels = data.Channels, LabelDim = labels.K,
-                    Dropout = training.Dropout ?? baseNet.Dropout,
+                    Dropout = training.Dropout ?? baseNet.Dropout, Coherence = scores != null,
                 };
                 network.Validate();
                 config = new RunConfig
                 {
                     Source = src, Cond = condSpec, Resolution = parse.GetValue(resolution), Pad = padding, Channels = data.Channels,
                     Height = data.Height, Width = data.Width, Images = data.Count, Network = network, Training = training,
+                    Coherence = coherenceConfig,
                 };
                 if (parse.GetValue(force) && Directory.Exists(run))
                 {
-                    foreach (var f in new[] { Checkpoint.PointerFile, TrainingRun.LogFile, LabelSource.MapFile, LabelSource.ClustersCopyFile })
+                    foreach (var f in new[] { Checkpoint.PointerFile, TrainingRun.LogFile, LabelSource.MapFile, LabelSource.ClustersCopyFile, CoherenceConfig.FileName })
                         File.Delete(Path.Combine(run, f));
                     if (Directory.Exists(Path.Combine(run, Checkpoint.Folder))) Directory.Delete(Path.Combine(run, Checkpoint.Folder), recursive: true);
                 }
                 Directory.CreateDirectory(run);
                 config.Save(run);
                 if (labels.K > 0) labels.Save(run);
+                if (scores != null) CoherenceConfig.SaveValues(run, scores);
             }
 
-            var trainer = new EdmTrainer(config.Network, data, labels, config.Training);
+            var trainer = new EdmTrainer(config.Network, data, labels, config.Training, scores);
             var summary = ProgressDisplay.Run("training", report => TrainingRun.Train(trainer, run, isResume, new Progress(report, config.Training)));
             var w = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json))
@@ -131,7 +162,7 @@ public static class TrainCommand
                 {
                     ["run"] = run, ["step"] = summary.Step, ["cur_nimg"] = summary.CurNimg, ["kimg"] = summary.CurNimg / 1000.0, ["loss"] = summary.LastLoss,
                     ["seconds"] = summary.Seconds, ["checkpoint"] = summary.Checkpoint, ["stopped_by"] = summary.StoppedBy, ["label_dim"] = labels.K,
-                    ["parameters"] = trainer.Net.ParameterCount(),
+                    ["parameters"] = trainer.Net.ParameterCount(), ["coherence"] = config.Coherence?.Options.Source ?? "none",
                 }));
             else
                 w.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -139,6 +170,16 @@ public static class TrainCommand
             return 0;
         });
         return cmd;
+    }
+
+    private static (double Low, double High) ParseQuantiles(string text)
+    {
+        var parts = text.Split(',');
+        if (parts.Length == 2
+            && double.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out double lo)
+            && double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double hi))
+            return (lo, hi);
+        throw new UsageException($"--coherence-quantiles: expected lo,hi (e.g. 0.1,0.9), got '{text}'");
     }
 
     public static SongUNetOptions Preset(string name) => name switch

@@ -5,9 +5,10 @@ namespace Cedm.Diffusion;
 /// <summary>
 /// What a conditional denoiser is conditioned on, per image: a label/cluster vector (one-hot [N, K], unscaled; the
 /// network applies EDM's sqrt(K) scale, spec §2.3), an all-zero row meaning "no condition" (classifier-free
-/// guidance, spec §1.5). Later conditioning signals (e.g. a coherence score) are added here as further fields.
+/// guidance, spec §1.5), and — for a coherence-aware model (CAD, related-seeds C.1, D.1) — a coherence score per
+/// image ([N], values in [0, 1]; null = 1 for such a model; 0 pairs with the null condition).
 /// </summary>
-public sealed record Conditioning(Tensor? Labels = null)
+public sealed record Conditioning(Tensor? Labels = null, Tensor? Coherence = null)
 {
     public static readonly Conditioning None = new();
 }

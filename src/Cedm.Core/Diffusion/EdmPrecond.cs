@@ -21,6 +21,8 @@ public sealed class EdmPrecond : Module, IDenoiser
 
     public int LabelDim => Model.Options.LabelDim;
 
+    public bool HasCoherence => Model.Options.Coherence;
+
     public EdmPrecond(SongUNet model, double sigmaData = DefaultSigmaData)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -47,16 +49,20 @@ public sealed class EdmPrecond : Module, IDenoiser
     /// <summary>c_noise = ln(σ) / 4.</summary>
     public static double CNoise(double sigma) => Math.Log(sigma) / 4.0;
 
-    /// <summary>IDenoiser: conditioning labels from <paramref name="condition"/>, no augment labels; dropout only if training.</summary>
+    /// <summary>IDenoiser: labels and coherence from <paramref name="condition"/>, no augment labels; dropout only if training.</summary>
     public Tensor Denoise(Tensor x, Tensor sigma, Conditioning? condition = null) =>
-        Denoise(x, sigma, condition?.Labels, null, null);
+        Denoise(x, sigma, condition?.Labels, condition?.Coherence, null, null);
 
     /// <summary>
     /// D(x; σ, labels, augment labels). <paramref name="sigma"/> is [N] (or [1], shared by the batch); it takes no
     /// gradient. Labels are one-hot [N, K] (unscaled) or null (= all-zero row for a conditional net, spec §1.2).
     /// <paramref name="dropoutRng"/> is needed in training mode when the net has dropout.
     /// </summary>
-    public Tensor Denoise(Tensor x, Tensor sigma, Tensor? labels, Tensor? augmentLabels, Rng? dropoutRng)
+    public Tensor Denoise(Tensor x, Tensor sigma, Tensor? labels, Tensor? augmentLabels, Rng? dropoutRng) =>
+        Denoise(x, sigma, labels, null, augmentLabels, dropoutRng);
+
+    /// <summary>As the overload without coherence, plus per-image coherence scores [N] (null: c = 1 for a coherence net).</summary>
+    public Tensor Denoise(Tensor x, Tensor sigma, Tensor? labels, Tensor? coherence, Tensor? augmentLabels, Rng? dropoutRng)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(sigma);
@@ -76,7 +82,7 @@ public sealed class EdmPrecond : Module, IDenoiser
             cIn[i] = (float)CIn(s, SigmaData);
             cNoise[i] = (float)CNoise(s);
         }
-        var f = Model.Forward(x * new Tensor(cIn, n, 1, 1, 1), new Tensor(cNoise, n), labels, augmentLabels, dropoutRng);
+        var f = Model.Forward(x * new Tensor(cIn, n, 1, 1, 1), new Tensor(cNoise, n), labels, coherence, augmentLabels, dropoutRng);
         return x * new Tensor(cSkip, n, 1, 1, 1) + f * new Tensor(cOut, n, 1, 1, 1);
     }
 }

@@ -12,5 +12,11 @@ public interface IDenoiser
     /// <summary>Conditioning dimension K (0 for an unconditional model).</summary>
     int LabelDim { get; }
 
+    /// <summary>
+    /// Whether the model takes a coherence score per image (<see cref="Conditioning.Coherence"/>, CAD, related-seeds
+    /// C.1). Off unless an implementation says otherwise, so denoisers written before coherence need no change.
+    /// </summary>
+    bool HasCoherence => false;
+
     Tensor Denoise(Tensor x, Tensor sigma, Conditioning? condition = null);
 }

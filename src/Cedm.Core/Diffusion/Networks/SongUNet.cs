@@ -1,3 +1,4 @@
+using Cedm.Diffusion.Coherence;
 using Cedm.Nn;
 using Cedm.Tensors;
 
@@ -13,12 +14,15 @@ namespace Cedm.Diffusion.Networks;
 /// (deepest level), <c>dec.{r}x{r}_up</c>, <c>dec.{r}x{r}_block{i}</c>, <c>dec.{R}x{R}_aux_norm</c>, <c>dec.{R}x{R}_aux_conv</c>;
 /// inside a block <c>norm0, conv0, affine, norm1, conv1, skip, norm2, qkv, proj</c>. <c>map_noise</c> has no
 /// parameters. The reference's non-learned resample_filter buffers are not stored (our resampling is built in).
+/// A coherence-aware net (<see cref="SongUNetOptions.Coherence"/>, CAD) adds <c>map_coh.fc0/fc1.{weight,bias}</c>
+/// (<see cref="Coherence.CoherenceEmbedding"/>), which EDM checkpoints do not have.
 /// </para>
 /// </summary>
 public sealed class SongUNet : Module
 {
     private readonly PositionalEmbedding _mapNoise;
     private readonly Linear? _mapLabel, _mapAugment;
+    private readonly CoherenceEmbedding? _mapCoherence;
     private readonly Linear _mapLayer0, _mapLayer1;
     private readonly ModuleDict _enc, _dec;
     private readonly Conv2d _encConv;
@@ -112,6 +116,10 @@ public sealed class SongUNet : Module
         int r0 = options.Resolution;
         _auxNorm = _dec.Add($"{r0}x{r0}_aux_norm", GroupNorm.ForSongUNet(cout, fusedSilu: true));
         _auxConv = _dec.Add($"{r0}x{r0}_aux_conv", new Conv2d(cout, options.OutChannels, 3, rng, init: WeightInit.SongZero));
+
+        // Registered (and drawn) last, so every other weight equals that of the same net without coherence.
+        if (options.Coherence)
+            _mapCoherence = RegisterModule("map_coh", new CoherenceEmbedding(NoiseChannels, rng));
     }
 
     /// <summary>
@@ -123,7 +131,15 @@ public sealed class SongUNet : Module
     /// Required shape when <see cref="SongUNetOptions.LabelDim"/> &gt; 0; must be null for an unconditional net.</param>
     /// <param name="augmentLabels">[N, augment_dim] or null (= the map_augment term is absent, as at sampling time).</param>
     /// <param name="dropoutRng">Draws dropout masks in training mode; may be null in eval mode.</param>
-    public Tensor Forward(Tensor x, Tensor cNoise, Tensor? labels, Tensor? augmentLabels, Rng? dropoutRng)
+    public Tensor Forward(Tensor x, Tensor cNoise, Tensor? labels, Tensor? augmentLabels, Rng? dropoutRng) =>
+        Forward(x, cNoise, labels, null, augmentLabels, dropoutRng);
+
+    /// <summary>
+    /// F(x; c_noise, labels, coherence, augment labels). <paramref name="coherence"/> is [N] in [0, 1] (related-seeds
+    /// C.1) for a net built with <see cref="SongUNetOptions.Coherence"/>; null there means c = 1 (the clean
+    /// conditional model). A net without coherence must get null.
+    /// </summary>
+    public Tensor Forward(Tensor x, Tensor cNoise, Tensor? labels, Tensor? coherence, Tensor? augmentLabels, Rng? dropoutRng)
     {
         var o = Options;
         if (x.Rank != 4 || x.Dim(1) != o.InChannels || x.Dim(2) != o.Resolution || x.Dim(3) != o.Resolution)
@@ -143,6 +159,15 @@ public sealed class SongUNet : Module
         }
         else if (labels != null)
             throw new ArgumentException($"SongUNet was built unconditional (label_dim 0) but got labels of shape {Shapes.Format(labels.Shape)}.");
+        if (_mapCoherence != null)
+        {
+            if (coherence == null) coherence = Tensor.Ones(n);
+            else if (coherence.Rank != 1 || coherence.Dim(0) != n)
+                throw new ArgumentException($"SongUNet expects coherence of shape [{n}], got {Shapes.Format(coherence.Shape)}.");
+            emb = emb + _mapCoherence.Forward(coherence);
+        }
+        else if (coherence != null)
+            throw new ArgumentException("SongUNet was built without coherence conditioning but got coherence scores.");
         if (augmentLabels != null)
         {
             if (_mapAugment == null)

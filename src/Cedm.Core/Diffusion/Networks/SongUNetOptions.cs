@@ -20,6 +20,13 @@ public sealed record SongUNetOptions
     /// <summary>Conditioning dimension K (0 = unconditional): one-hot labels/clusters enter via map_label (spec §2.3, §3).</summary>
     public int LabelDim { get; init; }
 
+    /// <summary>
+    /// Coherence conditioning (CAD, related-seeds C.4/D.1): a per-image score c ∈ [0, 1] enters through
+    /// <c>map_coh</c>, added to the label embedding. Off by default, so configurations saved without it load unchanged.
+    /// Needs a conditional net (<see cref="LabelDim"/> &gt; 0).
+    /// </summary>
+    public bool Coherence { get; init; }
+
     /// <summary>Augmentation-label dimension (0 = none; EDM's augment pipe emits 9, spec §1.6).</summary>
     public int AugmentDim { get; init; }
 
@@ -82,6 +89,7 @@ public sealed record SongUNetOptions
         Require(Resolution >= 1, $"resolution must be ≥ 1 (got {Resolution})");
         Require(InChannels >= 1 && OutChannels >= 1, $"in/out channels must be ≥ 1 (got {InChannels}/{OutChannels})");
         Require(LabelDim >= 0 && AugmentDim >= 0, "label_dim and augment_dim must be ≥ 0");
+        Require(!Coherence || LabelDim > 0, "coherence conditioning needs a conditional net (label_dim > 0)");
         Require(ModelChannels >= 2 && ModelChannels % 2 == 0 && ModelChannels >= 4, $"model_channels must be even and ≥ 4 (got {ModelChannels})");
         Require(ChannelMult is { Count: > 0 } && ChannelMult.All(m => m >= 1), "channel_mult needs ≥ 1 entry, each ≥ 1");
         Require(ChannelMultEmb >= 1, "channel_mult_emb must be ≥ 1");

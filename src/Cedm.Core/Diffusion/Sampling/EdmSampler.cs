@@ -21,7 +21,11 @@ public sealed class EdmSampler
         ArgumentNullException.ThrowIfNull(denoiser);
         Options = options ?? new SamplerOptions();
         Options.Validate();
-        _denoiser = Options.Guidance > 0 ? new GuidedDenoiser(denoiser, Options.Guidance) : denoiser;
+        if (Options.CoherenceGuidance > 0 && !denoiser.HasCoherence)
+            throw new ArgumentException("Coherence-aware guidance needs a model trained with coherence scores.", nameof(options));
+        _denoiser = Options.Guidance > 0 ? new GuidedDenoiser(denoiser, Options.Guidance)
+            : Options.CoherenceGuidance > 0 ? new CoherenceGuidedDenoiser(denoiser, Options.CoherenceGuidance, Options.CoherenceLow)
+            : denoiser;
         TimeSteps = SigmaSchedule.Edm(Options.Steps, Options.SigmaMin, Options.SigmaMax, Options.Rho);
     }
 
@@ -66,7 +70,9 @@ public sealed class EdmSampler
                 for (int j = 0; j < size; j++) xi[j] = rngs[i].NextNormal() * TimeSteps[0];   // x_0 = t_0·z
                 ids[start + i] = conditions?.Draw(rngs[i]) ?? -1;
             }
-            var condition = conditions == null ? null : new Conditioning(Nn.OneHot.FromIds(ids.AsSpan(start, b), k));
+            // A coherence-aware model gets the same c for every image (no draw, so seeds keep their images).
+            var condition = conditions == null ? null : new Conditioning(Nn.OneHot.FromIds(ids.AsSpan(start, b), k),
+                _denoiser.HasCoherence ? Tensor.Full((float)Options.Coherence, b) : null);
             Run(x, rngs, b, [b, channels, height, width], condition);
             for (long j = 0; j < x.LongLength; j++) images[(long)start * size + j] = (float)x[j];
             progress?.Report((double)(start + b) / n);

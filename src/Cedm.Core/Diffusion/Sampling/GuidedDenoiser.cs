@@ -6,6 +6,8 @@ namespace Cedm.Diffusion.Sampling;
 /// Classifier-free guidance (spec §1.5, C-EDM generate.py): D_cfg = (1 + w)·D(x; σ, c) − w·D(x; σ, ∅), with ∅ the
 /// all-zero label vector. Both halves run as one batch of 2N (conditional rows first). Rows whose label is already
 /// all-zero, and calls without labels, give D itself (the two terms coincide), so only conditioned images are guided.
+/// For a coherence-aware model the unconditional half gets c = 0, the pairing its training used for dropped
+/// conditions (related-seeds C.1); the conditional half keeps the given c (1 when none is given).
 /// </summary>
 public sealed class GuidedDenoiser : IDenoiser
 {
@@ -24,12 +26,20 @@ public sealed class GuidedDenoiser : IDenoiser
 
     public int LabelDim => Inner.LabelDim;
 
+    public bool HasCoherence => Inner.HasCoherence;
+
     public Tensor Denoise(Tensor x, Tensor sigma, Conditioning? condition = null)
     {
         if (Weight == 0 || condition?.Labels is not Tensor labels) return Inner.Denoise(x, sigma, condition);
         int n = x.Dim(0);
+        Tensor? coherence = null;
+        if (Inner.HasCoherence || condition.Coherence != null)
+        {
+            var hi = condition.Coherence ?? Tensor.Ones(n);
+            coherence = Tensor.Concat(0, hi, Tensor.ZerosLike(hi));
+        }
         var both = Inner.Denoise(Tensor.Concat(0, x, x), Tensor.Concat(0, sigma, sigma),
-            new Conditioning(Tensor.Concat(0, labels, Tensor.ZerosLike(labels))));
+            new Conditioning(Tensor.Concat(0, labels, Tensor.ZerosLike(labels)), coherence));
         var d = both.Data;
         int half = x.Size;
         if (both.Size != 2 * half) throw new InvalidOperationException($"The denoiser returned {both.Size} values for {2 * n} images of {half / Math.Max(n, 1)}.");

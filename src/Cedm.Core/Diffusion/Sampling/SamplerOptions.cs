@@ -5,6 +5,9 @@ namespace Cedm.Diffusion.Sampling;
 /// σ from 80 down to 0.002 with ρ = 7, deterministic (S_churn = 0). The stochastic variant of EDM's ImageNet-64
 /// run is Steps 256, SChurn 40, SMin 0.05, SMax 50, SNoise 1.003. Guidance is the classifier-free guidance weight
 /// w of C-EDM's generate.py (0 = off; only useful when the model was trained with condition dropout).
+/// For a coherence-aware model (related-seeds C.6, D.1) <see cref="Coherence"/> is the c every image is generated at
+/// (1 = the clean conditional model, 0 = its label-free end), and <see cref="CoherenceGuidance"/> ω &gt; 0 turns on
+/// CA-CFG: (1 + ω)·D(x; σ, k, Coherence) − ω·D(x; σ, k, CoherenceLow). The two guidances are exclusive.
 /// <see cref="BatchSize"/> only groups seeds for speed: a seed gives the same image at any batch size.
 /// </summary>
 public sealed record SamplerOptions
@@ -18,6 +21,15 @@ public sealed record SamplerOptions
     public double SMax { get; init; } = double.PositiveInfinity;
     public double SNoise { get; init; } = 1;
     public double Guidance { get; init; }
+
+    /// <summary>Coherence c (c_hi under CA-CFG) given to a coherence-aware model; ignored by other models.</summary>
+    public double Coherence { get; init; } = 1;
+
+    /// <summary>CA-CFG weight ω (0 = off; CAD's class presets use 7, its coherence sweeps 5).</summary>
+    public double CoherenceGuidance { get; init; }
+
+    /// <summary>c_lo of CA-CFG's negative term (CAD default 0).</summary>
+    public double CoherenceLow { get; init; }
     public int BatchSize { get; init; } = 64;
 
     public void Validate()
@@ -29,6 +41,10 @@ public sealed record SamplerOptions
         if (!(SChurn >= 0)) throw new ArgumentException($"S_churn must be ≥ 0, got {SChurn}");
         if (!(SNoise >= 0)) throw new ArgumentException($"S_noise must be ≥ 0, got {SNoise}");
         if (!(Guidance >= 0) || double.IsInfinity(Guidance)) throw new ArgumentException($"guidance must be a finite value ≥ 0, got {Guidance}");
+        if (!(Coherence >= 0 && Coherence <= 1)) throw new ArgumentException($"coherence must be in [0, 1], got {Coherence}");
+        if (!(CoherenceLow >= 0 && CoherenceLow <= 1)) throw new ArgumentException($"the low coherence must be in [0, 1], got {CoherenceLow}");
+        if (!(CoherenceGuidance >= 0) || double.IsInfinity(CoherenceGuidance)) throw new ArgumentException($"coherence guidance must be a finite value ≥ 0, got {CoherenceGuidance}");
+        if (Guidance > 0 && CoherenceGuidance > 0) throw new ArgumentException("choose one guidance: classifier-free (guidance) or coherence-aware (coherence guidance)");
         if (BatchSize < 1) throw new ArgumentException($"batch size must be ≥ 1, got {BatchSize}");
     }
 }

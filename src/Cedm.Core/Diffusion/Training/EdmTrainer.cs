@@ -16,15 +16,20 @@ public readonly record struct TrainStep(long Step, long CurNimg, double Loss, do
 /// part of the checkpoint, so a resumed run repeats an uninterrupted one bit for bit.
 /// Per step the generator draws, per image: the flip (if enabled), the condition drop (if p_uncond > 0); then the
 /// loss's σ and noise, then dropout masks.
+/// A coherence-aware network (related-seeds C.1, D.1) gets each image's coherence score with its condition; a dropped
+/// condition goes with c = 0. Coherence adds no draws, so the generator sequence is that of the same run without it.
 /// </summary>
 public sealed class EdmTrainer
 {
     private readonly ImageDataset _data;
     private readonly DataOrder _order;
     private readonly EdmLoss _loss = new();
+    private readonly float[]? _coherence;
     private Rng _rng;
 
-    public EdmTrainer(SongUNetOptions network, ImageDataset data, LabelSource labels, TrainingOptions options)
+    /// <param name="coherence">Pre-processed coherence score per training image (dataset order), required exactly
+    /// when <paramref name="network"/> has <see cref="SongUNetOptions.Coherence"/>.</param>
+    public EdmTrainer(SongUNetOptions network, ImageDataset data, LabelSource labels, TrainingOptions options, float[]? coherence = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(data);
@@ -34,7 +39,11 @@ public sealed class EdmTrainer
         if (network.InChannels != data.Channels || network.Resolution != data.Height || data.Height != data.Width)
             throw new ArgumentException($"The network expects {network.Resolution}x{network.Resolution}x{network.InChannels} images; {data.Name} has {data.Height}x{data.Width}x{data.Channels}.");
         if (labels.Ids != null && labels.Ids.Length != data.Count) throw new ArgumentException($"{labels.Ids.Length} labels for {data.Count} images.");
-        Network = network; _data = data; Labels = labels; Options = options;
+        if (network.Coherence != (coherence != null))
+            throw new ArgumentException(network.Coherence ? "The network is coherence-aware; give a coherence score per image." : "Coherence scores need a network built with coherence on.");
+        if (coherence != null)
+            Coherence.CoherenceScores.Check(coherence, data.Count, "coherence");
+        Network = network; _data = data; Labels = labels; Options = options; _coherence = coherence;
         Net = new EdmPrecond(network, new Rng(unchecked((ulong)options.Seed)));
         Ema = new EdmPrecond(network, new Rng(0UL));
         Ema.LoadStateDict(Net.StateDict());
@@ -56,6 +65,9 @@ public sealed class EdmTrainer
     /// <summary>Images trained on so far (EDM's cur_nimg).</summary>
     public long CurNimg { get; private set; }
 
+    /// <summary>The condition of the last step's batch (labels with dropped rows zeroed, coherence), for inspection.</summary>
+    public Conditioning? LastCondition { get; private set; }
+
     /// <summary>Optimiser steps taken so far.</summary>
     public long Step { get; private set; }
 
@@ -65,6 +77,7 @@ public sealed class EdmTrainer
         int b = Options.Batch, c = _data.Channels, h = _data.Height, w = _data.Width, size = _data.ImageSize;
         var x = new float[(long)b * size];
         float[]? onehot = Labels.K > 0 ? new float[b * Labels.K] : null;
+        float[]? coherence = _coherence != null ? new float[b] : null;
         for (int i = 0; i < b; i++)
         {
             int index = _order.At(CurNimg + i);
@@ -75,13 +88,15 @@ public sealed class EdmTrainer
             {
                 bool drop = Options.PUncond > 0 && _rng.NextDouble() < Options.PUncond;
                 if (!drop) onehot[i * Labels.K + Labels.Ids![index]] = 1;
+                if (coherence != null) coherence[i] = drop ? 0f : _coherence![index];   // C.1: null condition ⇒ c = 0
             }
         }
         double lr = LrSchedule.EdmWarmup(Options.Lr, CurNimg, Options.LrRampupKimg);
         Optimizer.SetLr(lr);
         Optimizer.ZeroGrad();
         Net.SetTraining(true);
-        var condition = onehot == null ? null : new Conditioning(new Tensor(onehot, b, Labels.K));
+        var condition = onehot == null ? null : new Conditioning(new Tensor(onehot, b, Labels.K), coherence == null ? null : new Tensor(coherence, b));
+        LastCondition = condition;
         var loss = _loss.Compute(Net, new Tensor(x, b, c, h, w), condition, _rng);
         double value = loss.Item();
         if (!double.IsFinite(value))

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Cedm.Diffusion.Coherence;
 using Cedm.Diffusion.Networks;
 using Cedm.IO;
 
@@ -8,7 +9,7 @@ namespace Cedm.Diffusion.Training;
 /// <summary>
 /// A run folder's config.json (cli.md `cedm train`): everything that built the run — the source and conditioning as
 /// typed, the transform, the image shape, the network options (enough to rebuild the model for `cedm sample`) and
-/// the training options. Written before training starts; snake_case keys.
+/// the training options, and the coherence record of a coherence-aware run. Written before training starts; snake_case keys.
 /// </summary>
 public sealed record RunConfig
 {
@@ -25,6 +26,10 @@ public sealed record RunConfig
     public int Images { get; init; }
     public required SongUNetOptions Network { get; init; }
     public required TrainingOptions Training { get; init; }
+
+    /// <summary>Coherence-aware training (CAD, related-seeds C/D.1): options, fit and statistics; null (absent) when off.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public CoherenceConfig? Coherence { get; init; }
 
     public static readonly JsonSerializerOptions Json = new()
     {
