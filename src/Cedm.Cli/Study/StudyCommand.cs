@@ -22,7 +22,7 @@ public static class StudyCommand
         var quick = new Option<bool>("--quick") { Description = $"Smoke-test budget (a couple of minutes): the 10k test split for Fashion-MNIST, bound K ≤ {q.MaxK}, K ≤ {q.KCap}, {q.Kimg} kimg, {q.EvalSamples} samples, {q.SamplerSteps} sampler steps." };
         var kimg = new Option<double?>("--kimg") { Description = $"Training images per model in thousands — the same for every model, so variants compare fairly on a shared, noisy machine (a minutes budget would measure the load). Default {d.Kimg} (quick {q.Kimg})." };
         var evalSamples = new Option<int?>("--eval-samples") { Description = $"Generated images per model for the metrics (default {d.EvalSamples}, quick {q.EvalSamples})." };
-        var ks = new Option<string?>("--ks") { Description = "Comma-separated K of the cluster-conditioned models (e.g. 5,10,20,40). Default: K_UB/2 (if ≥ 2), K_UB, 2·K_UB, 4·K_UB and the label count, up to --k-cap." };
+        var ks = new Option<string?>("--ks") { Description = "Comma-separated K of the cluster-conditioned models (e.g. 5,10,20,40). Default: K_UB/2 (if ≥ 2), K_UB, 2·K_UB, 4·K_UB and the label count, up to --k-cap. The bound search runs either way (K_UB is marked in the figure)." };
         var kCap = new Option<int?>("--k-cap") { Description = $"Largest K of the default set (default {d.KCap}, quick {q.KCap}; also ≤ images/{d.MinImagesPerCluster})." };
         var maxK = new Option<int?>("--max-k") { Description = $"Cap of the bound search (default {d.MaxK}, quick {q.MaxK})." };
         var series = new Option<int?>("--series-points") { Description = $"Checkpoints on the sample-efficiency curve (FD over kimg) of the unconditional and best-K model (default {d.SeriesPoints}, quick {q.SeriesPoints})." };
