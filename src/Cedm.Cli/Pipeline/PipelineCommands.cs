@@ -58,11 +58,19 @@ public static class PipelineCommands
         return
         [
             "train", source, "--cond", cond, "--out", dir, "--preset", preset, .. limit, "--seed", I(seed), "--force",
-            // A CPU budget sees tens of kimg, not EDM's 200 Mimg: warm the learning rate up over the first 1 kimg.
-            "--lr-rampup-kimg", "1",
+            .. CpuRecipe,
             .. extra,
         ];
     }
+
+    /// <summary>
+    /// Training settings for a CPU budget of tens of kimg instead of EDM's 200 Mimg (docs/pipeline.md, "Training
+    /// recipe"): the learning rate warms up over the first 1 kimg, the blocks run without dropout (a regulariser
+    /// for runs that see each image hundreds of times; ours sees it less than once) and Adam's rate is twice EDM's.
+    /// At 8 kimg with label conditioning this took FD_fmnist from 78.8 (EDM's dropout 0.1 and lr 1e-3, padded to
+    /// 32×32) to 57.3 (no dropout, lr 2e-3, native 28×28).
+    /// </summary>
+    public static readonly string[] CpuRecipe = ["--lr-rampup-kimg", "1", "--dropout", "0", "--lr", "2e-3"];
 
     public static string[] Sample(string run, int n, int steps, string output, string? grid, IEnumerable<string> extra) =>
         ["sample", run, "--n", I(n), "--steps", I(steps), "--out", output, .. grid is null ? Array.Empty<string>() : ["--grid", grid], "--force", .. extra];

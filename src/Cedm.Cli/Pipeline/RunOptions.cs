@@ -42,7 +42,7 @@ public sealed record RunOptions
     public string Preset { get; init; } = "tiny";
 
     /// <summary>Training budget in minutes (wall clock, summed over resumed invocations).</summary>
-    public double TrainMinutes { get; init; } = 9;
+    public double TrainMinutes { get; init; } = 12;
 
     /// <summary>Heun steps of the sampler (EDM: 18, i.e. 35 network evaluations per image).</summary>
     public int SamplerSteps { get; init; } = 18;

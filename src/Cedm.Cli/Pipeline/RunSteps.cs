@@ -25,7 +25,7 @@ public static class RunSteps
         steps.Add(new CommandStep("clusters", $"clustering ({o.Method})", 1,
             c => PipelineCommands.Cluster(c.PathOf(Features), o.Method, ChosenK(c, o), c.PathOf(Clusters), o.TemiEpochs, o.Seed),
             c => new JsonObject { ["k"] = ChosenK(c, o) }));
-        steps.Add(new CommandStep("train", $"training C-EDM ({o.Preset}, {o.TrainMinutes:0.#} min)", o.Quick ? 4 : 12, c =>
+        steps.Add(new CommandStep("train", $"training C-EDM ({o.Preset}, {o.TrainMinutes:0.#} min)", o.Quick ? 4 : 15, c =>
             PipelineCommands.Train(c.PathOf(Train), o.Source, "clusters:" + c.PathOf(Clusters), o.Preset, new TrainBudget.Minutes(o.TrainMinutes), o.Seed,
                 o.Quick ? ["--checkpoint-kimg", "0.5", "--log-kimg", "0.1"] : [])));
         steps.Add(new CommandStep("samples", "samples for every cluster", 1, c =>

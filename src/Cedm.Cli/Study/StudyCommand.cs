@@ -29,6 +29,11 @@ public static class StudyCommand
         var steps = new Option<int?>("--steps") { Description = $"Heun sampler steps (default {d.SamplerSteps}, quick {q.SamplerSteps})." };
         var noLabels = new Option<bool>("--no-labels") { Description = "Skip the ground-truth-label model (it is trained by default when the source has labels)." };
         var variant = new Option<string[]>("--variant") { Description = $"An extra model (repeatable): {StudyVariant.Syntax}.", AllowMultipleArgumentsPerToken = false };
+        var noGuidance = new Option<bool>("--no-guidance") { Description = "Skip the guidance comparison at the best K (CAD, CAD with coherence-aware guidance, classifier-free guidance)." };
+        var coherence = new Option<string>("--coherence") { Description = "Coherence score of the CAD model (`cedm train --coherence`).", DefaultValueFactory = _ => d.Coherence };
+        var caGuidance = new Option<string?>("--ca-guidance") { Description = $"Comma-separated coherence-aware guidance scales of the CAD model (default {string.Join(',', d.CaGuidance)})." };
+        var cfgGuidance = new Option<string?>("--cfg-guidance") { Description = $"Comma-separated classifier-free guidance weights (default {string.Join(',', d.CfgGuidance)})." };
+        var pUncond = new Option<double?>("--p-uncond") { Description = $"Condition dropout of the classifier-free-guidance model (default {d.PUncond})." };
         var method = new Option<string>("--method") { Description = "Clustering of the cluster-conditioned models: temi, kmeans, gmm or agglo.", DefaultValueFactory = _ => d.Method };
         method.AcceptOnlyFromAmong("temi", "kmeans", "gmm", "agglo");
         var features = new Option<string>("--features") { Description = "Feature extractor for clustering (see `cedm features --help`).", DefaultValueFactory = _ => d.Features };
@@ -39,7 +44,7 @@ public static class StudyCommand
         var json = GlobalOptions.Json();
         var cmd = new Command("study", "The C-EDM experiment at this scale: unconditional vs label vs cluster conditioning over several K (equal kimg budgets), FD over K beside the utilisation ratio, sample efficiency; resumable (docs/study.md).")
         {
-            source, output, quick, kimg, evalSamples, ks, kCap, maxK, series, steps, noLabels, variant, method, features, preset, evaluator, seed, json,
+            source, output, quick, kimg, evalSamples, ks, kCap, maxK, series, steps, noLabels, noGuidance, coherence, caGuidance, cfgGuidance, pUncond, variant, method, features, preset, evaluator, seed, json,
         };
         cmd.SetAction(parse =>
         {
@@ -49,6 +54,10 @@ public static class StudyCommand
                 Source = parse.GetValue(source)!, Method = parse.GetValue(method)!, Features = parse.GetValue(features)!, Preset = parse.GetValue(preset)!,
                 Evaluator = parse.GetValue(evaluator), Seed = parse.GetValue(seed), Labels = !parse.GetValue(noLabels),
                 ExtraVariants = parse.GetValue(variant) ?? [], Ks = ParseKs(parse.GetValue(ks)),
+                Guidance = !parse.GetValue(noGuidance), Coherence = parse.GetValue(coherence)!,
+                CaGuidance = ParseScales(parse.GetValue(caGuidance), "--ca-guidance") ?? d.CaGuidance,
+                CfgGuidance = ParseScales(parse.GetValue(cfgGuidance), "--cfg-guidance") ?? d.CfgGuidance,
+                PUncond = parse.GetValue(pUncond) ?? d.PUncond,
             };
             if (parse.GetValue(quick)) options = options.AsQuick();
             options = options with
@@ -86,6 +95,14 @@ public static class StudyCommand
             return 0;
         });
         return cmd;
+    }
+
+    private static double[]? ParseScales(string? text, string option)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        return text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(t =>
+            double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double w) && w > 0 && double.IsFinite(w) ? w
+                : throw new UsageException($"{option}: expected comma-separated positive numbers, got '{text}'")).ToArray();
     }
 
     private static int[]? ParseKs(string? text)

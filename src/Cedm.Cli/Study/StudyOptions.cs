@@ -66,6 +66,25 @@ public sealed record StudyOptions
     /// <summary>Feature space of the metrics; null = `cedm eval`'s default (fmnist for Fashion-MNIST: FD_fmnist).</summary>
     public string? Evaluator { get; init; }
 
+    /// <summary>
+    /// Train the guidance variants at the best K (issue "CAD"): coherence-aware conditioning (CAD, related-seeds §C)
+    /// sampled plainly and with coherence-aware guidance at each of <see cref="CaGuidance"/>, and classifier-free
+    /// guidance (condition dropout <see cref="PUncond"/>) at each of <see cref="CfgGuidance"/> — all at the same kimg.
+    /// </summary>
+    public bool Guidance { get; init; } = true;
+
+    /// <summary>Coherence score of the CAD model (`cedm train --coherence`; maxprob = TEMI's max soft probability).</summary>
+    public string Coherence { get; init; } = "maxprob";
+
+    /// <summary>Coherence-aware guidance scales ω of the CAD model: (1+ω)·D(c=1) − ω·D(c=0) (related-seeds §C.6).</summary>
+    public IReadOnlyList<double> CaGuidance { get; init; } = [1, 3];
+
+    /// <summary>Condition dropout of the classifier-free-guidance model (CAD's CFG baseline: 10%).</summary>
+    public double PUncond { get; init; } = 0.1;
+
+    /// <summary>Classifier-free guidance weights w: (1+w)·D(c) − w·D(∅) (spec §1.5).</summary>
+    public IReadOnlyList<double> CfgGuidance { get; init; } = [1, 3];
+
     /// <summary>Further variants in the <see cref="StudyVariant.Parse"/> syntax (e.g. CFG or coherence-aware ones).</summary>
     public IReadOnlyList<string> ExtraVariants { get; init; } = [];
 
@@ -84,6 +103,8 @@ public sealed record StudyOptions
         SeriesPoints = 2,
         SamplerSteps = 6,
         EvalSamples = 32,
+        CaGuidance = CaGuidance.Take(1).ToArray(),
+        CfgGuidance = CfgGuidance.Take(1).ToArray(),
     };
 
     public void Validate()
@@ -95,6 +116,7 @@ public sealed record StudyOptions
         if (MaxK < 2) throw new UsageException($"--max-k: must be at least 2, got {MaxK}");
         if (KCap < 2) throw new UsageException($"--k-cap: must be at least 2, got {KCap}");
         if (Ks is { } ks && ks.Any(k => k < 2)) throw new UsageException($"--ks: every K must be at least 2, got {string.Join(',', ks)}");
+        if (!(PUncond > 0 && PUncond < 1)) throw new UsageException($"--p-uncond: must be in (0, 1), got {PUncond}");
         foreach (var v in ExtraVariants) StudyVariant.Parse(v);
     }
 

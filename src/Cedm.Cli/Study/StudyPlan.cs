@@ -29,20 +29,50 @@ public static class StudyPlan
         return kept;
     }
 
-    /// <summary>Every variant, in training order: uncond, labels (when the source has labels), k&lt;K&gt; ascending, then the extras.</summary>
-    public static IReadOnlyList<StudyVariant> Variants(StudyOptions o, int kub, SourceFacts source)
+    /// <summary>
+    /// Every variant, in training order: uncond, labels (when the source has labels), k&lt;K&gt; ascending, the guidance
+    /// variants at the best K (<see cref="GuidanceVariants"/>), then the extras. <paramref name="best"/> is the plain K
+    /// with the lowest FD once every plain K is evaluated (null before: K_UB stands in, and nothing of the variants
+    /// that use it has run yet, because they come after every plain one).
+    /// </summary>
+    public static IReadOnlyList<StudyVariant> Variants(StudyOptions o, int kub, SourceFacts source, int? best = null)
     {
         var list = new List<StudyVariant> { StudyVariant.Uncond() };
         if (o.Labels && source.LabelCount >= 2) list.Add(StudyVariant.Labels());
-        list.AddRange(ChooseKs(o, kub, source).Select(StudyVariant.Clusters));
+        var ks = ChooseKs(o, kub, source);
+        list.AddRange(ks.Select(StudyVariant.Clusters));
+        if (o.Guidance) list.AddRange(GuidanceVariants(o, best ?? (ks.Contains(kub) ? kub : ks[0])));
         foreach (var spec in o.ExtraVariants)
         {
-            var v = StudyVariant.Parse(spec, Math.Max(kub, 2));
+            var v = StudyVariant.Parse(spec, Math.Max(kub, 2), best);
             if (v.Kind == VariantKind.Labels && source.LabelCount < 2) throw new UsageException($"--variant {v.Name}: the source has no labels");
             if (list.Any(x => x.Name == v.Name)) throw new UsageException($"--variant: the name '{v.Name}' is taken");
             list.Add(v);
         }
         return list;
+    }
+
+    /// <summary>
+    /// The guidance comparison at K (issue "CAD"): "cad" (coherence-aware conditioning, sampled at coherence 1),
+    /// "cad-ca&lt;ω&gt;" (the same model with coherence-aware guidance ω), "cfg-w&lt;w&gt;" (a model trained with condition
+    /// dropout, sampled with classifier-free guidance w; the first trains, the others reuse it). The plain C-EDM model
+    /// at the same K is k&lt;K&gt;.
+    /// </summary>
+    public static IEnumerable<StudyVariant> GuidanceVariants(StudyOptions o, int k)
+    {
+        string[] coherence = ["--coherence", o.Coherence];
+        yield return new StudyVariant("cad", VariantKind.Clusters, k, coherence);
+        foreach (double w in o.CaGuidance)
+            yield return new StudyVariant("cad-ca" + Pipeline.PipelineCommands.D(w), VariantKind.Clusters, k, coherence,
+                ["--ca-guidance", Pipeline.PipelineCommands.D(w)], TrainingOf: "cad");
+        string? cfgOwner = null;
+        foreach (double w in o.CfgGuidance)
+        {
+            string name = "cfg-w" + Pipeline.PipelineCommands.D(w);
+            yield return new StudyVariant(name, VariantKind.Clusters, k, ["--p-uncond", Pipeline.PipelineCommands.D(o.PUncond)],
+                ["--guidance", Pipeline.PipelineCommands.D(w)], TrainingOf: cfgOwner);
+            cfgOwner ??= name;
+        }
     }
 
     /// <summary>The Ks that need a clustering (every clusters variant's K, once).</summary>

@@ -23,7 +23,7 @@ public sealed class StudySteps(StudyOptions o, SourceFacts source)
 
     public static string ClustersDir(int k) => Path.Combine("clusters", StudyVariant.ClusterName(k));
 
-    public static string TrainDir(StudyVariant v) => Path.Combine(v.Folder, "train");
+    public static string TrainDir(StudyVariant v) => v.TrainFolder;
 
     public static string SamplesFile(StudyVariant v) => Path.Combine(v.Folder, "samples", "samples.npy");
 
@@ -39,16 +39,29 @@ public sealed class StudySteps(StudyOptions o, SourceFacts source)
     public static int? Kub(RunContext c, StudyOptions o) =>
         File.Exists(c.PathOf(Bound)) ? Math.Clamp(JsonNode.Parse(File.ReadAllText(c.PathOf(Bound)))!["k_ub"]!.GetValue<int>(), 1, o.MaxK) : null;
 
-    /// <summary>The variants of this study (provisional until the bound search has finished).</summary>
-    public IReadOnlyList<StudyVariant> Variants(RunContext c) => StudyPlan.Variants(o, Kub(c, o) ?? ProvisionalKub, source);
+    /// <summary>
+    /// The variants of this study (provisional until the bound search has finished; the guidance variants' K is the
+    /// best plain K once every plain K is evaluated).
+    /// </summary>
+    public IReadOnlyList<StudyVariant> Variants(RunContext c)
+    {
+        int kub = Kub(c, o) ?? ProvisionalKub;
+        var first = StudyPlan.Variants(o, kub, source);
+        return BestPlain(c, first) is { } best ? StudyPlan.Variants(o, kub, source, best.K) : first;
+    }
+
+    /// <summary>The plain cluster-conditioned variant with the lowest FD, once every plain K is evaluated; else null.</summary>
+    private static StudyVariant? BestPlain(RunContext c, IReadOnlyList<StudyVariant> variants)
+    {
+        var plain = variants.Where(v => v.Kind == VariantKind.Clusters && v.IsPlain).ToList();
+        if (plain.Count == 0 || !plain.All(v => File.Exists(c.PathOf(MetricsFile(v))))) return null;
+        return StudyPlan.BestK(plain.Select(v => (v, StudyResults.ReadMetric(c.PathOf(MetricsFile(v)), "fd"))));
+    }
 
     /// <summary>The models of the sample-efficiency curve: uncond and the best plain K (provisional until every K is evaluated).</summary>
     public IReadOnlyList<StudyVariant> SeriesVariants(RunContext c, IReadOnlyList<StudyVariant> variants)
     {
-        var clusters = variants.Where(v => v.Kind == VariantKind.Clusters && v.IsPlain).ToList();
-        StudyVariant? best = clusters.All(v => File.Exists(c.PathOf(MetricsFile(v))))
-            ? StudyPlan.BestK(clusters.Select(v => (v, StudyResults.ReadMetric(c.PathOf(MetricsFile(v)), "fd"))))
-            : clusters.FirstOrDefault();
+        var best = BestPlain(c, variants) ?? variants.FirstOrDefault(v => v.Kind == VariantKind.Clusters && v.IsPlain);
         return best is null ? [variants[0]] : [variants[0], best];
     }
 
@@ -69,7 +82,8 @@ public sealed class StudySteps(StudyOptions o, SourceFacts source)
                 ctx => PipelineCommands.Cluster(ctx.PathOf(Features), o.Method, k, ctx.PathOf(ClustersDir(k)), o.TemiEpochs, o.Seed)));
         foreach (var v in variants)
         {
-            steps.Add(new CommandStep(StepName(v, "train"), $"{v.Name}: training ({o.Kimg:0.###} kimg)", StudyPlan.Cost.Train(o) / w, ctx => TrainArguments(ctx, v)));
+            if (v.TrainingOf is null)
+                steps.Add(new CommandStep(StepName(v, "train"), $"{v.Name}: training ({o.Kimg:0.###} kimg)", StudyPlan.Cost.Train(o) / w, ctx => TrainArguments(ctx, v)));
             steps.Add(new CommandStep(StepName(v, "sample"), $"{v.Name}: {o.EvalSamples} samples", StudyPlan.Cost.Sample(o) / w, ctx =>
                 PipelineCommands.Sample(ctx.PathOf(TrainDir(v)), o.EvalSamples, o.SamplerSteps, ctx.PathOf(SamplesFile(v)),
                     ctx.PathOf(Path.ChangeExtension(SamplesFile(v), ".png")), v.SampleArgs)));

@@ -11,10 +11,11 @@ public enum VariantKind { Uncond, Labels, Clusters }
 /// <see cref="TrainArguments"/>, sampled with `cedm sample` plus <see cref="SampleArguments"/>, evaluated with the
 /// same `cedm eval` as every other variant, in its own folder variants/&lt;Name&gt;/. A new kind of model (classifier-
 /// free guidance: train <c>--p-uncond 0.1</c>, sample <c>--guidance 1</c>; coherence-aware conditioning) is one more
-/// record — from code or from <c>--variant</c> (see <see cref="Parse"/>).
+/// record — from code or from <c>--variant</c> (see <see cref="Parse"/>). A variant that differs from another only
+/// in how it samples (guidance scales) names that one in <see cref="TrainingOf"/> and reuses its trained model.
 /// </summary>
 public sealed partial record StudyVariant(string Name, VariantKind Kind, int? K = null, IReadOnlyList<string>? TrainArguments = null,
-    IReadOnlyList<string>? SampleArguments = null)
+    IReadOnlyList<string>? SampleArguments = null, string? TrainingOf = null)
 {
     public IReadOnlyList<string> TrainArgs => TrainArguments ?? [];
 
@@ -34,6 +35,9 @@ public sealed partial record StudyVariant(string Name, VariantKind Kind, int? K 
     /// <summary>Folder of the variant inside the study folder.</summary>
     public string Folder => Path.Combine("variants", Name);
 
+    /// <summary>Folder of the trained model this variant samples from (its own, or that of <see cref="TrainingOf"/>).</summary>
+    public string TrainFolder => Path.Combine("variants", TrainingOf ?? Name, "train");
+
     public void Validate()
     {
         if (!NamePattern().IsMatch(Name)) throw new UsageException($"--variant: the name '{Name}' must be letters, digits, '-', '_' or '.' (it is a folder name)");
@@ -41,13 +45,14 @@ public sealed partial record StudyVariant(string Name, VariantKind Kind, int? K 
         if (Kind != VariantKind.Clusters && K is not null) throw new UsageException($"--variant {Name}: only a clusters variant has a K");
     }
 
-    public const string Syntax = "NAME=uncond|labels|clusters@K[|TRAIN ARGS[|SAMPLE ARGS]] with K a number, kub, 2kub or kub/2 (e.g. \"cfg=clusters@kub|--p-uncond 0.1|--guidance 1\")";
+    public const string Syntax = "NAME=uncond|labels|clusters@K[|TRAIN ARGS[|SAMPLE ARGS]] with K a number, kub, 2kub, kub/2 or best (the plain K with the lowest FD) (e.g. \"cfg=clusters@best|--p-uncond 0.1|--guidance 1\")";
 
     /// <summary>
     /// Parses <see cref="Syntax"/>: the name, the kind with its K (relative to K_UB with "kub": <paramref name="kub"/>
-    /// is the bound once known, 0 before), then extra `cedm train` and `cedm sample` arguments split at spaces.
+    /// is the bound once known, 0 before; "best" is <paramref name="best"/>, the plain K with the lowest FD once every
+    /// plain K is evaluated, K_UB before), then extra `cedm train` and `cedm sample` arguments split at spaces.
     /// </summary>
-    public static StudyVariant Parse(string spec, int kub = 0)
+    public static StudyVariant Parse(string spec, int kub = 0, int? best = null)
     {
         var parts = spec.Split('|');
         if (parts.Length > 3) throw new UsageException($"--variant: at most two '|' in '{spec}'; expected {Syntax}");
@@ -58,7 +63,7 @@ public sealed partial record StudyVariant(string Name, VariantKind Kind, int? K 
         int at = kindText.IndexOf('@', StringComparison.Ordinal);
         if (at >= 0)
         {
-            k = ParseK(kindText[(at + 1)..], kub, spec);
+            k = ParseK(kindText[(at + 1)..], kub, best ?? kub, spec);
             kindText = kindText[..at];
         }
         var kind = kindText switch
@@ -76,12 +81,13 @@ public sealed partial record StudyVariant(string Name, VariantKind Kind, int? K 
         return v;
     }
 
-    private static int ParseK(string text, int kub, string spec)
+    private static int ParseK(string text, int kub, int best, string spec)
     {
         text = text.Trim();
         if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int k)) return k;
+        if (text == "best") return best;
         var m = Regex.Match(text, @"^(\d*)kub(?:/(\d+))?$");
-        if (!m.Success) throw new UsageException($"--variant: K must be a number, kub, 2kub or kub/2; got '{text}' in '{spec}'");
+        if (!m.Success) throw new UsageException($"--variant: K must be a number, kub, 2kub, kub/2 or best; got '{text}' in '{spec}'");
         int mul = m.Groups[1].Value.Length > 0 ? int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : 1;
         int div = m.Groups[2].Success ? int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture) : 1;
         if (div == 0) throw new UsageException($"--variant: division by zero in '{spec}'");

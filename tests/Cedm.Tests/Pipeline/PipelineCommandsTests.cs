@@ -16,7 +16,7 @@ public sealed class PipelineCommandsTests : IDisposable
     {
         string[] fresh = PipelineCommands.Train(_dir, "src", "labels", "tiny", new TrainBudget.Kimg(12), 7, ["--keep", "4"]);
         fresh.Should().Equal("train", "src", "--cond", "labels", "--out", _dir, "--preset", "tiny", "--kimg", "12", "--seed", "7", "--force",
-            "--lr-rampup-kimg", "1", "--keep", "4");
+            "--lr-rampup-kimg", "1", "--dropout", "0", "--lr", "2e-3", "--keep", "4");
 
         // An interrupted run: a checkpoint after 90 s of training.
         Directory.CreateDirectory(Path.Combine(_dir, Checkpoint.Folder));

@@ -27,8 +27,7 @@ public sealed class StudyCommandTests : CliTest
     public async Task QuickStudyWritesARowPerVariantThePlotsAndAReportAndResumesWithoutRecomputing()
     {
         string study = Path.Combine(Dir, "study");
-        string[] args = ["study", Source(), "--quick", "--max-k", "4", "--features", "pca:8", "--evaluator", "pca:8", "--kimg", "0.064", "--eval-samples", "16", "--out", study,
-            "--variant", "cfg=clusters@kub|--p-uncond 0.2|--guidance 1"];
+        string[] args = ["study", Source(), "--quick", "--max-k", "4", "--features", "pca:8", "--evaluator", "pca:8", "--kimg", "0.064", "--eval-samples", "16", "--out", study];
         var (code, output, err) = Run(args);
         code.Should().Be(0, err);
         output.Should().Contain("report.html");
@@ -39,11 +38,16 @@ public sealed class StudyCommandTests : CliTest
         var rows = json["variants"]!.AsArray().Select(r => r!.AsObject()).ToList();
         rows.Select(r => r["name"]!.GetValue<string>()).Should().StartWith(["uncond", "labels"]);
         rows.Skip(2).Should().HaveCountGreaterThan(1).And.OnlyContain(r => r["kind"]!.GetValue<string>() == "clusters");
-        rows[^1]["name"]!.GetValue<string>().Should().Be("cfg", "extra variants come last");
-        rows[^1]["k"]!.GetValue<int>().Should().Be(kub);
-        string cfgCommands = File.ReadAllText(Path.Combine(study, "variants", "cfg", "commands.txt"));
-        cfgCommands.Should().Contain("--p-uncond 0.2").And.Contain("--guidance 1");
-        json["best"]!.GetValue<string>().Should().NotBe("cfg", "only the plain k<K> models compete for the best K");
+        // The guidance comparison comes last, at the best plain K: CAD, CAD with CA guidance 1 (the same model), CFG w = 1.
+        rows.Select(r => r["name"]!.GetValue<string>()).Should().EndWith(["cad", "cad-ca1", "cfg-w1"]);
+        string best = json["best"]!.GetValue<string>();
+        best.Should().StartWith("k", "only the plain k<K> models compete for the best K");
+        foreach (var r in rows.TakeLast(3)) ("k" + r["k"]!.GetValue<int>()).Should().Be(best);
+        File.ReadAllText(Path.Combine(study, "variants", "cad", "commands.txt")).Should().Contain("--coherence maxprob");
+        File.ReadAllText(Path.Combine(study, "variants", "cad-ca1", "commands.txt")).Should().Contain("--ca-guidance 1")
+            .And.Contain(Path.Combine("variants", "cad", "train"), "guidance at sampling reuses the CAD model");
+        Directory.Exists(Path.Combine(study, "variants", "cad-ca1", "train")).Should().BeFalse();
+        File.ReadAllText(Path.Combine(study, "variants", "cfg-w1", "commands.txt")).Should().Contain("--p-uncond 0.1").And.Contain("--guidance 1");
         foreach (var r in rows)
         {
             double.IsFinite(r["fd"]!.GetValue<double>()).Should().BeTrue($"{r["name"]} has an FD");

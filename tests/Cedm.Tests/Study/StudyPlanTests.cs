@@ -33,9 +33,9 @@ public sealed class StudyPlanTests
     [Fact]
     public void TheLabelModelExistsOnlyWhenTheSourceHasLabels()
     {
-        StudyPlan.Variants(new StudyOptions(), 20, FashionMnist).Select(v => v.Name).Should().Equal("uncond", "labels", "k10", "k20", "k40", "k80");
-        StudyPlan.Variants(new StudyOptions(), 20, new SourceFacts(60000, 0)).Select(v => v.Name).Should().Equal("uncond", "k10", "k20", "k40", "k80");
-        StudyPlan.Variants(new StudyOptions { Labels = false }, 20, FashionMnist).Select(v => v.Name).Should().Equal("uncond", "k10", "k20", "k40", "k80");
+        StudyPlan.Variants(new StudyOptions { Guidance = false }, 20, FashionMnist).Select(v => v.Name).Should().Equal("uncond", "labels", "k10", "k20", "k40", "k80");
+        StudyPlan.Variants(new StudyOptions { Guidance = false }, 20, new SourceFacts(60000, 0)).Select(v => v.Name).Should().Equal("uncond", "k10", "k20", "k40", "k80");
+        StudyPlan.Variants(new StudyOptions { Labels = false, Guidance = false }, 20, FashionMnist).Select(v => v.Name).Should().Equal("uncond", "k10", "k20", "k40", "k80");
         StudyPlan.ChooseKs(new StudyOptions { Labels = false }, 40, FashionMnist).Should().Contain(10, "K = label count is a clustering, kept without the label model");
         var labels = StudyPlan.Variants(new StudyOptions(), 20, FashionMnist)[1];
         labels.Kind.Should().Be(VariantKind.Labels);
@@ -54,6 +54,29 @@ public sealed class StudyPlanTests
         variants.Single(v => v.Name == "half").K.Should().Be(10);
         variants.Single(v => v.Name == "ucfg").SampleArgs.Should().Equal("--steps", "8");
         StudyPlan.ClusterKs(variants).Should().Equal(10, 20, 40, 80);
+    }
+
+    [Fact]
+    public void TheGuidanceComparisonSitsAtTheBestKAndSharesTrainings()
+    {
+        var provisional = StudyPlan.Variants(new StudyOptions(), 20, FashionMnist);
+        provisional.Select(v => v.Name).Should().Equal("uncond", "labels", "k10", "k20", "k40", "k80", "cad", "cad-ca1", "cad-ca3", "cfg-w1", "cfg-w3");
+        provisional.Skip(6).Should().OnlyContain(v => v.K == 20, "before every plain K is evaluated, K_UB stands in");
+        var variants = StudyPlan.Variants(new StudyOptions(), 20, FashionMnist, best: 40);
+        variants.Skip(6).Should().OnlyContain(v => v.K == 40 && v.Kind == VariantKind.Clusters && !v.IsPlain);
+        var byName = variants.ToDictionary(v => v.Name);
+        byName["cad"].TrainArgs.Should().Equal("--coherence", "maxprob");
+        byName["cad"].TrainingOf.Should().BeNull();
+        byName["cad-ca3"].Should().BeEquivalentTo(new StudyVariant("cad-ca3", VariantKind.Clusters, 40, ["--coherence", "maxprob"], ["--ca-guidance", "3"], "cad"));
+        byName["cad-ca3"].TrainFolder.Should().Be(byName["cad"].TrainFolder);
+        byName["cfg-w1"].TrainArgs.Should().Equal("--p-uncond", "0.1");
+        byName["cfg-w1"].TrainingOf.Should().BeNull();
+        byName["cfg-w3"].TrainingOf.Should().Be("cfg-w1");
+        byName["cfg-w3"].SampleArgs.Should().Equal("--guidance", "3");
+        StudyPlan.ClusterKs(variants).Should().Equal([10, 20, 40, 80], "the best K is one of the plain ones: no extra clustering");
+        StudyVariant.Parse("x=clusters@best", 20, best: 40).K.Should().Be(40);
+        StudyVariant.Parse("x=clusters@best", 20).K.Should().Be(20);
+        new StudyOptions().AsQuick().CaGuidance.Should().Equal(1.0);
     }
 
     [Theory]
