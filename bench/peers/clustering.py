@@ -46,6 +46,7 @@ def main():
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--sample-ms", type=float, default=50.0)
+    p.add_argument("--cases", default=None, help="comma-separated case names to run (default: all)")
     args = p.parse_args()
     x, y = prepare()
     if args.prepare:
@@ -60,7 +61,7 @@ def main():
     except ImportError as e:
         print(json.dumps({"error": f"cannot import scikit-learn ({e})"}), flush=True)
         sys.exit(3)
-    from _peer import time_case
+    from _peer import selected, time_case
     # sklearn's k-means parallelises with OpenMP; GMM leans on BLAS: both get --threads.
     threadpool_limits(args.threads)
     print(json.dumps({"info": f"sklearn {sklearn.__version__}, threads {args.threads}, features {FEATURES} {x.shape}"}), flush=True)
@@ -77,6 +78,8 @@ def main():
     cases = [("kmeans-k10", lambda: kmeans(10)), ("kmeans-k100", lambda: kmeans(100)),
              ("gmm-k10-diag", lambda: gmm(10, "diag")), ("gmm-k10-full", lambda: gmm(10, "full"))]
     for name, fn in cases:
+        if not selected(name, args):
+            continue
         last = {}
         time_case(name, lambda: last.update(fn()), args)  # quality of the last timed call, no extra fit
         print(json.dumps({"quality": name, **last}), flush=True)

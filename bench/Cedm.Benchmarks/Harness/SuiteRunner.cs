@@ -26,7 +26,7 @@ public static class SuiteRunner
     public static IReadOnlyList<ResultRow> Run(IBenchSuite suite, BenchOptions options, TextWriter log)
     {
         var ours = new List<(BenchCase Case, TimingStats Stats, IReadOnlyDictionary<string, double>? Quality)>();
-        foreach (BenchCase bc in suite.Cases)
+        foreach (BenchCase bc in suite.Cases.Where(c => options.Selects(c.Name)))
         {
             Action action = bc.Setup();
             TimingStats stats = Timing.Measure(action, options.Repeats, options.SampleMs);
@@ -41,7 +41,8 @@ public static class SuiteRunner
         if (suite.PeerScript is not null && !options.NoPeer)
         {
             log.WriteLine($"  running peer {suite.PeerScript} ...");
-            peer = PeerRunner.Run(options.PeersDir, suite.PeerScript, options.Repeats, options.Threads, options.SampleMs);
+            peer = PeerRunner.Run(options.PeersDir, suite.PeerScript, options.Repeats, options.Threads, options.SampleMs,
+                ours.Where(o => o.Case.PeerCase is not null).Select(o => o.Case.PeerCase!).Distinct().ToList(), options.Cases.Count > 0);
             foreach (string line in peer.Info)
                 log.WriteLine($"  peer: {line}");
             if (peer.Unavailable is not null)
