@@ -71,7 +71,7 @@ public static class SuiteRunner
             double p = peer[kv.Key];
             return kv.Key is "inertia" or "iterations"
                 ? string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:G6} vs {p:G6} ({kv.Value / p:F4}x)")
-                : string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:F4} vs {p:F4} ({kv.Value - p:+0.0000;-0.0000})");
+                : string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:F4} vs {p:F4} ({Math.Round(kv.Value - p, 4) + 0.0:+0.0000;-0.0000;+0.0000})");
         }));
     }
 
