@@ -21,6 +21,9 @@ namespace Cedm.Clustering.Temi;
 /// candidates more than width: twice the heads at a quarter of the width is ≈ 4× fewer FLOPs per step (D = 64:
 /// 8·(64·64 + 64·32) vs 4·(64·256 + 256·128)), and 2.6× less time per blob run here.
 /// TEMI on blobs stays seed-sensitive at short schedules; the spec preset (16 heads) was not run on them.
+/// Fashion-MNIST train, `cedm features --extractor pca:64`, K = 10, seed 0, both presets run side by side at load 13–20:
+/// NMI 0.337 (old) vs 0.332 (new), ACC 0.394 vs 0.378, CPU time 7 min 10 s vs 3 min 54 s (epoch median 40 s vs 32 s,
+/// kNN ≈ 45 s either way). k-means (seed 0) on the same features: NMI 0.466 — TEMI on raw PCA features is well below it.
 /// </summary>
 public sealed record TemiOptions
 {
