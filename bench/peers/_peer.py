@@ -18,6 +18,7 @@ def setup():
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--sample-ms", type=float, default=50.0)
+    p.add_argument("--cases", default=None, help="comma-separated case names to run (default: all)")
     args = p.parse_args()
     try:
         import torch
@@ -42,7 +43,15 @@ def _sample(fn, iterations):
     return (time.perf_counter() - start) * 1000.0
 
 
+def selected(name, args):
+    """False when the harness passed --cases (bench --case filter) and this case is not among them."""
+    cases = getattr(args, "cases", None)
+    return cases is None or name in cases.split(",")
+
+
 def time_case(name, fn, args):
+    if not selected(name, args):
+        return
     first = _sample(fn, 1)
     iterations = max(1, math.ceil(args.sample_ms / max(first, 1e-3)))
     if first < LONG_CALL_MS:  # whole fits that take seconds are warm after one call (same rule in Timing.cs)

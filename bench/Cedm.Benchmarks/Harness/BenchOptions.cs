@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Cedm.Benchmarks.Harness;
 
-/// <summary>Command line: <c>[suite ...] [--repeats N] [--threads N] [--sample-ms X] [--no-peer] [--list]</c>.</summary>
+/// <summary>Command line: <c>[suite ...] [--repeats N] [--threads N] [--sample-ms X] [--case NAME ...] [--no-peer] [--list]</c>.</summary>
 public sealed class BenchOptions
 {
     public List<string> Suites { get; } = [];
@@ -10,13 +10,16 @@ public sealed class BenchOptions
     public int Threads { get; private set; } = Cedm.Tensors.ComputeSettings.Threads;
     public double SampleMs { get; private set; } = 50;
     public bool NoPeer { get; private set; }
+
+    /// <summary>Only the cases whose name starts with one of these (empty = all); the peer gets the same list.</summary>
+    public List<string> Cases { get; } = [];
     public bool List { get; private set; }
     public string RepoRoot { get; private set; } = FindRepoRoot();
     public string PeersDir => Path.Combine(RepoRoot, "bench", "peers");
     public string ResultsDir => Path.Combine(RepoRoot, "bench", "results");
 
     public const string Usage =
-        "usage: dotnet run -c Release --project bench/Cedm.Benchmarks -- [suite ...] [--repeats N] [--threads N] [--sample-ms X] [--no-peer] [--list]";
+        "usage: dotnet run -c Release --project bench/Cedm.Benchmarks -- [suite ...] [--repeats N] [--threads N] [--sample-ms X] [--case NAME ...] [--no-peer] [--list]";
 
     public static BenchOptions Parse(string[] args)
     {
@@ -29,6 +32,7 @@ public sealed class BenchOptions
                 case "--repeats": o.Repeats = PositiveInt(a, Next(args, ref i)); break;
                 case "--threads": o.Threads = PositiveInt(a, Next(args, ref i)); break;
                 case "--sample-ms": o.SampleMs = double.Parse(Next(args, ref i), CultureInfo.InvariantCulture); break;
+                case "--case": o.Cases.Add(Next(args, ref i)); break;
                 case "--no-peer": o.NoPeer = true; break;
                 case "--list": o.List = true; break;
                 case "-h" or "--help": throw new ArgumentException(Usage);
@@ -41,6 +45,9 @@ public sealed class BenchOptions
         }
         return o;
     }
+
+    /// <summary>True when no --case was given or the name starts with one of them.</summary>
+    public bool Selects(string caseName) => Cases.Count == 0 || Cases.Any(c => caseName.StartsWith(c, StringComparison.Ordinal));
 
     private static string Next(string[] args, ref int i) =>
         ++i < args.Length ? args[i] : throw new ArgumentException($"{args[i - 1]} needs a value\n{Usage}");

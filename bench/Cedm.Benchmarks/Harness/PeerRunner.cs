@@ -19,7 +19,10 @@ public static class PeerRunner
     public const string Python = "/usr/bin/python3";
     private const string InstallHint = "install the peer with: apt-get install python3-torch python3-numpy";
 
-    public static PeerResult Run(string peersDir, string script, int repeats, int threads, double sampleMs)
+    /// <param name="onlyCases">With <paramref name="filtered"/>, the peer cases to run (passed as --cases a,b; the
+    /// peer skips the others, so a filtered run does not pay for cases nobody compares with).</param>
+    public static PeerResult Run(string peersDir, string script, int repeats, int threads, double sampleMs,
+        IReadOnlyList<string>? onlyCases = null, bool filtered = false)
     {
         string path = Path.Combine(peersDir, script);
         if (!File.Exists(Python))
@@ -36,6 +39,11 @@ public static class PeerRunner
         foreach (string arg in new[] { path, "--repeats", repeats.ToString(), "--threads", threads.ToString(),
                      "--sample-ms", sampleMs.ToString(System.Globalization.CultureInfo.InvariantCulture) })
             psi.ArgumentList.Add(arg);
+        if (filtered && onlyCases is not null)
+        {
+            psi.ArgumentList.Add("--cases");
+            psi.ArgumentList.Add(string.Join(',', onlyCases));
+        }
         psi.Environment["OPENBLAS_NUM_THREADS"] = "1";
         psi.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
         // torch's BLAS is the same Debian OpenBLAS: give it the kernel choice we gave ours (see OpenBlas.cs),

@@ -26,7 +26,7 @@ public static class SuiteRunner
     public static IReadOnlyList<ResultRow> Run(IBenchSuite suite, BenchOptions options, TextWriter log)
     {
         var ours = new List<(BenchCase Case, TimingStats Stats, IReadOnlyDictionary<string, double>? Quality)>();
-        foreach (BenchCase bc in suite.Cases)
+        foreach (BenchCase bc in suite.Cases.Where(c => options.Selects(c.Name)))
         {
             Action action = bc.Setup();
             TimingStats stats = Timing.Measure(action, options.Repeats, options.SampleMs);
@@ -41,7 +41,8 @@ public static class SuiteRunner
         if (suite.PeerScript is not null && !options.NoPeer)
         {
             log.WriteLine($"  running peer {suite.PeerScript} ...");
-            peer = PeerRunner.Run(options.PeersDir, suite.PeerScript, options.Repeats, options.Threads, options.SampleMs);
+            peer = PeerRunner.Run(options.PeersDir, suite.PeerScript, options.Repeats, options.Threads, options.SampleMs,
+                ours.Where(o => o.Case.PeerCase is not null).Select(o => o.Case.PeerCase!).Distinct().ToList(), options.Cases.Count > 0);
             foreach (string line in peer.Info)
                 log.WriteLine($"  peer: {line}");
             if (peer.Unavailable is not null)
@@ -70,7 +71,7 @@ public static class SuiteRunner
             double p = peer[kv.Key];
             return kv.Key is "inertia" or "iterations"
                 ? string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:G6} vs {p:G6} ({kv.Value / p:F4}x)")
-                : string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:F4} vs {p:F4} ({kv.Value - p:+0.0000;-0.0000})");
+                : string.Create(CultureInfo.InvariantCulture, $"{kv.Key} {kv.Value:F4} vs {p:F4} ({Math.Round(kv.Value - p, 4) + 0.0:+0.0000;-0.0000;+0.0000})");
         }));
     }
 

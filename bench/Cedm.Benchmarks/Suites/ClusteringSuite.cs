@@ -9,13 +9,13 @@ namespace Cedm.Benchmarks.Suites;
 /// <summary>
 /// Whole clustering fits on the real Fashion-MNIST train split (60,000 × 50 PCA features computed by sklearn in the peer
 /// and saved to a temp .npy, so both sides cluster identical numbers): k-means K=10 and K=100 (k-means++, n_init 1,
-/// seed 0) and GMM K=10 diag and full (k-means init). Each row shows time next to the fit quality: inertia (k-means) or
+/// seed 0; K=10 from the peer's k-means++ start; K=10 over seeds 0-4) and GMM K=10 diag and full (k-means init). Each row shows time next to the fit quality: inertia (k-means) or
 /// mean log-likelihood (GMM), NMI against the labels, and the iteration count. Peer: bench/peers/clustering.py.
 /// </summary>
 public sealed class ClusteringSuite : IBenchSuite
 {
     public string Name => "clustering";
-    public string Description => "k-means K=10/100, GMM K=10 diag/full on 60k Fashion-MNIST PCA-50 features vs scikit-learn";
+    public string Description => "k-means K=10/100 (+ K=10 same start, K=10 seeds 0-4), GMM K=10 diag/full on 60k Fashion-MNIST PCA-50 features vs scikit-learn";
     public string? PeerScript => "clustering.py";
 
     public IReadOnlyList<BenchCase> Cases { get; } = Build();
@@ -34,6 +34,42 @@ public sealed class ClusteringSuite : IBenchSuite
                     var km = new KMeans(new KMeansOptions { K = k });
                     var a = km.Fit(x, new Rng(0));
                     state.Set(new() { ["inertia"] = km.Result!.Inertia, ["nmi"] = Nmi(a.Ids, labels), ["iterations"] = km.Result.Iterations });
+                };
+            }) { Quality = state.Get });
+        }
+        {
+            // Same start on both sides (the peer's k-means++ centres): identical iteration counts, so time = iterations.
+            var state = new State();
+            list.Add(new BenchCase("kmeans-k10-init", "kmeans-k10-init", null, () =>
+            {
+                var (x, labels) = Load();
+                var init = Npy.Read(InitK10Path).ToFloat32();
+                int n = x.Dim(0), d = x.Dim(1);
+                double tol = new KMeansOptions().Tol * KMeans.MeanVariance(x.Data, n, d);
+                return () =>
+                {
+                    var r = KMeans.RunFrom(x.Data, n, d, init, 10, new KMeansOptions().MaxIter, tol);
+                    state.Set(new() { ["inertia"] = r.Inertia, ["nmi"] = Nmi(r.Labels, labels), ["iterations"] = r.Iterations });
+                };
+            }) { Quality = state.Get });
+        }
+        {
+            // Seeds 0-4: one seed's iteration count is a lottery (20-130 at K=10 on either side), five average it out.
+            var state = new State();
+            list.Add(new BenchCase("kmeans-k10-5seeds", "kmeans-k10-5seeds", null, () =>
+            {
+                var (x, labels) = Load();
+                return () =>
+                {
+                    double inertia = 0, nmi = 0;
+                    int iterations = 0;
+                    for (ulong seed = 0; seed < 5; seed++)
+                    {
+                        var km = new KMeans(new KMeansOptions { K = 10 });
+                        var a = km.Fit(x, new Rng(seed));
+                        inertia += km.Result!.Inertia / 5; nmi += Nmi(a.Ids, labels) / 5; iterations += km.Result.Iterations;
+                    }
+                    state.Set(new() { ["inertia"] = inertia, ["nmi"] = nmi, ["iterations"] = iterations });
                 };
             }) { Quality = state.Get });
         }
@@ -64,13 +100,18 @@ public sealed class ClusteringSuite : IBenchSuite
 
     private static (Tensor X, int[] Labels)? s_cache;
 
+    private static string Dir => Path.Combine(Environment.GetEnvironmentVariable("TMPDIR") ?? "/tmp", "cedm-bench-clustering");
+
+    /// <summary>The peer's k-means++ centres for K = 10 (sklearn, random_state 0), written by `clustering.py --prepare`.</summary>
+    private static string InitK10Path => Path.Combine(Dir, "fmnist-train-pca50-init-k10.npy");
+
     /// <summary>The peer's features (written by `clustering.py --prepare` when missing).</summary>
     private static (Tensor X, int[] Labels) Load()
     {
         if (s_cache is { } c) return c;
-        string dir = Path.Combine(Environment.GetEnvironmentVariable("TMPDIR") ?? "/tmp", "cedm-bench-clustering");
+        string dir = Dir;
         string feats = Path.Combine(dir, "fmnist-train-pca50.npy"), labels = Path.Combine(dir, "fmnist-train-pca50-labels.npy");
-        if (!File.Exists(feats) || !File.Exists(labels))
+        if (!File.Exists(feats) || !File.Exists(labels) || !File.Exists(InitK10Path))
         {
             string script = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "peers", "clustering.py");
             var psi = new ProcessStartInfo(PeerRunner.Python) { UseShellExecute = false };

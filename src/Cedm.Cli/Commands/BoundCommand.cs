@@ -22,7 +22,7 @@ public static class BoundCommand
         var grid = new Option<int>("--grid") { Description = "K values tried between the last passing and the first failing K.", DefaultValueFactory = _ => 3 };
         var lower = new Option<bool>("--lower") { Description = "Also run beta=1 at an over-estimated K; its utilised count is the lower bound k_lb." };
         var lowerK = new Option<int>("--lower-k") { Description = "K of the --lower run (0 = 2 x K_UB).", DefaultValueFactory = _ => 0 };
-        var preset = new Option<string>("--preset") { Description = "TEMI settings of every run: spec (16 heads, 100 epochs) or cpu (4 heads, 30 epochs).", DefaultValueFactory = _ => "cpu" };
+        var preset = new Option<string>("--preset") { Description = "TEMI settings of every run: spec (16 heads, 100 epochs) or cpu (8 heads 64/32, 30 epochs).", DefaultValueFactory = _ => "cpu" };
         preset.AcceptOnlyFromAmong("spec", "cpu");
         var epochs = new Option<int?>("--epochs") { Description = "Override the preset's TEMI epochs." };
         var seed = GlobalOptions.Seed();

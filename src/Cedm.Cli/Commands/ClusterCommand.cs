@@ -33,10 +33,10 @@ public static class ClusterCommand
         var cosine = new Option<bool>("--cosine") { Description = "L2-normalise the rows first (kmeans, agglo)." };
         var covariance = new Option<string>("--covariance") { Description = "GMM covariance: full | diag.", DefaultValueFactory = _ => "full" };
         covariance.AcceptOnlyFromAmong("full", "diag");
-        var preset = new Option<string>("--preset") { Description = "TEMI settings: spec (16 heads 512/256, 100 epochs; spec §4.5) or cpu (4 heads 256/128, 30 epochs).", DefaultValueFactory = _ => "spec" };
+        var preset = new Option<string>("--preset") { Description = "TEMI settings: spec (16 heads 512/256, 100 epochs; spec §4.5) or cpu (8 heads 64/32, 30 epochs).", DefaultValueFactory = _ => "spec" };
         preset.AcceptOnlyFromAmong("spec", "cpu");
         var beta = new Option<double?>("--beta") { Description = "TEMI beta of the PMI loss. Default: 0.6 (1 = weighted PMI, the lower-bound runs)." };
-        var heads = new Option<int?>("--heads") { Description = "TEMI heads. Default: the preset's (spec 16, cpu 4)." };
+        var heads = new Option<int?>("--heads") { Description = "TEMI heads. Default: the preset's (spec 16, cpu 8)." };
         var epochs = new Option<int?>("--epochs") { Description = "TEMI epochs (warm-up scaled with them). Default: the preset's (spec 100, cpu 30)." };
         var knn = new Option<int?>("--knn") { Description = "TEMI neighbours a partner is drawn from. Default: 50." };
         var force = GlobalOptions.Force();

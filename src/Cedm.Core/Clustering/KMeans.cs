@@ -1,4 +1,3 @@
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using System.Text.Json.Nodes;
 using Cedm.Tensors;
 using Cedm.Tensors.Kernels;
@@ -9,8 +8,8 @@ namespace Cedm.Clustering;
 public sealed record KMeansResult(float[] Centers, int K, int D, int[] Labels, double Inertia, int Iterations, bool Converged, int Run);
 
 /// <summary>
-/// k-means (spec §4.6 baseline): greedy k-means++ seeding, Lloyd iterations with GEMM distances
-/// (‖x‖² − 2x·c + ‖c‖², row blocks, rows split over threads), empty clusters re-seeded with the points farthest from
+/// k-means (spec §4.6 baseline): greedy k-means++ seeding, Lloyd iterations, each one fused pass
+/// over the rows (<see cref="LloydPass"/>: GEMM distances ‖x‖² − 2x·c + ‖c‖² per chunk, argmin, float64 sums), empty clusters re-seeded with the points farthest from
 /// their centres, <see cref="KMeansOptions.NInit"/> restarts keeping the lowest inertia. Hard method: the assignment
 /// carries a distance-softmax confidence but no probabilities (see <see cref="KMeansOptions"/>).
 /// </summary>
@@ -85,105 +84,57 @@ public sealed class KMeans(KMeansOptions options) : IClusterer
         int run, Action<double>? progress)
     {
         var labels = new int[n];
-        var oldLabels = new int[n];
-        Array.Fill(oldLabels, -1);
+        Array.Fill(labels, -1);
         var minDist = new float[n];
         var newCenters = new float[k * d];
+        var sums = new double[k * d];
+        var counts = new long[k];
         bool strict = false, converged = false;
         int iter = 0;
         for (; iter < maxIter; iter++)
         {
-            Assign(x, xNorms, n, d, centers, k, labels, minDist);
-            UpdateCenters(x, n, d, k, labels, minDist, newCenters);
+            // Assignment to the old centres and the sums for the new ones in one pass; `changed` counts labels that
+            // differ from the previous iteration's (sklearn's strict-convergence test).
+            long changed = LloydPass.Run(x, xNorms, n, d, centers, k, labels, minDist, sums, counts);
+            bool repaired = RepairEmptyClusters(x, n, d, k, labels, minDist, sums, counts);
+            for (int c = 0; c < k; c++)
+            {
+                double inv = counts[c] > 0 ? 1.0 / counts[c] : 0;
+                for (int j = 0; j < d; j++) newCenters[c * d + j] = (float)(sums[c * d + j] * inv);
+            }
             double shift = 0;
             for (int i = 0; i < k * d; i++) { double diff = newCenters[i] - centers[i]; shift += diff * diff; }
             (centers, newCenters) = (newCenters, centers);
             progress?.Invoke((double)(iter + 1) / maxIter);
-            if (labels.AsSpan().SequenceEqual(oldLabels)) { strict = converged = true; iter++; break; }
+            if (changed == 0 && !repaired) { strict = converged = true; iter++; break; }
             if (shift <= tol) { converged = true; iter++; break; }
-            labels.AsSpan().CopyTo(oldLabels);
         }
         // The labels must belong to the final centres (sklearn re-runs the assignment unless labels were stable).
-        if (!strict) Assign(x, xNorms, n, d, centers, k, labels, minDist);
+        if (!strict) LloydPass.Run(x, xNorms, n, d, centers, k, labels, minDist, null, null);
         return new KMeansResult(centers, k, d, labels, ExactInertia(x, n, d, centers, labels), iter, converged, run);
     }
 
-    /// <summary>labels[i] = argmin_j ‖x_i − c_j‖², minDist[i] = that distance (GEMM expansion, clamped at 0).</summary>
-    internal static void Assign(float[] x, float[] xNorms, int n, int d, float[] centers, int k, int[] labels, float[] minDist)
-    {
-        var cNorms = Distances.RowSquaredNorms(centers, k, d);
-        int block = Math.Min(n, Distances.BlockRows);
-        var dist = new float[block * k];
-        for (int start = 0; start < n; start += block)
-        {
-            int rows = Math.Min(block, n - start);
-            Gemm.Sgemm(false, true, rows, k, d, -2f, x.AsSpan(start * d, rows * d), d, centers, d, 0f, dist, k);
-            int s0 = start;
-            Parallelism.For(rows, (s, len) =>
-            {
-                for (int r = s; r < s + len; r++)
-                {
-                    var row = dist.AsSpan(r * k, k);
-                    TensorPrimitives.Add(row, cNorms, row);
-                    int arg = TensorPrimitives.IndexOfMin(row);
-                    labels[s0 + r] = arg;
-                    minDist[s0 + r] = Math.Max(0f, row[arg] + xNorms[s0 + r]);
-                }
-            }, minChunk: Math.Max(64, 16384 / k));
-        }
-    }
-
     /// <summary>
-    /// New centres = label means (sums in float64, rows split over threads). Empty clusters take the points farthest from
-    /// their current centre (largest minDist), each removed from its old cluster first, as sklearn relocates them.
+    /// Empty clusters take the points farthest from their current centre (largest minDist), each removed from its old
+    /// cluster's sum first, as sklearn relocates them; a cluster is never emptied to fill another. True when any moved.
     /// </summary>
-    private static void UpdateCenters(float[] x, int n, int d, int k, int[] labels, float[] minDist, float[] result)
+    private static bool RepairEmptyClusters(float[] x, int n, int d, int k, int[] labels, float[] minDist, double[] sum, long[] count)
     {
-        int workers = Math.Max(1, Math.Min(ComputeSettings.Threads, n / 2048));
-        var sums = new double[workers][];
-        var counts = new long[workers][];
-        int chunk = (n + workers - 1) / workers;
-        Parallel.For(0, workers, ComputeSettings.ParallelOptions, w =>
-        {
-            var s = sums[w] = new double[k * d];
-            var c = counts[w] = new long[k];
-            int end = Math.Min(n, (w + 1) * chunk);
-            for (int i = w * chunk; i < end; i++)
-            {
-                int l = labels[i];
-                c[l]++;
-                var row = x.AsSpan(i * d, d);
-                int off = l * d;
-                for (int j = 0; j < d; j++) s[off + j] += row[j];
-            }
-        });
-        var sum = sums[0];
-        var count = counts[0];
-        for (int w = 1; w < workers; w++)
-        {
-            for (int i = 0; i < sum.Length; i++) sum[i] += sums[w][i];
-            for (int i = 0; i < k; i++) count[i] += counts[w][i];
-        }
-
         var empty = Enumerable.Range(0, k).Where(c => count[c] == 0).ToArray();
-        if (empty.Length > 0)
+        if (empty.Length == 0) return false;
+        bool moved = false;
+        var far = Enumerable.Range(0, n).OrderByDescending(i => minDist[i]).ThenBy(i => i).Take(empty.Length).ToArray();
+        for (int e = 0; e < empty.Length && e < far.Length; e++)
         {
-            var far = Enumerable.Range(0, n).OrderByDescending(i => minDist[i]).ThenBy(i => i).Take(empty.Length).ToArray();
-            for (int e = 0; e < empty.Length && e < far.Length; e++)
-            {
-                int p = far[e], old = labels[p], target = empty[e];
-                if (count[old] <= 1) continue; // never empty another cluster
-                count[old]--;
-                count[target] = 1;
-                for (int j = 0; j < d; j++) { sum[old * d + j] -= x[p * d + j]; sum[target * d + j] = x[p * d + j]; }
-                labels[p] = target;
-            }
+            int p = far[e], old = labels[p], target = empty[e];
+            if (count[old] <= 1) continue; // never empty another cluster
+            count[old]--;
+            count[target] = 1;
+            for (int j = 0; j < d; j++) { sum[old * d + j] -= x[p * d + j]; sum[target * d + j] = x[p * d + j]; }
+            labels[p] = target;
+            moved = true;
         }
-        for (int c = 0; c < k; c++)
-        {
-            double inv = count[c] > 0 ? 1.0 / count[c] : 0;
-            for (int j = 0; j < d; j++) result[c * d + j] = (float)(sum[c * d + j] * inv);
-        }
+        return moved;
     }
 
     /// <summary>Σ_i ‖x_i − c_{l_i}‖² computed directly in float64 (the GEMM expansion loses digits near the optimum).</summary>

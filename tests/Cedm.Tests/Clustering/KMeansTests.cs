@@ -55,6 +55,45 @@ public sealed class KMeansTests
         r.Centers[5].Should().Be(8f);
     }
 
+    [Theory]
+    [InlineData(5)]   // scalar argmin path
+    [InlineData(40)]  // vectorised argmin path
+    public void LloydPassMatchesANaiveAssignmentAndFloat64Sums(int k)
+    {
+        // 5,000 rows: two GEMM blocks, the second partial; d = 13 exercises the 8-wide widening add and its scalar tail.
+        int n = 5000, d = 13;
+        var (t, _) = ClusterTestData.Blobs(n: n, k: 7, d: d, spread: 3f, seed: 21);
+        var x = t.Data;
+        var centers = x.AsSpan(0, k * d).ToArray();
+        var xNorms = x.Chunk(d).Select(r => r.Sum(v => v * v)).ToArray();
+        var labels = Enumerable.Repeat(-1, n).ToArray();
+        var minDist = new float[n];
+        var sums = new double[k * d];
+        var counts = new long[k];
+        long changed = LloydPass.Run(x, xNorms, n, d, centers, k, labels, minDist, sums, counts);
+        changed.Should().Be(n, "every label changed from −1");
+
+        var expSums = new double[k * d];
+        var expCounts = new long[k];
+        for (int i = 0; i < n; i++)
+        {
+            var dd = Enumerable.Range(0, k).Select(c => Enumerable.Range(0, d).Sum(j => Math.Pow((double)x[i * d + j] - centers[c * d + j], 2))).ToArray();
+            var sorted = dd.Order().ToArray();
+            // The GEMM expansion may flip near-ties; elsewhere the label is the exact nearest centre.
+            if (sorted[1] - sorted[0] > 1e-3 * (1 + sorted[0])) labels[i].Should().Be(Array.IndexOf(dd, sorted[0]), $"row {i}");
+            minDist[i].Should().BeApproximately((float)dd[labels[i]], 1e-3f * (1 + (float)dd[labels[i]]));
+            expCounts[labels[i]]++;
+            for (int j = 0; j < d; j++) expSums[labels[i] * d + j] += x[i * d + j];
+        }
+        counts.Should().Equal(expCounts);
+        for (int q = 0; q < k * d; q++) sums[q].Should().BeApproximately(expSums[q], 1e-9 * (1 + Math.Abs(expSums[q])));
+
+        // Same centres again: no label changes; assignment-only mode leaves the sums alone.
+        var again = (int[])labels.Clone();
+        LloydPass.Run(x, xNorms, n, d, centers, k, again, minDist, null, null).Should().Be(0);
+        again.Should().Equal(labels);
+    }
+
     [Fact]
     public void CosineModeClustersDirectionsWhateverTheNorm()
     {

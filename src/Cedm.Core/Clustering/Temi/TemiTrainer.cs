@@ -14,7 +14,7 @@ public sealed record TemiTrainingResult(TemiHeads Teacher, TemiHeads Student, in
 /// <summary>
 /// Trains TEMI's student/teacher heads on precomputed features (spec §4.2–§4.6): every epoch a shuffled pass
 /// with drop_last in batches of B items, each paired with a partner drawn uniformly from its k nearest neighbours;
-/// AdamW with a linear warm-up to lr·B/256 then cosine to min_lr·B/256; last layer frozen in epoch 0; teacher EMA
+/// AdamW with a linear warm-up to lr·B/256 (B the configured batch, or N when smaller) then cosine to min_lr·B/256; last layer frozen in epoch 0; teacher EMA
 /// after every step; best head chosen by the epoch-mean per-head loss.
 /// </summary>
 public sealed class TemiTrainer(TemiOptions options)
@@ -41,7 +41,9 @@ public sealed class TemiTrainer(TemiOptions options)
         teacher.LoadStateDict(student.StateDict());
         var ema = new MomentumEma(student, teacher);
         teacher.SetTraining(false);
-        double lrScale = batch / 256.0;
+        // lr·B/256 with the configured B (spec §4.5), not the batch the small-data guard shrank it to: scaling by the
+        // shrunk batch cut the lr 13× on 1 200 rows (B = 75), and TEMI then stopped in split/merged blobs (TemiOptions).
+        double lrScale = Math.Min(Options.BatchSize, n) / 256.0;
         var optimizer = new AdamW(ParamGroups.DecayAndNoDecay(student.NamedParameters(), Options.WeightDecay),
             new AdamOptions(Lr: Options.Lr * lrScale, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8));
         var loss = new TemiLoss(Options.Heads, k, Options.Beta, Options.StudentTemperature, Options.TeacherTemperature, Options.PriorMomentum);
