@@ -16,8 +16,13 @@ public sealed record RunOptions
     /// <summary>Feature extractor for clustering (and the bound search).</summary>
     public string Features { get; init; } = "pca:64";
 
-    /// <summary>Clustering method at the chosen K.</summary>
-    public string Method { get; init; } = "temi";
+    /// <summary>
+    /// Clustering method at the chosen K. The bound search is TEMI's (spec §5), but the final clustering defaults to
+    /// k-means: on the default PCA-64 features of Fashion-MNIST, TEMI at a CPU budget reaches NMI 0.33 against the
+    /// labels where k-means reaches 0.47 (K = 10, docs/clustering.md), in seconds instead of minutes; clusters that
+    /// agree better with what images look like are better conditions. `--method temi` follows the paper.
+    /// </summary>
+    public string Method { get; init; } = "kmeans";
 
     /// <summary>
     /// K to condition on. Null: K = K_UB of the bound search, the largest K whose TEMI utilisation ratio stays at or
