@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Cedm.Benchmarks.Harness;
 
-/// <summary>Command line: <c>[suite ...] [--repeats N] [--threads N] [--sample-ms X] [--no-peer] [--list]</c>.</summary>
+/// <summary>Command line: <c>[suite ...] [--repeats N] [--threads N] [--sample-ms X] [--no-peer] [--case TEXT] [--list]</c>.</summary>
 public sealed class BenchOptions
 {
     public List<string> Suites { get; } = [];
@@ -10,13 +10,16 @@ public sealed class BenchOptions
     public int Threads { get; private set; } = Cedm.Tensors.ComputeSettings.Threads;
     public double SampleMs { get; private set; } = 50;
     public bool NoPeer { get; private set; }
+
+    /// <summary>Only cases whose name contains this text (null = all); the peer still runs the whole suite.</summary>
+    public string? CaseFilter { get; private set; }
     public bool List { get; private set; }
     public string RepoRoot { get; private set; } = FindRepoRoot();
     public string PeersDir => Path.Combine(RepoRoot, "bench", "peers");
     public string ResultsDir => Path.Combine(RepoRoot, "bench", "results");
 
     public const string Usage =
-        "usage: dotnet run -c Release --project bench/Cedm.Benchmarks -- [suite ...] [--repeats N] [--threads N] [--sample-ms X] [--no-peer] [--list]";
+        "usage: dotnet run -c Release --project bench/Cedm.Benchmarks -- [suite ...] [--repeats N] [--threads N] [--sample-ms X] [--no-peer] [--case TEXT] [--list]";
 
     public static BenchOptions Parse(string[] args)
     {
@@ -30,6 +33,7 @@ public sealed class BenchOptions
                 case "--threads": o.Threads = PositiveInt(a, Next(args, ref i)); break;
                 case "--sample-ms": o.SampleMs = double.Parse(Next(args, ref i), CultureInfo.InvariantCulture); break;
                 case "--no-peer": o.NoPeer = true; break;
+                case "--case": o.CaseFilter = Next(args, ref i); break;
                 case "--list": o.List = true; break;
                 case "-h" or "--help": throw new ArgumentException(Usage);
                 default:

@@ -28,6 +28,7 @@ public static class SuiteRunner
         var ours = new List<(BenchCase Case, TimingStats Stats, IReadOnlyDictionary<string, double>? Quality)>();
         foreach (BenchCase bc in suite.Cases)
         {
+            if (options.CaseFilter is not null && !bc.Name.Contains(options.CaseFilter, StringComparison.Ordinal)) continue;
             Action action = bc.Setup();
             TimingStats stats = Timing.Measure(action, options.Repeats, options.SampleMs);
             var quality = bc.Quality?.Invoke();

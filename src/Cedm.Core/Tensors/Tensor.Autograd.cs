@@ -35,6 +35,7 @@ public sealed partial class Tensor
     internal Tensor Record(string op, Tensor[] inputs, Action<Tensor> backward)
     {
         if (!GradMode.IsEnabled) return this;
+        if (OpProfiler.Enabled) op = OpProfiler.Forward(op, inputs, this);
         foreach (var t in inputs)
         {
             if (t.RequiresGrad)
@@ -95,7 +96,13 @@ public sealed partial class Tensor
             {
                 var t = order[i];
                 if (t.Node == null || t.Grad == null) continue;
-                t.Node.Backward(t.Grad);
+                if (OpProfiler.Enabled)
+                {
+                    long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                    t.Node.Backward(t.Grad);
+                    OpProfiler.Backward(t.Node.Op, System.Diagnostics.Stopwatch.GetTimestamp() - t0);
+                }
+                else t.Node.Backward(t.Grad);
                 if (!t._retainGrad) t.ZeroGrad();
             }
         }
