@@ -39,9 +39,12 @@ internal static partial class Conv2dKernels
     /// Floats of im2col buffer per band of output rows: bounds the per-worker column buffer for large images
     /// (a 256-channel 3×3 64×64 sample would need 38 MiB at once). Smaller bands (to keep the block in L2 while
     /// the GEMM packs it) measured no faster for 64 channels 3×3 32×32, so typical SongUNet layers run whole
-    /// samples (one GEMM with n = H·W). Tunable for benchmarks and tests.
+    /// samples (one GEMM with n = H·W). Tunable (per thread) for benchmarks and tests.
     /// </summary>
-    internal static int BandBudgetFloats { get; set; } = 1 << 20;
+    internal static int BandBudgetFloats { get => t_bandBudget ?? 1 << 20; set => t_bandBudget = value; }
+
+    // Per calling thread, so a test that shrinks it does not change other convolutions running concurrently.
+    [ThreadStatic] private static int? t_bandBudget;
 
     /// <summary>Output rows per band for a column matrix with <paramref name="colRows"/> rows.</summary>
     private static int BandRows(int colRows, int outW, int outH) =>
@@ -55,7 +58,9 @@ internal static partial class Conv2dKernels
         int k = geo.ColRows, p = geo.OutPixels, band = BandRows(k, geo.OutW, geo.OutH);
         if (UseWinograd && Winograd3x3.Applies(geo))
         {
-            WinogradSamples(geo, mode, Winograd3x3.TransformWeights(geo.Cout, geo.Cin, w), x, bias, y);
+            var u = Winograd3x3.TransformWeights(geo.Cout, geo.Cin, w);
+            try { WinogradSamples(geo, mode, u, x, bias, y); }
+            finally { ArrayPool<float>.Shared.Return(u); }
             return;
         }
         ForSamples(geo, mode, samples =>
@@ -189,6 +194,8 @@ internal static partial class Conv2dKernels
             finally { if (cols != null) ArrayPool<float>.Shared.Return(cols); }
         }, chunks);
 
+        if (flipped != null) ArrayPool<float>.Shared.Return(flipped);
+        if (dataU != null) ArrayPool<float>.Shared.Return(dataU);
         for (int i = 0; i < chunks; i++)
         {
             float[]? pdw = dwParts[i], pdb = dbParts[i];
@@ -279,11 +286,14 @@ internal static partial class Conv2dKernels
         }
     }
 
-    /// <summary>W_flip[ci, co, ky, kx] = W[co, ci, Kh−1−ky, Kw−1−kx]: the kernel of the input-gradient convolution.</summary>
+    /// <summary>
+    /// W_flip[ci, co, ky, kx] = W[co, ci, Kh−1−ky, Kw−1−kx]: the kernel of the input-gradient convolution, in a
+    /// buffer rented from the shared pool (the caller returns it).
+    /// </summary>
     private static float[] FlipKernel(in Conv2dGeometry g, float[] w)
     {
         int kk = g.Kh * g.Kw;
-        var f = GC.AllocateUninitializedArray<float>(g.Cout * g.ColRows);
+        var f = ArrayPool<float>.Shared.Rent(g.Cout * g.ColRows);
         for (int co = 0; co < g.Cout; co++)
             for (int ci = 0; ci < g.Cin; ci++)
             {

@@ -25,12 +25,17 @@ internal static partial class Winograd3x3
     /// <summary>
     /// Tiles per GEMM column block to aim for: a small image has few tiles per sample (8×8 → 16), and a GEMM with
     /// n = 16 wastes half of a 32-wide AVX-512 micro-tile and re-packs U for little work, so several samples are
-    /// transformed side by side into one [C, samples·tiles] matrix. Tunable for benchmarks and tests.
+    /// transformed side by side into one [C, samples·tiles] matrix. Tunable (per thread) for benchmarks and tests.
     /// </summary>
-    internal static int TargetTiles { get; set; } = 256;
+    internal static int TargetTiles { get => t_targetTiles ?? 256; set => t_targetTiles = value; }
+
+    // Per calling thread (group sizes are chosen on the caller's thread): a test or benchmark that overrides them
+    // must not change the summation order of convolutions running concurrently elsewhere in the process.
+    [ThreadStatic] private static int? t_targetTiles;
+    [ThreadStatic] private static int? t_minGroups;
 
     /// <summary>Groups a batch is at least split into (when it has that many samples), so every worker gets work.</summary>
-    internal static int MinGroups { get; set; } = 4;
+    internal static int MinGroups { get => t_minGroups ?? 4; set => t_minGroups = value; }
 
     /// <summary>
     /// Samples per Winograd group for this geometry: enough to reach <see cref="TargetTiles"/>, but at most
@@ -57,10 +62,13 @@ internal static partial class Winograd3x3
     /// </summary>
     private static int Stride(int channels, int tiles) => channels * tiles + 16;
 
-    /// <summary>U[ξ][co][ci] = (G w[co,ci] Gᵀ)[ξ] for a weight [Cout, Cin, 3, 3].</summary>
+    /// <summary>
+    /// U[ξ][co][ci] = (G w[co,ci] Gᵀ)[ξ] for a weight [Cout, Cin, 3, 3], in a buffer rented from the shared
+    /// array pool (at least 16·Cout·Cin floats; return it when done).
+    /// </summary>
     public static float[] TransformWeights(int cout, int cin, ReadOnlySpan<float> w)
     {
-        var u = GC.AllocateUninitializedArray<float>(16 * cout * cin);
+        var u = System.Buffers.ArrayPool<float>.Shared.Rent(16 * cout * cin);
         Span<float> gw = stackalloc float[12];
         for (int co = 0; co < cout; co++)
             for (int ci = 0; ci < cin; ci++)
