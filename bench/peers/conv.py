@@ -1,4 +1,4 @@
-"""PyTorch peer of the conv suite (case names match ConvSuite.cs): conv2d 3x3 64->64 pad 1 on [64,64,32,32]."""
+"""PyTorch peer of the conv suite (case names match ConvSuite.cs): conv2d 3x3 64->64 pad 1 on [64,64,32,32], and fwd+bwd at batch 32 on 16x16 and 8x8."""
 import os
 import sys
 
@@ -30,3 +30,14 @@ def forward_backward():
 
 time_case("conv3x3-fwd", forward, args)
 time_case("conv3x3-fwdbwd", forward_backward, args)
+
+# The small-image levels of the training nets at batch 32 (ConvSuite's conv3x3-b32-*-fwdbwd cases).
+for side in (16, 8):
+    xs = torch.randn(32, C, side, side).requires_grad_()
+    gys = torch.randn(32, C, side, side)
+
+    def small_fwdbwd(xs=xs, gys=gys):
+        xs.grad = wg.grad = bg.grad = None
+        F.conv2d(xs, wg, bg, stride=1, padding=1).backward(gys)
+
+    time_case(f"conv3x3-b32-{side}x{side}-fwdbwd", small_fwdbwd, args)

@@ -11,7 +11,7 @@ public sealed class BenchOptions
     public double SampleMs { get; private set; } = 50;
     public bool NoPeer { get; private set; }
 
-    /// <summary>Only the cases whose name starts with one of these (empty = all); the peer gets the same list.</summary>
+    /// <summary>Only the cases whose name contains one of these (empty = all); the peer runs only their peer cases.</summary>
     public List<string> Cases { get; } = [];
     public bool List { get; private set; }
     public string RepoRoot { get; private set; } = FindRepoRoot();
@@ -46,8 +46,8 @@ public sealed class BenchOptions
         return o;
     }
 
-    /// <summary>True when no --case was given or the name starts with one of them.</summary>
-    public bool Selects(string caseName) => Cases.Count == 0 || Cases.Any(c => caseName.StartsWith(c, StringComparison.Ordinal));
+    /// <summary>True when no --case was given or the name contains one of them.</summary>
+    public bool Selects(string caseName) => Cases.Count == 0 || Cases.Any(c => caseName.Contains(c, StringComparison.Ordinal));
 
     private static string Next(string[] args, ref int i) =>
         ++i < args.Length ? args[i] : throw new ArgumentException($"{args[i - 1]} needs a value\n{Usage}");

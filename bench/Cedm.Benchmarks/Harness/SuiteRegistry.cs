@@ -13,5 +13,6 @@ public static class SuiteRegistry
         () => new ClusteringSuite(),
         () => new FeatureNetworksSuite(),
         () => new DiffusionSuite(),
+        () => new TrainProfileSuite(),
     ];
 }

@@ -8,6 +8,7 @@ namespace Cedm.Benchmarks.Suites;
 /// Conv2d 3×3, 64→64 channels, padding 1, input [64, 64, 32, 32] (a SongUNet 32×32 level, spec §2.1):
 /// forward, and forward + backward for x, weight and bias. Peer: torch.nn.functional.conv2d (oneDNN).
 /// Our cases run once per threading strategy of <see cref="Conv2dKernels"/> so the table shows why Auto picks what it picks.
+/// Plus forward+backward at batch 32 on 16×16 and 8×8 (the deeper levels of the training nets).
 /// FLOPs (for GFLOP/s): nominal direct-convolution count, 2·N·Cout·Cin·9·H·W forward and 2× that backward
 /// (data + weight gradients), for both sides, although all three of our passes run Winograd F(2×2,3×3)
 /// with 2.25× fewer GEMM multiplies, so our "GFLOP/s" is an effective rate.
@@ -32,16 +33,25 @@ public sealed class ConvSuite : IBenchSuite
             cases.Add(new BenchCase($"conv3x3-fwd/{tag}", "conv3x3-fwd", fwd, () => Setup(mode, backward: false)));
             cases.Add(new BenchCase($"conv3x3-fwdbwd/{tag}", "conv3x3-fwdbwd", 3 * fwd, () => Setup(mode, backward: true)));
         }
+        // The small-image levels of the training nets (tiny/small presets at batch 32): few Winograd tiles per
+        // image, so samples are grouped into shared GEMMs; "/ungrouped" = one image per GEMM set, for comparison.
+        foreach (int side in new[] { 16, 8 })
+        {
+            double f = 2.0 * 32 * C * C * 9 * side * side;
+            string peer = $"conv3x3-b32-{side}x{side}-fwdbwd";
+            cases.Add(new BenchCase($"{peer}/auto", peer, 3 * f, () => Setup(ConvThreading.Auto, backward: true, 32, side)));
+            cases.Add(new BenchCase($"{peer}/ungrouped", peer, 3 * f, () => Setup(ConvThreading.Auto, backward: true, 32, side, targetTiles: 1)));
+        }
         return cases;
     }
 
-    private static Action Setup(ConvThreading mode, bool backward)
+    private static Action Setup(ConvThreading mode, bool backward, int n = N, int side = H, int? targetTiles = null)
     {
         var rng = new Rng(1234);
-        var x = Tensor.Randn(rng, [N, C, H, W]);
+        var x = Tensor.Randn(rng, [n, C, side, side]);
         var w = Tensor.Randn(rng, [C, C, 3, 3], std: 1f / 24f);
         var b = Tensor.Randn(rng, [C], std: 0.1f);
-        var gy = Tensor.Randn(rng, [N, C, H, W]);
+        var gy = Tensor.Randn(rng, [n, C, side, side]);
         if (!backward)
             return () =>
             {
@@ -54,8 +64,11 @@ public sealed class ConvSuite : IBenchSuite
         return () =>
         {
             Conv2dKernels.Threading = mode;
+            int savedTiles = Winograd3x3.TargetTiles;
+            Winograd3x3.TargetTiles = targetTiles ?? savedTiles;
             x.ZeroGrad(); w.ZeroGrad(); b.ZeroGrad();
             Tensor.Conv2d(x, w, b, stride: 1, padding: 1).Backward(gy);
+            Winograd3x3.TargetTiles = savedTiles;
             Conv2dKernels.Threading = ConvThreading.Auto;
         };
     }

@@ -18,7 +18,10 @@ public sealed partial class Tensor
 
     private delegate void SpanKernel(ReadOnlySpan<float> x, Span<float> y);
 
-    /// <summary>g * f(x, y) element-wise, where f is the local derivative computed from input and output.</summary>
+    /// <summary>
+    /// g * f(x, y) element-wise, where f is the local derivative computed from input and output: one delegate call
+    /// per element, so only the rarely used activations take it (the common ones have span kernels via ZipGrad).
+    /// </summary>
     private static Tensor LocalGrad(Tensor g, Tensor x, Tensor y, Func<float, float, float> derivative)
     {
         var r = Uninitialized(g._shape);
@@ -58,14 +61,14 @@ public sealed partial class Tensor
     {
         var x = this;
         var y = Map(TensorPrimitives.Sqrt);
-        return y.Record("sqrt", x, g => x.AccumulateGrad(LocalGrad(g, x, y, (_, yv) => 0.5f / yv), owned: true));
+        return y.Record("sqrt", x, g => x.AccumulateGrad(ZipGrad(g, y, Activations.SqrtBackward), owned: true));
     }
 
     public Tensor Square()
     {
         var x = this;
         var y = Map((a, d) => TensorPrimitives.Multiply(a, a, d));
-        return y.Record("square", x, g => x.AccumulateGrad(LocalGrad(g, x, y, (xv, _) => 2f * xv), owned: true));
+        return y.Record("square", x, g => x.AccumulateGrad(ZipGrad(g, x, Activations.SquareBackward), owned: true));
     }
 
     public Tensor Abs()
@@ -79,7 +82,7 @@ public sealed partial class Tensor
     {
         var x = this;
         var y = Map((a, d) => TensorPrimitives.Max(a, 0f, d));
-        return y.Record("relu", x, g => x.AccumulateGrad(LocalGrad(g, x, y, (xv, _) => xv > 0 ? 1f : 0f), owned: true));
+        return y.Record("relu", x, g => x.AccumulateGrad(ZipGrad(g, x, Activations.ReluBackward), owned: true));
     }
 
     public Tensor Sigmoid()
@@ -93,7 +96,7 @@ public sealed partial class Tensor
     {
         var x = this;
         var y = Map(TensorPrimitives.Tanh);
-        return y.Record("tanh", x, g => x.AccumulateGrad(LocalGrad(g, x, y, (_, t) => 1f - t * t), owned: true));
+        return y.Record("tanh", x, g => x.AccumulateGrad(ZipGrad(g, y, Activations.TanhBackward), owned: true));
     }
 
     /// <summary>SiLU(x) = x·σ(x); derivative σ(x)·(1 + x·(1 − σ(x))).</summary>

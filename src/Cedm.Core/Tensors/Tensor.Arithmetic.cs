@@ -85,6 +85,25 @@ public sealed partial class Tensor
         return y.Record("mul_scalar", x, g => x.AccumulateGrad(g.MulScalar(s), owned: true));
     }
 
+    /// <summary>
+    /// (a + b)·s for same-shaped a and b in one op: the residual sum of a UNet block scaled by √0.5 (spec §2.2).
+    /// Same values as (a + b) * s bit for bit, without materialising (and keeping alive for the graph) a + b,
+    /// and one gradient g·s shared by both inputs.
+    /// </summary>
+    public static Tensor ScaledSum(Tensor a, Tensor b, float s)
+    {
+        RequireSameShape(a, b, "ScaledSum");
+        var y = Uninitialized(a._shape);
+        Parallelism.For(y.Size, (o, n) => TensorPrimitives.AddMultiply(a._data.AsSpan(o, n), b._data.AsSpan(o, n), s, y._data.AsSpan(o, n)));
+        return y.Record("scaled_sum", [a, b], g =>
+        {
+            // Not owned by either input: both may hold it (a non-leaf borrows it, a leaf copies it).
+            var gs = g.MulScalar(s);
+            a.AccumulateGrad(gs);
+            b.AccumulateGrad(gs);
+        });
+    }
+
     /// <summary>This tensor expanded to <paramref name="shape"/> by broadcasting (a copy).</summary>
     public Tensor BroadcastTo(params int[] shape)
     {

@@ -35,6 +35,7 @@ public sealed partial class Tensor
     internal Tensor Record(string op, Tensor[] inputs, Action<Tensor> backward)
     {
         if (!GradMode.IsEnabled) return this;
+        if (OpProfiler.Enabled) op = OpProfiler.Forward(op, inputs, this);
         foreach (var t in inputs)
         {
             if (t.RequiresGrad)
@@ -61,14 +62,22 @@ public sealed partial class Tensor
             throw new InvalidOperationException($"Gradient of shape {Shapes.Format(g._shape)} for a tensor of shape {Shapes.Format(_shape)}.");
         if (Grad == null)
         {
-            Grad = owned ? g : g.Clone();
+            // A non-leaf's gradient is only read by its own chain rule, so a borrowed one (e.g. the gradient an
+            // add passes to both inputs) is kept by reference and copied only if a second contribution arrives.
+            // Leaves and retained gradients are user-visible (optimisers scale them in place): always owned.
+            bool borrow = !owned && Node != null && !_retainGrad;
+            Grad = owned || borrow ? g : g.Clone();
+            _gradOwned = !borrow;
+        }
+        else if (!_gradOwned)
+        {
+            var sum = Uninitialized(_shape);
+            TensorPrimitives.Add(Grad._data, g._data, sum._data);
+            Grad = sum;
             _gradOwned = true;
         }
         else
-        {
-            if (!_gradOwned) { Grad = Grad.Clone(); _gradOwned = true; }
             TensorPrimitives.Add(Grad._data, g._data, Grad._data);
-        }
     }
 
     /// <summary>Clears the gradient (optimisers call this between steps).</summary>
@@ -77,7 +86,9 @@ public sealed partial class Tensor
     /// <summary>
     /// Back-propagates from this tensor. Without <paramref name="gradient"/> the tensor must hold one element
     /// (a loss) and its gradient is 1. Gradients accumulate into leaves; non-leaf gradients are released
-    /// afterwards unless <see cref="RetainGrad"/> was called.
+    /// afterwards unless <see cref="RetainGrad"/> was called. The graph is released as it is walked (each op's
+    /// saved tensors become collectable right after its chain rule ran), so a second backward through the same
+    /// graph throws; recompute the forward pass instead.
     /// </summary>
     public void Backward(Tensor? gradient = null)
     {
@@ -94,8 +105,18 @@ public sealed partial class Tensor
             for (int i = order.Count - 1; i >= 0; i--)
             {
                 var t = order[i];
+                // Drop the list's reference: once its node has run, nothing here needs t (its saved activations
+                // can be collected while the rest of the backward pass runs).
+                order[i] = null!;
                 if (t.Node == null || t.Grad == null) continue;
-                t.Node.Backward(t.Grad);
+                if (OpProfiler.Enabled)
+                {
+                    long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                    t.Node.Backward(t.Grad);
+                    OpProfiler.Backward(t.Node.Op, System.Diagnostics.Stopwatch.GetTimestamp() - t0);
+                }
+                else t.Node.Backward(t.Grad);
+                t.Node.Release();
                 if (!t._retainGrad) t.ZeroGrad();
             }
         }

@@ -38,6 +38,39 @@ public class AutogradTests
     }
 
     [Fact]
+    public void BackwardReleasesTheGraphSoASecondBackwardThrows()
+    {
+        var w = Tensor.FromArray([1f, 2f], 2).RequireGrad();
+        var loss = (w.Square() * 3f).Sum();
+        loss.Backward();
+        Assert.Equal([6f, 12f], w.Grad!.Data);
+        var ex = Assert.Throws<InvalidOperationException>(() => loss.Backward());
+        Assert.Contains("second time", ex.Message);
+    }
+
+    [Fact]
+    public void SavedActivationsBecomeCollectableDuringBackward()
+    {
+        // The square's input (an intermediate) is saved for its chain rule; after backward nothing should hold it.
+        var w = Tensor.Ones(1000).RequireGrad();
+        var (loss, intermediate) = BuildChain(w);
+        loss.Backward();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        Assert.False(intermediate.IsAlive);
+        Assert.Equal(4f, w.Grad!.Data[0]); // d/dw ½(2w)² = 4w
+        GC.KeepAlive(loss);
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static (Tensor Loss, WeakReference Intermediate) BuildChain(Tensor w)
+    {
+        var h = w * 2f;
+        return ((h.Square() * 0.5f).Sum(), new WeakReference(h));
+    }
+
+    [Fact]
     public void NoGradRecordsNothingAndDetachStopsGradients()
     {
         var w = Tensor.Ones(3).RequireGrad();

@@ -50,6 +50,12 @@ public class ConvolutionTests
         yield return new object[] { 1, 16, 20, 8, 21, 3, 3, 1, 1, 0, 0 };
         yield return new object[] { 2, 17, 16, 5, 6, 3, 3, 1, 1, 2, 2 };
         yield return new object[] { 1, 16, 16, 6, 35, 3, 3, 1, 1, 1, 0 };
+        // Batches big enough that Winograd groups several small images into one set of GEMMs, including short
+        // last groups, odd output sizes (cropped tiles) and rows of ≥ 8 tiles (vector gradient transform + tail).
+        yield return new object[] { 9, 16, 16, 5, 6, 3, 3, 1, 1, 1, 1 };
+        yield return new object[] { 13, 16, 17, 7, 9, 3, 3, 1, 1, 0, 0 };
+        yield return new object[] { 8, 16, 16, 17, 19, 3, 3, 1, 1, 1, 1 };
+        yield return new object[] { 8, 18, 16, 18, 20, 3, 3, 1, 1, 1, 1 };
     }
 
     [Theory]
@@ -92,6 +98,23 @@ public class ConvolutionTests
             FastKernelsMatchReference(2, 2, 3, 11, 7, 3, 2, 2, 1, 1, 0);
         }
         finally { Conv2dKernels.BandBudgetFloats = saved; }
+    }
+
+    [Fact]
+    public void WinogradGroupSizesMatchReference()
+    {
+        // From one image per GEMM (the per-sample layout) to the whole batch in one group.
+        int saved = Winograd3x3.TargetTiles;
+        try
+        {
+            foreach (int target in new[] { 1, 40, 100000 })
+            {
+                Winograd3x3.TargetTiles = target;
+                FastKernelsMatchReference(12, 16, 16, 8, 8, 3, 3, 1, 1, 1, 1);
+                FastKernelsMatchReference(7, 16, 20, 9, 5, 3, 3, 1, 1, 1, 1);
+            }
+        }
+        finally { Winograd3x3.TargetTiles = saved; }
     }
 
     [Fact]

@@ -28,6 +28,19 @@ public class GradCheckTests
         Assert.True(r.Passed, r.ToString());
     }
 
+    [Fact]
+    public void ScaledSumMatchesAddThenScaleAndItsGradient()
+    {
+        var a = Param(61, 3, 4, 5, 7);
+        var b = Param(62, 3, 4, 5, 7);
+        float s = MathF.Sqrt(0.5f);
+        Assert.Equal(((a + b) * s).Data, Tensor.ScaledSum(a, b, s).Data); // bit for bit
+        AssertGrad(x => Tensor.ScaledSum(x[0], x[1], s), a, b);
+        // The same tensor on both sides, and a non-leaf input (the shared gradient must not be corrupted).
+        AssertGrad(x => Tensor.ScaledSum(x[0], x[0], s), a);
+        AssertGrad(x => { var h = x[0] * 2f; return Tensor.ScaledSum(h, x[1], s) * h; }, a, b);
+    }
+
     [Theory]
     [InlineData("add")] [InlineData("sub")] [InlineData("mul")] [InlineData("div")]
     public void BinaryOpsWithBroadcasts(string op)

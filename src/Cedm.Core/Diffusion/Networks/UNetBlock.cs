@@ -80,10 +80,10 @@ public sealed class UNetBlock : Module
             h = h.Dropout(DropoutP, dropoutRng ?? throw new ArgumentNullException(nameof(dropoutRng), "Training-mode dropout needs an Rng."), training: true);
         h = _conv1.Forward(h);
         var skip = _skip != null ? _skip.Forward(Resample(x)) : x;
-        var y = (h + skip) * SkipScale;
+        var y = Tensor.ScaledSum(h, skip, SkipScale);
         if (_qkv == null) return y;
         var a = Tensor.SpatialSelfAttention(_qkv.Forward(_norm2!.Forward(y)), Heads);
-        return (_proj!.Forward(a) + y) * SkipScale;
+        return Tensor.ScaledSum(_proj!.Forward(a), y, SkipScale);
     }
 
     private Tensor Resample(Tensor t) => Up ? t.Upsample2xNearest() : Down ? t.AvgPool2x() : t;

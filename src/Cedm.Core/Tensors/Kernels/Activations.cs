@@ -1,4 +1,6 @@
+using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace Cedm.Tensors.Kernels;
 
@@ -57,6 +59,44 @@ internal static class Activations
             TensorPrimitives.Multiply(u, ys, u);
             TensorPrimitives.Multiply(u, g.Slice(o, n), gx.Slice(o, n));
         }
+    }
+
+    /// <summary>gx = g · 2x, the square backward (×2 is exact, so this equals g·(2x) bit for bit).</summary>
+    public static void SquareBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> gx)
+    {
+        TensorPrimitives.Multiply(g, x, gx);
+        TensorPrimitives.Multiply(gx, 2f, gx);
+    }
+
+    /// <summary>gx = g · (1 − y²) with y = tanh(x), from the output.</summary>
+    public static void TanhBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> g, Span<float> gx)
+    {
+        TensorPrimitives.Multiply(y, y, gx);
+        TensorPrimitives.Subtract(1f, gx, gx);
+        TensorPrimitives.Multiply(gx, g, gx);
+    }
+
+    /// <summary>gx = g · ½ / y with y = √x, from the output.</summary>
+    public static void SqrtBackward(ReadOnlySpan<float> y, ReadOnlySpan<float> g, Span<float> gx)
+    {
+        TensorPrimitives.Divide(0.5f, y, gx);
+        TensorPrimitives.Multiply(gx, g, gx);
+    }
+
+    /// <summary>gx = g where x &gt; 0, else 0 (the ReLU backward; NaN inputs pass no gradient, as x &gt; 0 is false).</summary>
+    public static void ReluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> gx)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var xv = MemoryMarshal.Cast<float, Vector<float>>(x);
+            var gv = MemoryMarshal.Cast<float, Vector<float>>(g);
+            var ov = MemoryMarshal.Cast<float, Vector<float>>(gx);
+            for (int j = 0; j < xv.Length; j++)
+                ov[j] = Vector.ConditionalSelect(Vector.GreaterThan(xv[j], Vector<float>.Zero), gv[j], Vector<float>.Zero);
+            i = xv.Length * Vector<float>.Count;
+        }
+        for (; i < x.Length; i++) gx[i] = x[i] > 0 ? g[i] : 0f;
     }
 
     public static void GeluForward(ReadOnlySpan<float> x, Span<float> y)

@@ -12,10 +12,16 @@ internal static partial class Conv2dKernels
 
     private static int ChunkCount(int n) => Math.Min(n, MaxChunks);
 
+    /// <summary>
+    /// Chunks when samples are processed in groups of <paramref name="group"/> (Winograd on small images): each
+    /// chunk should hold at least one whole group, so there are at most ⌈N/group⌉ chunks.
+    /// </summary>
+    private static int ChunkCount(int n, int group) => Math.Min(ChunkCount(n), (n + group - 1) / Math.Max(1, group));
+
     /// <summary>Hands out chunk c = samples [c·N/chunks, (c+1)·N/chunks) to workers, one at a time (thread-safe).</summary>
-    private sealed class SampleQueue(int samples)
+    private sealed class SampleQueue(int samples, int chunks)
     {
-        private readonly int _chunks = ChunkCount(samples);
+        private readonly int _chunks = chunks;
         private int _next = -1;
 
         public bool TryNext(out int chunk, out int n0, out int n1)
@@ -32,13 +38,14 @@ internal static partial class Conv2dKernels
     /// both cores stay busy when one is preempted (a shared machine); each body rents its buffers once.
     /// Serial mode or small work runs a single body inline.
     /// </summary>
-    private static void ForSamples(in Conv2dGeometry g, ConvThreading mode, Action<SampleQueue> body)
+    private static void ForSamples(in Conv2dGeometry g, ConvThreading mode, Action<SampleQueue> body, int? chunks = null)
     {
         int n = g.N;
         if (n == 0) return;
-        var queue = new SampleQueue(n);
+        int c = chunks ?? ChunkCount(n);
+        var queue = new SampleQueue(n, c);
         long work = (long)g.Cout * g.ColRows * g.OutPixels;
-        int workers = mode == ConvThreading.SerialSamples ? 1 : Math.Min(ComputeSettings.Threads, ChunkCount(n));
+        int workers = mode == ConvThreading.SerialSamples ? 1 : Math.Min(ComputeSettings.Threads, c);
         if (workers <= 1 || n * work < Parallelism.MinParallelElements * 4)
         {
             body(queue);

@@ -39,9 +39,12 @@ internal static partial class Conv2dKernels
     /// Floats of im2col buffer per band of output rows: bounds the per-worker column buffer for large images
     /// (a 256-channel 3×3 64×64 sample would need 38 MiB at once). Smaller bands (to keep the block in L2 while
     /// the GEMM packs it) measured no faster for 64 channels 3×3 32×32, so typical SongUNet layers run whole
-    /// samples (one GEMM with n = H·W). Tunable for benchmarks and tests.
+    /// samples (one GEMM with n = H·W). Tunable (per thread) for benchmarks and tests.
     /// </summary>
-    internal static int BandBudgetFloats { get; set; } = 1 << 20;
+    internal static int BandBudgetFloats { get => t_bandBudget ?? 1 << 20; set => t_bandBudget = value; }
+
+    // Per calling thread, so a test that shrinks it does not change other convolutions running concurrently.
+    [ThreadStatic] private static int? t_bandBudget;
 
     /// <summary>Output rows per band for a column matrix with <paramref name="colRows"/> rows.</summary>
     private static int BandRows(int colRows, int outW, int outH) =>
@@ -55,7 +58,9 @@ internal static partial class Conv2dKernels
         int k = geo.ColRows, p = geo.OutPixels, band = BandRows(k, geo.OutW, geo.OutH);
         if (UseWinograd && Winograd3x3.Applies(geo))
         {
-            WinogradSamples(geo, mode, Winograd3x3.TransformWeights(geo.Cout, geo.Cin, w), x, bias, y);
+            var u = Winograd3x3.TransformWeights(geo.Cout, geo.Cin, w);
+            try { WinogradSamples(geo, mode, u, x, bias, y); }
+            finally { ArrayPool<float>.Shared.Return(u); }
             return;
         }
         ForSamples(geo, mode, samples =>
@@ -109,13 +114,15 @@ internal static partial class Conv2dKernels
         int dataBand = BandRows(dataGeo.ColRows, dataGeo.OutW, dataGeo.OutH);
         float[]? flipped = dataAsConv ? FlipKernel(geo, w) : null;
         float[]? dataU = dataWinograd ? Winograd3x3.TransformWeights(dataGeo.Cout, dataGeo.Cin, flipped) : null;
-        long colsLen = Math.Max(weightWinograd ? Winograd3x3.ScratchFloats(geo) : dw != null && !geo.IsPointwise ? (long)k * band * geo.OutW : 0,
-            dx == null || geo.IsPointwise ? 0 : dataWinograd ? Winograd3x3.ScratchFloats(dataGeo)
+        // Winograd paths work on groups of samples (several small images side by side in one set of GEMMs).
+        int weightGroup = weightWinograd ? Winograd3x3.GroupSize(geo) : 1, dataGroup = dataWinograd ? Winograd3x3.GroupSize(dataGeo) : 1;
+        long colsLen = Math.Max(weightWinograd ? Winograd3x3.ScratchFloats(geo, weightGroup) : dw != null && !geo.IsPointwise ? (long)k * band * geo.OutW : 0,
+            dx == null || geo.IsPointwise ? 0 : dataWinograd ? Winograd3x3.ScratchFloats(dataGeo, dataGroup)
                 : dataAsConv ? (long)dataGeo.ColRows * dataBand * dataGeo.OutW : (long)k * p);
 
         // Each chunk of samples sums its weight/bias gradients privately; the partials are added in chunk order
         // at the end, so the result does not depend on which worker ran which chunk.
-        int chunks = ChunkCount(geo.N);
+        int chunks = ChunkCount(geo.N, Math.Max(weightGroup, dataGroup));
         var dwParts = new float[chunks][];
         var dbParts = new float[chunks][];
         ForSamples(geo, mode, samples =>
@@ -128,49 +135,67 @@ internal static partial class Conv2dKernels
             try
             {
                 while (samples.TryNext(out int chunk, out int n0, out int n1))
-                for (int n = n0; n < n1; n++)
                 {
                     // Per chunk: dWᵀ [K, Cout] on the im2col path, Z [16, Cout, Cin] on the Winograd path.
-                    float[]? myDw = dw == null ? null : dwParts[chunk] ??= ArrayPool<float>.Shared.Rent(
+                    float[]? myDw = dw == null || n1 <= n0 ? null : dwParts[chunk] ??= ArrayPool<float>.Shared.Rent(
                         weightWinograd ? Winograd3x3.WeightGradFloats(geo) : geo.Cout * k);
-                    float[]? myDb = db == null ? null : dbParts[chunk] ??= new float[geo.Cout];
-                    ReadOnlySpan<float> dyn = dy.AsSpan(n * geo.Cout * p, geo.Cout * p);
-                    int xOff = n * geo.Cin * geo.InPixels, xLen = geo.Cin * geo.InPixels;
+                    float[]? myDb = db == null || n1 <= n0 ? null : dbParts[chunk] ??= new float[geo.Cout];
+                    int xs = geo.Cin * geo.InPixels, ys = geo.Cout * p;
                     if (myDb != null)
-                        for (int co = 0; co < geo.Cout; co++) myDb[co] += TensorPrimitives.Sum(dyn.Slice(co * p, p));
+                        for (int n = n0; n < n1; n++)
+                            for (int co = 0; co < geo.Cout; co++) myDb[co] += TensorPrimitives.Sum(dy.AsSpan(n * ys + co * p, p));
                     if (myDw != null && weightWinograd)
-                        Winograd3x3.WeightGradSample(geo, x.AsSpan(xOff, xLen), dyn, myDw, accumulate: n > n0, cols, gemmNT!);
-                    else if (myDw != null)
-                        WeightGradSample(geo, mode, x.AsSpan(xOff, xLen), dyn, cols, band, myDw, accumulate: n > n0);
-                    if (dx == null) continue;
-                    Span<float> dxn = dx.AsSpan(xOff, xLen);
-                    if (geo.IsPointwise)
-                        Sgemm(mode, true, false, geo.Cin, p, geo.Cout, w, geo.Cin, dyn, p, 0f, dxn, p);
-                    else if (dataWinograd)
-                        Winograd3x3.ForwardSample(dataGeo, dataU!, dyn, [], dxn, cols, gemm!);
-                    else if (dataAsConv)
-                    {
-                        // dX_n = W_flip[Cin, Cout·Kh·Kw] · im2col(dY_n) with padding K−1−P: no scatter needed.
-                        int kd = dataGeo.ColRows, pd = dataGeo.OutPixels;
-                        for (int oy0 = 0; oy0 < dataGeo.OutH; oy0 += dataBand)
+                        for (int n = n0; n < n1; n += weightGroup)
                         {
-                            int oy1 = Math.Min(dataGeo.OutH, oy0 + dataBand), bp = (oy1 - oy0) * dataGeo.OutW;
-                            Im2Col.Pack(dataGeo, dyn, cols, bp, oy0, oy1);
-                            Sgemm(mode, false, false, geo.Cin, bp, kd, flipped, kd, cols, bp, 0f, dxn[(oy0 * dataGeo.OutW)..], pd);
+                            int s = Math.Min(weightGroup, n1 - n);
+                            Winograd3x3.WeightGradGroup(geo, s, x.AsSpan(n * xs, s * xs), dy.AsSpan(n * ys, s * ys), myDw,
+                                accumulate: n > n0, cols, gemmNT!);
                         }
-                    }
-                    else
+                    else if (myDw != null)
+                        for (int n = n0; n < n1; n++)
+                            WeightGradSample(geo, mode, x.AsSpan(n * xs, xs), dy.AsSpan(n * ys, ys), cols, band, myDw, accumulate: n > n0);
+                    if (dx == null) continue;
+                    if (dataWinograd)
                     {
-                        // dcols[K, P] = Wᵀ · dY_n, then scatter-add back onto the pixels (col2im).
-                        Sgemm(mode, true, false, k, p, geo.Cout, w, k, dyn, p, 0f, cols, p);
-                        dxn.Clear();
-                        Im2Col.Unpack(geo, cols, p, dxn);
+                        for (int n = n0; n < n1; n += dataGroup)
+                        {
+                            int s = Math.Min(dataGroup, n1 - n);
+                            Winograd3x3.ForwardGroup(dataGeo, s, dataU!, dy.AsSpan(n * ys, s * ys), [], dx.AsSpan(n * xs, s * xs), cols, gemm!);
+                        }
+                        continue;
+                    }
+                    for (int n = n0; n < n1; n++)
+                    {
+                        ReadOnlySpan<float> dyn = dy.AsSpan(n * ys, ys);
+                        Span<float> dxn = dx.AsSpan(n * xs, xs);
+                        if (geo.IsPointwise)
+                            Sgemm(mode, true, false, geo.Cin, p, geo.Cout, w, geo.Cin, dyn, p, 0f, dxn, p);
+                        else if (dataAsConv)
+                        {
+                            // dX_n = W_flip[Cin, Cout·Kh·Kw] · im2col(dY_n) with padding K−1−P: no scatter needed.
+                            int kd = dataGeo.ColRows, pd = dataGeo.OutPixels;
+                            for (int oy0 = 0; oy0 < dataGeo.OutH; oy0 += dataBand)
+                            {
+                                int oy1 = Math.Min(dataGeo.OutH, oy0 + dataBand), bp = (oy1 - oy0) * dataGeo.OutW;
+                                Im2Col.Pack(dataGeo, dyn, cols, bp, oy0, oy1);
+                                Sgemm(mode, false, false, geo.Cin, bp, kd, flipped, kd, cols, bp, 0f, dxn[(oy0 * dataGeo.OutW)..], pd);
+                            }
+                        }
+                        else
+                        {
+                            // dcols[K, P] = Wᵀ · dY_n, then scatter-add back onto the pixels (col2im).
+                            Sgemm(mode, true, false, k, p, geo.Cout, w, k, dyn, p, 0f, cols, p);
+                            dxn.Clear();
+                            Im2Col.Unpack(geo, cols, p, dxn);
+                        }
                     }
                 }
             }
             finally { if (cols != null) ArrayPool<float>.Shared.Return(cols); }
-        });
+        }, chunks);
 
+        if (flipped != null) ArrayPool<float>.Shared.Return(flipped);
+        if (dataU != null) ArrayPool<float>.Shared.Return(dataU);
         for (int i = 0; i < chunks; i++)
         {
             float[]? pdw = dwParts[i], pdb = dbParts[i];
@@ -218,20 +243,22 @@ internal static partial class Conv2dKernels
 
     private static void WinogradSamples(Conv2dGeometry geo, ConvThreading mode, float[] u, float[] x, float[] bias, float[] y)
     {
-        int p = geo.OutPixels;
+        int group = Winograd3x3.GroupSize(geo), xs = geo.Cin * geo.InPixels, ys = geo.Cout * geo.OutPixels;
         ForSamples(geo, mode, samples =>
         {
-            var scratch = ArrayPool<float>.Shared.Rent(checked((int)Winograd3x3.ScratchFloats(geo)));
+            var scratch = ArrayPool<float>.Shared.Rent(checked((int)Winograd3x3.ScratchFloats(geo, group)));
             var gemm = GemmFor(mode);
             try
             {
                 while (samples.TryNext(out _, out int n0, out int n1))
-                    for (int n = n0; n < n1; n++)
-                        Winograd3x3.ForwardSample(geo, u, x.AsSpan(n * geo.Cin * geo.InPixels, geo.Cin * geo.InPixels), bias,
-                            y.AsSpan(n * geo.Cout * p, geo.Cout * p), scratch, gemm);
+                    for (int n = n0; n < n1; n += group)
+                    {
+                        int s = Math.Min(group, n1 - n);
+                        Winograd3x3.ForwardGroup(geo, s, u, x.AsSpan(n * xs, s * xs), bias, y.AsSpan(n * ys, s * ys), scratch, gemm);
+                    }
             }
             finally { ArrayPool<float>.Shared.Return(scratch); }
-        });
+        }, ChunkCount(geo.N, group));
     }
 
     private static Winograd3x3.GemmNN GemmFor(ConvThreading mode) =>
@@ -259,11 +286,14 @@ internal static partial class Conv2dKernels
         }
     }
 
-    /// <summary>W_flip[ci, co, ky, kx] = W[co, ci, Kh−1−ky, Kw−1−kx]: the kernel of the input-gradient convolution.</summary>
+    /// <summary>
+    /// W_flip[ci, co, ky, kx] = W[co, ci, Kh−1−ky, Kw−1−kx]: the kernel of the input-gradient convolution, in a
+    /// buffer rented from the shared pool (the caller returns it).
+    /// </summary>
     private static float[] FlipKernel(in Conv2dGeometry g, float[] w)
     {
         int kk = g.Kh * g.Kw;
-        var f = GC.AllocateUninitializedArray<float>(g.Cout * g.ColRows);
+        var f = ArrayPool<float>.Shared.Rent(g.Cout * g.ColRows);
         for (int co = 0; co < g.Cout; co++)
             for (int ci = 0; ci < g.Cin; ci++)
             {

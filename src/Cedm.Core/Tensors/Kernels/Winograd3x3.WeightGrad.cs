@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
 namespace Cedm.Tensors.Kernels;
 
 // Weight gradient of the F(2×2, 3×3) convolution. The forward is y_tile = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A, linear in g,
@@ -12,17 +15,20 @@ internal static partial class Winograd3x3
     /// <summary>Floats of one Z accumulator: 16 × Cout × Cin.</summary>
     public static int WeightGradFloats(in Conv2dGeometry g) => 16 * g.Cout * g.Cin;
 
-    /// <summary>Z (+)= transforms of one sample (x[Cin, H, W], dy[Cout, OutH, OutW]); scratch as for <see cref="ForwardSample"/>.</summary>
-    public static void WeightGradSample(in Conv2dGeometry g, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> z,
+    /// <summary>
+    /// Z (+)= transforms of a group of <paramref name="samples"/> consecutive samples (x[s, Cin, H, W], dy[s, Cout,
+    /// OutH, OutW]); the group's tiles form the GEMMs' k dimension. Scratch as for <see cref="ForwardGroup"/>.
+    /// </summary>
+    public static void WeightGradGroup(in Conv2dGeometry g, int samples, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> z,
         bool accumulate, Span<float> scratch, GemmNT gemm)
     {
-        int th = TilesH(g), tw = TilesW(g), t = th * tw;
+        int th = TilesH(g), tw = TilesW(g), t = samples * th * tw;
         int vs = Stride(g.Cin, t), ms = Stride(g.Cout, t);
         Span<float> v = scratch[..(16 * vs)];
         Span<float> m = scratch.Slice(16 * vs, 16 * ms);
         Span<float> planes = scratch[(16 * (vs + ms))..];
-        InputTransform(g, x, v, planes, th, tw);
-        GradOutputTransform(g, dy, m, th, tw);
+        InputTransform(g, samples, x, v, planes, th, tw);
+        GradOutputTransform(g, samples, dy, m, planes, th, tw);
         for (int xi = 0; xi < 16; xi++)
             gemm(g.Cout, g.Cin, t, m.Slice(xi * ms, g.Cout * t), v.Slice(xi * vs, g.Cin * t),
                 z.Slice(xi * g.Cout * g.Cin, g.Cout * g.Cin), accumulate);
@@ -31,42 +37,79 @@ internal static partial class Winograd3x3
     /// <summary>C[m×n] (+)= A[m×k] · B[n×k]ᵀ, row-major and dense.</summary>
     public delegate void GemmNT(int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, bool accumulate);
 
-    /// <summary>Mg[ξ][co][tile] = (A ∂y_tile Aᵀ)[ξ]; output pixels past OutH/OutW (cropped in the forward) count as 0.</summary>
-    internal static unsafe void GradOutputTransform(in Conv2dGeometry g, ReadOnlySpan<float> dy, Span<float> m, int th, int tw)
+    /// <summary>
+    /// Mg[ξ][co][s·tiles + tile] = (A ∂y_tile Aᵀ)[ξ]; output pixels past OutH/OutW (cropped in the forward) count as 0.
+    /// Each pair of gradient rows is first split into even and odd columns (zero past the edge), so 8 tiles at a
+    /// time are vector loads and each ξ row gets one vector store, as in the input transform.
+    /// </summary>
+    internal static unsafe void GradOutputTransform(in Conv2dGeometry g, int samples, ReadOnlySpan<float> dy, Span<float> m,
+        Span<float> planes, int th, int tw)
     {
-        int t = th * tw, oh = g.OutH, ow = g.OutW;
+        int t1 = th * tw, t = samples * t1, oh = g.OutH, ow = g.OutW;
         long xiStride = Stride(g.Cout, t);
+        int half = tw + Vector256<float>.Count;
+        if (planes.Length < 4 * half) throw new ArgumentException("Winograd scratch too small for the gradient rows.");
         fixed (float* pd = dy)
         fixed (float* pm = m)
+        fixed (float* pp = planes)
         {
-            for (int co = 0; co < g.Cout; co++)
+            float* e0 = pp, o0 = pp + half, e1 = pp + 2 * half, o1 = pp + 3 * half;
+            for (int sc = 0; sc < samples * g.Cout; sc++)
             {
-                float* plane = pd + (long)co * oh * ow;
+                int sample = sc / g.Cout, co = sc - sample * g.Cout;
+                float* plane = pd + (long)sc * oh * ow;
                 for (int ty = 0; ty < th; ty++)
                 {
                     float* r0 = plane + 2 * ty * ow;
                     bool has1 = 2 * ty + 1 < oh;
-                    float* dst = pm + (long)co * t + ty * tw;
-                    for (int tx = 0; tx < tw; tx++)
+                    // De-interleave: e[j] = row[2j], o[j] = row[2j+1]; a cropped last column or row reads as 0.
+                    int pairs = ow >> 1;
+                    for (int j = 0; j < pairs; j++) { e0[j] = r0[2 * j]; o0[j] = r0[2 * j + 1]; }
+                    if ((ow & 1) != 0) { e0[pairs] = r0[ow - 1]; o0[pairs] = 0f; }
+                    if (has1)
                     {
-                        int ox = 2 * tx;
-                        bool hasC1 = ox + 1 < ow;
-                        float d00 = r0[ox], d01 = hasC1 ? r0[ox + 1] : 0f;
-                        float d10 = has1 ? r0[ow + ox] : 0f, d11 = has1 && hasC1 ? r0[ow + ox + 1] : 0f;
+                        float* r1 = r0 + ow;
+                        for (int j = 0; j < pairs; j++) { e1[j] = r1[2 * j]; o1[j] = r1[2 * j + 1]; }
+                        if ((ow & 1) != 0) { e1[pairs] = r1[ow - 1]; o1[pairs] = 0f; }
+                    }
+                    else
+                    {
+                        new Span<float>(e1, tw).Clear();
+                        new Span<float>(o1, tw).Clear();
+                    }
+                    float* dst = pm + (long)co * t + sample * t1 + ty * tw;
+                    int tx = 0;
+                    for (; tx + Vector256<float>.Count <= tw; tx += Vector256<float>.Count)
+                    {
+                        var d00 = Vector256.Load(e0 + tx); var d01 = Vector256.Load(o0 + tx);
+                        var d10 = Vector256.Load(e1 + tx); var d11 = Vector256.Load(o1 + tx);
                         // Rows of A·d (A rows: (1,0), (1,1), (1,−1), (0,−1)), then the same on columns.
-                        float s00 = d00, s01 = d01;
-                        float s10 = d00 + d10, s11 = d01 + d11;
-                        float s20 = d00 - d10, s21 = d01 - d11;
-                        float s30 = -d10, s31 = -d11;
+                        GradStoreRow(dst + tx, xiStride, 0, d00, d01);
+                        GradStoreRow(dst + tx, xiStride, 1, d00 + d10, d01 + d11);
+                        GradStoreRow(dst + tx, xiStride, 2, d00 - d10, d01 - d11);
+                        GradStoreRow(dst + tx, xiStride, 3, -d10, -d11);
+                    }
+                    for (; tx < tw; tx++)
+                    {
+                        float d00 = e0[tx], d01 = o0[tx], d10 = e1[tx], d11 = o1[tx];
                         float* o = dst + tx;
-                        Store4(o, xiStride, 0, s00, s01);
-                        Store4(o, xiStride, 1, s10, s11);
-                        Store4(o, xiStride, 2, s20, s21);
-                        Store4(o, xiStride, 3, s30, s31);
+                        Store4(o, xiStride, 0, d00, d01);
+                        Store4(o, xiStride, 1, d00 + d10, d01 + d11);
+                        Store4(o, xiStride, 2, d00 - d10, d01 - d11);
+                        Store4(o, xiStride, 3, -d10, -d11);
                     }
                 }
             }
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void GradStoreRow(float* o, long stride, int i, Vector256<float> a, Vector256<float> b)
+    {
+        a.Store(o + (4 * i + 0) * stride);
+        (a + b).Store(o + (4 * i + 1) * stride);
+        (a - b).Store(o + (4 * i + 2) * stride);
+        (-b).Store(o + (4 * i + 3) * stride);
     }
 
     private static unsafe void Store4(float* o, long stride, int i, float a, float b)

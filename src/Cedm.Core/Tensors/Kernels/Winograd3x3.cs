@@ -8,7 +8,7 @@ namespace Cedm.Tensors.Kernels;
 /// tile is Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A over its 4×4 input tile d, so the channel sums become 16 independent GEMMs
 /// M[ξ] = U[ξ][Cout×Cin] · V[ξ][Cin×tiles] with 16 multiplies per tile instead of 36: 2.25× fewer GEMM flops
 /// than im2col. Used for the forward pass and for the input gradient (a 3×3 stride-1 conv with the flipped
-/// kernel); the weight gradient stays on im2col. Matrices (correlation form, as conv2d):
+/// kernel), and for the weight gradient (Winograd3x3.WeightGrad.cs). Matrices (correlation form, as conv2d):
 /// Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1], G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1], Aᵀ = [1 1 1 0; 0 1 −1 −1].
 /// Transforms are exact up to float32 rounding of a few additions (and the halvings in G, exact in binary).
 /// </summary>
@@ -22,11 +22,37 @@ internal static partial class Winograd3x3
 
     public static int TilesW(in Conv2dGeometry g) => (g.OutW + 1) / 2;
 
-    /// <summary>Floats of per-worker scratch one sample needs (V, M and the de-interleaved padded plane).</summary>
-    public static long ScratchFloats(in Conv2dGeometry g)
+    /// <summary>
+    /// Tiles per GEMM column block to aim for: a small image has few tiles per sample (8×8 → 16), and a GEMM with
+    /// n = 16 wastes half of a 32-wide AVX-512 micro-tile and re-packs U for little work, so several samples are
+    /// transformed side by side into one [C, samples·tiles] matrix. Tunable (per thread) for benchmarks and tests.
+    /// </summary>
+    internal static int TargetTiles { get => t_targetTiles ?? 256; set => t_targetTiles = value; }
+
+    // Per calling thread (group sizes are chosen on the caller's thread): a test or benchmark that overrides them
+    // must not change the summation order of convolutions running concurrently elsewhere in the process.
+    [ThreadStatic] private static int? t_targetTiles;
+    [ThreadStatic] private static int? t_minGroups;
+
+    /// <summary>Groups a batch is at least split into (when it has that many samples), so every worker gets work.</summary>
+    internal static int MinGroups { get => t_minGroups ?? 4; set => t_minGroups = value; }
+
+    /// <summary>
+    /// Samples per Winograd group for this geometry: enough to reach <see cref="TargetTiles"/>, but at most
+    /// N / <see cref="MinGroups"/> samples so there are still chunks for every worker. Depends on the geometry only (never the
+    /// thread count), so the weight-gradient summation order is reproducible.
+    /// </summary>
+    public static int GroupSize(in Conv2dGeometry g)
     {
-        long t = (long)TilesH(g) * TilesW(g);
-        return 16L * (Stride(g.Cin, (int)t) + Stride(g.Cout, (int)t)) + 2L * (2 * TilesH(g) + 2) * (TilesW(g) + 1 + Vector256<float>.Count);
+        int t = TilesH(g) * TilesW(g);
+        return Math.Clamp((TargetTiles + t - 1) / t, 1, Math.Max(1, g.N / MinGroups));
+    }
+
+    /// <summary>Floats of per-worker scratch a group of <paramref name="samples"/> needs (V, M and the de-interleaved padded plane).</summary>
+    public static long ScratchFloats(in Conv2dGeometry g, int samples)
+    {
+        int t = samples * TilesH(g) * TilesW(g);
+        return 16L * (Stride(g.Cin, t) + Stride(g.Cout, t)) + 2L * (2 * TilesH(g) + 2) * (TilesW(g) + 1 + Vector256<float>.Count);
     }
 
     /// <summary>
@@ -36,10 +62,13 @@ internal static partial class Winograd3x3
     /// </summary>
     private static int Stride(int channels, int tiles) => channels * tiles + 16;
 
-    /// <summary>U[ξ][co][ci] = (G w[co,ci] Gᵀ)[ξ] for a weight [Cout, Cin, 3, 3].</summary>
+    /// <summary>
+    /// U[ξ][co][ci] = (G w[co,ci] Gᵀ)[ξ] for a weight [Cout, Cin, 3, 3], in a buffer rented from the shared
+    /// array pool (at least 16·Cout·Cin floats; return it when done).
+    /// </summary>
     public static float[] TransformWeights(int cout, int cin, ReadOnlySpan<float> w)
     {
-        var u = GC.AllocateUninitializedArray<float>(16 * cout * cin);
+        var u = System.Buffers.ArrayPool<float>.Shared.Rent(16 * cout * cin);
         Span<float> gw = stackalloc float[12];
         for (int co = 0; co < cout; co++)
             for (int ci = 0; ci < cin; ci++)
@@ -66,46 +95,50 @@ internal static partial class Winograd3x3
     }
 
     /// <summary>
-    /// One sample: y[Cout, OutH, OutW] = conv3x3(x[Cin, H, W]) + bias (bias may be empty), zero padding PadH/PadW.
-    /// <paramref name="gemm"/> runs C = A·B (row-major, no transposes) on the caller's choice of GEMM.
+    /// A group of <paramref name="samples"/> consecutive samples: y[s, Cout, OutH, OutW] = conv3x3(x[s, Cin, H, W]) + bias
+    /// (bias may be empty), zero padding PadH/PadW. The samples' tiles sit side by side in each V/M row, so each of
+    /// the 16 GEMMs has n = samples·tiles. <paramref name="gemm"/> runs C = A·B (row-major, no transposes).
     /// </summary>
-    public static unsafe void ForwardSample(in Conv2dGeometry g, float[] u, ReadOnlySpan<float> x, ReadOnlySpan<float> bias,
+    public static void ForwardGroup(in Conv2dGeometry g, int samples, float[] u, ReadOnlySpan<float> x, ReadOnlySpan<float> bias,
         Span<float> y, Span<float> scratch, GemmNN gemm)
     {
-        int th = TilesH(g), tw = TilesW(g), t = th * tw;
+        int th = TilesH(g), tw = TilesW(g), t = samples * th * tw;
         int vs = Stride(g.Cin, t), ms = Stride(g.Cout, t);
         Span<float> v = scratch[..(16 * vs)];
         Span<float> m = scratch.Slice(16 * vs, 16 * ms);
         Span<float> planes = scratch[(16 * (vs + ms))..];
-        InputTransform(g, x, v, planes, th, tw);
+        InputTransform(g, samples, x, v, planes, th, tw);
         for (int xi = 0; xi < 16; xi++)
             gemm(g.Cout, t, g.Cin, u.AsSpan(xi * g.Cout * g.Cin, g.Cout * g.Cin), v.Slice(xi * vs, g.Cin * t),
                 m.Slice(xi * ms, g.Cout * t));
-        OutputTransform(g, m, bias, y, th, tw);
+        OutputTransform(g, samples, m, bias, y, th, tw);
     }
 
     /// <summary>C[m×n] = A[m×k] · B[k×n], all row-major and dense.</summary>
     public delegate void GemmNN(int m, int n, int k, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c);
 
     /// <summary>
-    /// V[ξ][ci][tile] = (Bᵀ d B)[ξ]. Each channel is first copied into a zero-bordered plane split into even and
-    /// odd columns, so the four input columns of 8 consecutive tiles are four contiguous vector loads.
+    /// V[ξ][ci][s·tiles + tile] = (Bᵀ d B)[ξ] for sample s of the group. Each channel is first copied into a
+    /// zero-bordered plane split into even and odd columns, so the four input columns of 8 consecutive tiles are
+    /// four contiguous vector loads.
     /// </summary>
-    internal static unsafe void InputTransform(in Conv2dGeometry g, ReadOnlySpan<float> x, Span<float> v, Span<float> planes, int th, int tw)
+    internal static unsafe void InputTransform(in Conv2dGeometry g, int samples, ReadOnlySpan<float> x, Span<float> v, Span<float> planes, int th, int tw)
     {
-        int rows = 2 * th + 2, half = tw + 1 + Vector256<float>.Count, t = th * tw;
+        int rows = 2 * th + 2, half = tw + 1 + Vector256<float>.Count, t1 = th * tw, t = samples * t1;
+        long xiStride = Stride(g.Cin, t);
         Span<float> even = planes[..(rows * half)], odd = planes.Slice(rows * half, rows * half);
         fixed (float* pv = v)
         fixed (float* pe = even)
         fixed (float* po = odd)
         fixed (float* px = x)
         {
-            for (int ci = 0; ci < g.Cin; ci++)
+            for (int sc = 0; sc < samples * g.Cin; sc++)
             {
+                int sample = sc / g.Cin, ci = sc - sample * g.Cin;
                 // Padded plane P[r][c] = x[r − PadH][c − PadW] (0 outside); even[r][j] = P[r][2j], odd[r][j] = P[r][2j+1].
                 even.Clear();
                 odd.Clear();
-                float* plane = px + (long)ci * g.InPixels;
+                float* plane = px + (long)sc * g.InPixels;
                 // Input column ix lands in padded column c = ix + PadW: even c → even[c/2], odd c → odd[c/2].
                 // Walking ix in pairs fixes which half each of the two goes to (no per-element branch).
                 int width = Math.Min(g.W, 2 * (tw + 1) - g.PadW);
@@ -128,8 +161,7 @@ internal static partial class Winograd3x3
                 for (int ty = 0; ty < th; ty++)
                 {
                     float* e0 = pe + (2 * ty) * half, o0 = po + (2 * ty) * half;
-                    float* dst = pv + (long)ci * t + ty * tw;
-                    long xiStride = Stride(g.Cin, t);
+                    float* dst = pv + (long)ci * t + sample * t1 + ty * tw;
                     int tx = 0;
                     for (; tx + Vector256<float>.Count <= tw; tx += Vector256<float>.Count)
                         TransformTiles(e0 + tx, o0 + tx, half, dst + tx, xiStride);
@@ -187,9 +219,9 @@ internal static partial class Winograd3x3
     }
 
     /// <summary>y tile = Aᵀ m A (+ bias): the four outputs of 8 tiles at once, then interleaved into the two output rows.</summary>
-    internal static unsafe void OutputTransform(in Conv2dGeometry g, ReadOnlySpan<float> m, ReadOnlySpan<float> bias, Span<float> y, int th, int tw)
+    internal static unsafe void OutputTransform(in Conv2dGeometry g, int samples, ReadOnlySpan<float> m, ReadOnlySpan<float> bias, Span<float> y, int th, int tw)
     {
-        int t = th * tw, oh = g.OutH, ow = g.OutW;
+        int t1 = th * tw, t = samples * t1, oh = g.OutH, ow = g.OutW;
         long xiStride = Stride(g.Cout, t);
         const int L = 8;
         float* tmp = stackalloc float[4 * L];
@@ -197,13 +229,14 @@ internal static partial class Winograd3x3
         fixed (float* pm = m)
         fixed (float* py = y)
         {
-            for (int co = 0; co < g.Cout; co++)
+            for (int sc = 0; sc < samples * g.Cout; sc++)
             {
+                int sample = sc / g.Cout, co = sc - sample * g.Cout;
                 var bv = Vector256.Create(bias.IsEmpty ? 0f : bias[co]);
-                float* yc = py + (long)co * oh * ow;
+                float* yc = py + (long)sc * oh * ow;
                 for (int ty = 0; ty < th; ty++)
                 {
-                    float* src = pm + (long)co * t + ty * tw;
+                    float* src = pm + (long)co * t + sample * t1 + ty * tw;
                     float* row0 = yc + (2 * ty) * ow;
                     bool hasRow1 = 2 * ty + 1 < oh;
                     for (int tx = 0; tx < tw; tx += L)

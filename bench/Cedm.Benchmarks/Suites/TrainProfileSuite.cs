@@ -1,0 +1,88 @@
+using System.Diagnostics;
+using System.Globalization;
+using Cedm.Benchmarks.Harness;
+using Cedm.Diffusion;
+using Cedm.Diffusion.Networks;
+using Cedm.Nn.Optim;
+using Cedm.Tensors;
+using Cedm.Tensors.Autograd;
+
+namespace Cedm.Benchmarks.Suites;
+
+/// <summary>
+/// Where a training step's time goes: the product's configuration (`cedm run` trains the tiny preset, 32×32×1,
+/// batch 32) and the small preset, each profiled per op over a few steps (<see cref="OpProfiler"/>: forward =
+/// time since the previous recorded op, backward = the op's chain rule), with the optimiser step and the GC
+/// pauses as separate rows, then timed as a whole step. No peer (see suite "diffusion" for the torch comparison).
+/// </summary>
+public sealed class TrainProfileSuite : IBenchSuite
+{
+    private const int Batch = 32;
+    private const int ProfiledSteps = 3;
+
+    public string Name => "trainprofile";
+    public string Description => "SongUNet tiny/small, 32x32x1, batch 32: per-op time breakdown of a training step, then step img/s";
+    public string? PeerScript => null;
+
+    public IReadOnlyList<BenchCase> Cases { get; } =
+    [
+        new("tiny/train-b32", null, null, () => Setup(SongUNetOptions.Tiny()), Batch),
+        new("small/train-b32", null, null, () => Setup(SongUNetOptions.Small()), Batch),
+    ];
+
+    private static Action Setup(SongUNetOptions options)
+    {
+        var net = new EdmPrecond(options, new Rng(1));
+        var images = Tensor.Rand(new Rng(2), [Batch, options.InChannels, options.Resolution, options.Resolution], -1f, 1f);
+        var opt = new Adam(net.Parameters(), new AdamOptions(Lr: 1e-4));
+        var loss = new EdmLoss();
+        var rng = new Rng(3);
+        void Step()
+        {
+            opt.ZeroGrad();
+            loss.Compute(net, images, null, rng).Backward();
+            opt.Step();
+        }
+        Step();
+        Step();
+
+        long f = Stopwatch.Frequency;
+        double Ms(long ticks) => ticks * 1000.0 / f / ProfiledSteps;
+        TimeSpan gc0 = GC.GetTotalPauseDuration();
+        int gen0 = GC.CollectionCount(0), gen1 = GC.CollectionCount(1), gen2 = GC.CollectionCount(2);
+        long alloc0 = GC.GetTotalAllocatedBytes(precise: true);
+        long total = 0, fwd = 0, bwd = 0, optTicks = 0;
+        // CEDM_PROFILE_SHAPES=1: one row per op and operand shapes (which conv layers cost most).
+        OpProfiler.ByShape = Environment.GetEnvironmentVariable("CEDM_PROFILE_SHAPES") == "1";
+        OpProfiler.Start();
+        for (int s = 0; s < ProfiledSteps; s++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            opt.ZeroGrad();
+            OpProfiler.Mark();
+            var l = loss.Compute(net, images, null, rng);
+            long t1 = Stopwatch.GetTimestamp();
+            l.Backward();
+            long t2 = Stopwatch.GetTimestamp();
+            opt.Step();
+            long t3 = Stopwatch.GetTimestamp();
+            total += t3 - t0; fwd += t1 - t0; bwd += t2 - t1; optTicks += t3 - t2;
+        }
+        var times = OpProfiler.Stop();
+        double gcMs = (GC.GetTotalPauseDuration() - gc0).TotalMilliseconds / ProfiledSteps;
+        long alloc = (GC.GetTotalAllocatedBytes(precise: true) - alloc0) / ProfiledSteps;
+
+        var w = Console.Out;
+        w.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  profile {options.ModelChannels}ch b{Batch}, mean of {ProfiledSteps} steps: step {Ms(total):F1} ms (forward {Ms(fwd):F1}, backward {Ms(bwd):F1}, Adam {Ms(optTicks):F1}); " +
+            $"GC pauses {gcMs:F1} ms/step (gen0/1/2 {GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2}), allocated {alloc / 1e6:F0} MB/step"));
+        w.WriteLine("    op                       calls  fwd ms   bwd ms   total ms   share");
+        foreach (var (op, t) in times.OrderByDescending(kv => kv.Value.ForwardTicks + kv.Value.BackwardTicks).Take(40))
+        {
+            double tot = Ms(t.ForwardTicks + t.BackwardTicks);
+            w.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"    {op,-24} {t.ForwardCalls / ProfiledSteps,5} {Ms(t.ForwardTicks),7:F1} {Ms(t.BackwardTicks),8:F1} {tot,10:F1} {100 * tot / Ms(total),6:F1}%"));
+        }
+        return Step;
+    }
+}
