@@ -11,14 +11,7 @@ namespace Cedm.Tests.Cli;
 /// <summary>`cedm train --coherence` → `cedm sample --coherence/--ca-guidance` in-process on 12 tiny 8×8 patterns.</summary>
 public sealed class CoherenceCommandTests : CliTest
 {
-    private string Source()
-    {
-        var data = TrainingTestData.Patterns(4);
-        string images = Path.Combine(Dir, "images.npy"), labels = Path.Combine(Dir, "labels.npy");
-        Npy.Write(images, data.Pixels, data.Count, 8, 8);
-        Npy.Write(labels, data.Labels!, data.Count);
-        return $"npy:{images},{labels}";
-    }
+    private string Source() => TrainingTestData.WritePatternsSource(Dir, 4);
 
     /// <summary>A GMM-like folder: image i in cluster i mod 3 with a peak probability falling from 0.95 to 0.4.</summary>
     private string Clusters(bool soft = true)

@@ -12,14 +12,7 @@ namespace Cedm.Tests.Cli;
 /// <summary>`cedm train` → `cedm sample` in-process on a tiny synthetic npy source (8×8 patterns, labels 5/15/25).</summary>
 public sealed class TrainSampleCommandTests : CliTest
 {
-    private string Source()
-    {
-        var data = TrainingTestData.Patterns(4);
-        string images = Path.Combine(Dir, "images.npy"), labels = Path.Combine(Dir, "labels.npy");
-        Npy.Write(images, data.Pixels, data.Count, 8, 8);
-        Npy.Write(labels, data.Labels!, data.Count);
-        return $"npy:{images},{labels}";
-    }
+    private string Source() => TrainingTestData.WritePatternsSource(Dir, 4);
 
     [Fact]
     public void TrainResumeAndSampleWriteTheContractFiles()

@@ -39,6 +39,19 @@ internal static class TrainingTestData
         _ => ((x / 2) + (y / 2)) % 2 == 0 ? 230 : 25,
     };
 
+    /// <summary>
+    /// <see cref="Patterns"/> written as images.npy and labels.npy into <paramref name="dir"/>; returns the CLI source
+    /// `npy:&lt;images&gt;,&lt;labels&gt;`.
+    /// </summary>
+    public static string WritePatternsSource(string dir, int perLabel)
+    {
+        var data = Patterns(perLabel);
+        string images = Path.Combine(dir, "images.npy"), labels = Path.Combine(dir, "labels.npy");
+        Cedm.IO.Npy.Write(images, data.Pixels, data.Count, 8, 8);
+        Cedm.IO.Npy.Write(labels, data.Labels!, data.Count);
+        return $"npy:{images},{labels}";
+    }
+
     public static TrainingOptions Options(double kimg, int batch = 8) => new()
     {
         Batch = batch, Kimg = kimg, CheckpointKimg = 1000, LogKimg = 0.016, Seed = 3, LrRampupKimg = 0.05, EmaHalflifeKimg = 0.05,

@@ -14,14 +14,7 @@ namespace Cedm.Tests.Study;
 /// </summary>
 public sealed class StudyCommandTests : CliTest
 {
-    private string Source()
-    {
-        var data = TrainingTestData.Patterns(50);
-        string images = Path.Combine(Dir, "images.npy"), labels = Path.Combine(Dir, "labels.npy");
-        Npy.Write(images, data.Pixels, data.Count, 8, 8);
-        Npy.Write(labels, data.Labels!, data.Count);
-        return $"npy:{images},{labels}";
-    }
+    private string Source() => TrainingTestData.WritePatternsSource(Dir, 50);
 
     [Fact]
     public async Task QuickStudyWritesARowPerVariantThePlotsAndAReportAndResumesWithoutRecomputing()
