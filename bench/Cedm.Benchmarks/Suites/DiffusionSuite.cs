@@ -38,17 +38,9 @@ public sealed class DiffusionSuite : IBenchSuite
 
     private static Action Train(SongUNetOptions options)
     {
-        var net = new EdmPrecond(options, new Rng(1));
-        var images = Tensor.Rand(new Rng(2), [Batch, options.InChannels, options.Resolution, options.Resolution], -1f, 1f);
-        var opt = new Adam(net.Parameters(), new AdamOptions(Lr: 1e-4));
-        var loss = new EdmLoss();
-        var rng = new Rng(3);
-        void Step()
-        {
-            opt.ZeroGrad();
-            loss.Compute(net, images, null, rng).Backward();
-            opt.Step();
-        }
+        var step = new EdmTrainingStep(options, Batch);
+        var (net, images, opt, loss, rng) = (step.Net, step.Images, step.Optimizer, step.Loss, step.Rng);
+        void Step() => step.Step();
         // Two warm-up steps (JIT, Adam state, pooled buffers), then one measured for memory from a compacted heap.
         Step();
         Step();

@@ -32,17 +32,9 @@ public sealed class TrainProfileSuite : IBenchSuite
 
     private static Action Setup(SongUNetOptions options)
     {
-        var net = new EdmPrecond(options, new Rng(1));
-        var images = Tensor.Rand(new Rng(2), [Batch, options.InChannels, options.Resolution, options.Resolution], -1f, 1f);
-        var opt = new Adam(net.Parameters(), new AdamOptions(Lr: 1e-4));
-        var loss = new EdmLoss();
-        var rng = new Rng(3);
-        void Step()
-        {
-            opt.ZeroGrad();
-            loss.Compute(net, images, null, rng).Backward();
-            opt.Step();
-        }
+        var step = new EdmTrainingStep(options, Batch);
+        var (net, images, opt, loss, rng) = (step.Net, step.Images, step.Optimizer, step.Loss, step.Rng);
+        void Step() => step.Step();
         Step();
         Step();
 
