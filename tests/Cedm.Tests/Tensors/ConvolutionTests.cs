@@ -56,6 +56,17 @@ public class ConvolutionTests
         yield return new object[] { 13, 16, 17, 7, 9, 3, 3, 1, 1, 0, 0 };
         yield return new object[] { 8, 16, 16, 17, 19, 3, 3, 1, 1, 1, 1 };
         yield return new object[] { 8, 18, 16, 18, 20, 3, 3, 1, 1, 1, 1 };
+        // Channel counts that are multiples of 16: the channels-innermost AVX-512 path (WinogradHwc) where the CPU has
+        // it. Covers 32- and 16-wide output panels (48, 80), one and several 16-channel chunks, grouped small images
+        // with a short last 12-tile group, blocks split within an image (32×32 at 128 channels), odd and cropped
+        // sizes and paddings 0/1/2.
+        yield return new object[] { 2, 16, 16, 6, 6, 3, 3, 1, 1, 1, 1 };
+        yield return new object[] { 3, 32, 48, 9, 7, 3, 3, 1, 1, 1, 1 };
+        yield return new object[] { 9, 48, 32, 4, 4, 3, 3, 1, 1, 1, 1 };
+        yield return new object[] { 5, 64, 80, 7, 7, 3, 3, 1, 1, 0, 0 };
+        yield return new object[] { 4, 32, 32, 5, 8, 3, 3, 1, 1, 2, 2 };
+        yield return new object[] { 2, 128, 64, 32, 32, 3, 3, 1, 1, 1, 1 };
+        yield return new object[] { 13, 64, 16, 2, 2, 3, 3, 1, 1, 1, 1 };
     }
 
     [Theory]
@@ -115,6 +126,52 @@ public class ConvolutionTests
             }
         }
         finally { Winograd3x3.TargetTiles = saved; }
+    }
+
+    [Fact]
+    public void PortableWinogradMatchesReferenceWhereTheAvx512PathWouldRun()
+    {
+        // On AVX-512 machines these shapes take WinogradHwc; switched off, the portable Winograd3x3 path must agree too.
+        bool saved = WinogradHwc.Enabled;
+        try
+        {
+            WinogradHwc.Enabled = false;
+            FastKernelsMatchReference(3, 32, 48, 9, 7, 3, 3, 1, 1, 1, 1);
+            FastKernelsMatchReference(9, 48, 32, 4, 4, 3, 3, 1, 1, 1, 1);
+        }
+        finally { WinogradHwc.Enabled = saved; }
+    }
+
+    [Fact]
+    public void Avx512WinogradUnitSizesMatchReference()
+    {
+        // One image per unit up to the whole batch in one unit (several 12-tile groups and blocks spanning images).
+        int saved = WinogradHwc.TargetTiles;
+        try
+        {
+            foreach (int target in new[] { 1, 50, 100000 })
+            {
+                WinogradHwc.TargetTiles = target;
+                FastKernelsMatchReference(12, 16, 32, 8, 8, 3, 3, 1, 1, 1, 1);
+                FastKernelsMatchReference(7, 32, 16, 9, 5, 3, 3, 1, 1, 1, 1);
+            }
+        }
+        finally { WinogradHwc.TargetTiles = saved; }
+    }
+
+    [Fact]
+    public unsafe void Avx512TransposeMovesEveryElement()
+    {
+        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) return; // the kernel is AVX-512 only
+        // Rows 20 floats apart in the source, columns written to scattered destination offsets.
+        float[] src = new float[16 * 20], dst = new float[16 * 40];
+        for (int r = 0; r < 16; r++) for (int c = 0; c < 16; c++) src[r * 20 + c] = r * 100 + c;
+        long* srcAt = stackalloc long[16], dstAt = stackalloc long[16];
+        for (int k = 0; k < 16; k++) { srcAt[k] = k * 20; dstAt[k] = (15 - k) * 40 + 3; }
+        fixed (float* ps = src) fixed (float* pd = dst) WinogradHwc.Transpose16(ps, srcAt, pd, dstAt);
+        for (int j = 0; j < 16; j++)
+            for (int k = 0; k < 16; k++)
+                Assert.Equal(k * 100 + j, dst[(15 - j) * 40 + 3 + k]);
     }
 
     [Fact]

@@ -17,7 +17,7 @@ namespace Cedm.Tensors.Kernels;
 /// </list>
 /// The oracle is <see cref="Conv2dReference"/>.
 /// </summary>
-internal static partial class Conv2dKernels
+internal static unsafe partial class Conv2dKernels
 {
     /// <summary>Override for benchmarks and tests; Auto in normal use.</summary>
     internal static ConvThreading Threading { get; set; } = ConvThreading.Auto;
@@ -56,6 +56,11 @@ internal static partial class Conv2dKernels
         var geo = g;
         var mode = Resolve(threading ?? Threading);
         int k = geo.ColRows, p = geo.OutPixels, band = BandRows(k, geo.OutW, geo.OutH);
+        if (UseHwc(geo, mode))
+        {
+            HwcSamples(geo, mode, x, w, bias, y);
+            return;
+        }
         if (UseWinograd && Winograd3x3.Applies(geo))
         {
             var u = Winograd3x3.TransformWeights(geo.Cout, geo.Cin, w);
@@ -109,16 +114,23 @@ internal static partial class Conv2dKernels
         int k = geo.ColRows, p = geo.OutPixels, band = BandRows(k, geo.OutW, geo.OutH);
         var dataGeo = geo.DataGradGeometry();
         bool dataAsConv = dx != null && geo.DataGradAsConv;
-        bool dataWinograd = dataAsConv && UseWinograd && Winograd3x3.Applies(dataGeo);
-        bool weightWinograd = dw != null && UseWinograd && Winograd3x3.Applies(geo);
+        bool dataHwc = dataAsConv && UseHwc(dataGeo, mode), weightHwc = dw != null && UseHwc(geo, mode);
+        bool dataWinograd = !dataHwc && dataAsConv && UseWinograd && Winograd3x3.Applies(dataGeo);
+        bool weightWinograd = !weightHwc && dw != null && UseWinograd && Winograd3x3.Applies(geo);
+        var dataPlan = dataHwc ? new WinogradHwc.Plan(dataGeo) : default;
+        var weightPlan = weightHwc ? new WinogradHwc.Plan(geo) : default;
         int dataBand = BandRows(dataGeo.ColRows, dataGeo.OutW, dataGeo.OutH);
-        float[]? flipped = dataAsConv ? FlipKernel(geo, w) : null;
+        float[]? flipped = dataAsConv && !dataHwc ? FlipKernel(geo, w) : null;
         float[]? dataU = dataWinograd ? Winograd3x3.TransformWeights(dataGeo.Cout, dataGeo.Cin, flipped) : null;
+        PackBuffer? dataPacked = dataHwc ? HwcWeights(dataGeo, w, flip: true) : null;
         // Winograd paths work on groups of samples (several small images side by side in one set of GEMMs).
-        int weightGroup = weightWinograd ? Winograd3x3.GroupSize(geo) : 1, dataGroup = dataWinograd ? Winograd3x3.GroupSize(dataGeo) : 1;
-        long colsLen = Math.Max(weightWinograd ? Winograd3x3.ScratchFloats(geo, weightGroup) : dw != null && !geo.IsPointwise ? (long)k * band * geo.OutW : 0,
-            dx == null || geo.IsPointwise ? 0 : dataWinograd ? Winograd3x3.ScratchFloats(dataGeo, dataGroup)
+        int weightGroup = weightHwc ? weightPlan.Samples : weightWinograd ? Winograd3x3.GroupSize(geo) : 1;
+        int dataGroup = dataHwc ? dataPlan.Samples : dataWinograd ? Winograd3x3.GroupSize(dataGeo) : 1;
+        long colsLen = Math.Max(weightWinograd ? Winograd3x3.ScratchFloats(geo, weightGroup)
+                : dw != null && !weightHwc && !geo.IsPointwise ? (long)k * band * geo.OutW : 0,
+            dx == null || geo.IsPointwise || dataHwc ? 0 : dataWinograd ? Winograd3x3.ScratchFloats(dataGeo, dataGroup)
                 : dataAsConv ? (long)dataGeo.ColRows * dataBand * dataGeo.OutW : (long)k * p);
+        bool zPartials = weightWinograd || weightHwc;
 
         // Each chunk of samples sums its weight/bias gradients privately; the partials are added in chunk order
         // at the end, so the result does not depend on which worker ran which chunk.
@@ -128,6 +140,9 @@ internal static partial class Conv2dKernels
         ForSamples(geo, mode, samples =>
         {
             float[]? cols = colsLen > 0 ? ArrayPool<float>.Shared.Rent(checked((int)colsLen)) : null;
+            // The channels-innermost path wants 64-byte aligned scratch (every zmm access then stays in one cache line).
+            PackBuffer? hwcScratch = dataHwc || weightHwc
+                ? PackBuffer.RentScratch(Math.Max(dataHwc ? dataPlan.ScratchFloats : 0, weightHwc ? weightPlan.ScratchFloats : 0)) : null;
             var gemm = dataWinograd ? GemmFor(mode) : null;
             Winograd3x3.GemmNT? gemmNT = weightWinograd
                 ? (m, nn, kk, a, b, c, acc) => Sgemm(mode, false, true, m, nn, kk, a, kk, b, kk, acc ? 1f : 0f, c, nn)
@@ -137,14 +152,21 @@ internal static partial class Conv2dKernels
                 while (samples.TryNext(out int chunk, out int n0, out int n1))
                 {
                     // Per chunk: dWᵀ [K, Cout] on the im2col path, Z [16, Cout, Cin] on the Winograd path.
-                    float[]? myDw = dw == null || n1 <= n0 ? null : dwParts[chunk] ??= ArrayPool<float>.Shared.Rent(
-                        weightWinograd ? Winograd3x3.WeightGradFloats(geo) : geo.Cout * k);
+                    float[]? myDw = dw == null || n1 <= n0 ? null : dwParts[chunk] ??= RentPartial(
+                        zPartials ? Winograd3x3.WeightGradFloats(geo) : geo.Cout * k, clear: weightHwc);
                     float[]? myDb = db == null || n1 <= n0 ? null : dbParts[chunk] ??= new float[geo.Cout];
                     int xs = geo.Cin * geo.InPixels, ys = geo.Cout * p;
                     if (myDb != null)
                         for (int n = n0; n < n1; n++)
                             for (int co = 0; co < geo.Cout; co++) myDb[co] += TensorPrimitives.Sum(dy.AsSpan(n * ys + co * p, p));
-                    if (myDw != null && weightWinograd)
+                    if (myDw != null && weightHwc)
+                        for (int n = n0; n < n1; n += weightGroup)
+                        {
+                            int s = Math.Min(weightGroup, n1 - n);
+                            fixed (float* px = x) fixed (float* pd = dy) fixed (float* pz = myDw)
+                                WinogradHwc.WeightGradUnit(geo, weightPlan, s, px + (long)n * xs, pd + (long)n * ys, pz, hwcScratch!.Pointer);
+                        }
+                    else if (myDw != null && weightWinograd)
                         for (int n = n0; n < n1; n += weightGroup)
                         {
                             int s = Math.Min(weightGroup, n1 - n);
@@ -155,6 +177,16 @@ internal static partial class Conv2dKernels
                         for (int n = n0; n < n1; n++)
                             WeightGradSample(geo, mode, x.AsSpan(n * xs, xs), dy.AsSpan(n * ys, ys), cols, band, myDw, accumulate: n > n0);
                     if (dx == null) continue;
+                    if (dataHwc)
+                    {
+                        for (int n = n0; n < n1; n += dataGroup)
+                        {
+                            int s = Math.Min(dataGroup, n1 - n);
+                            fixed (float* pd = dy) fixed (float* px = dx)
+                                WinogradHwc.ForwardUnit(dataGeo, dataPlan, s, dataPacked!.Pointer, pd + (long)n * ys, null, px + (long)n * xs, hwcScratch!.Pointer);
+                        }
+                        continue;
+                    }
                     if (dataWinograd)
                     {
                         for (int n = n0; n < n1; n += dataGroup)
@@ -191,15 +223,20 @@ internal static partial class Conv2dKernels
                     }
                 }
             }
-            finally { if (cols != null) ArrayPool<float>.Shared.Return(cols); }
+            finally
+            {
+                if (cols != null) ArrayPool<float>.Shared.Return(cols);
+                if (hwcScratch != null) PackBuffer.ReturnScratch(hwcScratch);
+            }
         }, chunks);
 
         if (flipped != null) ArrayPool<float>.Shared.Return(flipped);
+        if (dataPacked != null) PackBuffer.ReturnWeights(dataPacked);
         if (dataU != null) ArrayPool<float>.Shared.Return(dataU);
         for (int i = 0; i < chunks; i++)
         {
             float[]? pdw = dwParts[i], pdb = dbParts[i];
-            if (dw != null && pdw != null && weightWinograd)
+            if (dw != null && pdw != null && zPartials)
             {
                 // Sum the Z partials into the first, in chunk order; back-transformed once below.
                 if (i > 0)
@@ -226,9 +263,12 @@ internal static partial class Conv2dKernels
                 else TensorPrimitives.Add(db, pdb.AsSpan(0, db.Length), db);
             }
         }
-        if (weightWinograd && chunks > 0)
+        if (zPartials && chunks > 0)
         {
-            Winograd3x3.FinishWeightGrad(geo.Cout, geo.Cin, dwParts[0], dw);
+            if (weightHwc)
+                fixed (float* pz = dwParts[0]) fixed (float* pw = dw) WinogradHwc.FinishWeightGrad(geo.Cout, geo.Cin, pz, pw);
+            else
+                Winograd3x3.FinishWeightGrad(geo.Cout, geo.Cin, dwParts[0], dw);
             ArrayPool<float>.Shared.Return(dwParts[0]);
         }
         if (chunks == 0)
@@ -259,6 +299,52 @@ internal static partial class Conv2dKernels
             }
             finally { ArrayPool<float>.Shared.Return(scratch); }
         }, ChunkCount(geo.N, group));
+    }
+
+    /// <summary>The channels-innermost Winograd path runs where it applies and the managed per-sample GEMM mode is active.</summary>
+    private static bool UseHwc(in Conv2dGeometry g, ConvThreading mode) =>
+        UseWinograd && mode == ConvThreading.SamplesManaged && WinogradHwc.Applies(g);
+
+    /// <summary>The packed Winograd weights of a conv (in the calling thread's aligned weights buffer; return it).</summary>
+    private static PackBuffer HwcWeights(in Conv2dGeometry g, float[] w, bool flip)
+    {
+        var packed = PackBuffer.RentWeights(16 * g.Cout * g.Cin);
+        fixed (float* pw = w) WinogradHwc.PackWeights(g.Cout, g.Cin, pw, flip, packed.Pointer);
+        return packed;
+    }
+
+    private static void HwcSamples(Conv2dGeometry geo, ConvThreading mode, float[] x, float[] w, float[] bias, float[] y)
+    {
+        var plan = new WinogradHwc.Plan(geo);
+        var packed = HwcWeights(geo, w, flip: false);
+        int xs = geo.Cin * geo.InPixels, ys = geo.Cout * geo.OutPixels;
+        try
+        {
+            ForSamples(geo, mode, samples =>
+            {
+                var scratch = PackBuffer.RentScratch(plan.ScratchFloats);
+                try
+                {
+                    fixed (float* px = x) fixed (float* py = y) fixed (float* pb = bias)
+                        while (samples.TryNext(out _, out int n0, out int n1))
+                            for (int n = n0; n < n1; n += plan.Samples)
+                            {
+                                int s = Math.Min(plan.Samples, n1 - n);
+                                WinogradHwc.ForwardUnit(geo, plan, s, packed.Pointer, px + (long)n * xs, bias.Length > 0 ? pb : null,
+                                    py + (long)n * ys, scratch.Pointer);
+                            }
+                }
+                finally { PackBuffer.ReturnScratch(scratch); }
+            }, ChunkCount(geo.N, plan.Samples));
+        }
+        finally { PackBuffer.ReturnWeights(packed); }
+    }
+
+    private static float[] RentPartial(int length, bool clear)
+    {
+        var a = ArrayPool<float>.Shared.Rent(length);
+        if (clear) a.AsSpan(0, length).Clear();
+        return a;
     }
 
     private static Winograd3x3.GemmNN GemmFor(ConvThreading mode) =>

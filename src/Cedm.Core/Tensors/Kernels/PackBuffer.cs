@@ -29,11 +29,18 @@ internal sealed unsafe class PackBuffer
     // re-entrant call on the same thread (nested parallelism) simply allocates its own instead of sharing.
     [ThreadStatic] private static PackBuffer? t_slotA;
     [ThreadStatic] private static PackBuffer? t_slotB;
+    // The channels-innermost Winograd path: per-worker scratch, and the packed weights of the calling thread.
+    [ThreadStatic] private static PackBuffer? t_slotScratch;
+    [ThreadStatic] private static PackBuffer? t_slotWeights;
 
     public static PackBuffer RentA(int length) => Take(ref t_slotA, length);
     public static PackBuffer RentB(int length) => Take(ref t_slotB, length);
     public static void ReturnA(PackBuffer buffer) => t_slotA = Keep(t_slotA, buffer);
     public static void ReturnB(PackBuffer buffer) => t_slotB = Keep(t_slotB, buffer);
+    public static PackBuffer RentScratch(long length) => Take(ref t_slotScratch, checked((int)length));
+    public static void ReturnScratch(PackBuffer buffer) => t_slotScratch = Keep(t_slotScratch, buffer);
+    public static PackBuffer RentWeights(int length) => Take(ref t_slotWeights, length);
+    public static void ReturnWeights(PackBuffer buffer) => t_slotWeights = Keep(t_slotWeights, buffer);
 
     private static PackBuffer Take(ref PackBuffer? slot, int length)
     {
