@@ -85,28 +85,18 @@ public sealed partial class Tensor
     {
         if (p < 0 || p >= 1) throw new ArgumentOutOfRangeException(nameof(p), $"Dropout probability {p} must be in [0, 1).");
         if (!training || p == 0) return this;
-        // One fused op instead of x * mask: the mask is kept as bytes for the backward (a quarter of a float
-        // mask's memory, per SongUNet block at training time) and the output needs no second pass. Same draws
-        // (one NextFloat per element, in order) and the same products x·scale or x·0 as the unfused form.
+        // One fused op instead of x * mask. The mask is a function of one 64-bit key drawn here and the element
+        // index (DropoutMask), so it is drawn in parallel and recomputed in the backward pass instead of stored.
         var x = this;
         float scale = 1f / (1f - p);
-        var keep = GC.AllocateUninitializedArray<bool>(Size);
+        ulong key = rng.NextUInt64();
+        uint threshold = DropoutMask.Threshold(p);
         var y = Uninitialized(_shape);
-        float[] xd = _data, yd = y._data;
-        for (int i = 0; i < keep.Length; i++)
-        {
-            bool k = !(rng.NextFloat() < p);
-            keep[i] = k;
-            yd[i] = xd[i] * (k ? scale : 0f);
-        }
+        DropoutMask.Apply(key, threshold, scale, _data, y._data);
         return y.Record("dropout", x, g =>
         {
             var gx = Uninitialized(x._shape);
-            float[] gd = g._data, gxd = gx._data;
-            Parallelism.For(gxd.Length, (o, n) =>
-            {
-                for (int i = o; i < o + n; i++) gxd[i] = gd[i] * (keep[i] ? scale : 0f);
-            });
+            DropoutMask.Apply(key, threshold, scale, g._data, gx._data);
             x.AccumulateGrad(gx, owned: true);
         });
     }
