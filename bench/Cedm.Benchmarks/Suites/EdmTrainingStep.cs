@@ -1,5 +1,6 @@
 using Cedm.Diffusion;
 using Cedm.Diffusion.Networks;
+using Cedm.Nn;
 using Cedm.Nn.Optim;
 using Cedm.Tensors;
 
@@ -32,7 +33,7 @@ internal sealed class EdmTrainingStep
     public void Step()
     {
         Optimizer.ZeroGrad();
-        Loss.Compute(Net, Images, null, Rng).Backward();
+        TrainingPass.Run(() => Loss.Compute(Net, Images, null, Rng), Net.Parameters());
         Optimizer.Step();
     }
 }

@@ -1,6 +1,7 @@
 using Cedm.Diffusion.Networks;
 using Cedm.Nn;
 using Cedm.Tensors;
+using Cedm.Tensors.Autograd;
 
 namespace Cedm.Diffusion;
 
@@ -82,7 +83,11 @@ public sealed class EdmPrecond : Module, IDenoiser
             cIn[i] = (float)CIn(s, SigmaData);
             cNoise[i] = (float)CNoise(s);
         }
+        // Without a graph nothing but the result outlives the call, so the activations' storage is recycled across
+        // calls (a sampler evaluates the net dozens of times with the same shapes).
+        using var arena = GradMode.IsEnabled ? null : TensorArena.Begin();
         var f = Model.Forward(x * new Tensor(cIn, n, 1, 1, 1), new Tensor(cNoise, n), labels, coherence, augmentLabels, dropoutRng);
-        return x * new Tensor(cSkip, n, 1, 1, 1) + f * new Tensor(cOut, n, 1, 1, 1);
+        var d = x * new Tensor(cSkip, n, 1, 1, 1) + f * new Tensor(cOut, n, 1, 1, 1);
+        return arena == null ? d : arena.Keep(d);
     }
 }

@@ -34,8 +34,9 @@ public sealed partial class Tensor
     /// </summary>
     internal Tensor Record(string op, Tensor[] inputs, Action<Tensor> backward)
     {
-        if (!GradMode.IsEnabled) return this;
+        // Profiled before the grad-mode check so no-grad passes (sampling) are profiled too.
         if (OpProfiler.Enabled) op = OpProfiler.Forward(op, inputs, this);
+        if (!GradMode.IsEnabled) return this;
         foreach (var t in inputs)
         {
             if (t.RequiresGrad)

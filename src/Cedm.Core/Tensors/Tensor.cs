@@ -118,9 +118,12 @@ public sealed partial class Tensor
         return t;
     }
 
-    /// <summary>A tensor whose contents the caller promises to overwrite completely.</summary>
+    /// <summary>
+    /// A tensor whose contents the caller promises to overwrite completely (its storage is recycled when a
+    /// <see cref="TensorArena"/> scope is open on this thread).
+    /// </summary>
     internal static Tensor Uninitialized(ReadOnlySpan<int> shape) =>
-        new(GC.AllocateUninitializedArray<float>(Shapes.Size(shape)), shape.ToArray());
+        new(TensorArena.Allocate(Shapes.Size(shape)), shape.ToArray());
 
     // ---- checks ------------------------------------------------------------------------------
 

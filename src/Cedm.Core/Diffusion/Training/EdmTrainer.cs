@@ -1,6 +1,7 @@
 using Cedm.Data;
 using Cedm.Diffusion.Labels;
 using Cedm.Diffusion.Networks;
+using Cedm.Nn;
 using Cedm.Nn.Optim;
 using Cedm.Tensors;
 
@@ -97,11 +98,11 @@ public sealed class EdmTrainer
         Net.SetTraining(true);
         var condition = onehot == null ? null : new Conditioning(new Tensor(onehot, b, Labels.K), coherence == null ? null : new Tensor(coherence, b));
         LastCondition = condition;
-        var loss = _loss.Compute(Net, new Tensor(x, b, c, h, w), condition, _rng);
-        double value = loss.Item();
-        if (!double.IsFinite(value))
-            throw new TrainingDivergedException($"the training loss became {value} at step {Step} ({CurNimg / 1000.0:F3} kimg)", Step, CurNimg);
-        loss.Backward();
+        double value = TrainingPass.Run(() => _loss.Compute(Net, new Tensor(x, b, c, h, w), condition, _rng), Net.Parameters(), v =>
+        {
+            if (!double.IsFinite(v))
+                throw new TrainingDivergedException($"the training loss became {v} at step {Step} ({CurNimg / 1000.0:F3} kimg)", Step, CurNimg);
+        });
         GradientUtils.SanitizeGradients(Net.Parameters());
         Optimizer.Step();
         EmaUpdater.Update(CurNimg, b);

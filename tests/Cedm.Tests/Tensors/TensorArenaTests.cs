@@ -1,0 +1,78 @@
+using Cedm.Nn;
+using Cedm.Tensors;
+
+namespace Cedm.Tests.Tensors;
+
+/// <summary>TensorArena recycling (what is reused, what escapes) and that a recycled training pass computes the same gradients.</summary>
+public class TensorArenaTests
+{
+    // An odd size no other test allocates, so tests running in parallel never take each other's pooled arrays.
+    private const int Big = TensorArena.MinFloats * 2 + 7;
+
+    [Fact]
+    public void ScopesRecycleUnkeptStorageOfTheSameSize()
+    {
+        float[] first, kept;
+        using (var arena = TensorArena.Begin())
+        {
+            first = (Tensor.Ones(Big) * 2f).Data;
+            kept = arena.Keep(Tensor.Ones(Big) * 3f).Data;
+        }
+        using (TensorArena.Begin())
+        {
+            var again = Tensor.Ones(Big) * 4f;
+            Assert.Same(first, again.Data); // the released array came back
+            var other = Tensor.Ones(Big) * 5f;
+            Assert.NotSame(kept, other.Data); // the kept one did not
+        }
+        Assert.All(kept, v => Assert.Equal(3f, v));
+    }
+
+    [Fact]
+    public void SmallTensorsAndTensorsOutsideAScopeAreNotPooled()
+    {
+        float[] small;
+        using (TensorArena.Begin()) small = (Tensor.Ones(16) * 2f).Data;
+        var outside1 = (Tensor.Ones(Big) * 2f).Data;
+        using (TensorArena.Begin())
+        {
+            Assert.NotSame(small, (Tensor.Ones(16) * 2f).Data);
+            Assert.NotSame(outside1, (Tensor.Ones(Big) * 2f).Data);
+        }
+    }
+
+    [Fact]
+    public void NestedScopesReleaseOnlyTheirOwnTensors()
+    {
+        using var outer = TensorArena.Begin();
+        var a = Tensor.Ones(Big) * 2f;
+        using (TensorArena.Begin())
+        {
+            var b = Tensor.Ones(Big) * 3f;
+            Assert.NotSame(a.Data, b.Data);
+        }
+        // The inner scope released b's array; a (outer scope) is still live and untouched by the next allocation.
+        var c = Tensor.Ones(Big) * 4f;
+        Assert.NotSame(a.Data, c.Data);
+        Assert.All(a.Data, v => Assert.Equal(2f, v));
+    }
+
+    [Fact]
+    public void RecycledTrainingPassGivesTheSameGradientsAsAPlainOne()
+    {
+        var rng = new Rng(4);
+        var w = Tensor.Randn(rng, [8, 8, 3, 3], std: 0.2f).RequireGrad();
+        var x = Tensor.Randn(rng, [4, 8, 64, 64]); // 131k floats per activation: pooled
+        Tensor Loss() => Tensor.Conv2d(Tensor.Conv2d(x, w, null, 1, 1).Silu(), w, null, 1, 1).Square().Mean();
+        var plain = Loss();
+        plain.Backward();
+        float[] gPlain = w.Grad!.Data.ToArray();
+        for (int step = 0; step < 3; step++) // later passes run on recycled storage
+        {
+            w.ZeroGrad();
+            double value = TrainingPass.Run(Loss, [w]);
+            Assert.Equal(plain.Item(), value);
+            Assert.Equal(gPlain, w.Grad!.Data);
+        }
+    }
+}
