@@ -67,6 +67,12 @@ public class ConvolutionTests
         yield return new object[] { 4, 32, 32, 5, 8, 3, 3, 1, 1, 2, 2 };
         yield return new object[] { 2, 128, 64, 32, 32, 3, 3, 1, 1, 1, 1 };
         yield return new object[] { 13, 64, 16, 2, 2, 3, 3, 1, 1, 1, 1 };
+        // A U-Net's first convs (from 1 or 3 image channels: im2col) and last convs (down to them: zero-padded to 16
+        // channels on the AVX-512 Winograd path).
+        yield return new object[] { 3, 1, 32, 8, 9, 3, 3, 1, 1, 1, 1 };
+        yield return new object[] { 3, 32, 1, 8, 9, 3, 3, 1, 1, 1, 1 };
+        yield return new object[] { 2, 3, 48, 7, 6, 3, 3, 1, 1, 1, 1 };
+        yield return new object[] { 2, 40, 3, 7, 6, 3, 3, 1, 1, 0, 0 };
     }
 
     [Theory]

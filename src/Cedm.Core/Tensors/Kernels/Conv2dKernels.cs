@@ -61,6 +61,11 @@ internal static unsafe partial class Conv2dKernels
             HwcSamples(geo, mode, x, w, bias, y);
             return;
         }
+        if (UsePadded(geo, mode, out var padded))
+        {
+            PaddedForward(geo, padded, mode, x, w, bias, y);
+            return;
+        }
         if (UseWinograd && Winograd3x3.Applies(geo))
         {
             var u = Winograd3x3.TransformWeights(geo.Cout, geo.Cin, w);
@@ -111,6 +116,11 @@ internal static unsafe partial class Conv2dKernels
     {
         var geo = g;
         var mode = Resolve(threading ?? Threading);
+        if (UsePadded(geo, mode, out var padded))
+        {
+            PaddedBackward(geo, padded, mode, x, w, dy, dx, dw, db);
+            return;
+        }
         int k = geo.ColRows, p = geo.OutPixels, band = BandRows(k, geo.OutW, geo.OutH);
         var dataGeo = geo.DataGradGeometry();
         bool dataAsConv = dx != null && geo.DataGradAsConv;
