@@ -38,6 +38,8 @@ public sealed class DiffusionSuite : IBenchSuite
 
     private static Action Train(SongUNetOptions options)
     {
+        // Each case measures its own recycled-tensor pool, not the previous case's.
+        TensorArena.Trim();
         var step = new EdmTrainingStep(options, Batch);
         void Step() => step.Step();
         // Two warm-up steps (JIT, Adam state, pooled buffers), then one measured for memory from a compacted heap.

@@ -88,7 +88,7 @@ public sealed partial class Tensor
     public Tensor Sigmoid()
     {
         var x = this;
-        var y = Map(TensorPrimitives.Sigmoid);
+        var y = Map(FastSigmoid.Compute);
         return y.Record("sigmoid", x, g => x.AccumulateGrad(ZipGrad(g, y, Activations.SigmoidBackward), owned: true));
     }
 

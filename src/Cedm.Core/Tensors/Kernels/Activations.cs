@@ -5,9 +5,8 @@ using System.Runtime.InteropServices;
 namespace Cedm.Tensors.Kernels;
 
 /// <summary>
-/// Scalar and span forms of the activations, shared by the tensor ops and the fused kernels. Span forms use the
-/// vectorised TensorPrimitives.Sigmoid (an earlier note here called it slow: that was a tiered-compilation artefact,
-/// measured before tiering was turned off in Directory.Build.props).
+/// Scalar and span forms of the activations, shared by the tensor ops and the fused kernels. Span forms use
+/// <see cref="FastSigmoid"/> (AVX-512 exp polynomial; TensorPrimitives.Sigmoid elsewhere).
 /// </summary>
 internal static class Activations
 {
@@ -27,7 +26,7 @@ internal static class Activations
     /// <summary>SiLU(x) = x·σ(x); <paramref name="y"/> must not alias <paramref name="x"/> (see NormMath.SiluInPlace).</summary>
     public static void SiluForward(ReadOnlySpan<float> x, Span<float> y)
     {
-        TensorPrimitives.Sigmoid(x, y);
+        FastSigmoid.Compute(x, y);
         TensorPrimitives.Multiply(x, y, y);
     }
 
@@ -39,7 +38,7 @@ internal static class Activations
         {
             int n = Math.Min(Chunk, x.Length - o);
             var xs = x.Slice(o, n); var s = gx.Slice(o, n); var u = t[..n];
-            TensorPrimitives.Sigmoid(xs, s);
+            FastSigmoid.Compute(xs, s);
             TensorPrimitives.Subtract(1f, s, u);         // 1 − σ
             TensorPrimitives.MultiplyAdd(xs, u, 1f, u);  // 1 + x(1 − σ)
             TensorPrimitives.Multiply(u, s, u);

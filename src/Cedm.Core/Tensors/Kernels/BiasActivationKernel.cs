@@ -105,7 +105,7 @@ internal static class BiasActivationKernel
                 for (int i = 0; i < g.Length; i++) dst[i] = h[i] > 0f ? g[i] : 0f;
                 break;
             case Activation.Silu:
-                TensorPrimitives.Sigmoid(h, dst);
+                FastSigmoid.Compute(h, dst);
                 NormMath.SiluChain(g, h, dst, dst);
                 break;
             case Activation.Gelu:

@@ -145,6 +145,9 @@ internal static unsafe partial class Conv2dKernels
         // Each chunk of samples sums its weight/bias gradients privately; the partials are added in chunk order
         // at the end, so the result does not depend on which worker ran which chunk.
         int chunks = ChunkCount(geo.N, Math.Max(weightGroup, dataGroup));
+        // Each chunk sums a private Winograd Z (16·Cout·Cin floats: 4 MiB at 256 channels) that is cleared first and
+        // added up serially at the end; bound their total so wide layers do not spend their time there.
+        if (zPartials) chunks = Math.Min(chunks, Math.Max(2, PartialBudgetFloats / Winograd3x3.WeightGradFloats(geo)));
         var dwParts = new float[chunks][];
         var dbParts = new float[chunks][];
         ForSamples(geo, mode, samples =>
@@ -287,6 +290,9 @@ internal static unsafe partial class Conv2dKernels
             db?.AsSpan().Clear();
         }
     }
+
+    /// <summary>Floats of weight-gradient partial sums a backward call may hold (see <see cref="Backward"/>).</summary>
+    private const int PartialBudgetFloats = 1 << 21;
 
     /// <summary>Winograd F(2×2, 3×3) is used for eligible 3×3 stride-1 convs (forward, input and weight gradients); benchmarks switch it off to compare.</summary>
     internal static bool UseWinograd { get; set; } = true;

@@ -99,7 +99,7 @@ internal static class GroupNormKernel
                             var hs = h[..m];
                             NormMath.CentredAffine(xs, mu, gm * r, (float)((beta == null ? 0.0 : beta[ch]) - delta * gm * r), hs);
                             var sig = gx!.AsSpan(o, m);
-                            System.Numerics.Tensors.TensorPrimitives.Sigmoid(hs, sig);
+                            FastSigmoid.Compute(hs, sig);
                             NormMath.SiluChain(gp, hs, sig, sig);
                             gp = sig;
                         }

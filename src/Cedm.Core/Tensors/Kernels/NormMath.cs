@@ -93,7 +93,7 @@ internal static class NormMath
     public static void SiluInPlace(Span<float> h, Span<float> scratch)
     {
         var s = scratch[..h.Length];
-        TensorPrimitives.Sigmoid(h, s);
+        FastSigmoid.Compute(h, s);
         TensorPrimitives.Multiply(h, s, h);
     }
 
