@@ -23,8 +23,14 @@ namespace Cedm.Tensors.Kernels;
 /// </summary>
 internal static unsafe partial class WinogradHwc
 {
-    /// <summary>Benchmarks and tests switch this path off to compare with the portable Winograd path.</summary>
-    internal static bool Enabled { get; set; } = true;
+    /// <summary>
+    /// Benchmarks and tests switch this path off to compare with the portable Winograd path. Per calling thread (the
+    /// path is chosen on the caller's thread), so a test that switches it off never changes the summation order of
+    /// convolutions other tests run concurrently (their bit-exact resume and reproducibility checks rely on it).
+    /// </summary>
+    internal static bool Enabled { get => !t_disabled; set => t_disabled = !value; }
+
+    [ThreadStatic] private static bool t_disabled;
 
     /// <summary>Tiles per micro-kernel row block (the 12 rows of the 12×32 kernel).</summary>
     internal const int GroupTiles = 12;
