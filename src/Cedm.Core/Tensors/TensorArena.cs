@@ -38,7 +38,10 @@ public sealed class TensorArena : IDisposable
 
     private TensorArena(TensorArena? outer) => _outer = outer;
 
-    /// <summary>Opens a scope on the calling thread (scopes nest; the innermost one receives allocations).</summary>
+    /// <summary>
+    /// Opens a scope on the calling thread. Scopes nest: the innermost one receives allocations, and what it keeps is
+    /// handed to the enclosing scope when it ends.
+    /// </summary>
     public static TensorArena Begin() => t_current = new TensorArena(t_current);
 
     /// <summary>Floats currently parked in the pool (for tests and diagnostics).</summary>
@@ -90,7 +93,13 @@ public sealed class TensorArena : IDisposable
         {
             foreach (var a in _rented)
             {
-                if (_kept.Contains(a) || s_pooledFloats + a.Length > MaxPooledFloats) continue;
+                // A nested scope's kept tensors become temporaries of the enclosing scope.
+                if (_kept.Contains(a))
+                {
+                    _outer?._rented.Add(a);
+                    continue;
+                }
+                if (s_pooledFloats + a.Length > MaxPooledFloats) continue;
                 if (!Free.TryGetValue(a.Length, out var stack)) Free[a.Length] = stack = new Stack<float[]>();
                 stack.Push(a);
                 s_pooledFloats += a.Length;

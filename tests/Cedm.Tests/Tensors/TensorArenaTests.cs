@@ -58,6 +58,20 @@ public class TensorArenaTests
     }
 
     [Fact]
+    public void WhatANestedScopeKeepsIsRecycledWithTheEnclosingScope()
+    {
+        float[] keptInner;
+        using (var outer = TensorArena.Begin())
+        {
+            using (var inner = TensorArena.Begin())
+                keptInner = inner.Keep(Tensor.Ones(Big) * 2f).Data;
+            Assert.All(keptInner, v => Assert.Equal(2f, v)); // alive after the inner scope
+        }
+        using (TensorArena.Begin())
+            Assert.Same(keptInner, (Tensor.Ones(Big) * 3f).Data); // returned when the outer scope ended
+    }
+
+    [Fact]
     public void RecycledTrainingPassGivesTheSameGradientsAsAPlainOne()
     {
         var rng = new Rng(4);

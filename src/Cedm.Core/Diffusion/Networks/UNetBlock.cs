@@ -1,5 +1,6 @@
 using Cedm.Nn;
 using Cedm.Tensors;
+using Cedm.Tensors.Autograd;
 
 namespace Cedm.Diffusion.Networks;
 
@@ -72,6 +73,16 @@ public sealed class UNetBlock : Module
     {
         if (x.Rank != 4 || x.Dim(1) != InChannels)
             throw new ArgumentException($"UNetBlock({InChannels}→{OutChannels}) expects [N, {InChannels}, H, W], got {Shapes.Format(x.Shape)}.");
+        // Without a graph the block's intermediates die with it: a nested TensorArena hands their storage to the next
+        // block while it is still in cache (one scope per evaluation made every op write to memory untouched since the
+        // previous evaluation).
+        if (GradMode.IsEnabled) return Compute(x, emb, dropoutRng);
+        using var arena = TensorArena.Begin();
+        return arena.Keep(Compute(x, emb, dropoutRng));
+    }
+
+    private Tensor Compute(Tensor x, Tensor emb, Rng? dropoutRng)
+    {
         int n = x.Dim(0);
         var h = _conv0.Forward(Resample(_norm0.Forward(x)));
         // The embedding enters as a per-sample, per-channel shift before the second norm.
