@@ -172,13 +172,6 @@ internal static unsafe partial class Conv2dKernels
         finally { PackBuffer.ReturnWeights(packed); }
     }
 
-    private static float[] RentPartial(int length, bool clear)
-    {
-        var a = ArrayPool<float>.Shared.Rent(length);
-        if (clear) a.AsSpan(0, length).Clear();
-        return a;
-    }
-
     private static Winograd3x3.GemmNN GemmFor(ConvThreading mode) =>
         (m, n, k, a, b, c) => Sgemm(mode, false, false, m, n, k, a, k, b, n, 0f, c, n);
 

@@ -24,6 +24,7 @@ internal static unsafe partial class WinogradHwc
     /// </summary>
     internal static void ToPaddedHwc(int channels, int h, int w, int padH, int padW, int rows, int cols, float* src, float* dst)
     {
+        if (rows < h + padH || cols < w + padW) throw new ArgumentException("Winograd plane too small for the image.");
         long rowFloats = (long)cols * channels;
         for (int r = 0; r < rows; r++)
         {
@@ -38,14 +39,10 @@ internal static unsafe partial class WinogradHwc
             new Span<float>(row, left * channels).Clear();
             new Span<float>(row + (long)right * channels, (cols - right) * channels).Clear();
         }
-        if (rows < h + padH || cols < w + padW) throw new ArgumentException("Winograd plane too small for the image.");
         int hw = h * w;
         long* at = stackalloc long[16], planes = stackalloc long[16];
         for (int k = 0; k < 16; k++) planes[k] = (long)k * hw;
-        var lanes = Strides(hw);
-        int first = AlignedStart(src, hw);
-        for (int p = 0; p < first; p++) GatherPixel(channels, hw, w, padH, padW, cols, src, dst, lanes, p);
-        int p0 = first;
+        int p0 = 0;
         for (; p0 + 16 <= hw; p0 += 16)
         {
             for (int k = 0; k < 16; k++)
@@ -56,10 +53,11 @@ internal static unsafe partial class WinogradHwc
             for (int c0 = 0; c0 < channels; c0 += 16)
                 Transpose16(src + (long)c0 * hw + p0, planes, dst + c0, at);
         }
+        var lanes = Strides(hw);
         for (; p0 < hw; p0++) GatherPixel(channels, hw, w, padH, padW, cols, src, dst, lanes, p0);
     }
 
-    /// <summary>One pixel's channels into the padded plane (the unaligned head and the tail of the flattened image).</summary>
+    /// <summary>One pixel's channels into the padded plane (the tail of the flattened image).</summary>
     private static void GatherPixel(int channels, int hw, int w, int padH, int padW, int cols, float* src, float* dst,
         Vector256<int> lanes, int p)
     {
@@ -67,18 +65,6 @@ internal static unsafe partial class WinogradHwc
         float* px = dst + ((long)(iy + padH) * cols + ix + padW) * channels;
         for (int c0 = 0; c0 < channels; c0 += 16)
             Gather16(src + (long)c0 * hw + p, lanes, 8L * hw).Store(px + c0);
-    }
-
-    /// <summary>
-    /// First pixel at which 16-pixel blocks of every channel plane are 64-byte aligned (0 when the planes do not share
-    /// an alignment): NCHW planes 4 KiB apart all map to the same L1 sets, and a block straddling two lines per plane
-    /// then evicts its own half-written lines (measured 2–3× slower than the aligned blocks).
-    /// </summary>
-    private static int AlignedStart(float* plane, int planeFloats)
-    {
-        if (planeFloats % 16 != 0) return 0;
-        int phase = (int)(((nint)plane & 63) / sizeof(float));
-        return Math.Min(planeFloats, (16 - phase) & 15);
     }
 
     /// <summary>
@@ -90,9 +76,7 @@ internal static unsafe partial class WinogradHwc
         int n = outH * outW;
         long* at = stackalloc long[16], planes = stackalloc long[16];
         for (int k = 0; k < 16; k++) planes[k] = (long)k * n;
-        int first = AlignedStart(dst, n);
-        for (int p = 0; p < first; p++) ScatterPixel(channels, n, outW, rowPixels, pixels, dst, p);
-        int p0 = first;
+        int p0 = 0;
         for (; p0 + 16 <= n; p0 += 16)
         {
             for (int k = 0; k < 16; k++)

@@ -8,14 +8,15 @@ namespace Cedm.Tensors.Kernels;
 /// (every SongUNet 3×3 conv after the first): the same algorithm as <see cref="Winograd3x3"/> (Lavin &amp; Gray 2016),
 /// laid out so that no GEMM packing is needed and every intermediate stays in L1/L2.
 /// <list type="bullet">
-/// <item>Each sample is copied to a zero-bordered [rows][cols][C] plane (one 16-channel gather per pixel), so a tile's
-/// 4×4 input window is 16 vector loads of 16 channels and the transform Bᵀ d B is 32 vector additions.</item>
+/// <item>Each sample is copied to a zero-bordered [rows][cols][C] plane (16 pixels × 16 channels per in-register
+/// transpose), so a tile's 4×4 input window is 16 vector loads of 16 channels and the transform Bᵀ d B is 32 vector
+/// additions.</item>
 /// <item>The transform writes V[ξ] straight into the micro-kernel's operand layout: groups of 12 tiles, each
 /// 16-channel chunk of the group contiguous ([C/16][12][16]), so the 12×32 micro-kernel broadcasts from fixed
 /// offsets of one pointer. U[ξ] is pre-packed once per call as [Cout/32][Cin][32].</item>
 /// <item>Work is cut into blocks of tiles (several small images per block), and for each ξ the block's 12-tile groups
 /// run against U[ξ] while it sits in L1; the output transform Aᵀ m A then reads M from L2 and writes
-/// [oy][ox][Cout] pixels, copied back to NCHW with one gather per 16 pixels.</item>
+/// [oy][ox][Cout] pixels, copied back to NCHW by the same transposes.</item>
 /// </list>
 /// Replaces im2col GEMM packing (the old path spent about half its time there on 64-channel layers). The portable
 /// path (<see cref="Winograd3x3"/>) stays for machines without AVX-512 and odd channel counts; both are checked
@@ -54,8 +55,8 @@ internal static unsafe partial class WinogradHwc
     {
         public Plan(in Conv2dGeometry g)
         {
-            Th = (g.OutH + 1) / 2;
-            Tw = (g.OutW + 1) / 2;
+            Th = Winograd3x3.TilesH(g);
+            Tw = Winograd3x3.TilesW(g);
             RowsP = 2 * Th + 2;
             ColsP = 2 * Tw + 2;
             TilesPerSample = Th * Tw;
