@@ -1,7 +1,6 @@
 using Cedm.Diffusion.Networks;
 using Cedm.Nn;
 using Cedm.Tensors;
-using Cedm.Tensors.Autograd;
 
 namespace Cedm.Diffusion;
 
@@ -85,9 +84,10 @@ public sealed class EdmPrecond : Module, IDenoiser
         }
         // Without a graph nothing but the result outlives the call, so the activations' storage is recycled across
         // calls (a sampler evaluates the net dozens of times with the same shapes).
-        using var arena = GradMode.IsEnabled ? null : TensorArena.Begin();
-        var f = Model.Forward(x * new Tensor(cIn, n, 1, 1, 1), new Tensor(cNoise, n), labels, coherence, augmentLabels, dropoutRng);
-        var d = x * new Tensor(cSkip, n, 1, 1, 1) + f * new Tensor(cOut, n, 1, 1, 1);
-        return arena == null ? d : arena.Keep(d);
+        return TensorArena.Recycling(() =>
+        {
+            var f = Model.Forward(x * new Tensor(cIn, n, 1, 1, 1), new Tensor(cNoise, n), labels, coherence, augmentLabels, dropoutRng);
+            return x * new Tensor(cSkip, n, 1, 1, 1) + f * new Tensor(cOut, n, 1, 1, 1);
+        });
     }
 }

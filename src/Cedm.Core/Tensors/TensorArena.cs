@@ -44,6 +44,19 @@ public sealed class TensorArena : IDisposable
     /// </summary>
     public static TensorArena Begin() => t_current = new TensorArena(t_current);
 
+    /// <summary>
+    /// Runs <paramref name="pass"/>; when no graph is being recorded, inside its own scope that keeps only the result
+    /// (so every intermediate of the pass is recycled). With a graph the intermediates are the backward's saved
+    /// tensors, and the pass runs as is.
+    /// </summary>
+    public static Tensor Recycling(Func<Tensor> pass)
+    {
+        ArgumentNullException.ThrowIfNull(pass);
+        if (Autograd.GradMode.IsEnabled) return pass();
+        using var arena = Begin();
+        return arena.Keep(pass());
+    }
+
     /// <summary>Floats currently parked in the pool (for tests and diagnostics).</summary>
     public static long PooledFloats { get { lock (Free) return s_pooledFloats; } }
 

@@ -72,6 +72,30 @@ public class TensorArenaTests
     }
 
     [Fact]
+    public void RecyclingScopesOnlyPassesWithoutAGraph()
+    {
+        float[] intermediate = [];
+        Tensor Pass()
+        {
+            var t = Tensor.Ones(Big) * 2f;
+            intermediate = t.Data;
+            return t * 3f;
+        }
+        using (Cedm.Tensors.Autograd.GradMode.NoGrad())
+        {
+            var result = TensorArena.Recycling(Pass);
+            Assert.All(result.Data, v => Assert.Equal(6f, v));
+            using (TensorArena.Begin())
+                Assert.Same(intermediate, (Tensor.Ones(Big) * 5f).Data); // the intermediate went back to the pool
+            Assert.All(result.Data, v => Assert.Equal(6f, v));         // the result did not
+        }
+        // With a graph recording, nothing is scoped: the intermediate is not handed out again.
+        TensorArena.Recycling(Pass);
+        using (TensorArena.Begin())
+            Assert.NotSame(intermediate, (Tensor.Ones(Big) * 5f).Data);
+    }
+
+    [Fact]
     public void RecycledTrainingPassGivesTheSameGradientsAsAPlainOne()
     {
         var rng = new Rng(4);

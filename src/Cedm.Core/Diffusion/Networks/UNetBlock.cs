@@ -1,6 +1,5 @@
 using Cedm.Nn;
 using Cedm.Tensors;
-using Cedm.Tensors.Autograd;
 
 namespace Cedm.Diffusion.Networks;
 
@@ -76,9 +75,7 @@ public sealed class UNetBlock : Module
         // Without a graph the block's intermediates die with it: a nested TensorArena hands their storage to the next
         // block while it is still in cache (one scope per evaluation made every op write to memory untouched since the
         // previous evaluation).
-        if (GradMode.IsEnabled) return Compute(x, emb, dropoutRng);
-        using var arena = TensorArena.Begin();
-        return arena.Keep(Compute(x, emb, dropoutRng));
+        return TensorArena.Recycling(() => Compute(x, emb, dropoutRng));
     }
 
     private Tensor Compute(Tensor x, Tensor emb, Rng? dropoutRng)
