@@ -1,3 +1,7 @@
+using System.CommandLine;
+using System.Text;
+using Cedm.IO;
+
 namespace Cedm.Cli;
 
 /// <summary>
@@ -6,16 +10,73 @@ namespace Cedm.Cli;
 /// </summary>
 public sealed class UsageException(string message, Exception? inner = null) : Exception(message, inner);
 
+/// <summary>
+/// Turns exceptions into the CLI's `error:` lines. The library names parameters, not flags: an
+/// <see cref="ArgumentException"/> carries the name of the request or options property it is about
+/// (<see cref="ArgumentException.ParamName"/>), and this maps it to the command's flag (PascalCase → kebab-case, or
+/// <see cref="FlagAliases"/> where a flag is spelled otherwise).
+/// </summary>
 public static class CliErrors
 {
+    /// <summary>Properties whose flag is not their kebab-case name.</summary>
+    private static readonly Dictionary<string, string> FlagAliases = new(StringComparer.Ordinal)
+    {
+        ["EmaHalflifeKimg"] = "--ema-kimg",
+        ["KeepCheckpoints"] = "--keep",
+        ["EmaRampupRatio"] = "--ema-rampup",
+        ["Threshold"] = "--threshold",
+        ["GridPoints"] = "--grid",
+        ["MaxRows"] = "--max-n",
+        ["SamplerSteps"] = "--steps",
+    };
+
     /// <summary>Turns an exception into one `error:` line (plus the stack with --verbose) and an exit code.</summary>
-    public static int Report(Exception ex, TextWriter stderr, bool verbose)
+    public static int Report(Exception ex, TextWriter stderr, bool verbose, Command? command = null)
     {
         if (ex is AggregateException { InnerExceptions.Count: 1 } agg) ex = agg.InnerExceptions[0];
-        bool usage = ex is UsageException or ArgumentException or FileNotFoundException or DirectoryNotFoundException
-            or InvalidDataException or FormatException or NotSupportedException;
-        stderr.WriteLine($"error: {ex.Message}");
+        // A failed pipeline step keeps the type of what failed inside it: bad input there is still bad input.
+        var cause = ex is Cedm.Pipeline.PipelineStepException { InnerException: { } inner } ? inner : ex;
+        bool usage = cause is UsageException or ArgumentException or FileNotFoundException or DirectoryNotFoundException
+            or InvalidDataException or FormatException or NotSupportedException or OutputExistsException;
+        stderr.WriteLine($"error: {Message(ex, command)}");
         if (verbose) stderr.WriteLine(ex.ToString());
         return usage ? 2 : 1;
+    }
+
+    /// <summary>The exception's message in the CLI's words (flags instead of parameter names, the --force hint).</summary>
+    public static string Message(Exception ex, Command? command)
+    {
+        switch (ex)
+        {
+            case OutputExistsException exists:
+                return $"{exists.Path} already exists; pass --force to overwrite it";
+            case ArgumentException { ParamName: { Length: > 0 } name } arg:
+                string text = arg.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal);
+                if (text.StartsWith("--", StringComparison.Ordinal)) return text;
+                string? flag = FlagOf(name, command);
+                return flag is null ? text : $"{flag}: {text}";
+            default:
+                return ex.Message;
+        }
+    }
+
+    /// <summary>The flag of <paramref name="command"/> (or a parent's recursive one) a library parameter name stands for, or null.</summary>
+    public static string? FlagOf(string parameter, Command? command)
+    {
+        string flag = FlagAliases.TryGetValue(parameter, out var alias) ? alias : "--" + KebabCase(parameter);
+        if (command is null) return flag;
+        return command.Options.Any(o => o.Name == flag || o.Aliases.Contains(flag)) ? flag : null;
+    }
+
+    /// <summary>"MaxK" → "max-k", "NInit" → "n-init", "KidSubsetSize" → "kid-subset-size".</summary>
+    public static string KebabCase(string name)
+    {
+        var sb = new StringBuilder(name.Length + 4);
+        for (int i = 0; i < name.Length; i++)
+        {
+            if (char.IsUpper(name[i]) && i > 0) sb.Append('-');
+            sb.Append(char.ToLowerInvariant(name[i]));
+        }
+        return sb.ToString();
     }
 }

@@ -10,10 +10,10 @@ namespace Cedm.Cli;
 /// </summary>
 public static class PipelineProgressView
 {
-    public static void Run(IReadOnlyList<IPipelineStep> steps, RunContext context, TextWriter log) => Run(_ => steps, context, log);
+    public static void Run(IReadOnlyList<IPipelineStep> steps, PipelineFolder context, TextWriter log) => Run(_ => steps, context, log);
 
-    /// <summary>A plan re-read after every step (<see cref="PipelineRunner.Run(Func{RunContext, IReadOnlyList{IPipelineStep}}, RunContext, IPipelineObserver)"/>).</summary>
-    public static void Run(Func<RunContext, IReadOnlyList<IPipelineStep>> plan, RunContext context, TextWriter log)
+    /// <summary>A plan re-read after every step (<see cref="PipelineRunner.Run(Func{PipelineFolder, IReadOnlyList{IPipelineStep}}, PipelineFolder, IPipelineObserver)"/>).</summary>
+    public static void Run(Func<PipelineFolder, IReadOnlyList<IPipelineStep>> plan, PipelineFolder context, TextWriter log)
     {
         if (Console.IsErrorRedirected || log != Console.Error)
         {

@@ -14,9 +14,10 @@ public static class Program
         var root = BuildRoot();
         var config = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
         bool verbose = args.Contains("--verbose");
+        ParseResult? parsed = null;
         try
         {
-            var parsed = root.Parse(args);
+            parsed = root.Parse(args);
             if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
             {
                 // cli.md: bad usage exits 2 with one `error:` line naming what was wrong.
@@ -27,7 +28,7 @@ public static class Program
         }
         catch (Exception ex)
         {
-            return CliErrors.Report(ex, stderr, verbose);
+            return CliErrors.Report(ex, stderr, verbose, parsed?.CommandResult.Command);
         }
     }
 
@@ -55,8 +56,8 @@ public static class Program
         root.Subcommands.Add(FdCommand.Build());
         root.Subcommands.Add(EvalCommand.Build());
         root.Subcommands.Add(EvaluatorCommand.Build());
-        root.Subcommands.Add(Pipeline.RunCommand.Build());
-        root.Subcommands.Add(Study.StudyCommand.Build());
+        root.Subcommands.Add(RunCommand.Build());
+        root.Subcommands.Add(StudyCommand.Build());
         return root;
     }
 }

@@ -1,15 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
-using System.Text.Json.Nodes;
+using Cedm.Clustering;
 using Cedm.Clustering.Bounds;
-using Cedm.Clustering.Temi;
-using Cedm.IO;
-using Spectre.Console;
+using Cedm.Stages;
 
 namespace Cedm.Cli.Commands;
 
-/// <summary>`cedm bound <feats.npy> --out bound.json`: the TEMI utilisation-ratio upper bound K_UB (spec §5.2, cli.md).</summary>
+/// <summary>`cedm bound <feats.npy> --out bound.json`: the TEMI utilisation-ratio upper bound K_UB (spec §5.2, cli.md), <see cref="BoundStage"/>.</summary>
 public static class BoundCommand
 {
     public static Command Build()
@@ -35,97 +32,31 @@ public static class BoundCommand
         };
         cmd.SetAction(parse =>
         {
-            string outPath = parse.GetValue(output)!;
-            bool overwrite = parse.GetValue(force);
-            if (!outPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) throw new UsageException($"--out: expected a .json file name, got {outPath}");
-            if (File.Exists(outPath) && !overwrite) throw new UsageException($"--out: {outPath} already exists; pass --force to overwrite it");
-            var temi = TemiOptions.FromPreset(parse.GetValue(preset)!);
-            if (parse.GetValue(epochs) is int e)
-            {
-                if (e < 1) throw new UsageException($"--epochs must be at least 1, got {e}");
-                temi = temi with { Epochs = e, WarmupEpochs = e * temi.WarmupEpochs / temi.Epochs };
-            }
             var options = new BoundOptions
             {
                 Threshold = parse.GetValue(threshold), K0 = parse.GetValue(k0), MaxK = parse.GetValue(maxK), GridPoints = parse.GetValue(grid),
-                Lower = parse.GetValue(lower), LowerK = parse.GetValue(lowerK), Temi = temi, Seed = parse.GetValue(seed),
+                Lower = parse.GetValue(lower), LowerK = parse.GetValue(lowerK), Seed = parse.GetValue(seed),
+                Temi = ClusteringMethods.TemiPreset(parse.GetValue(preset)!, epochs: parse.GetValue(epochs)),
             };
-            try { options.Validate(); }
-            catch (ArgumentException ex) { throw new UsageException(ex.Message, ex); }
-            var x = ClusterCommand.ReadFeatures(parse.GetValue(features)!);
-            if (x.Dim(0) < 2) throw new UsageException($"{parse.GetValue(features)}: the bound search needs at least 2 feature rows");
-            if (parse.GetValue(maxN) is int limit)
-            {
-                if (limit < 2) throw new UsageException($"--max-n: must be at least 2, got {limit}");
-                if (limit < x.Dim(0))
-                {
-                    var rows = new Cedm.Tensors.Rng((ulong)parse.GetValue(seed) ^ 0x5EEDUL).Permutation(x.Dim(0)).Take(limit).Order().ToArray();
-                    using (Cedm.Tensors.Autograd.GradMode.NoGrad()) x = x.IndexSelect(rows);
-                }
-            }
-
+            var request = new BoundRequest { Features = parse.GetValue(features)!, Out = parse.GetValue(output)!, Options = options, MaxRows = parse.GetValue(maxN), Force = parse.GetValue(force) };
+            request.Validate();
             var w = parse.InvocationConfiguration.Output;
             bool asJson = parse.GetValue(json);
-            var result = RunWithProgress(options, x, asJson ? null : w);
-            var doc = ToJson(result, options);
-            doc["n"] = x.Dim(0);
-            AtomicFile.WriteAllBytes(outPath, System.Text.Encoding.UTF8.GetBytes(doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true })), overwrite);
-            if (asJson) w.WriteLine(doc.ToJsonString());
+            TextWriter? table = asJson ? null : w;
+            void PrintRow(BoundRow r) => table?.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{r.Phase,-7} K={r.K,5}  used={r.Utilized,5}  ratio={r.Ratio:F3}  {(r.Phase == "lower" ? "(beta=1)" : r.Ratio >= options.Threshold ? "pass" : "fail")}  {r.Seconds:F1} s"));
+            table?.WriteLine($"bound search on {request.Features}, tau {options.Threshold.ToString(CultureInfo.InvariantCulture)}, K0 {options.K0}, {options.Temi.Heads} heads x {options.Temi.Epochs} epochs");
+            var (result, rows, _) = ProgressDisplay.Run("TEMI", parse.InvocationConfiguration.Error, observer => BoundStage.Run(request, observer, PrintRow));
+            if (asJson) w.WriteLine(BoundFile.ToJson(result, options, rows).ToJsonString());
             else
             {
                 string capped = result.CappedAtMaxK ? FormattableString.Invariant($", capped at --max-k {options.MaxK}") : "";
                 string lowerText = result.KLower is int lb ? FormattableString.Invariant($", K_LB = {lb} (beta=1 at K={result.LowerRun!.K})") : "";
                 int runs = result.Table.Count + (result.LowerRun == null ? 0 : 1);
-                w.WriteLine(FormattableString.Invariant($"K_UB = {result.KUpper} (tau {result.Threshold}{capped}){lowerText}; {runs} TEMI runs in {result.TotalSeconds:F1} s; wrote {outPath}"));
+                w.WriteLine(FormattableString.Invariant($"K_UB = {result.KUpper} (tau {result.Threshold}{capped}){lowerText}; {runs} TEMI runs in {result.TotalSeconds:F1} s; wrote {request.Out}"));
             }
             return 0;
         });
         return cmd;
-    }
-
-    /// <summary>Runs the search, printing each row as it finishes and a progress bar on a terminal.</summary>
-    private static BoundResult RunWithProgress(BoundOptions options, Cedm.Tensors.Tensor x, TextWriter? table)
-    {
-        void PrintRow(BoundRow r) => table?.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{r.Phase,-7} K={r.K,5}  used={r.Utilized,5}  ratio={r.Ratio:F3}  {(r.Phase == "lower" ? "(beta=1)" : r.Ratio >= options.Threshold ? "pass" : "fail")}  {r.Seconds:F1} s"));
-        table?.WriteLine($"bound search on {x.Dim(0)} x {x.Dim(1)} features, tau {options.Threshold.ToString(CultureInfo.InvariantCulture)}, K0 {options.K0}, {options.Temi.Heads} heads x {options.Temi.Epochs} epochs");
-        if (Console.IsErrorRedirected)
-            return new ClusterBoundSearch(options) { RowFinished = PrintRow }.Run(x);
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        BoundResult? result = null;
-        console.Progress().AutoClear(true).Start(ctx =>
-        {
-            var task = ctx.AddTask("TEMI", maxValue: 1.0);
-            result = new ClusterBoundSearch(options)
-            {
-                RowFinished = PrintRow,
-                RunProgress = (k, f) => { task.Description = $"TEMI K={k}"; task.Value = f; },
-            }.Run(x);
-        });
-        return result!;
-    }
-
-    /// <summary>bound.json: cli.md keys k_ub, threshold, table [{k, utilized, ratio}], k_lb with --lower; plus phases, timings and options.</summary>
-    public static JsonObject ToJson(BoundResult r, BoundOptions o)
-    {
-        var doc = new JsonObject
-        {
-            ["k_ub"] = r.KUpper,
-            ["threshold"] = r.Threshold,
-            ["table"] = new JsonArray(r.Table.Select(row => (JsonNode)new JsonObject
-            {
-                ["k"] = row.K, ["utilized"] = row.Utilized, ["ratio"] = row.Ratio, ["phase"] = row.Phase, ["seconds"] = Math.Round(row.Seconds, 3),
-            }).ToArray()),
-            ["capped_at_max_k"] = r.CappedAtMaxK,
-            ["knn_seconds"] = Math.Round(r.KnnSeconds, 3),
-            ["total_seconds"] = Math.Round(r.TotalSeconds, 3),
-            ["options"] = JsonSerializer.SerializeToNode(o),
-        };
-        if (r.KLower is int lb)
-        {
-            doc["k_lb"] = lb;
-            doc["lower_run"] = new JsonObject { ["k"] = r.LowerRun!.K, ["utilized"] = r.LowerRun.Utilized, ["ratio"] = r.LowerRun.Ratio, ["beta"] = 1.0 };
-        }
-        return doc;
     }
 }

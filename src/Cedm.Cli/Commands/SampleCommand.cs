@@ -1,14 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
-using Cedm.Data;
-using Cedm.Diffusion;
-using Cedm.Diffusion.Labels;
 using Cedm.Diffusion.Sampling;
-using Cedm.Diffusion.Training;
-using Cedm.Imaging.Png;
-using Cedm.IO;
-using Cedm.Tensors;
+using Cedm.Stages;
 
 namespace Cedm.Cli.Commands;
 
@@ -53,108 +46,33 @@ public static class SampleCommand
         };
         cmd.SetAction(parse =>
         {
-            string runDir = parse.GetValue(run)!;
-            string outPath = parse.GetValue(output)!;
-            string? gridPath = parse.GetValue(grid);
-            bool overwrite = parse.GetValue(force);
-            if (!outPath.EndsWith(".npy", StringComparison.OrdinalIgnoreCase)) throw new UsageException($"--out: expected a .npy file name, got {outPath}");
-            if (gridPath != null && !gridPath.EndsWith(".png", StringComparison.OrdinalIgnoreCase)) throw new UsageException($"--grid: expected a .png file name, got {gridPath}");
-            string stem = outPath[..^4];
-            string clustersPath = stem + "_clusters.npy", jsonPath = stem + ".json";
-            foreach (var f in new[] { outPath, clustersPath, jsonPath, gridPath })
-                if (f != null && File.Exists(f) && !overwrite) throw new UsageException($"{f} already exists; pass --force to overwrite it");
-            int count = parse.GetValue(n);
-            if (count < 1) throw new UsageException($"--n must be at least 1, got {count}");
-            int zoom = parse.GetValue(scale);
-            if (zoom is < 1 or > 16) throw new UsageException($"--scale must be between 1 and 16, got {zoom}");
-            var options = new SamplerOptions
+            var request = new SampleRequest
             {
-                Steps = parse.GetValue(steps), SigmaMin = parse.GetValue(sigmaMin), SigmaMax = parse.GetValue(sigmaMax), Rho = parse.GetValue(rho),
-                SChurn = parse.GetValue(sChurn), SMin = parse.GetValue(sMin), SMax = parse.GetValue(sMax), SNoise = parse.GetValue(sNoise),
-                Guidance = parse.GetValue(guidance), BatchSize = parse.GetValue(batch),
-                Coherence = parse.GetValue(coherence) ?? s.Coherence, CoherenceGuidance = parse.GetValue(caGuidance), CoherenceLow = parse.GetValue(caLow),
-            };
-            if (options.Guidance > 0 && options.CoherenceGuidance > 0) throw new UsageException("--guidance and --ca-guidance exclude each other; choose one");
-            if (parse.GetResult(caLow) is { Implicit: false } && !(options.CoherenceGuidance > 0)) throw new UsageException("--ca-low only applies with --ca-guidance");
-            options.Validate();
-
-            var config = RunConfig.Load(runDir);
-            var map = LabelSource.LoadMap(runDir);
-            string ckptPath = parse.GetValue(checkpoint) ?? Checkpoint.Latest(runDir)?.Path
-                ?? throw new FileNotFoundException($"{runDir}: no checkpoint yet ({Checkpoint.PointerFile} missing)");
-            if (map.K != config.Network.LabelDim) throw new InvalidDataException($"{runDir}: label_map.json has {map.K} conditions, the network {config.Network.LabelDim}");
-            var net = new EdmPrecond(config.Network, new Rng(0UL));
-            net.LoadStateDict(Checkpoint.LoadEma(ckptPath));
-            net.SetTraining(false);
-            if (options.Guidance > 0 && map.K == 0) throw new UsageException("--guidance needs a conditional run");
-            bool coherent = config.Network.Coherence;
-            if (!coherent && parse.GetValue(coherence) is not null) throw new UsageException("--coherence: this run was trained without coherence scores (cedm train --coherence)");
-            if (!coherent && options.CoherenceGuidance > 0) throw new UsageException("--ca-guidance needs a run trained with coherence scores (cedm train --coherence)");
-
-            var baseSeeds = ParseSeeds(parse.GetValue(seeds), count);
-            string mode = parse.GetValue(cluster)!;
-            var jobs = new List<(long[] Seeds, ConditionDraw? Draw)>();
-            if (map.K == 0)
-            {
-                if (parse.GetResult(cluster) is { Implicit: false } && mode != "p") throw new UsageException("--cluster: this run is unconditional");
-                jobs.Add((baseSeeds, null));
-            }
-            else if (mode == "all") jobs.AddRange(Enumerable.Range(0, map.K).Select(c => (baseSeeds, (ConditionDraw?)ConditionDraw.Fixed(c, map.K))));
-            else if (mode == "p") jobs.Add((baseSeeds, ConditionDraw.Empirical(map.Counts)));
-            else if (mode == "uniform") jobs.Add((baseSeeds, ConditionDraw.Uniform(map.K)));
-            else if (long.TryParse(mode, NumberStyles.Integer, CultureInfo.InvariantCulture, out long original)) jobs.Add((baseSeeds, ConditionDraw.Fixed(map.ToCompact(original), map.K)));
-            else throw new UsageException($"--cluster: expected p, uniform, all or a cluster id, got '{mode}'");
-
-            var sampler = new EdmSampler(net, options);
-            int total = jobs.Sum(j => j.Seeds.Length), done = 0;
-            var results = ProgressDisplay.Run("sampling", report => jobs.Select(j =>
-            {
-                var r = sampler.Sample(j.Seeds, config.Channels, config.Height, config.Width, j.Draw,
-                    new Progress<double>(f => report((done + f * j.Seeds.Length) / total, $"{total} images, {options.Steps} steps")));
-                done += j.Seeds.Length;
-                return r;
-            }).ToList());
-
-            var pixels = results.SelectMany(r => r.ToUInt8()).ToArray();
-            var originalIds = results.SelectMany(r => r.Conditions).Select(c => c < 0 ? -1L : map.Used[c]).ToArray();
-            var allSeeds = results.SelectMany(r => r.Seeds).ToArray();
-            Npy.Write(outPath, pixels, total, config.Height, config.Width, config.Channels);
-            Npy.Write(clustersPath, originalIds, total);
-            if (gridPath != null)
-            {
-                var images = new ImageDataset("samples", pixels, total, config.Height, config.Width, config.Channels);
-                PngImage png = mode == "all" && map.K > 0
-                    ? ImageGrid.Compose(images, Enumerable.Range(0, results.Count).Select(r => (IReadOnlyList<int>)Enumerable.Range(r * baseSeeds.Length, baseSeeds.Length).ToArray()).ToList(), new GridOptions { Scale = zoom })
-                    : ImageGrid.Compose(images, (int)Math.Ceiling(Math.Sqrt(total)), new GridOptions { Scale = zoom });
-                AtomicFile.WriteAllBytes(gridPath, PngEncoder.Encode(png), overwrite);
-            }
-            var info = new Dictionary<string, object?>
-            {
-                ["run"] = runDir, ["checkpoint"] = ckptPath, ["n"] = total, ["seeds"] = new[] { allSeeds.Min(), allSeeds.Max() },
-                ["height"] = config.Height, ["width"] = config.Width, ["channels"] = config.Channels,
-                ["cluster"] = map.K == 0 ? null : mode, ["label_mode"] = map.Mode, ["label_dim"] = map.K,
-                ["coherence"] = coherent ? options.Coherence : null,
-                ["images"] = outPath, ["clusters"] = clustersPath, ["grid"] = gridPath,
-                ["cluster_counts"] = originalIds.GroupBy(c => c).OrderBy(g => g.Key).ToDictionary(g => g.Key.ToString(CultureInfo.InvariantCulture), g => g.Count()),
-                ["sampler"] = new Dictionary<string, double>
+                Run = parse.GetValue(run)!, Seeds = ParseSeeds(parse.GetValue(seeds), parse.GetValue(n)), Cluster = parse.GetValue(cluster)!,
+                Sampler = new SamplerOptions
                 {
-                    ["steps"] = options.Steps, ["nfe"] = sampler.Nfe, ["sigma_min"] = options.SigmaMin, ["sigma_max"] = options.SigmaMax, ["rho"] = options.Rho,
-                    ["s_churn"] = options.SChurn, ["s_min"] = options.SMin, ["s_max"] = double.IsInfinity(options.SMax) ? -1 : options.SMax, ["s_noise"] = options.SNoise,
-                    ["guidance"] = options.Guidance, ["ca_guidance"] = options.CoherenceGuidance, ["ca_low"] = options.CoherenceLow,
+                    Steps = parse.GetValue(steps), SigmaMin = parse.GetValue(sigmaMin), SigmaMax = parse.GetValue(sigmaMax), Rho = parse.GetValue(rho),
+                    SChurn = parse.GetValue(sChurn), SMin = parse.GetValue(sMin), SMax = parse.GetValue(sMax), SNoise = parse.GetValue(sNoise),
+                    Guidance = parse.GetValue(guidance), BatchSize = parse.GetValue(batch),
+                    CoherenceGuidance = parse.GetValue(caGuidance), CoherenceLow = parse.GetValue(caLow),
                 },
+                Coherence = parse.GetValue(coherence), Checkpoint = parse.GetValue(checkpoint),
+                Out = parse.GetValue(output)!, Grid = parse.GetValue(grid), Scale = parse.GetValue(scale), Force = parse.GetValue(force),
             };
-            string text = JsonSerializer.Serialize(info, new JsonSerializerOptions { WriteIndented = true });
-            AtomicFile.WriteAllBytes(jsonPath, System.Text.Encoding.UTF8.GetBytes(text), overwrite: true);
+            if (parse.GetResult(caLow) is { Implicit: false } && !(request.Sampler.CoherenceGuidance > 0)) throw new UsageException("--ca-low only applies with --ca-guidance");
+            var (set, record) = ProgressDisplay.Run("sampling", parse.InvocationConfiguration.Error, observer => SampleStage.Run(request, observer));
             var w = parse.InvocationConfiguration.Output;
-            if (parse.GetValue(json)) w.WriteLine(text);
-            else w.WriteLine($"wrote {outPath} ({total} images {config.Height}x{config.Width}x{config.Channels}), {clustersPath}{(gridPath != null ? ", " + gridPath : "")}");
+            if (parse.GetValue(json)) w.WriteLine(record.ToJson());
+            else w.WriteLine($"wrote {request.Out} ({set.Count} images {set.Height}x{set.Width}x{set.Channels}), {record.Clusters}{(request.Grid != null ? ", " + request.Grid : "")}");
             return 0;
         });
         return cmd;
     }
 
-    private static long[] ParseSeeds(string? text, int n)
+    /// <summary>0..n−1, or the inclusive range a-b, or one seed.</summary>
+    public static long[] ParseSeeds(string? text, int n)
     {
+        if (n < 1) throw new UsageException($"--n must be at least 1, got {n}");
         if (text == null) return Enumerable.Range(0, n).Select(i => (long)i).ToArray();
         var parts = text.Split('-');
         if (parts.Length == 2 && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out long a)

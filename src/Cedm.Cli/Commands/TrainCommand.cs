@@ -1,11 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using Cedm.Data;
 using Cedm.Diffusion.Coherence;
-using Cedm.Diffusion.Labels;
 using Cedm.Diffusion.Networks;
 using Cedm.Diffusion.Training;
+using Cedm.Stages;
 
 namespace Cedm.Cli.Commands;
 
@@ -25,7 +24,7 @@ public static class TrainCommand
         var cond = new Option<string>("--cond") { Description = "Conditioning: none, labels (the source's labels) or clusters:<dir> (a `cedm cluster` folder; ids renumbered to the utilised clusters).", DefaultValueFactory = _ => "none" };
         var output = new Option<string>("--out") { Description = "Run folder.", Required = true };
         var preset = new Option<string>("--preset") { Description = "Network: tiny (32 ch, 1 block/level), small (64 ch, 2 blocks, spec §2.6) or cifar-edm (EDM's DDPM++, 56 M params).", DefaultValueFactory = _ => "tiny" };
-        preset.AcceptOnlyFromAmong("tiny", "small", "cifar-edm");
+        preset.AcceptOnlyFromAmong(SongUNetOptions.Presets);
         var kimg = new Option<double?>("--kimg") { Description = "Train until this many thousand images in total (a resumed run stops at the same total)." };
         var minutes = new Option<double?>("--minutes") { Description = "Stop after this many minutes of this invocation (a checkpoint is written)." };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its latest checkpoint, with its saved options." };
@@ -57,114 +56,53 @@ public static class TrainCommand
         };
         cmd.SetAction(parse =>
         {
-            string run = parse.GetValue(output)!;
-            string src = parse.GetValue(source)!;
-            string condSpec = parse.GetValue(cond)!;
-            bool isResume = parse.GetValue(resume);
-            RunConfig config;
-            ImageDataset data;
-            LabelSource labels;
-            float[]? scores = null;
+            string run = parse.GetValue(output)!, src = parse.GetValue(source)!, condSpec = parse.GetValue(cond)!;
             string? coherenceSpec = parse.GetValue(coherence);
             bool coherenceTuned = new Option[] { coherenceMode, coherenceBins, coherenceQuantiles }.Any(o => parse.GetResult(o) is { Implicit: false });
-            if (isResume)
+            TrainingSession session;
+            if (parse.GetValue(resume))
             {
-                config = RunConfig.Load(run);
-                if (config.Source != src) throw new UsageException($"--resume: the run was trained on '{config.Source}', not '{src}'");
-                if (parse.GetResult(cond) is { Implicit: false } && config.Cond != condSpec) throw new UsageException($"--resume: the run uses --cond {config.Cond}, not {condSpec}");
-                config = config with
-                {
-                    Training = config.Training with
-                    {
-                        Kimg = parse.GetValue(kimg) ?? config.Training.Kimg,
-                        Minutes = parse.GetResult(minutes) is { Implicit: false } ? parse.GetValue(minutes) : (parse.GetValue(kimg) is null ? config.Training.Minutes : null),
-                    },
-                };
-                config.Training.Validate();
-                if (coherenceSpec != null && coherenceSpec != config.Coherence?.Options.Source)
-                    throw new UsageException($"--resume: the run was trained with {(config.Coherence is null ? "no --coherence" : "--coherence " + config.Coherence.Options.Source)}, not --coherence {coherenceSpec}");
+                // A resume keeps the saved options; the flags that would change them are refused, not ignored.
+                var saved = RunConfig.Load(run);
+                if (saved.Source != src) throw new UsageException($"--resume: the run was trained on '{saved.Source}', not '{src}'");
+                if (parse.GetResult(cond) is { Implicit: false } && saved.Cond != condSpec) throw new UsageException($"--resume: the run uses --cond {saved.Cond}, not {condSpec}");
+                if (coherenceSpec != null && coherenceSpec != saved.Coherence?.Options.Source)
+                    throw new UsageException($"--resume: the run was trained with {(saved.Coherence is null ? "no --coherence" : "--coherence " + saved.Coherence.Options.Source)}, not --coherence {coherenceSpec}");
                 if (coherenceTuned) throw new UsageException("--resume: the coherence pre-processing of a run cannot change");
-                data = DataSource.Load(src, new TransformOptions { Resolution = config.Resolution, Pad = config.Pad });
-                labels = LabelSource.Resolve(config.Cond, data);
-                if (config.Coherence != null) scores = CoherenceConfig.LoadValues(run, data.Count);
+                session = TrainStage.Resume(new ResumeRequest
+                {
+                    Out = run, Kimg = parse.GetValue(kimg), Minutes = parse.GetResult(minutes) is { Implicit: false } ? parse.GetValue(minutes) : null,
+                });
             }
             else
             {
-                if (File.Exists(Path.Combine(run, RunConfig.FileName)) && !parse.GetValue(force))
-                    throw new UsageException($"--out: {run} already holds a run; pass --resume to continue it or --force to start over");
-                var training = new TrainingOptions
+                if (coherenceSpec is null && coherenceTuned) throw new UsageException("--coherence-mode, --coherence-bins and --coherence-quantiles need --coherence");
+                var q = coherenceSpec is null ? default : ParseQuantiles(parse.GetValue(coherenceQuantiles)!);
+                session = TrainStage.Create(new TrainRequest
                 {
-                    Preset = parse.GetValue(preset)!, Batch = parse.GetValue(batch), Lr = parse.GetValue(lr), LrRampupKimg = parse.GetValue(rampup),
-                    EmaHalflifeKimg = parse.GetValue(ema), EmaRampupRatio = parse.GetValue(emaRamp) is var r && r > 0 ? r : null,
-                    Kimg = parse.GetValue(kimg), Minutes = parse.GetValue(minutes), CheckpointKimg = parse.GetValue(ckpt), LogKimg = parse.GetValue(logKimg),
-                    KeepCheckpoints = parse.GetValue(keep), Seed = parse.GetValue(seed), PUncond = parse.GetValue(pUncond), XFlip = parse.GetValue(xflip),
-                    Dropout = parse.GetValue(dropout),
-                };
-                training.Validate();
-                var baseNet = Preset(training.Preset);
-                var raw = DataSource.Load(src, new TransformOptions { Resolution = parse.GetValue(resolution) });
-                // The U-Net halves the side (levels − 1) times, so the side must be a multiple of 2^(levels − 1). The
-                // default pads only up to that: 28×28 Fashion-MNIST trains at 28×28 (7×7 at the deepest level), which
-                // costs 23% less than padding to 32×32 and spends no capacity on always-black borders (docs/pipeline.md,
-                // "Training recipe"). `--pad 2` gives the EDM-style 32×32.
-                int multiple = 1 << (baseNet.ChannelMult.Count - 1);
-                int padding = parse.GetValue(pad) ?? (raw.Height == raw.Width && raw.Height % multiple != 0 ? (multiple - raw.Height % multiple + 1) / 2 : 0);
-                var transform = new TransformOptions { Pad = padding };
-                transform.Validate();
-                data = ImageTransforms.Apply(raw, transform);
-                if (data.Count == 0) throw new UsageException($"{data.Name} has no images");
-                if (data.Height != data.Width) throw new UsageException($"{data.Name}: images are {data.Height}x{data.Width}; the U-Net needs square images (use --resolution)");
-                if (data.Height % multiple != 0) throw new UsageException($"{data.Name}: side {data.Height} is not divisible by {multiple} (use --pad or --resolution)");
-                labels = LabelSource.Resolve(condSpec, data);
-                if (training.PUncond > 0 && labels.K == 0) throw new UsageException("--p-uncond needs a conditional model (--cond labels or clusters:<dir>)");
-                CoherenceConfig? coherenceConfig = null;
-                if (coherenceSpec != null)
-                {
-                    if (labels.K == 0) throw new UsageException("--coherence needs a conditional model (--cond clusters:<dir> or labels)");
-                    var coherenceOptions = new CoherenceOptions
+                    Source = src, Cond = condSpec, Out = run, Resolution = parse.GetValue(resolution), Pad = parse.GetValue(pad), Force = parse.GetValue(force),
+                    Training = new TrainingOptions
                     {
-                        Source = coherenceSpec, Mode = parse.GetValue(coherenceMode)!, Bins = parse.GetValue(coherenceBins),
-                    };
-                    var q = ParseQuantiles(parse.GetValue(coherenceQuantiles)!);
-                    coherenceOptions = coherenceOptions with { QuantileLow = q.Low, QuantileHigh = q.High };
-                    try { coherenceOptions.Validate(); }
-                    catch (ArgumentException e) { throw new UsageException(e.Message); }
-                    (scores, coherenceConfig) = CoherenceConfig.Prepare(coherenceOptions, labels.Mode == "clusters" ? labels.Origin : null, data.Count);
-                }
-                else if (coherenceTuned) throw new UsageException("--coherence-mode, --coherence-bins and --coherence-quantiles need --coherence");
-                var network = baseNet with
-                {
-                    Resolution = data.Height, InChannels = data.Channels, OutChannels = data.Channels, LabelDim = labels.K,
-                    Dropout = training.Dropout ?? baseNet.Dropout, Coherence = scores != null,
-                };
-                network.Validate();
-                config = new RunConfig
-                {
-                    Source = src, Cond = condSpec, Resolution = parse.GetValue(resolution), Pad = padding, Channels = data.Channels,
-                    Height = data.Height, Width = data.Width, Images = data.Count, Network = network, Training = training,
-                    Coherence = coherenceConfig,
-                };
-                if (parse.GetValue(force) && Directory.Exists(run))
-                {
-                    foreach (var f in new[] { Checkpoint.PointerFile, TrainingRun.LogFile, LabelSource.MapFile, LabelSource.ClustersCopyFile, CoherenceConfig.FileName })
-                        File.Delete(Path.Combine(run, f));
-                    if (Directory.Exists(Path.Combine(run, Checkpoint.Folder))) Directory.Delete(Path.Combine(run, Checkpoint.Folder), recursive: true);
-                }
-                Directory.CreateDirectory(run);
-                config.Save(run);
-                if (labels.K > 0) labels.Save(run);
-                if (scores != null) CoherenceConfig.SaveValues(run, scores);
+                        Preset = parse.GetValue(preset)!, Batch = parse.GetValue(batch), Lr = parse.GetValue(lr), LrRampupKimg = parse.GetValue(rampup),
+                        EmaHalflifeKimg = parse.GetValue(ema), EmaRampupRatio = parse.GetValue(emaRamp) is var r && r > 0 ? r : null,
+                        Kimg = parse.GetValue(kimg), Minutes = parse.GetValue(minutes), CheckpointKimg = parse.GetValue(ckpt), LogKimg = parse.GetValue(logKimg),
+                        KeepCheckpoints = parse.GetValue(keep), Seed = parse.GetValue(seed), PUncond = parse.GetValue(pUncond), XFlip = parse.GetValue(xflip),
+                        Dropout = parse.GetValue(dropout),
+                    },
+                    Coherence = coherenceSpec is null ? null : new CoherenceOptions
+                    {
+                        Source = coherenceSpec, Mode = parse.GetValue(coherenceMode)!, Bins = parse.GetValue(coherenceBins), QuantileLow = q.Low, QuantileHigh = q.High,
+                    },
+                });
             }
-
-            var trainer = new EdmTrainer(config.Network, data, labels, config.Training, scores);
-            var summary = ProgressDisplay.Run("training", report => TrainingRun.Train(trainer, run, isResume, new Progress(report, config.Training)));
+            var (summary, parameters) = ProgressDisplay.Run("training", parse.InvocationConfiguration.Error, session.Train);
             var w = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json))
                 w.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
                 {
                     ["run"] = run, ["step"] = summary.Step, ["cur_nimg"] = summary.CurNimg, ["kimg"] = summary.CurNimg / 1000.0, ["loss"] = summary.LastLoss,
-                    ["seconds"] = summary.Seconds, ["checkpoint"] = summary.Checkpoint, ["stopped_by"] = summary.StoppedBy, ["label_dim"] = labels.K,
-                    ["parameters"] = trainer.Net.ParameterCount(), ["coherence"] = config.Coherence?.Options.Source ?? "none",
+                    ["seconds"] = summary.Seconds, ["checkpoint"] = summary.Checkpoint, ["stopped_by"] = summary.StoppedBy, ["label_dim"] = session.Labels.K,
+                    ["parameters"] = parameters, ["coherence"] = session.Config.Coherence?.Options.Source ?? "none",
                 }));
             else
                 w.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -182,23 +120,5 @@ public static class TrainCommand
             && double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double hi))
             return (lo, hi);
         throw new UsageException($"--coherence-quantiles: expected lo,hi (e.g. 0.1,0.9), got '{text}'");
-    }
-
-    public static SongUNetOptions Preset(string name) => name switch
-    {
-        "tiny" => SongUNetOptions.Tiny(),
-        "small" => SongUNetOptions.Small(),
-        "cifar-edm" => SongUNetOptions.CifarEdm(augmentDim: 0),
-        _ => throw new UsageException($"--preset: expected tiny, small or cifar-edm, got {name}"),
-    };
-
-    /// <summary>Progress text: kimg, loss and img/s.</summary>
-    private sealed class Progress(Action<double, string> report, TrainingOptions options) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress p)
-        {
-            double fraction = p.TargetNimg == long.MaxValue ? (options.Minutes is double m ? p.Seconds / (m * 60) : 0) : (double)p.CurNimg / p.TargetNimg;
-            report(fraction, string.Create(CultureInfo.InvariantCulture, $"{p.CurNimg / 1000.0:F1} kimg  loss {p.Loss:F4}  {p.ImagesPerSecond:F0} img/s"));
-        }
     }
 }

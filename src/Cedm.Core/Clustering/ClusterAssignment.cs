@@ -78,7 +78,7 @@ public sealed class ClusterAssignment
         Directory.CreateDirectory(dir);
         if (!overwrite)
             foreach (var f in new[] { IdsFile, ProbabilitiesFile, ConfidenceFile, JsonFile })
-                if (File.Exists(Path.Combine(dir, f))) throw new IOException($"{Path.Combine(dir, f)} already exists (pass --force to overwrite)");
+                if (File.Exists(Path.Combine(dir, f))) throw new OutputExistsException(Path.Combine(dir, f));
         Npy.Write(Path.Combine(dir, IdsFile), Ids.Select(i => (long)i).ToArray(), Count);
         if (Probabilities != null) Npy.Write(Path.Combine(dir, ProbabilitiesFile), Probabilities, Count, K);
         else if (File.Exists(Path.Combine(dir, ProbabilitiesFile))) File.Delete(Path.Combine(dir, ProbabilitiesFile));

@@ -32,8 +32,9 @@ public static class ImageFolder
         {
             var odd = images.Select((im, i) => (im, i)).FirstOrDefault(t => t.im.Width != images[0].Width || t.im.Height != images[0].Height);
             if (odd.im is not null)
-                throw new InvalidDataException(
-                    $"folder:{directory}: images differ in size ({files[0]} is {images[0].Width}x{images[0].Height}, {files[odd.i]} is {odd.im.Width}x{odd.im.Height}); pass --resolution to resize them to one size");
+                throw new ArgumentException(
+                    $"folder:{directory}: images differ in size ({files[0]} is {images[0].Width}x{images[0].Height}, {files[odd.i]} is {odd.im.Width}x{odd.im.Height}); give a resolution to resize them to one size",
+                    nameof(transform.Resolution));
         }
 
         var (outH, outW) = transform.OutputSize(images[0].Height, images[0].Width);

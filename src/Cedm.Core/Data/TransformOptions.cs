@@ -29,7 +29,7 @@ public sealed record TransformOptions
     public void Validate()
     {
         // Plain ArgumentException messages: the CLI prints them as one line naming the option.
-        if (Resolution is < 1 or > 8192) throw new ArgumentException($"--resolution must be between 1 and 8192 pixels, got {Resolution}");
-        if (Pad is < 0 or > 1024) throw new ArgumentException($"--pad must be between 0 and 1024 pixels, got {Pad}");
+        if (Resolution is < 1 or > 8192) throw new ArgumentException($"must be between 1 and 8192 pixels, got {Resolution}", nameof(Resolution));
+        if (Pad is < 0 or > 1024) throw new ArgumentException($"must be between 0 and 1024 pixels, got {Pad}", nameof(Pad));
     }
 }

@@ -89,7 +89,7 @@ public static class FeatureExtractors
             return model;
         }
         if (context.FitData is null)
-            throw new ArgumentException($"extractor '{spec}': PCA needs data to fit on or a saved model (--fit-on <source> or --model <pca.safetensors>)");
+            throw new ArgumentException($"extractor '{spec}': PCA needs data to fit on or a saved model", "FitOn");
         return PcaFeatures.Fit(context.FitData(), dimension ?? PcaFeatures.DefaultDimension, whiten: true, context.Seed, context.Progress);
     }
 

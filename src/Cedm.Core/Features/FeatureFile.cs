@@ -16,13 +16,16 @@ public static class FeatureFile
     /// <summary>Where a fitted PCA is saved next to the features: feats.npy → feats.pca.safetensors.</summary>
     public static string ModelPath(string npyPath) => Path.ChangeExtension(npyPath, ".pca.safetensors");
 
+    /// <summary>Where a trained ssl encoder is saved next to the features: feats.npy → feats.ssl.safetensors.</summary>
+    public static string SslModelPath(string npyPath) => Path.ChangeExtension(npyPath, ".ssl.safetensors");
+
     public static void Write(string npyPath, Tensor features, JsonObject info, bool overwrite)
     {
         if (features.ShapeArray().Length != 2) throw new ArgumentException($"features must be [N, D]; got {string.Join("x", features.ShapeArray())}");
         string side = SidePath(npyPath);
         if (!overwrite)
             foreach (var p in new[] { npyPath, side })
-                if (File.Exists(p)) throw new IOException($"{p} already exists (pass --force to overwrite)");
+                if (File.Exists(p)) throw new OutputExistsException(p);
         var shape = features.ShapeArray();
         Npy.Write(npyPath, features.Data, shape[0], shape[1]);
         info["n"] = shape[0];
@@ -39,6 +42,42 @@ public static class FeatureFile
             throw new InvalidDataException($"{npyPath}: features must be float32 or float64 shaped (N, D); got {a.DType} ({string.Join(", ", a.Shape)})");
         return (a.ToFloat32(), a.Shape[0], a.Shape[1]);
     }
+
+    /// <summary>
+    /// Reads (N, D) float32/float64 features for clustering, validated: every failure names the file (and the row
+    /// and column of a non-finite value, also one that overflows float32).
+    /// </summary>
+    public static Tensor ReadMatrix(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such features file", path);
+        if (new FileInfo(path).Length == 0) throw new InvalidDataException($"{path}: empty file (expected a .npy of features (N, D))");
+        NpyArray a;
+        try { a = Npy.Read(path); }
+        catch (Exception e) when (e is not InvalidDataException and not FileNotFoundException)
+        {
+            throw new InvalidDataException($"{path}: not a readable .npy file ({e.Message})", e);
+        }
+        if (a.DType is not (DType.F32 or DType.F64))
+            throw new InvalidDataException($"{path}: features must be float32 or float64, got {a.DType}");
+        if (a.Shape.Length != 2)
+            throw new InvalidDataException($"{path}: features must have shape (N, D), got rank {a.Shape.Length} ({string.Join(", ", a.Shape)})");
+        if (a.Shape[0] < 1 || a.Shape[1] < 1)
+            throw new InvalidDataException($"{path}: no features (shape ({a.Shape[0]}, {a.Shape[1]}))");
+        if (a.DType == DType.F64)
+        {
+            var dv = a.As<double>();
+            for (int i = 0; i < dv.Length; i++)
+                if (!double.IsFinite(dv[i]) || !float.IsFinite((float)dv[i]))
+                    throw new InvalidDataException($"{path}: non-finite value {dv[i]} at row {i / a.Shape[1]}, column {i % a.Shape[1]} (as float32)");
+        }
+        var data = a.ToFloat32();
+        for (int i = 0; i < data.Length; i++)
+            if (!float.IsFinite(data[i])) throw new InvalidDataException($"{path}: non-finite value {data[i]} at row {i / a.Shape[1]}, column {i % a.Shape[1]}");
+        return new Tensor(data, a.Shape[0], a.Shape[1]);
+    }
+
+    /// <summary>The "resolved" extractor spec recorded in a features file's side file (recreates the same map), or null.</summary>
+    public static string? ResolvedSpec(string npyPath) => ReadInfo(npyPath)?["resolved"]?.GetValue<string>();
 
     /// <summary>The side file's JSON, or null when there is none.</summary>
     public static JsonObject? ReadInfo(string npyPath)

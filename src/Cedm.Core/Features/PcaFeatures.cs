@@ -133,7 +133,7 @@ public sealed class PcaFeatures : IFeatureExtractor
     /// <summary>Writes mean, components, eigenvalues and scales (float32) plus the input shape as safetensors metadata.</summary>
     public void Save(string path, bool overwrite = false, IReadOnlyDictionary<string, string>? extraMetadata = null)
     {
-        if (!overwrite && File.Exists(path)) throw new IOException($"{path} already exists (pass --force to overwrite)");
+        if (!overwrite && File.Exists(path)) throw new OutputExistsException(path);
         var meta = new Dictionary<string, string>
         {
             ["format"] = "cedm-pca-1",

@@ -16,7 +16,7 @@ public static class AtomicFile
         ArgumentException.ThrowIfNullOrEmpty(path);
         string full = Path.GetFullPath(path);
         if (!overwrite && File.Exists(full))
-            throw new IOException($"{path} already exists (pass --force to overwrite)");
+            throw new OutputExistsException(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         string tmp = $"{full}.tmp-{Convert.ToHexString(Guid.NewGuid().ToByteArray(), 0, 6).ToLowerInvariant()}";
         try

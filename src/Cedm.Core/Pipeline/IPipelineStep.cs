@@ -1,11 +1,12 @@
 using System.Text.Json.Nodes;
+using Cedm.Stages;
 
 namespace Cedm.Pipeline;
 
 /// <summary>
-/// One stage of `cedm run` (features, bound, clusters, training, samples, evaluation, report). A step reads the
-/// files earlier steps left in the run folder and writes its own there, in the CLI contract's formats, so any
-/// step can be re-run or replaced by hand.
+/// One stage of `cedm run` or `cedm study` (features, bound, clusters, training, samples, evaluation, report). A step
+/// reads the files earlier steps left in the pipeline folder and writes its own there, in the CLI contract's
+/// formats, so any step can be re-run or replaced by hand.
 /// </summary>
 public interface IPipelineStep
 {
@@ -18,6 +19,6 @@ public interface IPipelineStep
     /// <summary>Rough share of the whole run's time, used to estimate the time left before a step has run.</summary>
     double Weight { get; }
 
-    /// <summary>Does the work; returns a small summary kept in the step's completion marker (or null).</summary>
-    JsonObject? Run(RunContext context, IProgress<double> progress);
+    /// <summary>Does the work, reporting to <paramref name="observer"/>; returns a small summary kept in the step's completion marker (or null).</summary>
+    JsonObject? Run(PipelineFolder folder, IStageObserver observer);
 }

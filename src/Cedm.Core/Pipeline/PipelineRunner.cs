@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Cedm.Stages;
 
 namespace Cedm.Pipeline;
 
@@ -8,7 +9,7 @@ namespace Cedm.Pipeline;
 /// </summary>
 public static class PipelineRunner
 {
-    public static void Run(IReadOnlyList<IPipelineStep> steps, RunContext context, IPipelineObserver observer) =>
+    public static void Run(IReadOnlyList<IPipelineStep> steps, PipelineFolder context, IPipelineObserver observer) =>
         Run(_ => steps, context, observer);
 
     /// <summary>
@@ -17,7 +18,7 @@ public static class PipelineRunner
     /// unfinished step of the current plan runs next. Until the files it depends on exist, a plan lists its best
     /// guess of the remaining steps (only the weights matter for the progress estimate).
     /// </summary>
-    public static void Run(Func<RunContext, IReadOnlyList<IPipelineStep>> plan, RunContext context, IPipelineObserver observer)
+    public static void Run(Func<PipelineFolder, IReadOnlyList<IPipelineStep>> plan, PipelineFolder context, IPipelineObserver observer)
     {
         var reported = new HashSet<string>(StringComparer.Ordinal);
         while (true)
@@ -38,21 +39,26 @@ public static class PipelineRunner
         }
     }
 
-    private static void RunStep(IReadOnlyList<IPipelineStep> steps, int i, RunContext context, IPipelineObserver observer, double before, double total)
+    private static void RunStep(IReadOnlyList<IPipelineStep> steps, int i, PipelineFolder context, IPipelineObserver observer, double before, double total)
     {
         var step = steps[i];
         observer.StepStarted(i, steps.Count, step);
         var clock = Stopwatch.StartNew();
-        var summary = step.Run(context, new SynchronousProgress(f =>
+        var summary = step.Run(context, new StepObserver(f =>
             observer.StepProgress(i, step, Math.Clamp(f, 0, 1), (before + Math.Clamp(f, 0, 1) * step.Weight) / total)));
         // The marker is written only after the step's own outputs: a kill before this line re-runs the step.
         context.MarkComplete(step.Name, clock.Elapsed, summary);
         observer.StepFinished(i, steps.Count, step, clock.Elapsed);
     }
 
-    /// <summary>Progress&lt;T&gt; posts to the thread pool; the view wants reports in order, on the caller's thread.</summary>
-    private sealed class SynchronousProgress(Action<double> report) : IProgress<double>
+    /// <summary>
+    /// A step's stage observer: fractions go to the view in order, on the caller's thread. Notes are the step's own
+    /// business (<see cref="StageStep"/> keeps them in its log file).
+    /// </summary>
+    private sealed class StepObserver(Action<double> report) : IStageObserver
     {
-        public void Report(double value) => report(value);
+        public void Progress(double fraction, string? detail = null) => report(fraction);
+
+        public void Note(string line) { }
     }
 }

@@ -37,7 +37,7 @@ public sealed class ClusterCommandTests : CliTest
         (a.Probabilities != null).Should().Be(soft);
         File.Exists(Path.Combine(outDir, "options.json")).Should().BeTrue();
         File.Exists(Path.Combine(outDir, ClusterTree.FileName)).Should().Be(method == "agglo");
-        var (ids, _) = ClusterModels.Load(outDir).Predict(Cedm.Cli.Commands.ClusterCommand.ReadFeatures(feats));
+        var (ids, _) = ClusterModels.Load(outDir).Predict(Cedm.Features.FeatureFile.ReadMatrix(feats));
         ids.Zip(a.Ids).Count(p => p.First == p.Second).Should().BeGreaterThanOrEqualTo(method == "agglo" ? 285 : 299);
 
         // A second run into the same folder needs --force.
@@ -53,10 +53,10 @@ public sealed class ClusterCommandTests : CliTest
         string feats = Features(n: 20);
         var big = Run("cluster", feats, "--k", "21", "--out", Path.Combine(Dir, "o"));
         big.Code.Should().Be(2);
-        big.Err.Should().StartWith("error: --k 21").And.Contain("N = 20");
+        big.Err.Should().StartWith("error: --k: 21").And.Contain("N = 20");
         var zero = Run("cluster", feats, "--k", "0", "--out", Path.Combine(Dir, "o"));
         zero.Code.Should().Be(2);
-        zero.Err.Should().StartWith("error: --k must be at least 1");
+        zero.Err.Should().StartWith("error: --k: must be at least 1");
         Run("cluster", feats, "--k", "2", "--method", "spectral", "--out", Path.Combine(Dir, "o")).Code.Should().Be(2);
         Run("cluster", feats, "--k", "2", "--n-init", "0", "--out", Path.Combine(Dir, "o")).Err.Should().Contain("--n-init");
     }

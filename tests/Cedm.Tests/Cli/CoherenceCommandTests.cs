@@ -95,7 +95,7 @@ public sealed class CoherenceCommandTests : CliTest
             var (code, _, err) = Run(["train", source, "--out", Path.Combine(Dir, "r" + Guid.NewGuid().ToString("N")), .. quick, .. args]);
             return (code, err);
         }
-        Train("--cond", "labels", "--coherence", "entropy").Should().Match<(int Code, string Err)>(r => r.Code == 2 && r.Err.Contains("--cond clusters:<dir>"), "score kinds need a cluster folder");
+        Train("--cond", "labels", "--coherence", "entropy").Should().Match<(int Code, string Err)>(r => r.Code == 2 && r.Err.Contains("error: --cond:") && r.Err.Contains("computed from a clustering"), "score kinds need a cluster folder");
         Train("--cond", "none", "--coherence", "maxprob").Should().Match<(int Code, string Err)>(r => r.Code == 2 && r.Err.Contains("conditional model"));
         Train("--cond", $"clusters:{soft}", "--coherence", "margin").Should().Match<(int Code, string Err)>(r => r.Code == 2 && r.Err.Contains("expected maxprob, entropy, confidence or a .npy"));
         Train("--cond", $"clusters:{soft}", "--coherence-bins", "5").Should().Match<(int Code, string Err)>(r => r.Code == 2 && r.Err.Contains("need --coherence"));

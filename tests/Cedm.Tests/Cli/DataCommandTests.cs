@@ -73,7 +73,7 @@ public sealed class DataCommandTests : CliTest
     [Theory]
     [InlineData("data info nosuch", "unknown kind")]
     [InlineData("data info folder:/nonexistent/dir", "no such folder")]
-    [InlineData("data info fashion-mnist --resolution 0", "--resolution must be")]
+    [InlineData("data info fashion-mnist --resolution 0", "--resolution: must be")]
     [InlineData("data grid fashion-mnist:test --n 0 --out x.png", "--n must be at least 1")]
     [InlineData("data grid fashion-mnist:test --out x.jpg", "--out: expected a .png")]
     public void BadInputIsOneErrorLineAndExitCode2(string args, string message)

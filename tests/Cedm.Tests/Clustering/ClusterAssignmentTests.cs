@@ -39,7 +39,7 @@ public sealed class ClusterAssignmentTests : IDisposable
         b.Confidence.Should().Equal(a.Confidence);
         b.Options!["seed"]!.GetValue<int>().Should().Be(3);
         var again = () => a.Save(_dir);
-        again.Should().Throw<IOException>().WithMessage("*--force*");
+        again.Should().Throw<Cedm.IO.OutputExistsException>().WithMessage("*already exists*");
     }
 
     [Fact]

@@ -61,7 +61,7 @@ public sealed class ImageFolderTests : IDisposable
         Png("a.png", 4, 4, 1, 100);
         Png("b.png", 8, 6, 1, 100);
         var act = () => ImageFolder.Load(_dir);
-        act.Should().Throw<InvalidDataException>().WithMessage("*differ in size*--resolution*");
+        act.Should().Throw<ArgumentException>().WithMessage("*differ in size*resolution*").Which.ParamName.Should().Be("Resolution");
 
         var d = ImageFolder.Load(_dir, new TransformOptions { Resolution = 4 });
         (d.Height, d.Width).Should().Be((4, 4));

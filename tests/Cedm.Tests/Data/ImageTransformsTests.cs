@@ -65,6 +65,6 @@ public class ImageTransformsTests
         (t.Count, t.Height, t.Width).Should().Be((3, 20, 20));
         t.Labels.Should().Equal(1, 2, 3);
         var act = () => ImageTransforms.Apply(d, new TransformOptions { Resolution = 0 });
-        act.Should().Throw<ArgumentException>().WithMessage("--resolution must be*");
+        act.Should().Throw<ArgumentException>().WithMessage("must be*").Which.ParamName.Should().Be("Resolution");
     }
 }

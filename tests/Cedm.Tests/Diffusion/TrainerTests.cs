@@ -96,7 +96,7 @@ public sealed class TrainerTests : IDisposable
         var assignment = new Cedm.Clustering.ClusterAssignment("kmeans", 5, [4, 1, 4, 4, 1, 1], Enumerable.Repeat(1f, 6).ToArray());
         string clusters = Path.Combine(_dir, "clusters");
         assignment.Save(clusters);
-        var src = LabelSource.Resolve("clusters:" + clusters, data);
+        var src = Cedm.Stages.ConditionSources.Resolve("clusters:" + clusters, data).Labels;
         src.K.Should().Be(2);
         src.Used.Should().Equal(1, 4);
         src.Ids.Should().Equal(1, 0, 1, 1, 0, 0);
@@ -104,8 +104,8 @@ public sealed class TrainerTests : IDisposable
         Directory.CreateDirectory(run);
         src.Save(run);
         File.Exists(Path.Combine(run, "clusters.json")).Should().BeTrue();
-        FluentActions.Invoking(() => LabelSource.Resolve("clusters:" + clusters, TrainingTestData.Patterns(3)))
+        FluentActions.Invoking(() => Cedm.Stages.ConditionSources.Resolve("clusters:" + clusters, TrainingTestData.Patterns(3)))
             .Should().Throw<InvalidDataException>().WithMessage("*6 cluster ids for 9 images*");
-        FluentActions.Invoking(() => LabelSource.Resolve("bogus", data)).Should().Throw<ArgumentException>();
+        FluentActions.Invoking(() => Cedm.Stages.ConditionSources.Resolve("bogus", data)).Should().Throw<ArgumentException>();
     }
 }

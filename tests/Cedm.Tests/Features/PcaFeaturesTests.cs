@@ -83,7 +83,7 @@ public sealed class PcaFeaturesTests
             loaded.Name.Should().Be("pca:4");
             loaded.Extract(data).Data.Should().Equal(pca.Extract(data).Data);
             var act = () => pca.Save(path);
-            act.Should().Throw<IOException>().WithMessage("*--force*");
+            act.Should().Throw<Cedm.IO.OutputExistsException>().WithMessage("*already exists*");
         }
         finally { File.Delete(path); }
     }

@@ -1,3 +1,4 @@
+using Cedm.Stages;
 using System.Text.Json.Nodes;
 using Cedm.Pipeline;
 using FluentAssertions;
@@ -17,12 +18,12 @@ public sealed class PipelineRunnerTests : IDisposable
         public string Title => name;
         public double Weight => weight;
 
-        public JsonObject? Run(RunContext context, IProgress<double> progress)
+        public JsonObject? Run(PipelineFolder context, IStageObserver progress)
         {
             Runs++;
-            progress.Report(0.5);
+            progress.Progress(0.5);
             if (fail) throw new InvalidOperationException("killed");
-            progress.Report(1);
+            progress.Progress(1);
             return new JsonObject { ["runs"] = Runs };
         }
     }
@@ -40,7 +41,7 @@ public sealed class PipelineRunnerTests : IDisposable
     [Fact]
     public void ARerunResumesAtTheFirstUnfinishedStep()
     {
-        var ctx = new RunContext(_dir);
+        var ctx = new PipelineFolder(_dir);
         var a = new CountingStep("a", 1);
         var failing = new CountingStep("b", 3, fail: true);
         var act = () => PipelineRunner.Run([a, failing], ctx, new Recorder());
@@ -62,10 +63,10 @@ public sealed class PipelineRunnerTests : IDisposable
     public void APlanThatGrowsFromAnEarlierStepsOutputRunsEveryStepOnceAndResumes()
     {
         // Like `cedm study`: step "count" writes how many further steps there are; the plan reads it once it exists.
-        var ctx = new RunContext(_dir);
+        var ctx = new PipelineFolder(_dir);
         var made = new Dictionary<string, CountingStep>();
         CountingStep Step(string name) => made.TryGetValue(name, out var s) ? s : made[name] = new CountingStep(name, 1);
-        IReadOnlyList<IPipelineStep> Plan(RunContext c)
+        IReadOnlyList<IPipelineStep> Plan(PipelineFolder c)
         {
             var steps = new List<IPipelineStep> { new WriteStep("count", c.PathOf("n.txt"), "3") };
             int n = File.Exists(c.PathOf("n.txt")) ? int.Parse(File.ReadAllText(c.PathOf("n.txt")), System.Globalization.CultureInfo.InvariantCulture) : 1;
@@ -89,7 +90,7 @@ public sealed class PipelineRunnerTests : IDisposable
         public string Title => name;
         public double Weight => 1;
 
-        public JsonObject? Run(RunContext context, IProgress<double> progress)
+        public JsonObject? Run(PipelineFolder context, IStageObserver progress)
         {
             File.WriteAllText(path, text);
             return null;

@@ -1,5 +1,4 @@
-using Cedm.Cli;
-using Cedm.Cli.Study;
+using Cedm.Pipeline.Study;
 using FluentAssertions;
 
 namespace Cedm.Tests.Study;
@@ -88,17 +87,17 @@ public sealed class StudyPlanTests
     [InlineData("x=clusters@3kub/0")]
     [InlineData("x=uncond|a|b|c")]
     public void BadVariantSpecsAreUsageErrors(string spec) =>
-        FluentActions.Invoking(() => StudyVariant.Parse(spec, 20)).Should().Throw<UsageException>();
+        FluentActions.Invoking(() => StudyVariant.Parse(spec, 20)).Should().Throw<ArgumentException>();
 
     [Fact]
     public void ARelativeKIsAcceptedBeforeTheBoundIsKnownAndVariantNamesAreUnique()
     {
         FluentActions.Invoking(() => new StudyOptions { ExtraVariants = ["x=clusters@2kub"] }.Validate()).Should().NotThrow();
-        FluentActions.Invoking(() => new StudyOptions { ExtraVariants = ["a b=clusters@2kub"] }.Validate()).Should().Throw<UsageException>("the name is checked before K_UB is known");
+        FluentActions.Invoking(() => new StudyOptions { ExtraVariants = ["a b=clusters@2kub"] }.Validate()).Should().Throw<ArgumentException>("the name is checked before K_UB is known");
         FluentActions.Invoking(() => StudyPlan.Variants(new StudyOptions { ExtraVariants = ["k20=uncond"] }, 20, FashionMnist))
-            .Should().Throw<UsageException>().WithMessage("*taken*");
+            .Should().Throw<ArgumentException>().WithMessage("*taken*");
         FluentActions.Invoking(() => StudyPlan.Variants(new StudyOptions { ExtraVariants = ["l=labels"] }, 20, new SourceFacts(100, 0)))
-            .Should().Throw<UsageException>().WithMessage("*no labels*");
+            .Should().Throw<ArgumentException>().WithMessage("*no labels*");
     }
 
     [Fact]

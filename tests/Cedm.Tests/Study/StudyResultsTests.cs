@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Cedm.Cli.Study;
+using Cedm.Pipeline.Study;
 using Cedm.Reporting;
 using FluentAssertions;
 

@@ -78,7 +78,7 @@ public sealed class TemiModel : IClusterModel
     /// </summary>
     public void Save(string path, bool overwrite = false)
     {
-        if (!overwrite && File.Exists(path)) throw new IOException($"{path} already exists (pass --force to overwrite)");
+        if (!overwrite && File.Exists(path)) throw new OutputExistsException(path);
         var meta = new Dictionary<string, string>
         {
             [ClusterModels.KindKey] = ClusterModels.TemiKind,

@@ -1,3 +1,4 @@
+using Cedm.Diffusion.Labels;
 using Cedm.IO;
 
 namespace Cedm.Diffusion.Coherence;
@@ -34,21 +35,21 @@ public sealed record CoherenceConfig
     public IReadOnlyList<int> Histogram { get; init; } = [];
 
     /// <summary>
-    /// Scores for <paramref name="count"/> training images: a score kind needs the run's cluster folder
-    /// <paramref name="clusterDir"/> (null when the run is not conditioned on clusters), a file does not. Returns the
+    /// Scores for <paramref name="count"/> training images: a score kind needs the run's clustering
+    /// <paramref name="clusters"/> (null when the run is not conditioned on clusters), a file does not. Returns the
     /// pre-processed scores and the record for config.json.
     /// </summary>
-    public static (float[] Values, CoherenceConfig Config) Prepare(CoherenceOptions options, string? clusterDir, int count)
+    public static (float[] Values, CoherenceConfig Config) Prepare(CoherenceOptions options, ClusterLabels? clusters, int count)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         CoherenceScores scores;
         if (options.IsKind)
         {
-            if (clusterDir == null)
-                throw new ArgumentException($"--coherence {options.Source} is computed from a clustering: use --cond clusters:<dir> (or pass a .npy of scores)");
-            scores = CoherenceScores.FromClusterFolder(clusterDir, options.Source);
-            if (scores.Values.Length != count) throw new InvalidDataException($"--coherence {options.Source}: {scores.Values.Length} scores for {count} images");
+            if (clusters == null)
+                throw new ArgumentException($"coherence {options.Source} is computed from a clustering: condition on clusters (or pass a .npy of scores)", "Cond");
+            scores = CoherenceScores.FromClusters(clusters, options.Source);
+            if (scores.Values.Length != count) throw new InvalidDataException($"coherence {options.Source}: {scores.Values.Length} scores for {count} images");
         }
         else scores = CoherenceScores.FromFile(options.Source, count);
         var transform = CoherenceTransform.Fit(scores.Values, options);

@@ -45,12 +45,12 @@ public sealed record CoherenceOptions
 
     public void Validate()
     {
-        if (string.IsNullOrWhiteSpace(Source)) throw new ArgumentException("--coherence: give maxprob, entropy, confidence or a .npy file");
+        if (string.IsNullOrWhiteSpace(Source)) throw new ArgumentException($"give maxprob, entropy, confidence or a .npy file", "Coherence");
         if (!IsKind && !Source.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
-            throw new ArgumentException($"--coherence: expected maxprob, entropy, confidence or a .npy file, got '{Source}'");
-        if (!Modes.Contains(Mode)) throw new ArgumentException($"--coherence-mode: expected raw, bin or minmax, got '{Mode}'");
-        if (Bins is < 2 or > 1000) throw new ArgumentException($"--coherence-bins must be between 2 and 1000, got {Bins}");
+            throw new ArgumentException($"expected maxprob, entropy, confidence or a .npy file, got '{Source}'", "Coherence");
+        if (!Modes.Contains(Mode)) throw new ArgumentException($"expected raw, bin or minmax, got '{Mode}'", "CoherenceMode");
+        if (Bins is < 2 or > 1000) throw new ArgumentException($"must be between 2 and 1000, got {Bins}", "CoherenceBins");
         if (!(QuantileLow >= 0 && QuantileLow < QuantileHigh && QuantileHigh <= 1))
-            throw new ArgumentException($"--coherence-quantiles: need 0 ≤ lo < hi ≤ 1, got {QuantileLow} and {QuantileHigh}");
+            throw new ArgumentException($"need 0 ≤ lo < hi ≤ 1, got {QuantileLow} and {QuantileHigh}", "CoherenceQuantiles");
     }
 }

@@ -1,4 +1,4 @@
-using Cedm.Clustering;
+using Cedm.Diffusion.Labels;
 using Cedm.IO;
 
 namespace Cedm.Diffusion.Coherence;
@@ -14,11 +14,10 @@ public sealed record CoherenceScores(float[] Values, string Basis)
     /// maxprob = max_k q(k|x) (probs row, normalised; no probs: the saved confidence, which for k-means is the
     /// softmax over negative squared distances at the assigned centroid — D.1's distance-softmax),
     /// entropy = 1 − H(q)/ln K with H in nats over the K probability columns (C.2 softmax_sampled; 1 when K = 1),
-    /// confidence = the saved confidence as is. <paramref name="hasConfidenceFile"/> = false (confidence.npy absent,
-    /// so <see cref="ClusterAssignment.Load"/> filled in ones) makes confidence-based kinds an error instead of a
-    /// silent constant.
+    /// confidence = the saved confidence as is. A clustering without a saved confidence makes confidence-based
+    /// kinds an error instead of a silent constant.
     /// </summary>
-    public static CoherenceScores FromClusters(ClusterAssignment clusters, string kind, bool hasConfidenceFile = true)
+    public static CoherenceScores FromClusters(ClusterLabels clusters, string kind)
     {
         ArgumentNullException.ThrowIfNull(clusters);
         string method = clusters.Method;
@@ -28,45 +27,38 @@ public sealed record CoherenceScores(float[] Values, string Basis)
         {
             case CoherenceOptions.MaxProb when clusters.Probabilities != null:
                 values = RowStatistic(clusters.Probabilities, clusters.Count, clusters.K, MaxOfRow);
-                basis = $"max of probs.npy rows ({method})";
+                basis = $"max of the soft assignment's rows ({method})";
                 break;
             case CoherenceOptions.MaxProb:
             case CoherenceOptions.Confidence:
-                if (!hasConfidenceFile)
-                    throw new InvalidDataException($"--coherence {kind}: the cluster folder has no {ClusterAssignment.ConfidenceFile} ({method}); pass a .npy of scores instead");
+                if (clusters.Confidence is null)
+                    throw new InvalidDataException($"coherence {kind}: the clustering ({method}) saved no per-image confidence; pass a .npy of scores instead");
                 values = (float[])clusters.Confidence.Clone();
-                basis = $"{ClusterAssignment.ConfidenceFile} ({method}{(method == "kmeans" ? ": softmax over negative centroid distances" : "")})";
+                basis = $"saved confidence ({method}{(method == "kmeans" ? ": softmax over negative centroid distances" : "")})";
                 break;
             case CoherenceOptions.Entropy:
                 if (clusters.Probabilities == null)
-                    throw new InvalidDataException($"--coherence entropy needs soft probabilities ({ClusterAssignment.ProbabilitiesFile}); {method} saves none — use maxprob or confidence");
+                    throw new InvalidDataException($"coherence entropy needs soft probabilities; {method} saves none — use maxprob or confidence");
                 values = RowStatistic(clusters.Probabilities, clusters.Count, clusters.K, row => NormalizedEntropyCoherence(row));
-                basis = $"1 - H(probs.npy)/ln {clusters.K} ({method})";
+                basis = $"1 - H(probs)/ln {clusters.K} ({method})";
                 break;
             default:
-                throw new ArgumentException($"--coherence: unknown score kind '{kind}' (expected {string.Join(", ", CoherenceOptions.Kinds)})");
+                throw new ArgumentException($"unknown coherence score kind '{kind}' (expected {string.Join(", ", CoherenceOptions.Kinds)})", nameof(kind));
         }
-        Check(values, clusters.Count, $"--coherence {kind}");
+        Check(values, clusters.Count, $"coherence {kind}");
         return new CoherenceScores(values, basis);
-    }
-
-    /// <summary>Reads a `cedm cluster` folder and computes <paramref name="kind"/> (see <see cref="FromClusters"/>).</summary>
-    public static CoherenceScores FromClusterFolder(string dir, string kind)
-    {
-        var clusters = ClusterAssignment.Load(dir);
-        return FromClusters(clusters, kind, File.Exists(Path.Combine(dir, ClusterAssignment.ConfidenceFile)));
     }
 
     /// <summary>A float32/float64 .npy of shape [N] (or [N, 1]) with values in [0, 1], no NaN.</summary>
     public static CoherenceScores FromFile(string path, int count)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"--coherence {path}: no such file", path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"coherence scores {path}: no such file", path);
         var array = Npy.Read(path);
         if (array.DType is not (DType.F32 or DType.F64))
-            throw new InvalidDataException($"--coherence {path}: expected float32 or float64 scores, got {array.DType}");
+            throw new InvalidDataException($"coherence scores {path}: expected float32 or float64 scores, got {array.DType}");
         bool column = array.Shape.Length == 2 && array.Shape[1] == 1;
         if (array.Shape.Length != 1 && !column)
-            throw new InvalidDataException($"--coherence {path}: expected shape ({count},), got ({string.Join(", ", array.Shape)})");
+            throw new InvalidDataException($"coherence scores {path}: expected shape ({count},), got ({string.Join(", ", array.Shape)})");
         var values = array.ToFloat32();
         Check(values, count, $"--coherence {path}");
         return new CoherenceScores(values, $"file {Path.GetFullPath(path)}");

@@ -39,7 +39,7 @@ public sealed record CoherenceTransform
             {
                 var sorted = SortedSubset(scores);
                 if (sorted[0] == sorted[^1])
-                    throw new InvalidDataException($"--coherence-mode bin: every score is {sorted[0]}, so quantile bins carry no information (use --coherence-mode raw or other scores)");
+                    throw new InvalidDataException($"coherence mode bin: every score is {sorted[0]}, so quantile bins carry no information (use the raw mode or other scores)");
                 int b = options.Bins;
                 var edges = new double[b + 1];
                 for (int j = 0; j <= b; j++) edges[j] = Quantile(sorted, (double)j / b);
@@ -52,7 +52,7 @@ public sealed record CoherenceTransform
                 var sorted = SortedSubset(scores);
                 double lo = Quantile(sorted, options.QuantileLow), hi = Quantile(sorted, options.QuantileHigh);
                 if (!(hi > lo))
-                    throw new InvalidDataException($"--coherence-mode minmax: the {options.QuantileLow} and {options.QuantileHigh} quantiles are both {lo}; nothing to rescale (use raw or bin)");
+                    throw new InvalidDataException($"coherence mode minmax: the {options.QuantileLow} and {options.QuantileHigh} quantiles are both {lo}; nothing to rescale (use raw or bin)");
                 return new CoherenceTransform { Mode = CoherenceOptions.MinMax, Low = lo, High = hi };
             }
         }

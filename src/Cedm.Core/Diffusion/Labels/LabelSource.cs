@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Cedm.Clustering;
 using Cedm.Data;
 using Cedm.IO;
 
@@ -55,35 +54,23 @@ public sealed class LabelSource
         return new LabelSource("labels", null, ids, used, Count(ids, used.Length), null);
     }
 
-    /// <summary>A clustering's hard ids through <see cref="ClusterAssignment.Compacted"/>.</summary>
-    public static LabelSource FromClusters(ClusterAssignment clusters, string? origin = null)
+    /// <summary>A clustering's hard ids, compacted to the utilised clusters (<see cref="ClusterLabels.Compacted"/>).</summary>
+    public static LabelSource FromClusters(ClusterLabels clusters)
     {
         ArgumentNullException.ThrowIfNull(clusters);
         var (ids, used) = clusters.Compacted();
-        return new LabelSource("clusters", origin, ids, used.Select(u => (long)u).ToArray(), Count(ids, used.Length), clusters.ToJson());
+        return new LabelSource("clusters", clusters.Origin, ids, used, Count(ids, used.Length), clusters.Summary);
     }
 
-    /// <summary>Parses `none`, `labels` or `clusters:&lt;dir&gt;` for <paramref name="dataset"/> (counts must agree).</summary>
-    public static LabelSource Resolve(string spec, ImageDataset dataset)
+    /// <summary>
+    /// The dataset's labels for <paramref name="dataset"/>; throws naming the dataset when it has none. Cluster
+    /// conditioning comes from <see cref="FromClusters"/> (the caller reads the clustering).
+    /// </summary>
+    public static LabelSource FromDataset(ImageDataset dataset)
     {
-        ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(dataset);
-        if (spec == "none") return None;
-        if (spec == "labels")
-        {
-            if (dataset.Labels is null) throw new ArgumentException($"--cond labels: {dataset.Name} has no labels");
-            return FromLabels(dataset.Labels);
-        }
-        if (spec.StartsWith("clusters:", StringComparison.Ordinal))
-        {
-            string dir = spec["clusters:".Length..];
-            if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"--cond clusters:{dir}: no such folder (expected a `cedm cluster` output)");
-            var clusters = ClusterAssignment.Load(dir);
-            if (clusters.Count != dataset.Count)
-                throw new InvalidDataException($"--cond clusters:{dir}: {clusters.Count} cluster ids for {dataset.Count} images of {dataset.Name}");
-            return FromClusters(clusters, Path.GetFullPath(dir));
-        }
-        throw new ArgumentException($"--cond: expected none, labels or clusters:<dir>, got '{spec}'");
+        if (dataset.Labels is null) throw new ArgumentException($"{dataset.Name} has no labels", nameof(dataset));
+        return FromLabels(dataset.Labels);
     }
 
     private static int[] Count(int[] ids, int k)
@@ -139,7 +126,7 @@ public sealed record LabelMap(string Mode, long[] Used, int[] Counts)
     public int ToCompact(long original)
     {
         int i = Array.IndexOf(Used, original);
-        if (i < 0) throw new ArgumentException($"--cluster {original}: not a utilised {(Mode == "labels" ? "label" : "cluster")} of this run (it has {K}: {string.Join(", ", Used.Take(20))}{(K > 20 ? ", ..." : "")})");
+        if (i < 0) throw new ArgumentException($"{original}: not a utilised {(Mode == "labels" ? "label" : "cluster")} of this run (it has {K}: {string.Join(", ", Used.Take(20))}{(K > 20 ? ", ..." : "")})", "Cluster");
         return i;
     }
 }

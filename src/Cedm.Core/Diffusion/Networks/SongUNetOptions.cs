@@ -51,6 +51,18 @@ public sealed record SongUNetOptions
     /// <summary>Attention heads per attention layer (DDPM++: 1).</summary>
     public int Heads { get; init; } = 1;
 
+    /// <summary>The preset names of `cedm train --preset`.</summary>
+    public static readonly string[] Presets = ["tiny", "small", "cifar-edm"];
+
+    /// <summary>A preset by name: tiny, small (spec §2.6) or cifar-edm (EDM's DDPM++ without augmentation labels).</summary>
+    public static SongUNetOptions FromPreset(string name) => name switch
+    {
+        "tiny" => Tiny(),
+        "small" => Small(),
+        "cifar-edm" => CifarEdm(augmentDim: 0),
+        _ => throw new ArgumentException($"expected {string.Join(", ", Presets)}, got {name}", "Preset"),
+    };
+
     /// <summary>
     /// The project's "small" net (issue "Diffusion"): 64 channels, mult [1,2,2], 2 blocks, attention at 8×8,
     /// 32×32×1 → 6 987 585 parameters unconditional (spec §2.6).

@@ -79,14 +79,27 @@ public static class Checkpoint
             System.Text.Encoding.UTF8.GetBytes(json.ToJsonString(new JsonSerializerOptions { WriteIndented = true })), overwrite: true);
     }
 
+    /// <summary>checkpoint.json of a run folder: the latest checkpoint (full path), images and steps so far, training seconds.</summary>
+    public sealed record Pointer(string Path, long CurNimg, long Step, double Seconds);
+
+    /// <summary>Reads checkpoint.json (written only by <see cref="WritePointer"/>); throws naming the file when it is missing or names a missing checkpoint.</summary>
+    public static Pointer ReadPointer(string runDir)
+    {
+        string pointer = System.IO.Path.Combine(runDir, PointerFile);
+        if (!File.Exists(pointer)) throw new FileNotFoundException($"{runDir}: no {PointerFile} (no checkpoint yet)", pointer);
+        JsonObject json;
+        try { json = JsonNode.Parse(File.ReadAllText(pointer)) as JsonObject ?? throw new InvalidDataException($"{pointer}: not a JSON object"); }
+        catch (JsonException e) { throw new InvalidDataException($"{pointer}: {e.Message}", e); }
+        string file = System.IO.Path.Combine(runDir, json["file"]?.GetValue<string>() ?? throw new InvalidDataException($"{pointer}: no 'file'"));
+        if (!File.Exists(file)) throw new FileNotFoundException($"{pointer} names {file}, which does not exist", file);
+        return new Pointer(file, json["cur_nimg"]?.GetValue<long>() ?? 0, json["step"]?.GetValue<long>() ?? 0, json["seconds"]?.GetValue<double>() ?? 0);
+    }
+
     /// <summary>The latest checkpoint of a run folder (full path) and its training seconds, or null when there is none.</summary>
     public static (string Path, double Seconds)? Latest(string runDir)
     {
-        string pointer = Path.Combine(runDir, PointerFile);
-        if (!File.Exists(pointer)) return null;
-        var json = JsonNode.Parse(File.ReadAllText(pointer))!.AsObject();
-        string file = Path.Combine(runDir, json["file"]!.GetValue<string>());
-        if (!File.Exists(file)) throw new FileNotFoundException($"{pointer} names {file}, which does not exist", file);
-        return (file, json["seconds"]?.GetValue<double>() ?? 0);
+        if (!File.Exists(System.IO.Path.Combine(runDir, PointerFile))) return null;
+        var p = ReadPointer(runDir);
+        return (p.Path, p.Seconds);
     }
 }

@@ -38,6 +38,9 @@ public sealed record RunConfig
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
+    /// <summary>The config.json document.</summary>
+    public System.Text.Json.Nodes.JsonNode ToJsonNode() => JsonSerializer.SerializeToNode(this, Json)!;
+
     public void Save(string runDir, bool overwrite = true) =>
         AtomicFile.WriteAllBytes(Path.Combine(runDir, FileName), JsonSerializer.SerializeToUtf8Bytes(this, Json), overwrite);
 

@@ -55,17 +55,17 @@ public sealed record TrainingOptions
 
     public void Validate()
     {
-        if (Batch < 1) throw new ArgumentException($"--batch must be ≥ 1, got {Batch}");
-        if (!(Lr > 0)) throw new ArgumentException($"--lr must be > 0, got {Lr}");
-        if (!(LrRampupKimg >= 0)) throw new ArgumentException($"--lr-rampup-kimg must be ≥ 0, got {LrRampupKimg}");
-        if (!(EmaHalflifeKimg >= 0)) throw new ArgumentException($"--ema-kimg must be ≥ 0, got {EmaHalflifeKimg}");
-        if (Kimg is not null && !(Kimg > 0)) throw new ArgumentException($"--kimg must be > 0, got {Kimg}");
-        if (Minutes is not null && !(Minutes > 0)) throw new ArgumentException($"--minutes must be > 0, got {Minutes}");
-        if (Kimg is null && Minutes is null) throw new ArgumentException("give --kimg or --minutes (or both) to bound training");
-        if (!(CheckpointKimg > 0)) throw new ArgumentException($"--checkpoint-kimg must be > 0, got {CheckpointKimg}");
-        if (!(LogKimg > 0)) throw new ArgumentException($"--log-kimg must be > 0, got {LogKimg}");
-        if (KeepCheckpoints < 1) throw new ArgumentException($"--keep must be ≥ 1, got {KeepCheckpoints}");
-        if (!(PUncond >= 0 && PUncond <= 1)) throw new ArgumentException($"--p-uncond must be in [0, 1], got {PUncond}");
-        if (Dropout is < 0f or >= 1f) throw new ArgumentException($"--dropout must be in [0, 1), got {Dropout}");
+        if (Batch < 1) throw new ArgumentException($"must be ≥ 1, got {Batch}", nameof(Batch));
+        if (!(Lr > 0)) throw new ArgumentException($"must be > 0, got {Lr}", nameof(Lr));
+        if (!(LrRampupKimg >= 0)) throw new ArgumentException($"must be ≥ 0, got {LrRampupKimg}", nameof(LrRampupKimg));
+        if (!(EmaHalflifeKimg >= 0)) throw new ArgumentException($"must be ≥ 0, got {EmaHalflifeKimg}", nameof(EmaHalflifeKimg));
+        if (Kimg is not null && !(Kimg > 0)) throw new ArgumentException($"must be > 0, got {Kimg}", nameof(Kimg));
+        if (Minutes is not null && !(Minutes > 0)) throw new ArgumentException($"must be > 0, got {Minutes}", nameof(Minutes));
+        if (Kimg is null && Minutes is null) throw new ArgumentException("give a length in kimg or minutes (or both) to bound training", nameof(Kimg));
+        if (!(CheckpointKimg > 0)) throw new ArgumentException($"must be > 0, got {CheckpointKimg}", nameof(CheckpointKimg));
+        if (!(LogKimg > 0)) throw new ArgumentException($"must be > 0, got {LogKimg}", nameof(LogKimg));
+        if (KeepCheckpoints < 1) throw new ArgumentException($"must be ≥ 1, got {KeepCheckpoints}", nameof(KeepCheckpoints));
+        if (!(PUncond >= 0 && PUncond <= 1)) throw new ArgumentException($"must be in [0, 1], got {PUncond}", nameof(PUncond));
+        if (Dropout is < 0f or >= 1f) throw new ArgumentException($"must be in [0, 1), got {Dropout}", nameof(Dropout));
     }
 }

@@ -32,7 +32,7 @@ public static class TrainingRun
         string lastCheckpoint = "";
         if (resume)
         {
-            var latest = Checkpoint.Latest(runDir) ?? throw new FileNotFoundException($"--resume: {runDir} has no {Checkpoint.PointerFile}");
+            var latest = Checkpoint.Latest(runDir) ?? throw new FileNotFoundException($"{runDir} has no {Checkpoint.PointerFile}: nothing to resume");
             trainer.Restore(Checkpoint.Load(latest.Path));
             priorSeconds = latest.Seconds;
             lastCheckpoint = latest.Path;
@@ -65,7 +65,7 @@ public static class TrainingRun
                 log.WriteLine(new JsonObject { ["event"] = "diverged", ["step"] = e.Step, ["cur_nimg"] = e.CurNimg, ["kimg"] = e.CurNimg / 1000.0 }.ToJsonString());
                 log.Flush();
                 string keep = lastCheckpoint.Length > 0 ? $"the last good checkpoint is {lastCheckpoint}" : "no checkpoint was written before it";
-                throw new TrainingDivergedException($"{e.Message}; training stopped, {keep} (try a lower --lr or a longer warm-up)", e.Step, e.CurNimg);
+                throw new TrainingDivergedException($"{e.Message}; training stopped, {keep} (try a lower learning rate or a longer warm-up)", e.Step, e.CurNimg);
             }
             savedAtEnd = false;
             lossSum += step.Loss; lossCount++; lastLoss = step.Loss; lastLr = step.Lr;

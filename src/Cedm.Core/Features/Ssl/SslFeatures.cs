@@ -57,7 +57,7 @@ public sealed class SslFeatures : IFeatureExtractor
 
     public void Save(string path, bool overwrite)
     {
-        if (File.Exists(path) && !overwrite) throw new IOException($"{path} already exists (pass --force to overwrite)");
+        if (File.Exists(path) && !overwrite) throw new OutputExistsException(path);
         Encoder.SaveSafetensors(path, Metadata);
         WeightsPath = Path.GetFullPath(path);
     }

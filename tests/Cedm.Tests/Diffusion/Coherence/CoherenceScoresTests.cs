@@ -1,6 +1,7 @@
 using Cedm.Clustering;
 using Cedm.Diffusion.Coherence;
 using Cedm.IO;
+using Cedm.Stages;
 using FluentAssertions;
 
 namespace Cedm.Tests.Diffusion.Coherence;
@@ -14,14 +15,16 @@ public sealed class CoherenceScoresTests : IDisposable
     // Rows: a peaked row, a two-way tie, a uniform row, a one-hot row (K = 3).
     private static readonly float[] Probs = [0.7f, 0.2f, 0.1f, 0.5f, 0.5f, 0f, 1 / 3f, 1 / 3f, 1 / 3f, 0f, 0f, 1f];
 
-    private static ClusterAssignment Soft() => new("gmm", 3, [0, 0, 1, 2], [0.7f, 0.5f, 1 / 3f, 1f], Probs);
+    private static ClusterAssignment SoftAssignment() => new("gmm", 3, [0, 0, 1, 2], [0.7f, 0.5f, 1 / 3f, 1f], Probs);
+
+    private static Cedm.Diffusion.Labels.ClusterLabels Soft() => ConditionSources.FromAssignment(SoftAssignment());
 
     [Fact]
     public void MaxProbIsTheRowMaximumOfTheProbabilities()
     {
         var s = CoherenceScores.FromClusters(Soft(), "maxprob");
         s.Values.Should().Equal([0.7f, 0.5f, 1 / 3f, 1f], (a, b) => Math.Abs(a - b) < 1e-6f);
-        s.Basis.Should().Contain("probs.npy");
+        s.Basis.Should().Contain("soft assignment");
     }
 
     [Fact]
@@ -38,26 +41,27 @@ public sealed class CoherenceScoresTests : IDisposable
     [Fact]
     public void KMeansFallsBackToItsDistanceSoftmaxAndHasNoEntropy()
     {
-        var km = new ClusterAssignment("kmeans", 2, [0, 1, 1], [0.9f, 0.6f, 0.55f]);
+        var kmAssignment = new ClusterAssignment("kmeans", 2, [0, 1, 1], [0.9f, 0.6f, 0.55f]);
+        var km = ConditionSources.FromAssignment(kmAssignment);
         var s = CoherenceScores.FromClusters(km, "maxprob");
         s.Values.Should().Equal(0.9f, 0.6f, 0.55f);
         s.Basis.Should().Contain("softmax over negative centroid distances");
         CoherenceScores.FromClusters(km, "confidence").Values.Should().Equal(0.9f, 0.6f, 0.55f);
         FluentActions.Invoking(() => CoherenceScores.FromClusters(km, "entropy"))
             .Should().Throw<InvalidDataException>().WithMessage("*needs soft probabilities*");
-        FluentActions.Invoking(() => CoherenceScores.FromClusters(km, "confidence", hasConfidenceFile: false))
-            .Should().Throw<InvalidDataException>().WithMessage("*no confidence.npy*");
+        FluentActions.Invoking(() => CoherenceScores.FromClusters(ConditionSources.FromAssignment(kmAssignment, hasConfidence: false), "confidence"))
+            .Should().Throw<InvalidDataException>().WithMessage("*saved no per-image confidence*");
         FluentActions.Invoking(() => CoherenceScores.FromClusters(km, "margin")).Should().Throw<ArgumentException>();
     }
 
     [Fact]
     public void ClusterFolderRoundTrip()
     {
-        Soft().Save(_dir);
-        CoherenceScores.FromClusterFolder(_dir, "confidence").Values.Should().Equal(Soft().Confidence);
+        SoftAssignment().Save(_dir);
+        CoherenceScores.FromClusters(ConditionSources.LoadClusters(_dir), "confidence").Values.Should().Equal(SoftAssignment().Confidence);
         File.Delete(Path.Combine(_dir, ClusterAssignment.ConfidenceFile));
-        FluentActions.Invoking(() => CoherenceScores.FromClusterFolder(_dir, "confidence")).Should().Throw<InvalidDataException>();
-        CoherenceScores.FromClusterFolder(_dir, "maxprob").Values[0].Should().BeApproximately(0.7f, 1e-6f, "probs.npy is still there");
+        FluentActions.Invoking(() => CoherenceScores.FromClusters(ConditionSources.LoadClusters(_dir), "confidence")).Should().Throw<InvalidDataException>();
+        CoherenceScores.FromClusters(ConditionSources.LoadClusters(_dir), "maxprob").Values[0].Should().BeApproximately(0.7f, 1e-6f, "probs.npy is still there");
     }
 
     [Fact]

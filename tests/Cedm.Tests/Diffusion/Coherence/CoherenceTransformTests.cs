@@ -73,7 +73,7 @@ public sealed class CoherenceTransformTests
             config.Histogram.Sum().Should().Be(9);
             config.Histogram[0].Should().Be(3);
             FluentActions.Invoking(() => CoherenceConfig.Prepare(new CoherenceOptions { Source = "entropy" }, null, 9))
-                .Should().Throw<ArgumentException>().WithMessage("*--cond clusters:<dir>*");
+                .Should().Throw<ArgumentException>().WithMessage("*computed from a clustering*").Which.ParamName.Should().Be("Cond");
         }
         finally { Directory.Delete(dir, recursive: true); }
     }

@@ -45,8 +45,8 @@ public sealed class ShippedEvaluatorTests
         fx.Metadata["cedm_kind"].Should().Be(FashionEvaluatorFeatures.Kind);
         fx.TestAccuracy.Should().BeGreaterThanOrEqualTo(0.90);
         File.Exists(FashionEvaluatorFeatures.SidePath(fx.WeightsPath)).Should().BeTrue();
-        EvalCommand.DefaultEvaluator("fashion-mnist:test").Should().Be("fmnist");
-        EvalCommand.DefaultEvaluator("cifar10:/data").Should().Be("pca:64");
+        Cedm.Stages.EvalStage.DefaultEvaluator("fashion-mnist:test").Should().Be("fmnist");
+        Cedm.Stages.EvalStage.DefaultEvaluator("cifar10:/data").Should().Be("pca:64");
         FeatureExtractors.WithDefaultFiles("fmnist").Should().Be($"fmnist:{fx.WeightsPath}");
         FeatureExtractors.WithDefaultFiles("pca:64").Should().Be("pca:64");
     }

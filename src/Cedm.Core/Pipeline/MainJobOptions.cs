@@ -1,12 +1,12 @@
 using System.Text.Json;
 
-namespace Cedm.Cli.Pipeline;
+namespace Cedm.Pipeline;
 
 /// <summary>
 /// Options of `cedm run`, saved as run.json in the run folder. Two budgets: the default run (≤ 20 minutes on
 /// 2 cores for Fashion-MNIST) and --quick (≤ 3 minutes, a smoke test on the 10k test split with tiny budgets).
 /// </summary>
-public sealed record RunOptions
+public sealed record MainJobOptions
 {
     /// <summary>The data source (cli.md "Data sources").</summary>
     public string Source { get; init; } = "fashion-mnist";
@@ -68,7 +68,7 @@ public sealed record RunOptions
     public int Seed { get; init; }
 
     /// <summary>The --quick budget: the 10k test split, short TEMI runs, one minute of training, few samples and sampler steps.</summary>
-    public RunOptions AsQuick() => this with
+    public MainJobOptions AsQuick() => this with
     {
         Quick = true,
         Source = Source == "fashion-mnist" || Source == "fashion-mnist:train" ? "fashion-mnist:test" : Source,
@@ -87,6 +87,6 @@ public sealed record RunOptions
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
-    public static RunOptions FromJson(string json) => JsonSerializer.Deserialize<RunOptions>(json, Json)
+    public static MainJobOptions FromJson(string json) => JsonSerializer.Deserialize<MainJobOptions>(json, Json)
         ?? throw new InvalidDataException("run.json is empty");
 }

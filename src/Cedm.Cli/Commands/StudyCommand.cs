@@ -2,8 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using Cedm.Data;
 using Cedm.Pipeline;
+using Cedm.Pipeline.Study;
 
-namespace Cedm.Cli.Study;
+namespace Cedm.Cli.Commands;
 
 /// <summary>
 /// `cedm study [&lt;source&gt;] --out &lt;dir&gt;` (cli.md): the C-EDM paper's central experiment at this machine's scale —
@@ -71,20 +72,8 @@ public static class StudyCommand
             };
             options.Validate();
             var err = parse.InvocationConfiguration.Error;
-            var ctx = new RunContext(dir);
-            string saved = ctx.PathOf(StudyOptions.FileName);
-            if (File.Exists(saved))
-            {
-                // A resumed study keeps the options it started with: the finished models were trained with them.
-                var previous = StudyOptions.FromJson(File.ReadAllText(saved));
-                if (!previous.SameAs(options)) err.WriteLine($"note: {dir} was started with other options; resuming with the saved ones ({saved})");
-                options = previous;
-            }
-            else
-            {
-                Directory.CreateDirectory(dir);
-                Cedm.IO.AtomicFile.WriteAllBytes(saved, System.Text.Encoding.UTF8.GetBytes(options.ToJson()), overwrite: false);
-            }
+            var ctx = new PipelineFolder(dir);
+            options = SavedOptions.Open(ctx, StudyOptions.FileName, options, StudyOptions.FromJson, o => o.ToJson(), (a, b) => a.SameAs(b), err.WriteLine);
             var data = DataSource.Load(options.Source);
             var facts = new SourceFacts(data.Count, data.Labels is null ? 0 : data.LabelCounts().Count);
             var plan = new StudySteps(options, facts);

@@ -7,7 +7,7 @@ namespace Cedm.Pipeline;
 /// The run folder and what the steps share through it. Completion markers live in <c>&lt;run&gt;/steps/</c>, one JSON
 /// file per finished step (written last and atomically), so a killed run restarts at the first unfinished step.
 /// </summary>
-public sealed class RunContext(string directory)
+public sealed class PipelineFolder(string directory)
 {
     public string Directory { get; } = Path.GetFullPath(directory);
 
@@ -32,4 +32,27 @@ public sealed class RunContext(string directory)
 
     public JsonObject? Marker(string step) =>
         IsComplete(step) ? JsonNode.Parse(File.ReadAllText(MarkerPath(step))) as JsonObject : null;
+}
+
+/// <summary>The options file of a pipeline folder (run.json, study-options.json): the options a folder was started with.</summary>
+public static class SavedOptions
+{
+    /// <summary>
+    /// The options <paramref name="folder"/> was started with — a resumed pipeline keeps them, since its finished
+    /// steps were computed with them (a note says so when they differ from <paramref name="requested"/>) — or, in a
+    /// new folder, <paramref name="requested"/>, saved as its first file.
+    /// </summary>
+    public static T Open<T>(PipelineFolder folder, string fileName, T requested, Func<string, T> read, Func<T, string> write, Func<T, T, bool> same, Action<string> note)
+    {
+        string saved = folder.PathOf(fileName);
+        if (File.Exists(saved))
+        {
+            var previous = read(File.ReadAllText(saved));
+            if (!same(previous, requested)) note($"note: {folder.Directory} was started with other options; resuming with the saved ones ({saved})");
+            return previous;
+        }
+        System.IO.Directory.CreateDirectory(folder.Directory);
+        AtomicFile.WriteAllBytes(saved, System.Text.Encoding.UTF8.GetBytes(write(requested)), overwrite: false);
+        return requested;
+    }
 }

@@ -1,20 +1,22 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Cedm.Clustering;
+using Cedm.Clustering.Bounds;
 using Cedm.Data;
 using Cedm.Imaging.Png;
 using Cedm.IO;
-using Cedm.Pipeline;
+using Cedm.Diffusion.Training;
 using Cedm.Reporting;
+using Cedm.Stages;
 
-namespace Cedm.Cli.Pipeline;
+namespace Cedm.Pipeline;
 
 /// <summary>
 /// The last step of `cedm run`: report.html, one self-contained page built only from the files the earlier steps
 /// wrote (so it can be rebuilt after replacing any of them): the data, the utilisation curve with K_UB, the
 /// training loss, real and generated images side by side for every cluster, the metrics and the options.
 /// </summary>
-public sealed class RunReportStep(RunOptions options) : IPipelineStep
+public sealed class MainJobReportStep(MainJobOptions options) : IPipelineStep
 {
     public string Name => "report";
 
@@ -22,7 +24,7 @@ public sealed class RunReportStep(RunOptions options) : IPipelineStep
 
     public double Weight => 0.2;
 
-    public JsonObject? Run(RunContext c, IProgress<double> progress)
+    public JsonObject? Run(PipelineFolder c, IStageObserver progress)
     {
         var o = options;
         var data = DataSource.Load(o.Source);
@@ -32,29 +34,28 @@ public sealed class RunReportStep(RunOptions options) : IPipelineStep
         report.Heading("Data").Paragraph(string.Create(CultureInfo.InvariantCulture,
             $"{data.Count:N0} images of {data.Height}×{data.Width}×{data.Channels}; {(data.Labels is null ? "no labels" : $"{data.LabelCounts().Count} labels (used only for scores, never for conditioning)")}."));
         report.Image(Png(data, ImageGrid.Sample(Enumerable.Range(0, data.Count).ToArray(), 32, rng), 16), "random real images", 16 * (data.Width * 2 + 2));
-        progress.Report(0.2);
+        progress.Progress(0.2);
 
         report.Heading("How many clusters");
-        if (File.Exists(c.PathOf(RunSteps.Bound)))
+        if (File.Exists(c.PathOf(MainJobPlan.Bound)))
         {
-            var bound = JsonNode.Parse(File.ReadAllText(c.PathOf(RunSteps.Bound)))!;
-            var table = bound["table"]!.AsArray().Select(r => (K: r!["k"]!.GetValue<double>(), Used: r["utilized"]!.GetValue<double>(), Ratio: r["ratio"]!.GetValue<double>()))
-                .OrderBy(r => r.K).ToList();
-            int kub = bound["k_ub"]!.GetValue<int>();
+            var bound = BoundFile.Load(c.PathOf(MainJobPlan.Bound));
+            var table = bound.Table.Select(r => (K: (double)r.K, Used: (double)r.Utilized, r.Ratio)).OrderBy(r => r.K).ToList();
+            int kub = bound.KUpper;
             report.Paragraph(string.Create(CultureInfo.InvariantCulture,
-                $"TEMI was trained at each K below; K passes when the share of clusters that receive at least one image (K_used / K) stays at or above the threshold τ = {bound["threshold"]!.GetValue<double>():0.###}. K_UB = {kub}; the run conditions on K = {RunSteps.ChosenK(c, o)}."));
+                $"TEMI was trained at each K below; K passes when the share of clusters that receive at least one image (K_used / K) stays at or above the threshold τ = {bound.Threshold:0.###}. K_UB = {kub}; the run conditions on K = {MainJobPlan.ChosenK(c, o)}."));
             report.Svg(SvgChart.Render(new LineChart("Utilisation ratio over K", "K", "K_used / K",
                 [new ChartSeries("r(K)", table.Select(r => (r.K, r.Ratio)).ToList())], [new ChartMarker(kub, $"K_UB = {kub}")], LogX: true, YMin: 0, YMax: 1.05)));
             report.Table(["K", "utilised", "ratio"], table.Select(r => (IReadOnlyList<string>)[F(r.K, "0"), F(r.Used, "0"), F(r.Ratio, "0.000")]));
         }
         else report.Paragraph($"K = {o.K} was given; no bound search was run.");
-        progress.Report(0.4);
+        progress.Progress(0.4);
 
-        var clusters = ClusterAssignment.Load(c.PathOf(RunSteps.Clusters));
+        var clusters = ClusterAssignment.Load(c.PathOf(MainJobPlan.Clusters));
         report.Heading("Clusters").Paragraph(string.Create(CultureInfo.InvariantCulture,
             $"{clusters.Method} with K = {clusters.K}: {clusters.Utilized} clusters used (ratio {clusters.Ratio:0.###}); mean confidence {clusters.Confidence.Average(v => (double)v):0.###}."));
 
-        var log = TrainingLog(c.PathOf(Path.Combine(RunSteps.Train, TrainLogFile)));
+        var log = TrainingLog(c.PathOf(MainJobPlan.Train));
         report.Heading("Training");
         if (log.Count > 0)
         {
@@ -62,12 +63,12 @@ public sealed class RunReportStep(RunOptions options) : IPipelineStep
                 $"{log[^1].Kimg:0.##} kimg in {log[^1].Seconds / 60:0.#} min ({log.Average(l => l.ImagesPerSecond):0} img/s on average); EDM loss (σ-weighted, summed over pixels) in the last interval {log[^1].Loss:0.####}."));
             report.Svg(SvgChart.Render(new LineChart("Training loss", "thousand images seen", "EDM loss", [new ChartSeries("loss", log.Select(l => (l.Kimg, l.Loss)).ToList())])));
         }
-        progress.Report(0.6);
+        progress.Progress(0.6);
 
         report.Heading("Real and generated images per cluster").Paragraph(
             "For every cluster used: images of the real data in that cluster (left) and images generated with that cluster as the condition (right).");
-        var sheet = Npy.Read(c.PathOf(RunSteps.ClusterSheet));
-        var sheetClusters = Npy.Read(c.PathOf(RunSteps.ClusterSheet.Replace(".npy", "_clusters.npy"))).ToInt64();
+        var sheet = Npy.Read(c.PathOf(MainJobPlan.ClusterSheet));
+        var sheetClusters = Npy.Read(c.PathOf(MainJobPlan.ClusterSheet.Replace(".npy", "_clusters.npy"))).ToInt64();
         var generated = AsDataset("generated", sheet);
         foreach (var cluster in sheetClusters.Distinct().OrderByDescending(id => clusters.Sizes[(int)id]))
         {
@@ -80,14 +81,13 @@ public sealed class RunReportStep(RunOptions options) : IPipelineStep
                 ($"cluster {cluster}: generated", Png(generated, genIdx, cols)),
             ], width: null);
         }
-        progress.Report(0.8);
+        progress.Progress(0.8);
 
         report.Heading("Metrics");
-        if (File.Exists(c.PathOf(RunSteps.Metrics)))
+        if (File.Exists(c.PathOf(MainJobPlan.Metrics)))
         {
-            var metrics = JsonNode.Parse(File.ReadAllText(c.PathOf(RunSteps.Metrics)))!.AsObject();
-            report.Table(["metric", "value"], metrics.Where(kv => kv.Value is JsonValue v && v.TryGetValue<double>(out _))
-                .Select(kv => (IReadOnlyList<string>)[kv.Key, F(kv.Value!.GetValue<double>(), "0.####")]));
+            var metrics = EvalReport.Load(c.PathOf(MainJobPlan.Metrics));
+            report.Table(["metric", "value"], metrics.Numbers().Select(m => (IReadOnlyList<string>)[m.Key, F(m.Value, "0.####")]));
             if (File.Exists(c.PathOf("samples/samples.png")))
                 report.Paragraph("The generated images the metrics were computed on (first rows):").Image(File.ReadAllBytes(c.PathOf("samples/samples.png")), "generated samples");
         }
@@ -97,18 +97,16 @@ public sealed class RunReportStep(RunOptions options) : IPipelineStep
         foreach (var step in new[] { "features", "bound", "clusters", "train", "samples", "eval-samples", "eval" })
             if (c.Marker(step)?["summary"]?["command"] is JsonNode cmd) commands[step] = cmd.DeepClone();
         report.Json("the cedm commands each step ran (re-run or replace any of them by hand)", commands);
-        if (File.Exists(c.PathOf(Path.Combine(RunSteps.Train, "config.json"))))
-            report.Json("training config.json", JsonNode.Parse(File.ReadAllText(c.PathOf(Path.Combine(RunSteps.Train, "config.json")))));
-        report.Save(c.PathOf(RunSteps.Report));
-        return new JsonObject { ["report"] = c.PathOf(RunSteps.Report) };
+        if (File.Exists(c.PathOf(Path.Combine(MainJobPlan.Train, RunConfig.FileName))))
+            report.Json("training config.json", RunConfig.Load(c.PathOf(MainJobPlan.Train)).ToJsonNode());
+        report.Save(c.PathOf(MainJobPlan.Report));
+        return new JsonObject { ["report"] = c.PathOf(MainJobPlan.Report) };
     }
-
-    private const string TrainLogFile = "log.jsonl";
 
     private sealed record LogLine(double Kimg, double Loss, double ImagesPerSecond, double Seconds);
 
-    private static List<LogLine> TrainingLog(string path) => !File.Exists(path) ? [] :
-        File.ReadLines(path).Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!).Where(n => n["loss"] != null && n["img_per_s"] != null)
+    private static List<LogLine> TrainingLog(string runDir) => !File.Exists(Path.Combine(runDir, TrainingRun.LogFile)) ? [] :
+        TrainingRun.ReadLog(runDir).Where(n => n["loss"] != null && n["img_per_s"] != null)
             .Select(n => new LogLine(n["kimg"]!.GetValue<double>(), n["loss"]!.GetValue<double>(), n["img_per_s"]!.GetValue<double>(), n["seconds"]!.GetValue<double>()))
             .ToList();
 

@@ -2,9 +2,11 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Cedm.Pipeline;
+using Cedm.Clustering;
+using Cedm.Diffusion.Training;
+using Cedm.Stages;
 
-namespace Cedm.Cli.Study;
+namespace Cedm.Pipeline.Study;
 
 /// <summary>
 /// One variant's line of the study table. K is the requested cluster count (the label count for the label model,
@@ -25,10 +27,9 @@ public static class StudyResults
 {
     public const string JsonFile = "study.json", CsvFile = "study.csv";
 
-    public static double ReadMetric(string metricsPath, string key) =>
-        JsonNode.Parse(File.ReadAllText(metricsPath))?[key]?.GetValue<double>() ?? double.NaN;
+    public static double ReadMetric(string metricsPath, string key) => EvalReport.Load(metricsPath).Number(key);
 
-    public static StudyResult Collect(RunContext c, StudyOptions o, StudySteps steps, SourceFacts source)
+    public static StudyResult Collect(PipelineFolder c, StudyOptions o, StudySteps steps, SourceFacts source)
     {
         var variants = steps.Variants(c);
         var rows = variants.Select(v => Row(c, v, source)).ToList();
@@ -43,19 +44,18 @@ public static class StudyResults
                 string m = c.PathOf(StudySteps.SeriesMetrics(v, i));
                 if (!File.Exists(m)) continue;
                 // The kimg of the checkpoint that was sampled (recorded by `cedm sample` in samples.json).
-                var info = JsonNode.Parse(File.ReadAllText(c.PathOf(Path.ChangeExtension(StudySteps.SeriesSamples(v, i), ".json"))))!;
-                long nimg = ckpts.FirstOrDefault(f => Path.GetFileName(f.Path) == Path.GetFileName(info["checkpoint"]!.GetValue<string>())).Nimg;
+                var info = SampleRecord.Load(c.PathOf(StudySteps.SeriesSamples(v, i)));
+                long nimg = ckpts.FirstOrDefault(f => Path.GetFileName(f.Path) == Path.GetFileName(info.Checkpoint)).Nimg;
                 series.Add(new SeriesPoint(v.Name, (nimg > 0 ? nimg : targets[i]) / 1000.0, ReadMetric(m, "fd"), ReadMetric(m, "precision"), ReadMetric(m, "recall")));
             }
             var row = rows.First(r => r.Name == v.Name);
             series.Add(new SeriesPoint(v.Name, row.Kimg, row.Fd, row.Precision, row.Recall));
         }
-        string evaluator = File.Exists(c.PathOf(StudySteps.MetricsFile(variants[0])))
-            ? JsonNode.Parse(File.ReadAllText(c.PathOf(StudySteps.MetricsFile(variants[0]))))?["evaluator"]?.GetValue<string>() ?? "?" : "?";
+        string evaluator = File.Exists(c.PathOf(StudySteps.MetricsFile(variants[0]))) ? EvalReport.Load(c.PathOf(StudySteps.MetricsFile(variants[0]))).Evaluator : "?";
         return new StudyResult(o, StudySteps.Kub(c, o), evaluator, best?.Name, rows, series);
     }
 
-    private static StudyRow Row(RunContext c, StudyVariant v, SourceFacts source)
+    private static StudyRow Row(PipelineFolder c, StudyVariant v, SourceFacts source)
     {
         string metrics = c.PathOf(StudySteps.MetricsFile(v));
         double M(string key) => ReadMetric(metrics, key);
@@ -64,17 +64,17 @@ public static class StudyResults
         if (v.Kind == VariantKind.Labels) { k = used = source.LabelCount; ratio = 1; }
         if (v.Kind == VariantKind.Clusters)
         {
-            var clusters = JsonNode.Parse(File.ReadAllText(c.PathOf(Path.Combine(StudySteps.ClustersDir(v.K!.Value), "clusters.json"))))!;
-            k = clusters["k"]!.GetValue<int>();
-            used = clusters["utilized"]!.GetValue<int>();
-            ratio = clusters["ratio"]!.GetValue<double>();
+            var clusters = ClusterAssignment.Load(c.PathOf(StudySteps.ClustersDir(v.K!.Value)));
+            k = clusters.K;
+            used = clusters.Utilized;
+            ratio = clusters.Ratio;
         }
-        var pointer = JsonNode.Parse(File.ReadAllText(c.PathOf(Path.Combine(StudySteps.TrainDir(v), Cedm.Diffusion.Training.Checkpoint.PointerFile))))!;
+        var pointer = Checkpoint.ReadPointer(c.PathOf(StudySteps.TrainDir(v)));
         double Seconds(string step) => c.Marker(StudySteps.StepName(v, step))?["seconds"]?.GetValue<double>() ?? 0;
         double kid = M("kid");
-        return new StudyRow(v.Name, v.Kind.ToString().ToLowerInvariant(), k, used, ratio, pointer["kimg"]!.GetValue<double>(),
+        return new StudyRow(v.Name, v.Kind.ToString().ToLowerInvariant(), k, used, ratio, pointer.CurNimg / 1000.0,
             M("fd"), M("precision"), M("recall"), M("density"), M("coverage"), double.IsFinite(kid) ? kid : null,
-            Seconds("train") + Seconds("sample") + Seconds("eval"), pointer["seconds"]?.GetValue<double>() ?? 0);
+            Seconds("train") + Seconds("sample") + Seconds("eval"), pointer.Seconds);
     }
 
     // A metric a step could not produce is NaN; written as "NaN" rather than failing the whole table.

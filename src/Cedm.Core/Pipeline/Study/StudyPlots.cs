@@ -1,7 +1,7 @@
 using System.Globalization;
 using Cedm.Reporting;
 
-namespace Cedm.Cli.Study;
+namespace Cedm.Pipeline.Study;
 
 /// <summary>
 /// The study's figures as <see cref="LineChart"/>s: FD over K (C-EDM Figure 3 at our scale: the K sweep with the

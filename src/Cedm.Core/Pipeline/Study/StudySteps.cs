@@ -1,14 +1,14 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Cedm.Cli.Pipeline;
 using Cedm.Diffusion.Training;
-using Cedm.Pipeline;
+using Cedm.Diffusion.Sampling;
+using Cedm.Stages;
 
-namespace Cedm.Cli.Study;
+namespace Cedm.Pipeline.Study;
 
 /// <summary>
 /// The steps of `cedm study`, every one an ordinary cedm command (shared with `cedm run` through
-/// <see cref="PipelineCommands"/>): features → bound → one clustering per K → per variant train, sample, eval →
+/// <see cref="CommandLines"/>): features → bound → one clustering per K → per variant train, sample, eval →
 /// the sample-efficiency points of the unconditional and the best-K model → tables, plots and report.html.
 /// The plan is re-read after every step (<see cref="PipelineRunner"/>): the Ks come from the bound search, and
 /// the best K from the evaluations. Layout: features/, bound/, clusters/k&lt;K&gt;/, variants/&lt;name&gt;/{train,
@@ -36,14 +36,14 @@ public sealed class StudySteps(StudyOptions o, SourceFacts source)
     public static string StepName(StudyVariant v, string step) => $"variants/{v.Name}/{step}";
 
     /// <summary>K_UB of bound.json (capped at MaxK, as `cedm run`), or null before the bound search.</summary>
-    public static int? Kub(RunContext c, StudyOptions o) =>
-        File.Exists(c.PathOf(Bound)) ? Math.Clamp(JsonNode.Parse(File.ReadAllText(c.PathOf(Bound)))!["k_ub"]!.GetValue<int>(), 1, o.MaxK) : null;
+    public static int? Kub(PipelineFolder c, StudyOptions o) =>
+        File.Exists(c.PathOf(Bound)) ? Math.Clamp(Clustering.Bounds.BoundFile.Load(c.PathOf(Bound)).KUpper, 1, o.MaxK) : null;
 
     /// <summary>
     /// The variants of this study (provisional until the bound search has finished; the guidance variants' K is the
     /// best plain K once every plain K is evaluated).
     /// </summary>
-    public IReadOnlyList<StudyVariant> Variants(RunContext c)
+    public IReadOnlyList<StudyVariant> Variants(PipelineFolder c)
     {
         int kub = Kub(c, o) ?? ProvisionalKub;
         var first = StudyPlan.Variants(o, kub, source);
@@ -51,7 +51,7 @@ public sealed class StudySteps(StudyOptions o, SourceFacts source)
     }
 
     /// <summary>The plain cluster-conditioned variant with the lowest FD, once every plain K is evaluated; else null.</summary>
-    private static StudyVariant? BestPlain(RunContext c, IReadOnlyList<StudyVariant> variants)
+    private static StudyVariant? BestPlain(PipelineFolder c, IReadOnlyList<StudyVariant> variants)
     {
         var plain = variants.Where(v => v.Kind == VariantKind.Clusters && v.IsPlain).ToList();
         if (plain.Count == 0 || !plain.All(v => File.Exists(c.PathOf(MetricsFile(v))))) return null;
@@ -59,57 +59,53 @@ public sealed class StudySteps(StudyOptions o, SourceFacts source)
     }
 
     /// <summary>The models of the sample-efficiency curve: uncond and the best plain K (provisional until every K is evaluated).</summary>
-    public IReadOnlyList<StudyVariant> SeriesVariants(RunContext c, IReadOnlyList<StudyVariant> variants)
+    public IReadOnlyList<StudyVariant> SeriesVariants(PipelineFolder c, IReadOnlyList<StudyVariant> variants)
     {
         var best = BestPlain(c, variants) ?? variants.FirstOrDefault(v => v.Kind == VariantKind.Clusters && v.IsPlain);
         return best is null ? [variants[0]] : [variants[0], best];
     }
 
-    public IReadOnlyList<IPipelineStep> Plan(RunContext c)
+    public IReadOnlyList<IPipelineStep> Plan(PipelineFolder c)
     {
         const double w = 60; // weights: estimated minutes (StudyPlan.Cost)
         var steps = new List<IPipelineStep>
         {
-            new CommandStep("features", $"features ({o.Features})", StudyPlan.Cost.Features(o) / w,
-                ctx => PipelineCommands.Features(o.Source, o.Features, ctx.PathOf(Features), o.Seed)),
-            new CommandStep("bound", $"upper cluster bound K_UB (TEMI, K ≤ {o.MaxK})", StudyPlan.Cost.Bound(o) / w,
-                ctx => PipelineCommands.Bound(ctx.PathOf(Features), ctx.PathOf(Bound), o.MaxK, o.BoundRows, o.TemiEpochs, o.Seed),
-                ctx => new JsonObject { ["k_ub"] = Kub(ctx, o) }),
+            new StageStep("features", $"features ({o.Features})", StudyPlan.Cost.Features(o) / w,
+                ctx => PipelineStages.Features(o.Source, o.Features, ctx.PathOf(Features), o.Seed)),
+            new StageStep("bound", $"upper cluster bound K_UB (TEMI, K ≤ {o.MaxK})", StudyPlan.Cost.Bound(o) / w,
+                ctx => PipelineStages.Bound(ctx.PathOf(Features), ctx.PathOf(Bound), o.MaxK, o.BoundRows, o.TemiEpochs, o.Seed)),
         };
         var variants = Variants(c);
         foreach (int k in StudyPlan.ClusterKs(variants))
-            steps.Add(new CommandStep($"clusters/{StudyVariant.ClusterName(k)}", $"clustering ({o.Method}, K = {k})", StudyPlan.Cost.Cluster(o) / w,
-                ctx => PipelineCommands.Cluster(ctx.PathOf(Features), o.Method, k, ctx.PathOf(ClustersDir(k)), o.TemiEpochs, o.Seed)));
+            steps.Add(new StageStep($"clusters/{StudyVariant.ClusterName(k)}", $"clustering ({o.Method}, K = {k})", StudyPlan.Cost.Cluster(o) / w,
+                ctx => PipelineStages.Cluster(ctx.PathOf(Features), o.Method, k, ctx.PathOf(ClustersDir(k)), o.TemiEpochs, o.Seed)));
         foreach (var v in variants)
         {
             if (v.TrainingOf is null)
-                steps.Add(new CommandStep(StepName(v, "train"), $"{v.Name}: training ({o.Kimg:0.###} kimg)", StudyPlan.Cost.Train(o) / w, ctx => TrainArguments(ctx, v)));
-            steps.Add(new CommandStep(StepName(v, "sample"), $"{v.Name}: {o.EvalSamples} samples", StudyPlan.Cost.Sample(o) / w, ctx =>
-                PipelineCommands.Sample(ctx.PathOf(TrainDir(v)), o.EvalSamples, o.SamplerSteps, ctx.PathOf(SamplesFile(v)),
-                    ctx.PathOf(Path.ChangeExtension(SamplesFile(v), ".png")), v.SampleArgs)));
-            steps.Add(new CommandStep(StepName(v, "eval"), $"{v.Name}: evaluation", StudyPlan.Cost.Eval(o) / w, ctx => EvalArguments(ctx, SamplesFile(v), MetricsFile(v)),
-                ctx => new JsonObject { ["fd"] = StudyResults.ReadMetric(ctx.PathOf(MetricsFile(v)), "fd") }));
+                steps.Add(new StageStep(StepName(v, "train"), $"{v.Name}: training ({o.Kimg:0.###} kimg)", StudyPlan.Cost.Train(o) / w, ctx => TrainCall(ctx, v)));
+            steps.Add(new StageStep(StepName(v, "sample"), $"{v.Name}: {o.EvalSamples} samples", StudyPlan.Cost.Sample(o) / w, ctx =>
+                SampleCall(ctx, v, SamplesFile(v), ctx.PathOf(Path.ChangeExtension(SamplesFile(v), ".png")), null)));
+            steps.Add(new StageStep(StepName(v, "eval"), $"{v.Name}: evaluation", StudyPlan.Cost.Eval(o) / w, ctx => EvalCall(ctx, SamplesFile(v), MetricsFile(v))));
         }
         var targets = StudyPlan.SeriesTargets(o);
         foreach (var v in SeriesVariants(c, variants))
             for (int i = 0; i < targets.Count - 1; i++) // the last point is the final model, evaluated above
             {
                 int point = i;
-                steps.Add(new CommandStep(StepName(v, $"series-{point}-sample"), $"{v.Name}: samples at {targets[point] / 1000.0:0.###} kimg", StudyPlan.Cost.Sample(o) / w, ctx =>
-                    PipelineCommands.Sample(ctx.PathOf(TrainDir(v)), o.EvalSamples, o.SamplerSteps, ctx.PathOf(SeriesSamples(v, point)), null,
-                        [.. v.SampleArgs, "--checkpoint", SeriesCheckpoint(ctx.PathOf(TrainDir(v)), targets[point])])));
-                steps.Add(new CommandStep(StepName(v, $"series-{point}-eval"), $"{v.Name}: evaluation at {targets[point] / 1000.0:0.###} kimg", StudyPlan.Cost.Eval(o) / w,
-                    ctx => EvalArguments(ctx, SeriesSamples(v, point), SeriesMetrics(v, point))));
+                steps.Add(new StageStep(StepName(v, $"series-{point}-sample"), $"{v.Name}: samples at {targets[point] / 1000.0:0.###} kimg", StudyPlan.Cost.Sample(o) / w, ctx =>
+                    SampleCall(ctx, v, SeriesSamples(v, point), null, SeriesCheckpoint(ctx.PathOf(TrainDir(v)), targets[point]))));
+                steps.Add(new StageStep(StepName(v, $"series-{point}-eval"), $"{v.Name}: evaluation at {targets[point] / 1000.0:0.###} kimg", StudyPlan.Cost.Eval(o) / w,
+                    ctx => EvalCall(ctx, SeriesSamples(v, point), SeriesMetrics(v, point))));
             }
         steps.Add(new StudyReportStep(o, source, this));
         return steps;
     }
 
     /// <summary>
-    /// `cedm train` for a variant: a checkpoint at every sample-efficiency point (Kimg·i/n) and all of them kept,
-    /// so the curve can be evaluated once the best K is known; an interrupted variant resumes from its last one.
+    /// Training of a variant: a checkpoint at every sample-efficiency point (Kimg·i/n) and all of them kept, so the
+    /// curve can be evaluated once the best K is known; an interrupted variant resumes from its last one.
     /// </summary>
-    private string[] TrainArguments(RunContext c, StudyVariant v)
+    private StageCall TrainCall(PipelineFolder c, StudyVariant v)
     {
         string cond = v.Kind switch
         {
@@ -117,17 +113,20 @@ public sealed class StudySteps(StudyOptions o, SourceFacts source)
             VariantKind.Labels => "labels",
             _ => "clusters:" + c.PathOf(ClustersDir(v.K!.Value)),
         };
-        string[] extra =
-        [
-            "--checkpoint-kimg", PipelineCommands.D(o.Kimg / o.SeriesPoints), "--keep", I(o.SeriesPoints + 1),
-            .. o.Quick ? ["--log-kimg", PipelineCommands.D(Math.Max(o.Kimg / 10, 0.001))] : Array.Empty<string>(),
-            .. v.TrainArgs,
-        ];
-        return PipelineCommands.Train(c.PathOf(TrainDir(v)), o.Source, cond, o.Preset, new TrainBudget.Kimg(o.Kimg), o.Seed, extra);
+        var training = PipelineStages.CpuRecipe(o.Preset, o.Seed) with { CheckpointKimg = o.Kimg / o.SeriesPoints, KeepCheckpoints = o.SeriesPoints + 1 };
+        if (o.Quick) training = training with { LogKimg = Math.Max(o.Kimg / 10, 0.001) };
+        var request = VariantArguments.ApplyTrain(new TrainRequest { Source = o.Source, Cond = cond, Out = c.PathOf(TrainDir(v)), Training = training }, v.TrainArgs, v.Name);
+        return PipelineStages.Train(request, new TrainBudget.Kimg(o.Kimg));
     }
 
-    private string[] EvalArguments(RunContext c, string samples, string metrics) =>
-        PipelineCommands.Eval(o.Source, c.PathOf(samples), c.PathOf(metrics), o.Evaluator, o.Quick, o.Seed, ["--force"]);
+    private StageCall SampleCall(PipelineFolder c, StudyVariant v, string samples, string? grid, string? checkpoint)
+    {
+        var (sampler, coherence) = VariantArguments.ApplySample(new SamplerOptions { Steps = o.SamplerSteps }, v.SampleArgs, v.Name);
+        return PipelineStages.Sample(c.PathOf(TrainDir(v)), o.EvalSamples, sampler, c.PathOf(samples), grid, coherence: coherence, checkpoint: checkpoint);
+    }
+
+    private StageCall EvalCall(PipelineFolder c, string samples, string metrics) =>
+        PipelineStages.Eval(o.Source, c.PathOf(samples), c.PathOf(metrics), o.Evaluator, o.Quick, o.Seed);
 
     /// <summary>The first checkpoint at or past <paramref name="targetNimg"/> images (checkpoints land on batch boundaries).</summary>
     public static string SeriesCheckpoint(string trainDir, long targetNimg)

@@ -1,4 +1,4 @@
-namespace Cedm.Cli.Study;
+namespace Cedm.Pipeline.Study;
 
 /// <summary>What the source offers the plan: its size (caps K) and its label count (0 when unlabelled).</summary>
 public sealed record SourceFacts(int Images, int LabelCount);
@@ -45,8 +45,8 @@ public static class StudyPlan
         foreach (var spec in o.ExtraVariants)
         {
             var v = StudyVariant.Parse(spec, Math.Max(kub, 2), best);
-            if (v.Kind == VariantKind.Labels && source.LabelCount < 2) throw new UsageException($"--variant {v.Name}: the source has no labels");
-            if (list.Any(x => x.Name == v.Name)) throw new UsageException($"--variant: the name '{v.Name}' is taken");
+            if (v.Kind == VariantKind.Labels && source.LabelCount < 2) throw new ArgumentException($"--variant {v.Name}: the source has no labels");
+            if (list.Any(x => x.Name == v.Name)) throw new ArgumentException($"--variant: the name '{v.Name}' is taken");
             list.Add(v);
         }
         return list;
@@ -63,14 +63,14 @@ public static class StudyPlan
         string[] coherence = ["--coherence", o.Coherence];
         yield return new StudyVariant("cad", VariantKind.Clusters, k, coherence);
         foreach (double w in o.CaGuidance)
-            yield return new StudyVariant("cad-ca" + Pipeline.PipelineCommands.D(w), VariantKind.Clusters, k, coherence,
-                ["--ca-guidance", Pipeline.PipelineCommands.D(w)], TrainingOf: "cad");
+            yield return new StudyVariant("cad-ca" + Pipeline.CommandLines.D(w), VariantKind.Clusters, k, coherence,
+                ["--ca-guidance", Pipeline.CommandLines.D(w)], TrainingOf: "cad");
         string? cfgOwner = null;
         foreach (double w in o.CfgGuidance)
         {
-            string name = "cfg-w" + Pipeline.PipelineCommands.D(w);
-            yield return new StudyVariant(name, VariantKind.Clusters, k, ["--p-uncond", Pipeline.PipelineCommands.D(o.PUncond)],
-                ["--guidance", Pipeline.PipelineCommands.D(w)], TrainingOf: cfgOwner);
+            string name = "cfg-w" + Pipeline.CommandLines.D(w);
+            yield return new StudyVariant(name, VariantKind.Clusters, k, ["--p-uncond", Pipeline.CommandLines.D(o.PUncond)],
+                ["--guidance", Pipeline.CommandLines.D(w)], TrainingOf: cfgOwner);
             cfgOwner ??= name;
         }
     }

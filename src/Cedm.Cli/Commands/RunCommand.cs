@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Cedm.Pipeline;
 
-namespace Cedm.Cli.Pipeline;
+namespace Cedm.Cli.Commands;
 
 /// <summary>
 /// `cedm run [&lt;source&gt;] --out &lt;run&gt;`: the main job — features → upper cluster bound → clusters at K_UB →
@@ -12,7 +12,7 @@ public static class RunCommand
 {
     public static Command Build()
     {
-        var d = new RunOptions();
+        var d = new MainJobOptions();
         var source = new Argument<string>("source") { Description = "Images to read (see `cedm data info --help`).", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => d.Source };
         var output = new Option<string>("--out") { Description = "Run folder (created; an existing one is resumed).", Required = true };
         var quick = new Option<bool>("--quick") { Description = "Smoke-test budget (≤ 3 min): the 10k test split for Fashion-MNIST, 2 TEMI epochs, K ≤ 20, 1 minute of training, 8 sampler steps, 200 samples." };
@@ -33,9 +33,8 @@ public static class RunCommand
         cmd.SetAction(parse =>
         {
             string dir = parse.GetValue(output)!;
-            var ctx = new RunContext(dir);
-            string saved = ctx.PathOf(RunOptions.FileName);
-            var options = new RunOptions
+            var ctx = new PipelineFolder(dir);
+            var options = new MainJobOptions
             {
                 Source = parse.GetValue(source)!, Features = parse.GetValue(features)!, Method = parse.GetValue(method)!,
                 K = parse.GetValue(k), Preset = parse.GetValue(preset)!, Evaluator = parse.GetValue(evaluator), Seed = parse.GetValue(seed),
@@ -49,22 +48,11 @@ public static class RunCommand
             };
             if (options.K is < 1) throw new UsageException($"--k: must be at least 1, got {options.K}");
             if (options.TrainMinutes <= 0) throw new UsageException($"--minutes: must be positive, got {options.TrainMinutes}");
-            if (File.Exists(saved))
-            {
-                // A resumed run keeps the options it started with: the finished steps were computed with them.
-                var previous = RunOptions.FromJson(File.ReadAllText(saved));
-                if (previous != options)
-                    parse.InvocationConfiguration.Error.WriteLine($"note: {dir} was started with other options; resuming with the saved ones ({saved})");
-                options = previous;
-            }
-            else
-            {
-                Directory.CreateDirectory(dir);
-                Cedm.IO.AtomicFile.WriteAllBytes(saved, System.Text.Encoding.UTF8.GetBytes(options.ToJson()), overwrite: false);
-            }
+            var err = parse.InvocationConfiguration.Error;
+            options = SavedOptions.Open(ctx, MainJobOptions.FileName, options, MainJobOptions.FromJson, o => o.ToJson(), (a, b) => a == b, err.WriteLine);
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            PipelineProgressView.Run(RunSteps.For(options), ctx, parse.InvocationConfiguration.Error);
-            parse.InvocationConfiguration.Output.WriteLine($"done in {clock.Elapsed.TotalMinutes:F1} min: {ctx.PathOf(RunSteps.Report)}");
+            PipelineProgressView.Run(MainJobPlan.For(options), ctx, parse.InvocationConfiguration.Error);
+            parse.InvocationConfiguration.Output.WriteLine($"done in {clock.Elapsed.TotalMinutes:F1} min: {ctx.PathOf(MainJobPlan.Report)}");
             return 0;
         });
         return cmd;

@@ -3,10 +3,11 @@ using System.Text.Json.Nodes;
 using Cedm.Data;
 using Cedm.Imaging.Png;
 using Cedm.IO;
-using Cedm.Pipeline;
+using Cedm.Clustering.Bounds;
 using Cedm.Reporting;
+using Cedm.Stages;
 
-namespace Cedm.Cli.Study;
+namespace Cedm.Pipeline.Study;
 
 /// <summary>
 /// The last step of `cedm study`, built only from the files the earlier steps wrote: study.json, study.csv, the SVG
@@ -21,7 +22,7 @@ public sealed class StudyReportStep(StudyOptions o, SourceFacts source, StudySte
 
     public double Weight => 0.05;
 
-    public JsonObject? Run(RunContext c, IProgress<double> progress)
+    public JsonObject? Run(PipelineFolder c, IStageObserver progress)
     {
         var result = StudyResults.Collect(c, o, steps, source);
         StudyResults.Write(c.Directory, result);
@@ -38,7 +39,7 @@ public sealed class StudyReportStep(StudyOptions o, SourceFacts source, StudySte
             AtomicFile.WriteAllBytes(c.PathOf(charts[i].File), Encoding.UTF8.GetBytes(svgs[i]), overwrite: true);
         var variants = steps.Variants(c);
         foreach (var v in variants) WriteCommands(c, v);
-        progress.Report(0.5);
+        progress.Progress(0.5);
 
         var report = new HtmlReport($"cedm study: {o.Source}");
         report.Paragraph(string.Create(System.Globalization.CultureInfo.InvariantCulture,
@@ -61,7 +62,7 @@ public sealed class StudyReportStep(StudyOptions o, SourceFacts source, StudySte
         report.Svg(svgs[2]);
         report.Table(["variant", "kimg", "FD", "precision", "recall"], result.Series.Select(p => (IReadOnlyList<string>)[
             p.Variant, StudyPlots.F(p.Kimg, "0.##"), StudyPlots.F(p.Fd, "0.##"), StudyPlots.F(p.Precision), StudyPlots.F(p.Recall)]));
-        progress.Report(0.7);
+        progress.Progress(0.7);
 
         report.Heading("Samples").Paragraph("The first generated images of every model (the same seeds in every grid).");
         var figures = new List<(string, byte[])>();
@@ -85,15 +86,14 @@ public sealed class StudyReportStep(StudyOptions o, SourceFacts source, StudySte
         return new JsonObject { ["report"] = c.PathOf(StudySteps.Report), ["best"] = result.BestVariant };
     }
 
-    private static List<(double K, double Ratio)> BoundTable(RunContext c)
+    private static List<(double K, double Ratio)> BoundTable(PipelineFolder c)
     {
         if (!File.Exists(c.PathOf(StudySteps.Bound))) return [];
-        var bound = JsonNode.Parse(File.ReadAllText(c.PathOf(StudySteps.Bound)))!;
-        return bound["table"]!.AsArray().Select(r => (r!["k"]!.GetValue<double>(), r["ratio"]!.GetValue<double>())).ToList();
+        return BoundFile.Load(c.PathOf(StudySteps.Bound)).Table.Select(r => ((double)r.K, r.Ratio)).ToList();
     }
 
     /// <summary>The commands a variant's steps ran, in order (from their completion markers).</summary>
-    private List<string> Commands(RunContext c, StudyVariant v)
+    private List<string> Commands(PipelineFolder c, StudyVariant v)
     {
         var names = new List<string> { "train", "sample", "eval" };
         names.AddRange(Enumerable.Range(0, o.SeriesPoints).SelectMany(i => new[] { $"series-{i}-sample", $"series-{i}-eval" }));
@@ -104,6 +104,6 @@ public sealed class StudyReportStep(StudyOptions o, SourceFacts source, StudySte
         return list;
     }
 
-    private void WriteCommands(RunContext c, StudyVariant v) =>
+    private void WriteCommands(PipelineFolder c, StudyVariant v) =>
         AtomicFile.WriteAllBytes(c.PathOf(Path.Combine(v.Folder, "commands.txt")), Encoding.UTF8.GetBytes(string.Join('\n', Commands(c, v)) + "\n"), overwrite: true);
 }

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Cedm.Cli.Study;
+namespace Cedm.Pipeline.Study;
 
 /// <summary>
 /// Options of `cedm study`, saved as study-options.json in the study folder. Every variant trains for the same
@@ -109,14 +109,14 @@ public sealed record StudyOptions
 
     public void Validate()
     {
-        if (!(Kimg > 0)) throw new UsageException($"--kimg: must be positive, got {Kimg}");
-        if (EvalSamples < 2) throw new UsageException($"--eval-samples: must be at least 2, got {EvalSamples}");
-        if (SeriesPoints < 1) throw new UsageException($"--series-points: must be at least 1, got {SeriesPoints}");
-        if (SamplerSteps < 1) throw new UsageException($"--steps: must be at least 1, got {SamplerSteps}");
-        if (MaxK < 2) throw new UsageException($"--max-k: must be at least 2, got {MaxK}");
-        if (KCap < 2) throw new UsageException($"--k-cap: must be at least 2, got {KCap}");
-        if (Ks is { } ks && ks.Any(k => k < 2)) throw new UsageException($"--ks: every K must be at least 2, got {string.Join(',', ks)}");
-        if (!(PUncond > 0 && PUncond < 1)) throw new UsageException($"--p-uncond: must be in (0, 1), got {PUncond}");
+        if (!(Kimg > 0)) throw new ArgumentException($"must be positive, got {Kimg}", nameof(Kimg));
+        if (EvalSamples < 2) throw new ArgumentException($"must be at least 2, got {EvalSamples}", nameof(EvalSamples));
+        if (SeriesPoints < 1) throw new ArgumentException($"must be at least 1, got {SeriesPoints}", nameof(SeriesPoints));
+        if (SamplerSteps < 1) throw new ArgumentException($"must be at least 1, got {SamplerSteps}", nameof(SamplerSteps));
+        if (MaxK < 2) throw new ArgumentException($"must be at least 2, got {MaxK}", nameof(MaxK));
+        if (KCap < 2) throw new ArgumentException($"must be at least 2, got {KCap}", nameof(KCap));
+        if (Ks is { } ks && ks.Any(k => k < 2)) throw new ArgumentException($"every K must be at least 2, got {string.Join(',', ks)}", nameof(Ks));
+        if (!(PUncond > 0 && PUncond < 1)) throw new ArgumentException($"must be in (0, 1), got {PUncond}", nameof(PUncond));
         foreach (var v in ExtraVariants) StudyVariant.Parse(v);
     }
 

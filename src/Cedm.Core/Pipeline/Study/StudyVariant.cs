@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Cedm.Cli.Study;
+namespace Cedm.Pipeline.Study;
 
 /// <summary>What a variant conditions on: nothing, the source's labels, or a clustering with K clusters.</summary>
 public enum VariantKind { Uncond, Labels, Clusters }
@@ -40,9 +40,10 @@ public sealed partial record StudyVariant(string Name, VariantKind Kind, int? K 
 
     public void Validate()
     {
-        if (!NamePattern().IsMatch(Name)) throw new UsageException($"--variant: the name '{Name}' must be letters, digits, '-', '_' or '.' (it is a folder name)");
-        if (Kind == VariantKind.Clusters && K is not >= 2) throw new UsageException($"--variant {Name}: a clusters variant needs K ≥ 2, got {K}");
-        if (Kind != VariantKind.Clusters && K is not null) throw new UsageException($"--variant {Name}: only a clusters variant has a K");
+        if (!NamePattern().IsMatch(Name)) throw new ArgumentException($"--variant: the name '{Name}' must be letters, digits, '-', '_' or '.' (it is a folder name)");
+        if (Kind == VariantKind.Clusters && K is not >= 2) throw new ArgumentException($"--variant {Name}: a clusters variant needs K ≥ 2, got {K}");
+        if (Kind != VariantKind.Clusters && K is not null) throw new ArgumentException($"--variant {Name}: only a clusters variant has a K");
+        VariantArguments.Validate(this);
     }
 
     public const string Syntax = "NAME=uncond|labels|clusters@K[|TRAIN ARGS[|SAMPLE ARGS]] with K a number, kub, 2kub, kub/2 or best (the plain K with the lowest FD) (e.g. \"cfg=clusters@best|--p-uncond 0.1|--guidance 1\")";
@@ -55,9 +56,9 @@ public sealed partial record StudyVariant(string Name, VariantKind Kind, int? K 
     public static StudyVariant Parse(string spec, int kub = 0, int? best = null)
     {
         var parts = spec.Split('|');
-        if (parts.Length > 3) throw new UsageException($"--variant: at most two '|' in '{spec}'; expected {Syntax}");
+        if (parts.Length > 3) throw new ArgumentException($"--variant: at most two '|' in '{spec}'; expected {Syntax}");
         int eq = parts[0].IndexOf('=', StringComparison.Ordinal);
-        if (eq <= 0) throw new UsageException($"--variant: expected {Syntax}, got '{spec}'");
+        if (eq <= 0) throw new ArgumentException($"--variant: expected {Syntax}, got '{spec}'");
         string name = parts[0][..eq].Trim(), kindText = parts[0][(eq + 1)..].Trim();
         int? k = null;
         int at = kindText.IndexOf('@', StringComparison.Ordinal);
@@ -71,7 +72,7 @@ public sealed partial record StudyVariant(string Name, VariantKind Kind, int? K 
             "uncond" => VariantKind.Uncond,
             "labels" => VariantKind.Labels,
             "clusters" => VariantKind.Clusters,
-            _ => throw new UsageException($"--variant: unknown kind '{kindText}' in '{spec}'; expected uncond, labels or clusters@K"),
+            _ => throw new ArgumentException($"--variant: unknown kind '{kindText}' in '{spec}'; expected uncond, labels or clusters@K"),
         };
         string[] Args(int i) => parts.Length > i ? parts[i].Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
         var v = new StudyVariant(name, kind, k, Args(1), Args(2));
@@ -87,10 +88,10 @@ public sealed partial record StudyVariant(string Name, VariantKind Kind, int? K 
         if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int k)) return k;
         if (text == "best") return best;
         var m = Regex.Match(text, @"^(\d*)kub(?:/(\d+))?$");
-        if (!m.Success) throw new UsageException($"--variant: K must be a number, kub, 2kub, kub/2 or best; got '{text}' in '{spec}'");
+        if (!m.Success) throw new ArgumentException($"--variant: K must be a number, kub, 2kub, kub/2 or best; got '{text}' in '{spec}'");
         int mul = m.Groups[1].Value.Length > 0 ? int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : 1;
         int div = m.Groups[2].Success ? int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture) : 1;
-        if (div == 0) throw new UsageException($"--variant: division by zero in '{spec}'");
+        if (div == 0) throw new ArgumentException($"--variant: division by zero in '{spec}'");
         return kub * mul / div;
     }
 

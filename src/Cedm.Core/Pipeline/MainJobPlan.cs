@@ -1,0 +1,49 @@
+using Cedm.Clustering.Bounds;
+using Cedm.Diffusion.Sampling;
+using Cedm.Stages;
+
+namespace Cedm.Pipeline;
+
+/// <summary>
+/// The steps of `cedm run`: each calls one stage service, writing into a sub-folder of the run (features/, bound/,
+/// clusters/, train/, samples/, eval/) what the equivalent cedm command would, then the report. See docs/pipeline.md.
+/// </summary>
+public static class MainJobPlan
+{
+    public const string Features = "features/feats.npy", Bound = "bound/bound.json", Clusters = "clusters", Train = "train",
+        ClusterSheet = "samples/per_cluster.npy", Samples = "samples/samples.npy", Metrics = "eval/metrics.json", Report = "report.html";
+
+    public static IReadOnlyList<IPipelineStep> For(MainJobOptions o)
+    {
+        var steps = new List<IPipelineStep>
+        {
+            new StageStep("features", $"features ({o.Features})", 1, c => PipelineStages.Features(o.Source, o.Features, c.PathOf(Features), o.Seed)),
+        };
+        if (o.K is null)
+            steps.Add(new StageStep("bound", $"upper cluster bound K_UB (TEMI, K ≤ {o.MaxK})", o.Quick ? 3 : 4,
+                c => PipelineStages.Bound(c.PathOf(Features), c.PathOf(Bound), o.MaxK, o.BoundRows, o.TemiEpochs, o.Seed)));
+        steps.Add(new StageStep("clusters", $"clustering ({o.Method})", 1,
+            c => PipelineStages.Cluster(c.PathOf(Features), o.Method, ChosenK(c, o), c.PathOf(Clusters), o.TemiEpochs, o.Seed)));
+        steps.Add(new StageStep("train", $"training C-EDM ({o.Preset}, {o.TrainMinutes:0.#} min)", o.Quick ? 4 : 15, c =>
+        {
+            var training = PipelineStages.CpuRecipe(o.Preset, o.Seed);
+            if (o.Quick) training = training with { CheckpointKimg = 0.5, LogKimg = 0.1 };
+            var request = new TrainRequest { Source = o.Source, Cond = "clusters:" + c.PathOf(Clusters), Out = c.PathOf(Train), Training = training };
+            return PipelineStages.Train(request, new TrainBudget.Minutes(o.TrainMinutes));
+        }));
+        steps.Add(new StageStep("samples", "samples for every cluster", 1, c =>
+            PipelineStages.Sample(c.PathOf(Train), o.SamplesPerCluster, Sampler(o), c.PathOf(ClusterSheet), null, cluster: "all")));
+        steps.Add(new StageStep("eval-samples", $"{o.EvalSamples} samples for the metrics", o.Quick ? 1 : 2, c =>
+            PipelineStages.Sample(c.PathOf(Train), o.EvalSamples, Sampler(o), c.PathOf(Samples), c.PathOf("samples/samples.png"))));
+        steps.Add(new StageStep("eval", "evaluation", 1, c =>
+            PipelineStages.Eval(o.Source, c.PathOf(Samples), c.PathOf(Metrics), o.Evaluator, o.Quick, o.Seed, c.PathOf(Clusters), c.PathOf("samples/samples_clusters.npy"))));
+        steps.Add(new MainJobReportStep(o));
+        return steps;
+    }
+
+    private static SamplerOptions Sampler(MainJobOptions o) => new() { Steps = o.SamplerSteps };
+
+    /// <summary>K_UB of the bound search (capped at MaxK), or the user's --k.</summary>
+    public static int ChosenK(PipelineFolder c, MainJobOptions o) =>
+        o.K ?? Math.Clamp(BoundFile.Load(c.PathOf(Bound)).KUpper, 1, o.MaxK);
+}

@@ -1,0 +1,61 @@
+using Cedm.Clustering.Bounds;
+using Cedm.Features;
+using Cedm.IO;
+using Cedm.Tensors;
+using Cedm.Tensors.Autograd;
+
+namespace Cedm.Stages;
+
+/// <summary>What `cedm bound` computes: the upper cluster bound of a features file, written to a bound.json.</summary>
+public sealed record BoundRequest
+{
+    public required string Features { get; init; }
+
+    public required string Out { get; init; }
+
+    public BoundOptions Options { get; init; } = new();
+
+    /// <summary>Search on at most this many rows, drawn at random with the options' seed; null = all rows.</summary>
+    public int? MaxRows { get; init; }
+
+    public bool Force { get; init; }
+
+    public void Validate()
+    {
+        if (!Out.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) throw new ArgumentException($"expected a .json file name, got {Out}", nameof(Out));
+        OutputExistsException.ThrowIfAnyExists(Force, Out);
+        if (MaxRows is < 2) throw new ArgumentException($"must be at least 2, got {MaxRows}", nameof(MaxRows));
+        Options.Validate();
+    }
+}
+
+/// <summary>
+/// The bound stage (spec §5.2): validated features, optionally a random subset of rows, the TEMI utilisation-ratio
+/// search (<see cref="ClusterBoundSearch"/>), bound.json (<see cref="BoundFile"/>).
+/// </summary>
+public static class BoundStage
+{
+    /// <param name="request">What to search and where to write.</param>
+    /// <param name="observer">Progress of the current TEMI run.</param>
+    /// <param name="rowFinished">Called after every TEMI run, e.g. to print the table as it grows.</param>
+    public static (BoundResult Result, int Rows, int Dimension) Run(BoundRequest request, IStageObserver? observer = null, Action<BoundRow>? rowFinished = null)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        observer ??= StageObserver.None;
+        request.Validate();
+        var x = FeatureFile.ReadMatrix(request.Features);
+        if (x.Dim(0) < 2) throw new InvalidDataException($"{request.Features}: the bound search needs at least 2 feature rows");
+        if (request.MaxRows is int limit && limit < x.Dim(0))
+        {
+            var rows = new Rng((ulong)request.Options.Seed ^ 0x5EEDUL).Permutation(x.Dim(0)).Take(limit).Order().ToArray();
+            using (GradMode.NoGrad()) x = x.IndexSelect(rows);
+        }
+        var result = new ClusterBoundSearch(request.Options)
+        {
+            RowFinished = rowFinished,
+            RunProgress = (k, f) => observer.Progress(f, $"TEMI K={k}"),
+        }.Run(x);
+        BoundFile.Save(request.Out, result, request.Options, x.Dim(0), request.Force);
+        return (result, x.Dim(0), x.Dim(1));
+    }
+}

@@ -1,0 +1,357 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Cedm.Clustering;
+using Cedm.Data;
+using Cedm.Features;
+using Cedm.Features.Ssl;
+using Cedm.IO;
+using Cedm.Metrics;
+using Cedm.Tensors;
+
+namespace Cedm.Stages;
+
+/// <summary>What `cedm eval` measures: generated images against a real source in an evaluator's feature space.</summary>
+public sealed record EvalRequest
+{
+    /// <summary>The real images (cli.md "Data sources").</summary>
+    public required string Real { get; init; }
+
+    /// <summary>Generated images, uint8 .npy (N,H,W) or (N,H,W,C).</summary>
+    public required string Samples { get; init; }
+
+    /// <summary>Extractor spec of the metrics' feature space; null = <see cref="EvalStage.DefaultEvaluator"/>.</summary>
+    public string? Evaluator { get; init; }
+
+    public int KidSubsets { get; init; } = Kid.DefaultSubsets;
+
+    public int KidSubsetSize { get; init; } = Kid.DefaultSubsetSize;
+
+    public int PrdcK { get; init; } = PrecisionRecall.DefaultK;
+
+    public int PrdcMax { get; init; } = PrecisionRecall.DefaultMaxPerSide;
+
+    /// <summary>At most this many real images (random, with <see cref="Seed"/>); null = all.</summary>
+    public int? MaxReal { get; init; }
+
+    /// <summary>A `cedm cluster` folder of the real source, for per-cluster FD and the samples' cluster placement.</summary>
+    public string? Clusters { get; init; }
+
+    /// <summary>Extractor spec the clustering was fitted on; null = the one recorded beside its features.</summary>
+    public string? ClusterFeatures { get; init; }
+
+    /// <summary>Cluster id of each sample, int (N,) .npy.</summary>
+    public string? SampleClusters { get; init; }
+
+    /// <summary>"raw" (the clustering's ids) or "compact" (0..K_used−1 over the non-empty clusters).</summary>
+    public string SampleClusterIds { get; init; } = "raw";
+
+    public bool NoCache { get; init; }
+
+    public int Seed { get; init; }
+
+    public string ResolvedEvaluator => Evaluator ?? EvalStage.DefaultEvaluator(Real);
+
+    public void Validate()
+    {
+        if (KidSubsets < 1) throw new ArgumentException($"must be at least 1, got {KidSubsets}", nameof(KidSubsets));
+        if (KidSubsetSize < 2) throw new ArgumentException($"must be at least 2, got {KidSubsetSize}", nameof(KidSubsetSize));
+        if (PrdcK < 1) throw new ArgumentException($"must be at least 1, got {PrdcK}", nameof(PrdcK));
+        if (PrdcMax <= PrdcK) throw new ArgumentException($"must exceed the PRDC k, got {PrdcMax}", nameof(PrdcMax));
+        if (MaxReal is < 2) throw new ArgumentException($"must be at least 2, got {MaxReal}", nameof(MaxReal));
+        if (SampleClusterIds is not ("raw" or "compact")) throw new ArgumentException($"expected raw or compact, got {SampleClusterIds}", nameof(SampleClusterIds));
+        if (SampleClusters is not null && Clusters is null) throw new ArgumentException("the real images' clustering is needed with the samples' cluster ids (per-cluster FD)", nameof(Clusters));
+    }
+}
+
+/// <summary>
+/// The evaluation stage: Fréchet distance (spec §6.1), KID, precision/recall/density/coverage (§6.3) of generated
+/// images against real ones in an evaluator's feature space, per-cluster FD when the samples' cluster ids and the
+/// real clustering are given, and the samples' placement in the real clustering. The real side's statistics are
+/// cached (<see cref="ReferenceCache"/>). Returns <see cref="EvalReport"/> (metrics.json).
+/// </summary>
+public static class EvalStage
+{
+    /// <summary>Real feature vectors kept in the cache for KID and PRDC (dgm-eval uses 10 000 per side).</summary>
+    public const int RealSubsetSize = PrecisionRecall.DefaultMaxPerSide;
+
+    public static EvalReport Run(EvalRequest request, IStageObserver? observer = null)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.Validate();
+        return new EvalReport(Evaluate(request, observer ?? StageObserver.None));
+    }
+
+    /// <summary>FD_fmnist (the shipped evaluator) for Fashion-MNIST, whitened PCA-64 of the real images otherwise.</summary>
+    public static string DefaultEvaluator(string realSource) =>
+        realSource.Trim().StartsWith("fashion-mnist", StringComparison.OrdinalIgnoreCase) ? "fmnist" : "pca:64";
+
+    /// <summary>Statistics and a feature subset of the real images, plus the spec that recreates the evaluator.</summary>
+    private sealed record RealReference(double[] Mean, double[] Covariance, long Count, float[] Subset, int SubsetRows, int Dimension,
+        string ResolvedEvaluator, JsonObject Transform);
+
+    private static JsonObject Evaluate(EvalRequest o, IStageObserver log)
+    {
+        var timings = new JsonObject();
+        var clock = Stopwatch.StartNew();
+        var samples = NpySource.Load(o.Samples);
+        if (samples.Count < 2) throw new InvalidDataException($"{o.Samples}: need at least 2 samples, got {samples.Count}");
+        var shape = (samples.Height, samples.Width, samples.Channels);
+
+        var key = new JsonObject
+        {
+            ["real"] = o.Real, ["real_files"] = ReferenceCache.Fingerprint(o.Real),
+            ["evaluator"] = o.ResolvedEvaluator, ["evaluator_files"] = ReferenceCache.Fingerprint(FeatureExtractors.WithDefaultFiles(o.ResolvedEvaluator)),
+            ["shape"] = new JsonArray(samples.Height, samples.Width, samples.Channels),
+            ["max_real"] = o.MaxReal, ["seed"] = o.Seed, ["subset"] = RealSubsetSize,
+        };
+        string cacheDir = ReferenceCache.Folder(key);
+        bool hit = !o.NoCache && File.Exists(Path.Combine(cacheDir, "reference.json"));
+        ImageDataset? realImages = null;
+        ImageDataset RealImages() => realImages ??= LoadReal(o, shape);
+        var reference = hit ? LoadReference(cacheDir) : BuildReference(o, shape, RealImages, o.NoCache ? null : cacheDir, key);
+        timings["real"] = clock.Elapsed.TotalSeconds;
+
+        clock.Restart();
+        var extractor = FeatureExtractors.Create(reference.ResolvedEvaluator, new FeatureExtractorContext { ImageShape = shape, Seed = o.Seed });
+        var fake = extractor.Extract(samples).Data;
+        int d = reference.Dimension, n = samples.Count;
+        timings["sample_features"] = clock.Elapsed.TotalSeconds;
+
+        clock.Restart();
+        var fakeStats = FeatureStatistics.FromFeatures(fake, n, d);
+        double fd = FrechetDistance.FromStatistics(reference.Mean, reference.Covariance, fakeStats.Mean(), fakeStats.Covariance());
+        timings["fd"] = clock.Elapsed.TotalSeconds;
+        clock.Restart();
+        var kid = Kid.Compute(reference.Subset, reference.SubsetRows, fake, n, d, new Rng(o.Seed), o.KidSubsets, o.KidSubsetSize);
+        timings["kid"] = clock.Elapsed.TotalSeconds;
+        clock.Restart();
+        var prdc = PrecisionRecall.ComputeSubsampled(reference.Subset, reference.SubsetRows, fake, n, d, new Rng(o.Seed + 1), o.PrdcK, o.PrdcMax);
+        timings["prdc"] = clock.Elapsed.TotalSeconds;
+
+        var metrics = new JsonObject
+        {
+            ["fd"] = fd,
+            ["kid"] = kid.Mean, ["kid_std"] = kid.Std, ["kid_subsets"] = kid.Subsets, ["kid_subset_size"] = kid.SubsetSize,
+            ["precision"] = prdc.Precision, ["recall"] = prdc.Recall, ["density"] = prdc.Density, ["coverage"] = prdc.Coverage,
+            ["prdc_k"] = prdc.K, ["prdc_n_real"] = prdc.RealCount, ["prdc_n_samples"] = prdc.FakeCount,
+            ["n_real"] = reference.Count, ["n_samples"] = n, ["d"] = d,
+            ["evaluator"] = o.ResolvedEvaluator, ["evaluator_resolved"] = reference.ResolvedEvaluator,
+            ["real_source"] = o.Real, ["real_transform"] = reference.Transform.DeepClone(), ["samples"] = Path.GetFullPath(o.Samples),
+            ["seed"] = o.Seed, ["cache"] = o.NoCache ? "off" : hit ? "hit" : "miss", ["cache_dir"] = o.NoCache ? null : cacheDir,
+        };
+        if (o.Clusters is not null)
+        {
+            clock.Restart();
+            AddClusterMetrics(metrics, o, extractor, fake, n, d, RealImages, log);
+            AddClusterModelMetrics(metrics, o, samples, log);
+            timings["clusters"] = clock.Elapsed.TotalSeconds;
+        }
+        metrics["timings_s"] = timings;
+        return metrics;
+    }
+
+    /// <summary>
+    /// Loads the real source and brings it to the samples' size: equal sizes need nothing; samples larger by the
+    /// same even margin on both axes are taken as padded (e.g. Fashion-MNIST 28 → 32 with pad 2, as training does);
+    /// otherwise a square sample size is reached by resize + centre crop. Channels must agree.
+    /// </summary>
+    private static ImageDataset LoadReal(EvalRequest o, (int H, int W, int C) shape)
+    {
+        var raw = DataSource.Load(o.Real);
+        if (raw.Channels != shape.C)
+            throw new InvalidDataException($"{o.Real} has {raw.Channels} channel(s) but the samples have {shape.C}");
+        TransformOptions t = TransformFor(raw.Height, raw.Width, shape.H, shape.W, o.Real);
+        var real = t.IsIdentity ? raw : ImageTransforms.Apply(raw, t);
+        if (o.MaxReal is int max && max < real.Count)
+            real = real.Select(Subsets.AtMost(real.Count, max, new Rng(o.Seed)));
+        if (real.Count < 2) throw new InvalidDataException($"{o.Real}: need at least 2 real images, got {real.Count}");
+        return real;
+    }
+
+    private static TransformOptions TransformFor(int h, int w, int sh, int sw, string what)
+    {
+        if (h == sh && w == sw) return TransformOptions.None;
+        if (sh - h == sw - w && sh > h && (sh - h) % 2 == 0) return new TransformOptions { Pad = (sh - h) / 2 };
+        if (sh == sw) return new TransformOptions { Resolution = sh };
+        throw new InvalidDataException($"{what} images are {h}x{w} but the samples are {sh}x{sw}; cannot match non-square samples");
+    }
+
+    private static RealReference BuildReference(EvalRequest o, (int H, int W, int C) shape, Func<ImageDataset> realImages, string? cacheDir, JsonObject key)
+    {
+        var real = realImages();
+        bool fitted = false;
+        var extractor = FeatureExtractors.Create(o.ResolvedEvaluator, new FeatureExtractorContext
+        {
+            ImageShape = shape, Seed = o.Seed, FitData = () => { fitted = true; return real; },
+        });
+        var features = extractor.Extract(real).Data;
+        int d = extractor.Dimension;
+        var stats = FeatureStatistics.FromFeatures(features, real.Count, d);
+        var subsetIdx = Subsets.AtMost(real.Count, RealSubsetSize, new Rng(o.Seed + 2));
+        var subset = new float[subsetIdx.Length * d];
+        Subsets.GatherRows(features, d, subsetIdx, subset);
+        var transform = new JsonObject { ["real_count"] = real.Count };
+        string resolved = extractor.Name;
+        if (cacheDir is not null)
+        {
+            Directory.CreateDirectory(cacheDir);
+            if (fitted && extractor is PcaFeatures pca)
+            {
+                string modelPath = Path.Combine(cacheDir, "pca.safetensors");
+                pca.Save(modelPath, overwrite: true);
+                resolved = FeatureExtractors.Resolved(pca, modelPath);
+            }
+            if (fitted && extractor is SslFeatures ssl)
+            {
+                string modelPath = Path.Combine(cacheDir, "ssl.safetensors");
+                ssl.Save(modelPath, overwrite: true);
+                resolved = FeatureExtractors.Resolved(ssl, modelPath);
+            }
+            stats.Save(cacheDir);
+            Npy.Write(Path.Combine(cacheDir, "real_subset.npy"), subset, subsetIdx.Length, d);
+            var doc = new JsonObject { ["key"] = key.DeepClone(), ["resolved"] = resolved, ["count"] = stats.Count, ["d"] = d, ["transform"] = transform.DeepClone() };
+            AtomicFile.WriteAllBytes(Path.Combine(cacheDir, "reference.json"), System.Text.Encoding.UTF8.GetBytes(doc.ToJsonString()), overwrite: true);
+        }
+        else if (fitted && extractor is PcaFeatures pcaNoCache)
+        {
+            // Without a cache the fitted evaluator lives in a temporary file for the sample pass.
+            string tmp = Path.Combine(Path.GetTempPath(), $"cedm-eval-pca-{Guid.NewGuid():N}.safetensors");
+            pcaNoCache.Save(tmp);
+            resolved = FeatureExtractors.Resolved(pcaNoCache, tmp);
+        }
+        else if (fitted && extractor is SslFeatures sslNoCache)
+        {
+            // Likewise a freshly trained ssl encoder, so the samples go through the same network.
+            string tmp = Path.Combine(Path.GetTempPath(), $"cedm-eval-ssl-{Guid.NewGuid():N}.safetensors");
+            sslNoCache.Save(tmp, overwrite: false);
+            resolved = FeatureExtractors.Resolved(sslNoCache, tmp);
+        }
+        return new RealReference(stats.Mean(), stats.Covariance(), stats.Count, subset, subsetIdx.Length, d, resolved, transform);
+    }
+
+    private static RealReference LoadReference(string dir)
+    {
+        var doc = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "reference.json")))!.AsObject();
+        var (mean, cov) = FeatureStatistics.Load(dir);
+        var subset = Npy.Read(Path.Combine(dir, "real_subset.npy"));
+        return new RealReference(mean, cov, doc["count"]!.GetValue<long>(), subset.ToFloat32(), subset.Shape[0], subset.Shape[1],
+            doc["resolved"]!.GetValue<string>(), doc["transform"]!.AsObject());
+    }
+
+    /// <summary>
+    /// Per-cluster FD: samples conditioned on cluster c against the real images the clustering put in c, in the
+    /// evaluator's feature space. Clusters with fewer than 2 vectors on either side are listed without an FD.
+    /// </summary>
+    private static void AddClusterMetrics(JsonObject metrics, EvalRequest o, IFeatureExtractor extractor, float[] fake, int n, int d,
+        Func<ImageDataset> realImages, IStageObserver log)
+    {
+        var assignment = ClusterAssignment.Load(o.Clusters!);
+        if (o.SampleClusters is null)
+        {
+            log.Note("note: --clusters without --sample-clusters: no per-cluster FD");
+            return;
+        }
+        if (o.MaxReal is not null) throw new ArgumentException("per-cluster FD uses every real image; give no limit", nameof(o.MaxReal));
+        var idsArr = Npy.Read(o.SampleClusters);
+        if (idsArr.DType.IsFloat() || idsArr.Shape.Length != 1 || idsArr.Shape[0] != n)
+            throw new InvalidDataException($"{o.SampleClusters}: must be integer ids shaped ({n},); got {idsArr.DType} ({string.Join(", ", idsArr.Shape)})");
+        var used = assignment.Compacted().Used;
+        var sampleIds = idsArr.ToInt64().Select(v =>
+        {
+            if (o.SampleClusterIds == "compact")
+                return v >= 0 && v < used.Length ? used[v] : throw new InvalidDataException($"{o.SampleClusters}: compact id {v} outside [0, {used.Length})");
+            return v >= 0 && v < assignment.K ? (int)v : throw new InvalidDataException($"{o.SampleClusters}: id {v} outside [0, {assignment.K})");
+        }).ToArray();
+        var real = realImages();
+        if (real.Count != assignment.Count)
+            throw new InvalidDataException($"{o.Clusters} has {assignment.Count} ids but {o.Real} has {real.Count} images; the clustering must be of the real source");
+        var realFeatures = extractor.Extract(real).Data;
+        var perCluster = new JsonObject();
+        double weighted = 0;
+        int weight = 0;
+        foreach (int c in sampleIds.Distinct().Order())
+        {
+            var ri = Enumerable.Range(0, real.Count).Where(i => assignment.Ids[i] == c).ToArray();
+            var fi = Enumerable.Range(0, n).Where(i => sampleIds[i] == c).ToArray();
+            var entry = new JsonObject { ["n_real"] = ri.Length, ["n_samples"] = fi.Length };
+            if (ri.Length >= 2 && fi.Length >= 2)
+            {
+                var rs = new float[ri.Length * d];
+                var fs = new float[fi.Length * d];
+                Subsets.GatherRows(realFeatures, d, ri, rs);
+                Subsets.GatherRows(fake, d, fi, fs);
+                double fdc = FrechetDistance.FromFeatures(rs, ri.Length, fs, fi.Length, d);
+                entry["fd"] = fdc;
+                weighted += fdc * fi.Length;
+                weight += fi.Length;
+            }
+            perCluster[c.ToString(System.Globalization.CultureInfo.InvariantCulture)] = entry;
+        }
+        metrics["per_cluster_fd"] = perCluster;
+        metrics["per_cluster_fd_mean"] = weight > 0 ? weighted / weight : null;
+    }
+
+    /// <summary>
+    /// Places the samples into the real clustering with its fitted model (IClusterModel.Predict on the clustering's
+    /// own features: k-means nearest-centroid softmax, GMM posterior; TEMI head max-probability once added):
+    /// cluster_distribution (samples per cluster), cluster_tv (total variation to the real p(c)),
+    /// cluster_confidence_mean/median, and with --sample-clusters cluster_agreement (predicted = conditioned).
+    /// </summary>
+    private static void AddClusterModelMetrics(JsonObject metrics, EvalRequest o, ImageDataset samples, IStageObserver log)
+    {
+        string dir = o.Clusters!;
+        if (!File.Exists(Path.Combine(dir, ClusterModels.FileName)))
+        {
+            log.Note($"note: {dir} has no {ClusterModels.FileName}: no cluster distribution/confidence of the samples");
+            return;
+        }
+        string? spec = o.ClusterFeatures ?? ClusterFeatureSpec(dir);
+        if (spec is null)
+        {
+            log.Note("note: cannot tell which features the clustering used; name them (cluster features spec) for the samples' cluster confidence");
+            return;
+        }
+        var model = ClusterModels.Load(dir);
+        var assignment = ClusterAssignment.Load(dir);
+        var extractor = FeatureExtractors.Create(spec, new FeatureExtractorContext { ImageShape = (samples.Height, samples.Width, samples.Channels), Seed = o.Seed });
+        var images = MatchShape(samples, extractor);
+        var (ids, confidence) = model.Predict(extractor.Extract(images));
+        var counts = new int[model.K];
+        foreach (int id in ids) counts[id]++;
+        var realP = assignment.PC;
+        double tv = 0.5 * Enumerable.Range(0, model.K).Sum(c => Math.Abs((double)counts[c] / ids.Length - (c < realP.Length ? realP[c] : 0)));
+        var sorted = confidence.Order().ToArray();
+        metrics["cluster_features"] = spec;
+        metrics["cluster_distribution"] = new JsonArray(counts.Select(c => (JsonNode)c).ToArray());
+        metrics["cluster_tv"] = tv;
+        metrics["cluster_confidence_mean"] = confidence.Average(v => (double)v);
+        metrics["cluster_confidence_median"] = sorted[sorted.Length / 2];
+        if (o.SampleClusters is not null)
+        {
+            var cond = Npy.Read(o.SampleClusters).ToInt64();
+            var used = assignment.Compacted().Used;
+            long agree = 0;
+            for (int i = 0; i < ids.Length && i < cond.Length; i++)
+                if ((o.SampleClusterIds == "compact" ? used[cond[i]] : cond[i]) == ids[i]) agree++;
+            metrics["cluster_agreement"] = (double)agree / ids.Length;
+        }
+    }
+
+    /// <summary>The "resolved" extractor spec of the features a `cedm cluster` folder was fitted on (its options.json), or null.</summary>
+    private static string? ClusterFeatureSpec(string dir) =>
+        ClusteringRecord.Load(dir)?.Features is { } features ? FeatureFile.ResolvedSpec(features) : null;
+
+    /// <summary>Samples padded for training (e.g. 32x32) are centre-cropped back to a fitted extractor's input size (28x28).</summary>
+    private static ImageDataset MatchShape(ImageDataset samples, IFeatureExtractor extractor)
+    {
+        if (extractor is not PcaFeatures p || (p.Height == samples.Height && p.Width == samples.Width)) return samples;
+        if (p.Height > samples.Height || p.Width > samples.Width)
+            throw new ArgumentException($"the extractor expects {p.Height}x{p.Width} images; the samples are {samples.Height}x{samples.Width}", "ClusterFeatures");
+        int size = p.Height * p.Width * samples.Channels;
+        var pixels = new byte[(long)samples.Count * size];
+        for (int i = 0; i < samples.Count; i++)
+            ImageTransforms.CenterCrop(samples.Image(i), samples.Height, samples.Width, samples.Channels, p.Height, p.Width).CopyTo(pixels, (long)i * size);
+        return new ImageDataset(samples.Name, pixels, samples.Count, p.Height, p.Width, samples.Channels);
+    }
+}

@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Cedm.Data;
+using Cedm.Features;
+using Cedm.Features.Ssl;
+using Cedm.IO;
+
+namespace Cedm.Stages;
+
+/// <summary>What `cedm features` computes: a source's images through an extractor into a features file.</summary>
+public sealed record FeatureRequest
+{
+    /// <summary>The images (cli.md "Data sources").</summary>
+    public required string Source { get; init; }
+
+    /// <summary>Extractor spec (<see cref="FeatureExtractors.Syntax"/>).</summary>
+    public string Extractor { get; init; } = "pca:64";
+
+    /// <summary>The features file (.npy); its side files go beside it.</summary>
+    public required string Out { get; init; }
+
+    /// <summary>Source a fitted extractor (PCA, ssl) is fitted on; null = <see cref="Source"/>.</summary>
+    public string? FitOn { get; init; }
+
+    /// <summary>A saved extractor model to apply instead of fitting.</summary>
+    public string? Model { get; init; }
+
+    public TransformOptions Transform { get; init; } = TransformOptions.None;
+
+    /// <summary>Training settings of `ssl` (null: <see cref="SslOptions"/> with <see cref="Seed"/>).</summary>
+    public SslOptions? Ssl { get; init; }
+
+    public int Seed { get; init; }
+
+    /// <summary>Overwrite existing outputs.</summary>
+    public bool Force { get; init; }
+
+    /// <summary>Every file the request writes: the features, their side file and, for a model trained here, the model.</summary>
+    public IReadOnlyList<string> Outputs() =>
+        FeatureExtractors.Parse(Extractor) is ("ssl", "" or "quick") ? [Out, FeatureFile.SidePath(Out), FeatureFile.SslModelPath(Out)] : [Out, FeatureFile.SidePath(Out)];
+
+    public void Validate()
+    {
+        if (!Out.EndsWith(".npy", StringComparison.OrdinalIgnoreCase)) throw new ArgumentException($"expected a .npy file name, got {Out}", nameof(Out));
+        OutputExistsException.ThrowIfAnyExists(Force, Outputs());
+        if (Model is not null && !File.Exists(Model)) throw new ArgumentException($"{Model} does not exist", nameof(Model));
+        Transform.Validate();
+        Ssl?.Validate();
+    }
+}
+
+/// <summary>The features written and what made them.</summary>
+public sealed record FeatureResult(string Path, int Rows, int Dimension, string ExtractorName, string? FittedModel, JsonObject Info, double Seconds);
+
+/// <summary>
+/// The feature stage: loads the source, builds the extractor (fitting PCA or training ssl when asked), extracts
+/// [N, D] features and writes them with their side file (<see cref="FeatureFile"/>), plus the fitted model beside
+/// them so the same map can be applied to other images ("resolved" spec in the side file).
+/// </summary>
+public static class FeatureStage
+{
+    public static FeatureResult Run(FeatureRequest request, IStageObserver? observer = null)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        observer ??= StageObserver.None;
+        request.Validate();
+        var clock = Stopwatch.StartNew();
+        var dataset = DataSource.Load(request.Source, request.Transform);
+        if (dataset.Count == 0) throw new InvalidDataException($"{dataset.Name} has no images");
+        var ssl = request.Ssl ?? new SslOptions { Seed = request.Seed };
+        bool fitted = false;
+        var context = new FeatureExtractorContext
+        {
+            ImageShape = (dataset.Height, dataset.Width, dataset.Channels),
+            FitData = () => { fitted = true; return request.FitOn is null ? dataset : DataSource.Load(request.FitOn, request.Transform); },
+            ModelPath = request.Model,
+            Seed = request.Seed,
+            Ssl = ssl,
+            Progress = observer.Part(0, 0.5, "fitting the extractor"),
+            Log = observer.Note,
+        };
+        var fx = FeatureExtractors.Create(request.Extractor, context);
+        var features = fx.Extract(dataset, observer.Part(fitted ? 0.5 : 0, fitted ? 0.5 : 1, $"{dataset.Count} images"));
+
+        string? savedModel = request.Model, fittedModel = null;
+        if (fitted && fx is PcaFeatures pca)
+        {
+            savedModel = fittedModel = FeatureFile.ModelPath(request.Out);
+            pca.Save(savedModel, request.Force, new Dictionary<string, string> { ["fit_on"] = request.FitOn ?? request.Source });
+        }
+        if (fitted && fx is SslFeatures trained)
+        {
+            savedModel = fittedModel = FeatureFile.SslModelPath(request.Out);
+            trained.Save(savedModel, request.Force);
+        }
+        var info = new JsonObject
+        {
+            ["extractor"] = request.Extractor,
+            ["resolved"] = FeatureExtractors.Resolved(fx, savedModel),
+            ["model"] = savedModel is null ? null : System.IO.Path.GetFullPath(savedModel),
+            ["source"] = request.Source,
+            ["fit_on"] = fitted ? request.FitOn ?? request.Source : null,
+            ["transform"] = new JsonObject { ["resolution"] = request.Transform.Resolution, ["pad"] = request.Transform.Pad },
+            ["seed"] = request.Seed,
+            ["pixel_range"] = "0..1 (u/255), HWC order",
+        };
+        if (fx is SslFeatures { Report: { } r })
+            info["ssl_training"] = new JsonObject
+            {
+                ["steps"] = r.Steps, ["images_seen"] = r.ImagesSeen, ["final_loss"] = r.FinalLoss, ["seconds"] = r.Seconds,
+                ["stopped_by_time"] = r.StoppedByTime, ["minutes"] = ssl.Minutes, ["batch"] = ssl.BatchSize,
+            };
+        FeatureFile.Write(request.Out, features, info, request.Force);
+        return new FeatureResult(request.Out, features.Shape[0], features.Shape[1], fx.Name, fittedModel, info, clock.Elapsed.TotalSeconds);
+    }
+}

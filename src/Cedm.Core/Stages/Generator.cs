@@ -1,0 +1,272 @@
+using System.Globalization;
+using System.Text.Json;
+using Cedm.Data;
+using Cedm.Diffusion;
+using Cedm.Diffusion.Labels;
+using Cedm.Diffusion.Sampling;
+using Cedm.Diffusion.Training;
+using Cedm.Imaging.Png;
+using Cedm.IO;
+using Cedm.Tensors;
+
+namespace Cedm.Stages;
+
+/// <summary>Which condition each sample gets (cli.md `cedm sample --cluster`).</summary>
+public abstract record ConditionChoice
+{
+    private ConditionChoice() { }
+
+    /// <summary>Drawn from the training p(c) (C-EDM's default).</summary>
+    public sealed record Empirical : ConditionChoice;
+
+    public sealed record Uniform : ConditionChoice;
+
+    /// <summary>One row per utilised condition, the same seeds in every row.</summary>
+    public sealed record All : ConditionChoice;
+
+    /// <summary>One original label/cluster id for every sample.</summary>
+    public sealed record Fixed(long OriginalId) : ConditionChoice;
+
+    /// <summary>"p", "uniform", "all" or an original id.</summary>
+    public static ConditionChoice Parse(string text) => text switch
+    {
+        "p" => new Empirical(),
+        "uniform" => new Uniform(),
+        "all" => new All(),
+        _ when long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long id) => new Fixed(id),
+        _ => throw new ArgumentException($"expected p, uniform, all or a cluster id, got '{text}'", "Cluster"),
+    };
+}
+
+/// <summary>What `cedm sample` does: draw images from a run and write them with their record.</summary>
+public sealed record SampleRequest
+{
+    /// <summary>The run folder.</summary>
+    public required string Run { get; init; }
+
+    /// <summary>One image per seed (per condition row).</summary>
+    public required IReadOnlyList<long> Seeds { get; init; }
+
+    /// <summary>"p", "uniform", "all" or an original id (<see cref="ConditionChoice.Parse"/>).</summary>
+    public string Cluster { get; init; } = "p";
+
+    /// <summary>Sampler settings; <see cref="SamplerOptions.Coherence"/> is replaced by <see cref="Coherence"/> when given.</summary>
+    public SamplerOptions Sampler { get; init; } = new();
+
+    /// <summary>Coherence c of a coherence-aware run; null = the sampler's default (1). Refused for other runs.</summary>
+    public double? Coherence { get; init; }
+
+    /// <summary>A checkpoint of the run instead of the latest.</summary>
+    public string? Checkpoint { get; init; }
+
+    public required string Out { get; init; }
+
+    public string? Grid { get; init; }
+
+    public int Scale { get; init; } = 1;
+
+    public bool Force { get; init; }
+
+    public SamplerOptions EffectiveSampler => Coherence is double c ? Sampler with { Coherence = c } : Sampler;
+
+    public void Validate()
+    {
+        if (!Out.EndsWith(".npy", StringComparison.OrdinalIgnoreCase)) throw new ArgumentException($"expected a .npy file name, got {Out}", nameof(Out));
+        if (Grid != null && !Grid.EndsWith(".png", StringComparison.OrdinalIgnoreCase)) throw new ArgumentException($"expected a .png file name, got {Grid}", nameof(Grid));
+        OutputExistsException.ThrowIfAnyExists(Force, SampleRecord.Outputs(Out, Grid));
+        if (Seeds.Count < 1) throw new ArgumentException("no seeds", nameof(Seeds));
+        if (Scale is < 1 or > 16) throw new ArgumentException($"must be between 1 and 16, got {Scale}", nameof(Scale));
+        if (Sampler.Guidance > 0 && Sampler.CoherenceGuidance > 0) throw new ArgumentException("classifier-free and coherence-aware guidance exclude each other; choose one", "Guidance");
+        EffectiveSampler.Validate();
+        ConditionChoice.Parse(Cluster);
+    }
+}
+
+/// <summary>The sampling stage: <see cref="Generator.Load"/>, <see cref="Generator.Sample"/>, <see cref="Generator.Save"/>.</summary>
+public static class SampleStage
+{
+    public static (SampleSet Set, SampleRecord Record) Run(SampleRequest request, IStageObserver? observer = null)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.Validate();
+        var generator = Generator.Load(request.Run, request.Checkpoint);
+        if (!generator.Coherent && request.Coherence is not null)
+            throw new ArgumentException("this run was trained without coherence scores", nameof(request.Coherence));
+        var options = request.EffectiveSampler;
+        var set = generator.Sample(request.Seeds, ConditionChoice.Parse(request.Cluster), options, observer);
+        return (set, generator.Save(set, request.Out, request.Grid, request.Scale, request.Cluster, options, request.Force));
+    }
+}
+
+/// <summary>Generated images with the seed and original condition id of each, in the order they were made.</summary>
+public sealed record SampleSet(byte[] Pixels, int Count, int Height, int Width, int Channels, long[] Seeds, long[] OriginalIds, int Rows, int Nfe)
+{
+    public ImageDataset AsDataset(string name = "samples") => new(name, Pixels, Count, Height, Width, Channels);
+}
+
+/// <summary>
+/// A trained run loaded for sampling (the generator stage): its config, its condition map and the EMA weights of a
+/// checkpoint. <see cref="Sample"/> draws images per seed (the same image for a seed at any batch size);
+/// <see cref="Save"/> writes the cli.md files of `cedm sample`.
+/// </summary>
+public sealed class Generator
+{
+    private Generator(string run, string checkpoint, RunConfig config, LabelMap map, EdmPrecond net)
+    {
+        Run = run; Checkpoint = checkpoint; Config = config; Map = map; Net = net;
+    }
+
+    public string Run { get; }
+
+    /// <summary>The checkpoint file whose EMA weights are loaded.</summary>
+    public string Checkpoint { get; }
+
+    public RunConfig Config { get; }
+
+    public LabelMap Map { get; }
+
+    public EdmPrecond Net { get; }
+
+    /// <summary>Whether the run conditions on coherence scores (CAD).</summary>
+    public bool Coherent => Config.Network.Coherence;
+
+    /// <summary>Loads <paramref name="run"/>'s config, label map and the EMA weights of <paramref name="checkpoint"/> (default: the latest).</summary>
+    public static Generator Load(string run, string? checkpoint = null)
+    {
+        var config = RunConfig.Load(run);
+        var map = LabelSource.LoadMap(run);
+        string path = checkpoint ?? Diffusion.Training.Checkpoint.Latest(run)?.Path
+            ?? throw new FileNotFoundException($"{run}: no checkpoint yet ({Diffusion.Training.Checkpoint.PointerFile} missing)");
+        if (map.K != config.Network.LabelDim) throw new InvalidDataException($"{run}: label_map.json has {map.K} conditions, the network {config.Network.LabelDim}");
+        var net = new EdmPrecond(config.Network, new Rng(0UL));
+        net.LoadStateDict(Diffusion.Training.Checkpoint.LoadEma(path));
+        net.SetTraining(false);
+        return new Generator(run, path, config, map, net);
+    }
+
+    /// <summary>
+    /// Samples one image per seed for each condition row of <paramref name="choice"/> (one row, or one per utilised
+    /// condition for <see cref="ConditionChoice.All"/>). An unconditional run takes only the default choice.
+    /// </summary>
+    public SampleSet Sample(IReadOnlyList<long> seeds, ConditionChoice choice, SamplerOptions options, IStageObserver? observer = null)
+    {
+        ArgumentNullException.ThrowIfNull(seeds);
+        observer ??= StageObserver.None;
+        options.Validate();
+        if (options.Guidance > 0 && Map.K == 0) throw new ArgumentException("classifier-free guidance needs a conditional run", nameof(options.Guidance));
+        if (!Coherent && options.CoherenceGuidance > 0) throw new ArgumentException("coherence-aware guidance needs a run trained with coherence scores", "CaGuidance");
+        var rows = new List<ConditionDraw?>();
+        if (Map.K == 0)
+        {
+            if (choice is not ConditionChoice.Empirical) throw new ArgumentException("this run is unconditional", "Cluster");
+            rows.Add(null);
+        }
+        else rows.AddRange(choice switch
+        {
+            ConditionChoice.All => Enumerable.Range(0, Map.K).Select(c => (ConditionDraw?)ConditionDraw.Fixed(c, Map.K)),
+            ConditionChoice.Empirical => [ConditionDraw.Empirical(Map.Counts)],
+            ConditionChoice.Uniform => [ConditionDraw.Uniform(Map.K)],
+            ConditionChoice.Fixed f => [ConditionDraw.Fixed(Map.ToCompact(f.OriginalId), Map.K)],
+            _ => throw new ArgumentOutOfRangeException(nameof(choice)),
+        });
+
+        var sampler = new EdmSampler(Net, options);
+        int total = rows.Count * seeds.Count, done = 0;
+        var results = new List<SampleResult>(rows.Count);
+        foreach (var draw in rows)
+        {
+            var r = sampler.Sample(seeds, Config.Channels, Config.Height, Config.Width, draw,
+                new InOrderProgress<double>(f => observer.Progress((done + f * seeds.Count) / total, $"{total} images, {options.Steps} steps")));
+            done += seeds.Count;
+            results.Add(r);
+        }
+        return new SampleSet(results.SelectMany(r => r.ToUInt8()).ToArray(), total, Config.Height, Config.Width, Config.Channels,
+            results.SelectMany(r => r.Seeds).ToArray(), results.SelectMany(r => r.Conditions).Select(c => c < 0 ? -1L : Map.Used[c]).ToArray(),
+            rows.Count, sampler.Nfe);
+    }
+
+    /// <summary>
+    /// Writes samples.npy (uint8 [N, H, W, C]), &lt;stem&gt;_clusters.npy (original id per image, −1 unconditional),
+    /// &lt;stem&gt;.json (<see cref="SampleRecord"/>) and optionally a PNG grid (one row per condition for several rows).
+    /// </summary>
+    public SampleRecord Save(SampleSet set, string outPath, string? gridPath, int gridScale, string? choiceText, SamplerOptions options, bool overwrite)
+    {
+        var record = SampleRecord.For(outPath, gridPath);
+        OutputExistsException.ThrowIfAnyExists(overwrite, SampleRecord.Outputs(outPath, gridPath));
+        Npy.Write(outPath, set.Pixels, set.Count, set.Height, set.Width, set.Channels);
+        Npy.Write(record.Clusters, set.OriginalIds, set.Count);
+        if (gridPath != null)
+        {
+            var images = set.AsDataset();
+            int perRow = set.Count / set.Rows;
+            PngImage png = set.Rows > 1
+                ? ImageGrid.Compose(images, Enumerable.Range(0, set.Rows).Select(r => (IReadOnlyList<int>)Enumerable.Range(r * perRow, perRow).ToArray()).ToList(), new GridOptions { Scale = gridScale })
+                : ImageGrid.Compose(images, (int)Math.Ceiling(Math.Sqrt(set.Count)), new GridOptions { Scale = gridScale });
+            AtomicFile.WriteAllBytes(gridPath, PngEncoder.Encode(png), overwrite);
+        }
+        record = record with
+        {
+            Run = Run, Checkpoint = Checkpoint, N = set.Count, Seeds = [set.Seeds.Min(), set.Seeds.Max()],
+            Height = set.Height, Width = set.Width, Channels = set.Channels,
+            Cluster = Map.K == 0 ? null : choiceText, LabelMode = Map.Mode, LabelDim = Map.K, Coherence = Coherent ? options.Coherence : null,
+            ClusterCounts = set.OriginalIds.GroupBy(c => c).OrderBy(g => g.Key).ToDictionary(g => g.Key.ToString(CultureInfo.InvariantCulture), g => g.Count()),
+            Sampler = new Dictionary<string, double>
+            {
+                ["steps"] = options.Steps, ["nfe"] = set.Nfe, ["sigma_min"] = options.SigmaMin, ["sigma_max"] = options.SigmaMax, ["rho"] = options.Rho,
+                ["s_churn"] = options.SChurn, ["s_min"] = options.SMin, ["s_max"] = double.IsInfinity(options.SMax) ? -1 : options.SMax, ["s_noise"] = options.SNoise,
+                ["guidance"] = options.Guidance, ["ca_guidance"] = options.CoherenceGuidance, ["ca_low"] = options.CoherenceLow,
+            },
+        };
+        record.Save(outPath);
+        return record;
+    }
+}
+
+/// <summary>
+/// &lt;samples&gt;.json beside a samples.npy: what made the samples (run, checkpoint, seeds, sampler settings) and the
+/// count per condition. Written and read only here.
+/// </summary>
+public sealed record SampleRecord
+{
+    public int Version { get; init; } = 1;
+    public string Run { get; init; } = "";
+    public string Checkpoint { get; init; } = "";
+    public int N { get; init; }
+    public long[] Seeds { get; init; } = [];
+    public int Height { get; init; }
+    public int Width { get; init; }
+    public int Channels { get; init; }
+    public string? Cluster { get; init; }
+    public string LabelMode { get; init; } = "none";
+    public int LabelDim { get; init; }
+    public double? Coherence { get; init; }
+    public string Images { get; init; } = "";
+    public string Clusters { get; init; } = "";
+    public string? Grid { get; init; }
+    public Dictionary<string, int> ClusterCounts { get; init; } = [];
+    public Dictionary<string, double> Sampler { get; init; } = [];
+
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    /// <summary>samples.npy → samples.json.</summary>
+    public static string PathFor(string samplesPath) => samplesPath[..^4] + ".json";
+
+    /// <summary>Every file `cedm sample` writes for <paramref name="samplesPath"/>.</summary>
+    public static string?[] Outputs(string samplesPath, string? grid) => [samplesPath, samplesPath[..^4] + "_clusters.npy", PathFor(samplesPath), grid];
+
+    internal static SampleRecord For(string samplesPath, string? grid) =>
+        new() { Images = samplesPath, Clusters = samplesPath[..^4] + "_clusters.npy", Grid = grid };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public void Save(string samplesPath) =>
+        AtomicFile.WriteAllBytes(PathFor(samplesPath), System.Text.Encoding.UTF8.GetBytes(ToJson()), overwrite: true);
+
+    public static SampleRecord Load(string samplesPath)
+    {
+        string path = PathFor(samplesPath);
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such samples record", path);
+        try { return JsonSerializer.Deserialize<SampleRecord>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path}: empty"); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not a cedm samples record ({e.Message})", e); }
+    }
+}

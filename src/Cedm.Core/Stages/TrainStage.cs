@@ -1,0 +1,197 @@
+using Cedm.Data;
+using Cedm.Diffusion.Coherence;
+using Cedm.Diffusion.Labels;
+using Cedm.Diffusion.Networks;
+using Cedm.Diffusion.Training;
+using Cedm.IO;
+
+namespace Cedm.Stages;
+
+/// <summary>A new training run (cli.md `cedm train`): data, conditioning, network preset and training settings.</summary>
+public sealed record TrainRequest
+{
+    public required string Source { get; init; }
+
+    /// <summary>Condition spec (<see cref="ConditionSources.Syntax"/>).</summary>
+    public string Cond { get; init; } = "none";
+
+    /// <summary>The run folder.</summary>
+    public required string Out { get; init; }
+
+    public TrainingOptions Training { get; init; } = new();
+
+    /// <summary>Resize/crop before training; null keeps the stored size.</summary>
+    public int? Resolution { get; init; }
+
+    /// <summary>Black padding on every side; null pads only up to the multiple the U-Net needs.</summary>
+    public int? Pad { get; init; }
+
+    /// <summary>Coherence-aware training (CAD); null = off.</summary>
+    public CoherenceOptions? Coherence { get; init; }
+
+    /// <summary>Start over in a folder that holds a run.</summary>
+    public bool Force { get; init; }
+}
+
+/// <summary>Continuing a run from its latest checkpoint with its saved options; only the budget may change.</summary>
+public sealed record ResumeRequest
+{
+    public required string Out { get; init; }
+
+    /// <summary>New absolute kimg target; null keeps the saved one.</summary>
+    public double? Kimg { get; init; }
+
+    /// <summary>Minutes of this invocation; null keeps the saved minutes unless <see cref="Kimg"/> is given.</summary>
+    public double? Minutes { get; init; }
+}
+
+/// <summary>How long a pipeline trains: wall-clock minutes (`cedm run`) or training images (`cedm study`).</summary>
+public abstract record TrainBudget
+{
+    private TrainBudget() { }
+
+    /// <summary>Minutes summed over resumed invocations: a resume gets the minutes left.</summary>
+    public sealed record Minutes(double Value) : TrainBudget;
+
+    /// <summary>Thousands of training images in total (absolute: a resume stops at the same total).</summary>
+    public sealed record Kimg(double Value) : TrainBudget;
+}
+
+/// <summary>A run folder made ready to train: its config, data, conditioning and per-image coherence scores.</summary>
+public sealed record TrainingSession(string Folder, RunConfig Config, ImageDataset Data, LabelSource Labels, float[]? Scores, bool IsResume)
+{
+    /// <summary>Trains until the budget of <see cref="Config"/> is spent, checkpointing into <see cref="Folder"/>.</summary>
+    public (TrainingSummary Summary, long Parameters) Train(IStageObserver? observer = null)
+    {
+        observer ??= StageObserver.None;
+        var trainer = new EdmTrainer(Config.Network, Data, Labels, Config.Training, Scores);
+        var o = Config.Training;
+        var progress = new InOrderProgress<TrainingProgress>(p =>
+        {
+            double fraction = p.TargetNimg == long.MaxValue ? (o.Minutes is double m ? p.Seconds / (m * 60) : 0) : (double)p.CurNimg / p.TargetNimg;
+            observer.Progress(fraction, FormattableString.Invariant($"{p.CurNimg / 1000.0:F1} kimg  loss {p.Loss:F4}  {p.ImagesPerSecond:F0} img/s"));
+        });
+        var summary = TrainingRun.Train(trainer, Folder, IsResume, progress);
+        return (summary, trainer.Net.ParameterCount());
+    }
+}
+
+/// <summary>
+/// The training stage. Owns the layout of a run folder (config.json, label_map.json, clusters.json copy,
+/// coherence.npy, log.jsonl, checkpoint.json, checkpoints/): <see cref="Create"/> starts a run, <see cref="Resume"/>
+/// continues one with its saved options, <see cref="CreateOrContinue"/> is the pipelines' policy (continue an
+/// interrupted run within the same total budget, else start).
+/// </summary>
+public static class TrainStage
+{
+    /// <summary>Everything a run folder holds besides config.json (removed by a forced restart).</summary>
+    private static readonly string[] RunFiles = [Checkpoint.PointerFile, TrainingRun.LogFile, LabelSource.MapFile, LabelSource.ClustersCopyFile, CoherenceConfig.FileName];
+
+    public static TrainingSession Create(TrainRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        string run = request.Out;
+        if (File.Exists(Path.Combine(run, RunConfig.FileName)) && !request.Force) throw new OutputExistsException(Path.Combine(run, RunConfig.FileName));
+        var training = request.Training;
+        training.Validate();
+        var baseNet = SongUNetOptions.FromPreset(training.Preset);
+        var raw = DataSource.Load(request.Source, new TransformOptions { Resolution = request.Resolution });
+        // The U-Net halves the side (levels − 1) times, so the side must be a multiple of 2^(levels − 1). The default
+        // pads only up to that: 28×28 Fashion-MNIST trains at 28×28 (7×7 at the deepest level), which costs 23% less
+        // than padding to 32×32 and spends no capacity on always-black borders (docs/pipeline.md, "Training recipe").
+        int multiple = 1 << (baseNet.ChannelMult.Count - 1);
+        int padding = request.Pad ?? (raw.Height == raw.Width && raw.Height % multiple != 0 ? (multiple - raw.Height % multiple + 1) / 2 : 0);
+        var transform = new TransformOptions { Pad = padding };
+        transform.Validate();
+        var data = ImageTransforms.Apply(raw, transform);
+        if (data.Count == 0) throw new InvalidDataException($"{data.Name} has no images");
+        if (data.Height != data.Width) throw new ArgumentException($"{data.Name}: images are {data.Height}x{data.Width}; the U-Net needs square images", nameof(request.Resolution));
+        if (data.Height % multiple != 0) throw new ArgumentException($"{data.Name}: side {data.Height} is not divisible by {multiple}", nameof(request.Pad));
+        var (labels, clusters) = ConditionSources.Resolve(request.Cond, data);
+        if (training.PUncond > 0 && labels.K == 0) throw new ArgumentException("condition dropout needs a conditional model", nameof(training.PUncond));
+        float[]? scores = null;
+        CoherenceConfig? coherence = null;
+        if (request.Coherence is { } co)
+        {
+            if (labels.K == 0) throw new ArgumentException("coherence-aware training needs a conditional model", "Coherence");
+            (scores, coherence) = CoherenceConfig.Prepare(co, clusters, data.Count);
+        }
+        var network = baseNet with
+        {
+            Resolution = data.Height, InChannels = data.Channels, OutChannels = data.Channels, LabelDim = labels.K,
+            Dropout = training.Dropout ?? baseNet.Dropout, Coherence = scores != null,
+        };
+        network.Validate();
+        var config = new RunConfig
+        {
+            Source = request.Source, Cond = request.Cond, Resolution = request.Resolution, Pad = padding, Channels = data.Channels,
+            Height = data.Height, Width = data.Width, Images = data.Count, Network = network, Training = training, Coherence = coherence,
+        };
+        if (request.Force && Directory.Exists(run))
+        {
+            foreach (var f in RunFiles) File.Delete(Path.Combine(run, f));
+            if (Directory.Exists(Path.Combine(run, Checkpoint.Folder))) Directory.Delete(Path.Combine(run, Checkpoint.Folder), recursive: true);
+        }
+        Directory.CreateDirectory(run);
+        config.Save(run);
+        if (labels.K > 0) labels.Save(run);
+        if (scores != null) CoherenceConfig.SaveValues(run, scores);
+        return new TrainingSession(run, config, data, labels, scores, IsResume: false);
+    }
+
+    public static TrainingSession Resume(ResumeRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var config = RunConfig.Load(request.Out);
+        config = config with
+        {
+            Training = config.Training with
+            {
+                Kimg = request.Kimg ?? config.Training.Kimg,
+                Minutes = request.Minutes ?? (request.Kimg is null ? config.Training.Minutes : null),
+            },
+        };
+        config.Training.Validate();
+        var data = DataSource.Load(config.Source, new TransformOptions { Resolution = config.Resolution, Pad = config.Pad });
+        var (labels, _) = ConditionSources.Resolve(config.Cond, data);
+        var scores = config.Coherence != null ? CoherenceConfig.LoadValues(request.Out, data.Count) : null;
+        return new TrainingSession(request.Out, config, data, labels, scores, IsResume: true);
+    }
+
+    /// <summary>
+    /// A fresh run in <paramref name="request"/>'s folder, or the continuation of the one an earlier invocation
+    /// left there (minutes: those left, from the seconds the checkpoint pointer records; kimg: the same total).
+    /// </summary>
+    public static TrainingSession CreateOrContinue(TrainRequest request, TrainBudget budget)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var latest = Checkpoint.Latest(request.Out);
+        if (latest is { } l)
+            return Resume(budget switch
+            {
+                TrainBudget.Minutes m => new ResumeRequest { Out = request.Out, Minutes = Math.Max(m.Value - l.Seconds / 60.0, 0.01) },
+                TrainBudget.Kimg k => new ResumeRequest { Out = request.Out, Kimg = k.Value },
+                _ => throw new ArgumentOutOfRangeException(nameof(budget)),
+            });
+        return Create(Fresh(request, budget));
+    }
+
+    /// <summary>The request of a fresh start within <paramref name="budget"/>, replacing whatever the folder holds.</summary>
+    public static TrainRequest Fresh(TrainRequest request, TrainBudget budget) => request with
+    {
+        Force = true,
+        Training = budget switch
+        {
+            TrainBudget.Minutes m => request.Training with { Minutes = m.Value, Kimg = null },
+            TrainBudget.Kimg k => request.Training with { Kimg = k.Value, Minutes = null },
+            _ => throw new ArgumentOutOfRangeException(nameof(budget)),
+        },
+    };
+
+}
+
+/// <summary>Progress&lt;T&gt; posts to the thread pool; a display wants the reports in order, on the reporting thread.</summary>
+internal sealed class InOrderProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}
