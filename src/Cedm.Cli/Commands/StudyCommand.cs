@@ -24,6 +24,9 @@ public static class StudyCommand
         var kimg = new Option<double?>("--kimg") { Description = $"Training images per model in thousands — the same for every model, so variants compare fairly on a shared, noisy machine (a minutes budget would measure the load). Default {d.Kimg} (quick {q.Kimg})." };
         var evalSamples = new Option<int?>("--eval-samples") { Description = $"Generated images per model for the metrics (default {d.EvalSamples}, quick {q.EvalSamples})." };
         var ks = new Option<string?>("--ks") { Description = "Comma-separated K of the cluster-conditioned models (e.g. 5,10,20,40). Default: K_UB/2 (if ≥ 2), K_UB, 2·K_UB, 4·K_UB and the label count, up to --k-cap. The bound search runs either way (K_UB is marked in the figure)." };
+        var kStart = new Option<int?>("--k-start") { Description = "K doubles from this value until it passes 2·K_UB, with K_UB itself among them (instead of the set around K_UB)." };
+        var trainingSeeds = new Option<int>("--training-seeds") { Description = "1, or 2 to train the unconditional, label and best-K models again with seed + 1 (the spread a seed makes).", DefaultValueFactory = _ => d.TrainingSeeds };
+        var compareFeatures = new Option<string?>("--compare-features") { Description = "A second extractor (e.g. pca:64) whose clusters at K_UB condition one more model: the feature comparison." };
         var kCap = new Option<int?>("--k-cap") { Description = $"Largest K of the default set (default {d.KCap}, quick {q.KCap}; also ≤ images/{d.MinImagesPerCluster})." };
         var maxK = new Option<int?>("--max-k") { Description = $"Cap of the bound search (default {d.MaxK}, quick {q.MaxK})." };
         var series = new Option<int?>("--series-points") { Description = $"Checkpoints on the sample-efficiency curve (FD over kimg) of the unconditional and best-K model (default {d.SeriesPoints}, quick {q.SeriesPoints})." };
@@ -45,7 +48,7 @@ public static class StudyCommand
         var json = GlobalOptions.Json();
         var cmd = new Command("study", "The C-EDM experiment at this scale: unconditional vs label vs cluster conditioning over several K (equal kimg budgets), FD over K beside the utilisation ratio, sample efficiency; resumable (docs/study.md).")
         {
-            source, output, quick, kimg, evalSamples, ks, kCap, maxK, series, steps, noLabels, noGuidance, coherence, caGuidance, cfgGuidance, pUncond, variant, method, features, preset, evaluator, seed, json,
+            source, output, quick, kimg, evalSamples, ks, kStart, trainingSeeds, compareFeatures, kCap, maxK, series, steps, noLabels, noGuidance, coherence, caGuidance, cfgGuidance, pUncond, variant, method, features, preset, evaluator, seed, json,
         };
         cmd.SetAction(parse =>
         {
@@ -55,6 +58,7 @@ public static class StudyCommand
                 Source = parse.GetValue(source)!, Method = parse.GetValue(method)!, Features = parse.GetValue(features)!, Preset = parse.GetValue(preset)!,
                 Evaluator = parse.GetValue(evaluator), Seed = parse.GetValue(seed), Labels = !parse.GetValue(noLabels),
                 ExtraVariants = parse.GetValue(variant) ?? [], Ks = ParseKs(parse.GetValue(ks)),
+                KStart = parse.GetValue(kStart), TrainingSeeds = parse.GetValue(trainingSeeds), CompareFeatures = parse.GetValue(compareFeatures),
                 Guidance = !parse.GetValue(noGuidance), Coherence = parse.GetValue(coherence)!,
                 CaGuidance = ParseScales(parse.GetValue(caGuidance), "--ca-guidance") ?? d.CaGuidance,
                 CfgGuidance = ParseScales(parse.GetValue(cfgGuidance), "--cfg-guidance") ?? d.CfgGuidance,

@@ -131,4 +131,38 @@ public sealed class StudyPlanTests
         minutes.Should().BeInRange(40, 70, "the default study (K_UB = 20: uncond, labels, 4 Ks) is meant to take about an hour on 2 cores");
         (StudyPlan.Cost.Total(d.AsQuick(), variants: 5, clusterings: 3) / 60).Should().BeLessThan(3);
     }
+
+    [Fact]
+    public void KStartDoublesPastTwiceTheBoundWithTheBoundAmongThem()
+    {
+        var o = new StudyOptions { KStart = 10, KCap = 1000 };
+        StudyPlan.ChooseKs(o, 120, FashionMnist).Should().Equal(10, 20, 40, 80, 120, 160);
+        StudyPlan.ChooseKs(o, 160, FashionMnist).Should().Equal(10, 20, 40, 80, 160, 320);
+        StudyPlan.ChooseKs(o with { KCap = 100 }, 160, FashionMnist).Should().Equal([10, 20, 40, 80], "the cap still holds");
+    }
+
+    [Fact]
+    public void SecondSeedsAndAFeatureComparisonAreExtraModelsOutsideTheKSweep()
+    {
+        var o = new StudyOptions { Guidance = false, Ks = [10, 20], TrainingSeeds = 2, CompareFeatures = "pca:64" };
+        var variants = StudyPlan.Variants(o, 20, FashionMnist, best: 10);
+        variants.Select(v => v.Name).Should().Equal("uncond", "labels", "k10", "k20", "uncond-s1", "labels-s1", "best-s1", "pca64-k20");
+        var best = variants.Single(v => v.Name == "best-s1");
+        (best.K, best.SeedOffset, best.IsPlain).Should().Be((10, 1, false));
+        var pca = variants.Single(v => v.Name == "pca64-k20");
+        (pca.FeatureSet, pca.IsPlain).Should().Be(("pca64", false));
+        StudySteps.ClustersDir(pca).Should().Be(Path.Combine("clusters", "pca64-k20"));
+        StudySteps.ClustersDir(best).Should().Be(Path.Combine("clusters", "k10"), "a second seed trains on the same clustering");
+        StudyPlan.ClusterKs(variants).Should().Equal(10, 20);
+        StudyPlan.OtherFeatureClusterings(variants).Should().Equal([("pca64", 20)]);
+        StudyPlan.BestK(variants.Select(v => (v, v.Name == "best-s1" ? 1.0 : 50)))!.Name.Should().Be("k10", "only plain models compete for the best K");
+    }
+
+    [Fact]
+    public void SeedSpreadPairsEachModelWithItsSecondRun()
+    {
+        StudyRow Row(string name, double fd) => new(name, "x", null, null, null, 1, fd, 0, 0, 0, 0, null, 0, 0);
+        var rows = new[] { Row("uncond", 40), Row("k20", 30), Row("uncond-s1", 44), Row("best-s1", 31) };
+        StudyReportStep.SeedSpread(rows, "k20").Should().Equal([("uncond", 40.0, 44.0), ("k20", 30.0, 31.0)]);
+    }
 }

@@ -23,9 +23,9 @@ public sealed class StudyResultsTests
     {
         // (The project runs in invariant-globalization mode, so no decimal comma can leak in; the format is still explicit.)
         var lines = StudyResults.ToCsv(Fake().Rows).TrimEnd('\n').Split('\n');
-        lines[0].Should().Be("name,kind,k,k_used,ratio,kimg,fd,precision,recall,density,coverage,kid,seconds,train_seconds");
+        lines[0].Should().Be("name,kind,k,k_used,ratio,kimg,fd,precision,recall,density,coverage,kid,seconds,train_seconds,nmi,acc");
         lines.Should().HaveCount(6);
-        lines[1].Should().Be("uncond,uncond,,,,12,40.5,0.5,0.4,0.9,0.7,0.01,420,300");
+        lines[1].Should().Be("uncond,uncond,,,,12,40.5,0.5,0.4,0.9,0.7,0.01,420,300,,");
         lines[4].Should().StartWith("k20,clusters,20,19,0.95,12,31.5,");
         lines[5].Split(',')[6].Should().BeEmpty("a NaN FD is an empty cell");
         lines.Skip(1).Should().OnlyContain(l => l.Split(',').Length == StudyResults.CsvColumns.Length);

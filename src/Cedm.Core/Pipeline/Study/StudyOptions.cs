@@ -36,6 +36,24 @@ public sealed record StudyOptions
     /// </summary>
     public IReadOnlyList<int>? Ks { get; init; }
 
+    /// <summary>
+    /// Null: the Ks of <see cref="Ks"/> or around K_UB. A number K0: K doubles from K0 until it passes 2·K_UB, with K_UB
+    /// itself among them (the "K doubling from 10 to 2 K_UB"; C-EDM's best K lay well below its bound).
+    /// </summary>
+    public int? KStart { get; init; }
+
+    /// <summary>
+    /// Training seeds of the unconditional, the label and the best-K model: 2 trains each a second time with seed
+    /// Seed + 1 (variants uncond-s1, labels-s1, best-s1), so the table shows the spread a seed alone makes.
+    /// </summary>
+    public int TrainingSeeds { get; init; } = 1;
+
+    /// <summary>
+    /// A second extractor (e.g. pca:64) whose clusters at K_UB condition one more model (variant &lt;name&gt;-k&lt;K_UB&gt;):
+    /// the feature comparison at equal K and budget. Null: none.
+    /// </summary>
+    public string? CompareFeatures { get; init; }
+
     /// <summary>Largest K trained (TEMI and the label embedding stay affordable; see also <see cref="MinImagesPerCluster"/>).</summary>
     public int KCap { get; init; } = 160;
 
@@ -117,6 +135,8 @@ public sealed record StudyOptions
         if (KCap < 2) throw new ArgumentException($"must be at least 2, got {KCap}", nameof(KCap));
         if (Ks is { } ks && ks.Any(k => k < 2)) throw new ArgumentException($"every K must be at least 2, got {string.Join(',', ks)}", nameof(Ks));
         if (!(PUncond > 0 && PUncond < 1)) throw new ArgumentException($"must be in (0, 1), got {PUncond}", nameof(PUncond));
+        if (KStart is < 2) throw new ArgumentException($"must be at least 2, got {KStart}", nameof(KStart));
+        if (TrainingSeeds is < 1 or > 2) throw new ArgumentException($"must be 1 or 2, got {TrainingSeeds}", nameof(TrainingSeeds));
         foreach (var v in ExtraVariants) StudyVariant.Parse(v);
     }
 

@@ -20,6 +20,13 @@ public static class StudyPlan
         if (o.Ks is { } given) return given.Distinct().Order().ToList();
         kub = Math.Max(kub, 2);
         int cap = Math.Max(2, Math.Min(o.KCap, source.Images / Math.Max(1, o.MinImagesPerCluster)));
+        if (o.KStart is int k0)
+        {
+            var doubling = new SortedSet<int> { kub };
+            for (long k = k0; k <= 2L * kub; k *= 2) doubling.Add((int)k);
+            var within = doubling.Where(k => k <= cap).ToList();
+            return within.Count > 0 ? within : [cap];
+        }
         var ks = new SortedSet<int> { kub, 2 * kub, 4 * kub };
         if (kub / 2 >= 2) ks.Add(kub / 2);
         if (source.LabelCount >= 2) ks.Add(source.LabelCount); // clusters as many as the classes, even without the label model
@@ -41,7 +48,19 @@ public static class StudyPlan
         if (o.Labels && source.LabelCount >= 2) list.Add(StudyVariant.Labels());
         var ks = ChooseKs(o, kub, source);
         list.AddRange(ks.Select(StudyVariant.Clusters));
-        if (o.Guidance) list.AddRange(GuidanceVariants(o, best ?? (ks.Contains(kub) ? kub : ks[0])));
+        int bestOrBound = best ?? (ks.Contains(kub) ? kub : ks[0]);
+        if (o.TrainingSeeds == 2)
+        {
+            list.AddRange(list.Where(v => v.Kind != VariantKind.Clusters).Select(v => v.SecondSeed()).ToList());
+            list.Add(StudyVariant.Clusters(bestOrBound).SecondSeed("best-s1"));
+        }
+        if (o.CompareFeatures is { } other)
+        {
+            string set = StudyVariant.FeatureSetName(other);
+            int k = ks.Contains(kub) ? kub : ks[0];
+            list.Add(new StudyVariant($"{set}-{StudyVariant.ClusterName(k)}", VariantKind.Clusters, k, FeatureSet: set));
+        }
+        if (o.Guidance) list.AddRange(GuidanceVariants(o, bestOrBound));
         foreach (var spec in o.ExtraVariants)
         {
             var v = StudyVariant.Parse(spec, Math.Max(kub, 2), best);
@@ -77,7 +96,11 @@ public static class StudyPlan
 
     /// <summary>The Ks that need a clustering (every clusters variant's K, once).</summary>
     public static IReadOnlyList<int> ClusterKs(IEnumerable<StudyVariant> variants) =>
-        variants.Where(v => v.Kind == VariantKind.Clusters).Select(v => v.K!.Value).Distinct().Order().ToList();
+        variants.Where(v => v.Kind == VariantKind.Clusters && v.FeatureSet is null).Select(v => v.K!.Value).Distinct().Order().ToList();
+
+    /// <summary>The (feature set, K) clusterings on other features (the feature comparison), once each.</summary>
+    public static IReadOnlyList<(string Set, int K)> OtherFeatureClusterings(IEnumerable<StudyVariant> variants) =>
+        variants.Where(v => v.Kind == VariantKind.Clusters && v.FeatureSet is not null).Select(v => (v.FeatureSet!, v.K!.Value)).Distinct().ToList();
 
     /// <summary>The plain cluster-conditioned variant with the lowest FD (ties: the smaller K), or null when none was evaluated.</summary>
     public static StudyVariant? BestK(IEnumerable<(StudyVariant Variant, double Fd)> evaluated) =>

@@ -52,11 +52,17 @@ public sealed class StudyReportStep(StudyOptions o, SourceFacts source, StudySte
             "utilisation ratio (right) drops.");
         report.SvgRow([svgs[0], svgs[1]]);
         report.Heading("All models");
-        report.Table(["variant", "kind", "K", "K used", "ratio", "kimg", "FD", "precision", "recall", "density", "coverage", "minutes"],
+        report.Table(["variant", "kind", "K", "K used", "ratio", "NMI", "ACC", "kimg", "FD", "precision", "recall", "density", "coverage", "minutes"],
             result.Rows.Select(r => (IReadOnlyList<string>)[
                 r.Name + (r.Name == result.BestVariant ? " (best K)" : ""), r.Kind, r.K?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "–",
-                r.KUsed?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "–", r.Ratio is double q ? StudyPlots.F(q) : "–", StudyPlots.F(r.Kimg, "0.##"),
+                r.KUsed?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "–", r.Ratio is double q ? StudyPlots.F(q) : "–",
+                r.Nmi is double nmi ? StudyPlots.F(nmi) : "–", r.Acc is double acc ? StudyPlots.F(acc) : "–", StudyPlots.F(r.Kimg, "0.##"),
                 StudyPlots.F(r.Fd, "0.##"), StudyPlots.F(r.Precision), StudyPlots.F(r.Recall), StudyPlots.F(r.Density), StudyPlots.F(r.Coverage), StudyPlots.F(r.Seconds / 60, "0.#")]));
+        var spread = SeedSpread(result.Rows, result.BestVariant).ToList();
+        if (spread.Count > 0)
+            report.Heading("Spread over training seeds").Paragraph("The same model trained with seed S and S + 1: the FD difference a seed alone makes, to read the differences between models against.")
+                .Table(["model", "FD seed S", "FD seed S+1", "mean", "half range"], spread.Select(s => (IReadOnlyList<string>)[
+                    s.Model, StudyPlots.F(s.First, "0.##"), StudyPlots.F(s.Second, "0.##"), StudyPlots.F((s.First + s.Second) / 2, "0.##"), StudyPlots.F(Math.Abs(s.First - s.Second) / 2, "0.##")]));
         report.Heading("Sample efficiency").Paragraph(
             "FD of intermediate checkpoints of the unconditional and the best-K model: conditioning on clusters should reach a given FD with fewer training images.");
         report.Svg(svgs[2]);
@@ -84,6 +90,16 @@ public sealed class StudyReportStep(StudyOptions o, SourceFacts source, StudySte
         report.Json("the cedm commands of every variant (variants/<name>/commands.txt; re-run any of them by hand)", commands);
         report.Save(c.PathOf(StudySteps.Report));
         return new JsonObject { ["report"] = c.PathOf(StudySteps.Report), ["best"] = result.BestVariant };
+    }
+
+    /// <summary>Pairs of a model and its second training seed (uncond / uncond-s1, labels / labels-s1, best K / best-s1).</summary>
+    public static IEnumerable<(string Model, double First, double Second)> SeedSpread(IReadOnlyList<StudyRow> rows, string? best)
+    {
+        foreach (var second in rows.Where(r => r.Name.EndsWith("-s1", StringComparison.Ordinal)))
+        {
+            string firstName = second.Name == "best-s1" ? best ?? "" : second.Name[..^3];
+            if (rows.FirstOrDefault(r => r.Name == firstName) is { } first) yield return (firstName, first.Fd, second.Fd);
+        }
     }
 
     private static List<(double K, double Ratio)> BoundTable(PipelineFolder c)

@@ -13,8 +13,9 @@ namespace Cedm.Pipeline.Study;
 /// null for the unconditional one), KUsed the conditions the network saw (non-empty clusters), Ratio = KUsed / K
 /// (spec §5.1), Kimg the training images actually seen, Seconds its train + sample + eval time.
 /// </summary>
+/// NMI and ACC score the clustering a clusters variant conditions on against the source's labels (spec §6.4), when it has labels.
 public sealed record StudyRow(string Name, string Kind, int? K, int? KUsed, double? Ratio, double Kimg, double Fd, double Precision, double Recall,
-    double Density, double Coverage, double? Kid, double Seconds, double TrainSeconds);
+    double Density, double Coverage, double? Kid, double Seconds, double TrainSeconds, double? Nmi = null, double? Acc = null);
 
 /// <summary>One point of a sample-efficiency curve: a checkpoint of <see cref="Variant"/> after <see cref="Kimg"/> kimg.</summary>
 public sealed record SeriesPoint(string Variant, double Kimg, double Fd, double Precision, double Recall);
@@ -32,7 +33,8 @@ public static class StudyResults
     public static StudyResult Collect(PipelineFolder c, StudyOptions o, StudySteps steps, SourceFacts source)
     {
         var variants = steps.Variants(c);
-        var rows = variants.Select(v => Row(c, v, source)).ToList();
+        var labels = source.LabelCount >= 2 ? Data.DataSource.Load(o.Source).Labels : null;
+        var rows = variants.Select(v => Row(c, v, source, labels)).ToList();
         var best = StudyPlan.BestK(variants.Zip(rows, (v, r) => (v, r.Fd)));
         var series = new List<SeriesPoint>();
         var targets = StudyPlan.SeriesTargets(o);
@@ -55,26 +57,31 @@ public static class StudyResults
         return new StudyResult(o, StudySteps.Kub(c, o), evaluator, best?.Name, rows, series);
     }
 
-    private static StudyRow Row(PipelineFolder c, StudyVariant v, SourceFacts source)
+    private static StudyRow Row(PipelineFolder c, StudyVariant v, SourceFacts source, long[]? labels)
     {
         string metrics = c.PathOf(StudySteps.MetricsFile(v));
         double M(string key) => ReadMetric(metrics, key);
         int? k = null, used = null;
-        double? ratio = null;
+        double? ratio = null, nmi = null, acc = null;
         if (v.Kind == VariantKind.Labels) { k = used = source.LabelCount; ratio = 1; }
         if (v.Kind == VariantKind.Clusters)
         {
-            var clusters = ClusterAssignment.Load(c.PathOf(StudySteps.ClustersDir(v.K!.Value)));
+            var clusters = ClusterAssignment.Load(c.PathOf(StudySteps.ClustersDir(v)));
             k = clusters.K;
             used = clusters.Utilized;
             ratio = clusters.Ratio;
+            if (labels is not null && labels.Length == clusters.Count)
+            {
+                var scores = Metrics.Clustering.ClusteringScores.Compute(clusters.Ids.Select(i => (long)i).ToArray(), labels);
+                (nmi, acc) = (scores.Nmi, scores.Acc);
+            }
         }
         var pointer = Checkpoint.ReadPointer(c.PathOf(StudySteps.TrainDir(v)));
         double Seconds(string step) => c.Marker(StudySteps.StepName(v, step))?["seconds"]?.GetValue<double>() ?? 0;
         double kid = M("kid");
         return new StudyRow(v.Name, v.Kind.ToString().ToLowerInvariant(), k, used, ratio, pointer.CurNimg / 1000.0,
             M("fd"), M("precision"), M("recall"), M("density"), M("coverage"), double.IsFinite(kid) ? kid : null,
-            Seconds("train") + Seconds("sample") + Seconds("eval"), pointer.Seconds);
+            Seconds("train") + Seconds("sample") + Seconds("eval"), pointer.Seconds, nmi, acc);
     }
 
     // A metric a step could not produce is NaN; written as "NaN" rather than failing the whole table.
@@ -96,7 +103,7 @@ public static class StudyResults
     };
 
     public static readonly string[] CsvColumns =
-        ["name", "kind", "k", "k_used", "ratio", "kimg", "fd", "precision", "recall", "density", "coverage", "kid", "seconds", "train_seconds"];
+        ["name", "kind", "k", "k_used", "ratio", "kimg", "fd", "precision", "recall", "density", "coverage", "kid", "seconds", "train_seconds", "nmi", "acc"];
 
     /// <summary>study.csv: one line per variant, invariant culture, empty cells for what a kind does not have.</summary>
     public static string ToCsv(IEnumerable<StudyRow> rows)
@@ -104,7 +111,7 @@ public static class StudyResults
         var sb = new StringBuilder(string.Join(',', CsvColumns)).Append('\n');
         foreach (var r in rows)
             sb.AppendJoin(',', [r.Name, r.Kind, N(r.K), N(r.KUsed), G(r.Ratio), G(r.Kimg), G(r.Fd), G(r.Precision), G(r.Recall), G(r.Density), G(r.Coverage),
-                G(r.Kid), G(r.Seconds), G(r.TrainSeconds)]).Append('\n');
+                G(r.Kid), G(r.Seconds), G(r.TrainSeconds), G(r.Nmi), G(r.Acc)]).Append('\n');
         return sb.ToString();
     }
 

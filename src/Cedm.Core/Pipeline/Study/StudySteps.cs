@@ -23,6 +23,13 @@ public sealed class StudySteps(StudyOptions o, SourceFacts source)
 
     public static string ClustersDir(int k) => Path.Combine("clusters", StudyVariant.ClusterName(k));
 
+    /// <summary>The clustering a clusters variant conditions on: clusters/k&lt;K&gt;, or clusters/&lt;set&gt;-k&lt;K&gt; on other features.</summary>
+    public static string ClustersDir(StudyVariant v) =>
+        v.FeatureSet is null ? ClustersDir(v.K!.Value) : Path.Combine("clusters", $"{v.FeatureSet}-{StudyVariant.ClusterName(v.K!.Value)}");
+
+    /// <summary>features-&lt;set&gt;/feats.npy: the comparison features.</summary>
+    public static string OtherFeatures(string set) => Path.Combine($"features-{set}", "feats.npy");
+
     public static string TrainDir(StudyVariant v) => v.TrainFolder;
 
     public static string SamplesFile(StudyVariant v) => Path.Combine(v.Folder, "samples", "samples.npy");
@@ -79,6 +86,14 @@ public sealed class StudySteps(StudyOptions o, SourceFacts source)
         foreach (int k in StudyPlan.ClusterKs(variants))
             steps.Add(new StageStep($"clusters/{StudyVariant.ClusterName(k)}", $"clustering ({o.Method}, K = {k})", StudyPlan.Cost.Cluster(o) / w,
                 ctx => PipelineStages.Cluster(ctx.PathOf(Features), o.Method, k, ctx.PathOf(ClustersDir(k)), o.TemiEpochs, o.Seed)));
+        foreach (var (set, k) in StudyPlan.OtherFeatureClusterings(variants))
+        {
+            steps.Add(new StageStep($"features-{set}", $"features ({o.CompareFeatures})", StudyPlan.Cost.Features(o) / w,
+                ctx => PipelineStages.Features(o.Source, o.CompareFeatures!, ctx.PathOf(OtherFeatures(set)), o.Seed)));
+            var probe = variants.First(v => v.FeatureSet == set && v.K == k);
+            steps.Add(new StageStep($"clusters/{set}-{StudyVariant.ClusterName(k)}", $"clustering ({o.Method}, K = {k}, {o.CompareFeatures})", StudyPlan.Cost.Cluster(o) / w,
+                ctx => PipelineStages.Cluster(ctx.PathOf(OtherFeatures(set)), o.Method, k, ctx.PathOf(ClustersDir(probe)), o.TemiEpochs, o.Seed)));
+        }
         foreach (var v in variants)
         {
             if (v.TrainingOf is null)
@@ -111,9 +126,9 @@ public sealed class StudySteps(StudyOptions o, SourceFacts source)
         {
             VariantKind.Uncond => "none",
             VariantKind.Labels => "labels",
-            _ => "clusters:" + c.PathOf(ClustersDir(v.K!.Value)),
+            _ => "clusters:" + c.PathOf(ClustersDir(v)),
         };
-        var training = PipelineStages.CpuRecipe(o.Preset, o.Seed) with { CheckpointKimg = o.Kimg / o.SeriesPoints, KeepCheckpoints = o.SeriesPoints + 1 };
+        var training = PipelineStages.CpuRecipe(o.Preset, o.Seed + v.SeedOffset) with { CheckpointKimg = o.Kimg / o.SeriesPoints, KeepCheckpoints = o.SeriesPoints + 1 };
         if (o.Quick) training = training with { LogKimg = Math.Max(o.Kimg / 10, 0.001) };
         var request = VariantArguments.ApplyTrain(new TrainRequest { Source = o.Source, Cond = cond, Out = c.PathOf(TrainDir(v)), Training = training }, v.TrainArgs, v.Name);
         return PipelineStages.Train(request, new TrainBudget.Kimg(o.Kimg));

@@ -14,15 +14,23 @@ public enum VariantKind { Uncond, Labels, Clusters }
 /// record — from code or from <c>--variant</c> (see <see cref="Parse"/>). A variant that differs from another only
 /// in how it samples (guidance scales) names that one in <see cref="TrainingOf"/> and reuses its trained model.
 /// </summary>
+/// <param name="SeedOffset">Added to the study's seed for training (a second run of the same model).</param>
+/// <param name="FeatureSet">The folder name of other features whose clusters it conditions on (the feature comparison); null = the study's.</param>
 public sealed partial record StudyVariant(string Name, VariantKind Kind, int? K = null, IReadOnlyList<string>? TrainArguments = null,
-    IReadOnlyList<string>? SampleArguments = null, string? TrainingOf = null)
+    IReadOnlyList<string>? SampleArguments = null, string? TrainingOf = null, int SeedOffset = 0, string? FeatureSet = null)
 {
     public IReadOnlyList<string> TrainArgs => TrainArguments ?? [];
 
     public IReadOnlyList<string> SampleArgs => SampleArguments ?? [];
 
     /// <summary>A plain model of its kind (no extra arguments): the ones the K sweep and "best K" are about.</summary>
-    public bool IsPlain => TrainArgs.Count == 0 && SampleArgs.Count == 0;
+    public bool IsPlain => TrainArgs.Count == 0 && SampleArgs.Count == 0 && SeedOffset == 0 && FeatureSet is null;
+
+    /// <summary>The same model trained again with seed + 1 (named &lt;name&gt;-s1, or <paramref name="name"/>).</summary>
+    public StudyVariant SecondSeed(string? name = null) => this with { Name = name ?? Name + "-s1", SeedOffset = 1 };
+
+    /// <summary>"pca:64" → "pca64": a folder-safe name for an extractor spec.</summary>
+    public static string FeatureSetName(string spec) => new(spec.Where(char.IsLetterOrDigit).ToArray());
 
     public static StudyVariant Uncond() => new("uncond", VariantKind.Uncond);
 
