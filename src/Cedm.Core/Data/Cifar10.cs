@@ -100,6 +100,9 @@ public static class Cifar10
                 entry.DataStream.ReadExactly(bytes);
                 files[name] = bytes;
             }
+            // The tar end marker comes before the gzip trailer: read the compressed stream to its end so the trailer's
+            // CRC-32 and length are checked (a corrupt .tar.gz must not load as slightly different pixels).
+            if (gzip) stream.CopyTo(Stream.Null);
         }
         catch (Exception e) when (e is EndOfStreamException or FormatException or InvalidDataException && !e.Message.StartsWith("cifar10:"))
         {

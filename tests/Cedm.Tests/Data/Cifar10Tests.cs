@@ -125,4 +125,16 @@ public sealed class Cifar10Tests : IDisposable
         var act = () => Cifar10.Load(path);
         act.Should().Throw<InvalidDataException>().WithMessage("cifar10:*");
     }
+
+    [Fact]
+    public void ACorruptGzipTrailerIsRejectedEvenAfterTheTarEndMarker()
+    {
+        string path = MakeTarball();
+        Cifar10.Load(path, DataSplit.Test).Count.Should().Be(Records, "the intact tarball loads");
+        var bytes = File.ReadAllBytes(path);
+        bytes[^6] ^= 0xFF; // a byte of the gzip trailer's CRC-32 (RFC 1952: CRC32 then ISIZE, 4 bytes each, at the very end)
+        File.WriteAllBytes(path, bytes);
+        var act = () => Cifar10.Load(path, DataSplit.Test);
+        act.Should().Throw<InvalidDataException>().WithMessage("cifar10:*");
+    }
 }
