@@ -34,11 +34,8 @@ public static class FdCommand
     /// <summary>float64 files keep their precision (statistics are accumulated in float64 either way).</summary>
     private static FeatureStatistics ReadStatistics(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file", path);
-        var arr = Npy.Read(path);
-        if (!arr.DType.IsFloat() || arr.Shape.Length != 2)
-            throw new InvalidDataException($"{path}: expected float32 or float64 features shaped (N, D); got {arr.DType} ({string.Join(", ", arr.Shape)})");
-        if (arr.Shape[0] < 2) throw new InvalidDataException($"{path}: a covariance needs at least 2 feature vectors; got {arr.Shape[0]}");
+        // At least 2 rows: a covariance needs 2 feature vectors.
+        var arr = Cedm.Features.FeatureFile.ReadValidated(path, minRows: 2);
         var s = new FeatureStatistics(arr.Shape[1]);
         if (arr.DType == DType.F64) s.Add(arr.ToFloat64(), arr.Shape[0]);
         else s.Add(arr.ToFloat32(), arr.Shape[0]);

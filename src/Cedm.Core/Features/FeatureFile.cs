@@ -44,10 +44,17 @@ public static class FeatureFile
     }
 
     /// <summary>
-    /// Reads (N, D) float32/float64 features for clustering, validated: every failure names the file (and the row
-    /// and column of a non-finite value, also one that overflows float32).
+    /// Largest feature magnitude accepted: beyond it the float32 squared distances and covariances the clusterers and
+    /// metrics compute overflow (x² · D passes float32's 3.4e38 for |x| ≈ 1e17 at D = 512), and the failure would come
+    /// from deep inside an algorithm instead of naming the file.
     /// </summary>
-    public static Tensor ReadMatrix(string path)
+    public const double MaxMagnitude = 1e15;
+
+    /// <summary>
+    /// Reads a float32/float64 .npy shaped (N, D) with N ≥ <paramref name="minRows"/>, every value finite and within
+    /// ±<see cref="MaxMagnitude"/>; every failure names the file (and the row and column of a bad value).
+    /// </summary>
+    public static NpyArray ReadValidated(string path, int minRows = 1)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such features file", path);
         if (new FileInfo(path).Length == 0) throw new InvalidDataException($"{path}: empty file (expected a .npy of features (N, D))");
@@ -61,19 +68,29 @@ public static class FeatureFile
             throw new InvalidDataException($"{path}: features must be float32 or float64, got {a.DType}");
         if (a.Shape.Length != 2)
             throw new InvalidDataException($"{path}: features must have shape (N, D), got rank {a.Shape.Length} ({string.Join(", ", a.Shape)})");
-        if (a.Shape[0] < 1 || a.Shape[1] < 1)
-            throw new InvalidDataException($"{path}: no features (shape ({a.Shape[0]}, {a.Shape[1]}))");
-        if (a.DType == DType.F64)
+        if (a.Shape[0] < minRows || a.Shape[1] < 1)
+            throw new InvalidDataException($"{path}: need at least {minRows} feature row(s) of at least 1 value, got shape ({a.Shape[0]}, {a.Shape[1]})");
+        int d = a.Shape[1];
+        if (a.DType == DType.F64) CheckValues(path, a.As<double>(), d);
+        else CheckValues(path, a.As<float>(), d);
+        return a;
+    }
+
+    private static void CheckValues<T>(string path, ReadOnlySpan<T> values, int d) where T : System.Numerics.IFloatingPointIeee754<T>
+    {
+        for (int i = 0; i < values.Length; i++)
         {
-            var dv = a.As<double>();
-            for (int i = 0; i < dv.Length; i++)
-                if (!double.IsFinite(dv[i]) || !float.IsFinite((float)dv[i]))
-                    throw new InvalidDataException($"{path}: non-finite value {dv[i]} at row {i / a.Shape[1]}, column {i % a.Shape[1]} (as float32)");
+            double v = double.CreateTruncating(values[i]);
+            if (!double.IsFinite(v)) throw new InvalidDataException($"{path}: non-finite value {v} at row {i / d}, column {i % d}");
+            if (Math.Abs(v) > MaxMagnitude) throw new InvalidDataException($"{path}: value {v} at row {i / d}, column {i % d} is beyond ±{MaxMagnitude:0e0} (rescale the features)");
         }
-        var data = a.ToFloat32();
-        for (int i = 0; i < data.Length; i++)
-            if (!float.IsFinite(data[i])) throw new InvalidDataException($"{path}: non-finite value {data[i]} at row {i / a.Shape[1]}, column {i % a.Shape[1]}");
-        return new Tensor(data, a.Shape[0], a.Shape[1]);
+    }
+
+    /// <summary>Reads validated (N, D) features for clustering (<see cref="ReadValidated"/>) as a float32 tensor.</summary>
+    public static Tensor ReadMatrix(string path)
+    {
+        var a = ReadValidated(path);
+        return new Tensor(a.ToFloat32(), a.Shape[0], a.Shape[1]);
     }
 
     /// <summary>The "resolved" extractor spec recorded in a features file's side file (recreates the same map), or null.</summary>
