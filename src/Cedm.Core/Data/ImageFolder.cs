@@ -25,7 +25,7 @@ public static class ImageFolder
 
         var (files, labels, labelNames) = FindImages(directory);
         var images = new PngImage[files.Count];
-        Parallel.For(0, files.Count, ComputeSettings.ParallelOptions, i => images[i] = PngDecoder.DecodeFile(files[i]));
+        Parallel.For(0, files.Count, EnginePolicy.Current.ParallelOptions, i => images[i] = PngDecoder.DecodeFile(files[i]));
 
         int channels = images.Any(im => im.Channels >= 3) ? 3 : 1;
         if (transform.Resolution is null)
@@ -39,7 +39,7 @@ public static class ImageFolder
         var (outH, outW) = transform.OutputSize(images[0].Height, images[0].Width);
         int size = outH * outW * channels;
         var pixels = new byte[(long)images.Length * size];
-        Parallel.For(0, images.Length, ComputeSettings.ParallelOptions, i =>
+        Parallel.For(0, images.Length, EnginePolicy.Current.ParallelOptions, i =>
         {
             var im = images[i];
             byte[] converted = ConvertChannels(im, channels);

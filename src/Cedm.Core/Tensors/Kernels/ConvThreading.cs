@@ -1,6 +1,6 @@
 namespace Cedm.Tensors.Kernels;
 
-/// <summary>How the conv drivers spread work over <see cref="ComputeSettings.Threads"/> (benchmarks compare them).</summary>
+/// <summary>How the conv drivers spread work over <see cref="EnginePolicy.Threads"/> (benchmarks compare them).</summary>
 internal enum ConvThreading
 {
     /// <summary>The measured best for the active GEMM back-end (see <see cref="Conv2dKernels.Resolve"/>).</summary>

@@ -8,7 +8,7 @@ namespace Cedm.Tensors.Native;
 /// The engine's only native binding: OpenBLAS, loaded at run time with <see cref="NativeLibrary"/> so the
 /// engine still works (on the managed GEMM) where OpenBLAS is not installed.
 /// Exports are resolved once into unmanaged function pointers; no marshalling happens per call.
-/// OpenBLAS's thread count follows <see cref="ComputeSettings.Threads"/>.
+/// OpenBLAS's thread count follows the installed <see cref="EnginePolicy.Threads"/> (<see cref="EnginePolicy.Install"/>).
 /// </summary>
 public static unsafe class OpenBlas
 {
@@ -87,8 +87,8 @@ public static unsafe class OpenBlas
                         "). On Debian/Ubuntu: apt-get install libopenblas0-pthread";
             return;
         }
-        SetThreads(ComputeSettings.Threads);
-        ComputeSettings.ThreadsChanged += SetThreads;
+        SetThreads(EnginePolicy.Installed.Threads);
+        EnginePolicy.ThreadsInstalled += SetThreads;
     }
 
     /// <summary>
