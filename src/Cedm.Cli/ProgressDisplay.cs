@@ -4,7 +4,7 @@ namespace Cedm.Cli;
 
 /// <summary>
 /// A progress bar on stderr, shown only when stderr is a terminal (cli.md "Conventions"); otherwise the work runs
-/// silently. <paramref name="work"/> receives a reporter taking (fraction 0..1, description).
+/// silently. The work receives a reporter taking (fraction 0..1, description).
 /// </summary>
 public static class ProgressDisplay
 {

@@ -9,7 +9,7 @@ using Spectre.Console;
 
 namespace Cedm.Cli.Commands;
 
-/// <summary>`cedm bound <feats.npy> --out bound.json`: the TEMI utilisation-ratio upper bound K_UB (spec §5.2, cli.md).</summary>
+/// <summary>`cedm bound &lt;feats.npy&gt; --out bound.json`: the TEMI utilisation-ratio upper bound K_UB (spec §5.2, cli.md).</summary>
 public static class BoundCommand
 {
     public static Command Build()

@@ -64,7 +64,7 @@ public static class Checkpoint
     /// <summary>The file name of the checkpoint after <paramref name="curNimg"/> images.</summary>
     public static string FileName(long curNimg) => $"ckpt-{curNimg.ToString("D10", CultureInfo.InvariantCulture)}.safetensors";
 
-    /// <summary>Points the run folder at <paramref name="file"/> (relative to it) atomically.</summary>
+    /// <summary>Points the run folder at <paramref name="relativeFile"/> (relative to it) atomically.</summary>
     public static void WritePointer(string runDir, string relativeFile, long curNimg, long step, double seconds)
     {
         var json = new JsonObject

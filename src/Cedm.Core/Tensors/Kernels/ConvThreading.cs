@@ -7,8 +7,8 @@ internal enum ConvThreading
     Auto,
     /// <summary>Workers claim chunks of samples; each runs single-threaded managed GEMMs on its own buffers.</summary>
     SamplesManaged,
-    /// <summary>Workers claim chunks of samples; each calls <see cref="Gemm.Sgemm"/> (the back-end threads as it likes).</summary>
+    /// <summary>Workers claim chunks of samples; each calls <see cref="Gemm.Sgemm(bool, bool, int, int, int, float, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, float, Span{float}, int)"/> (the back-end threads as it likes).</summary>
     SamplesShared,
-    /// <summary>Samples one after another; each GEMM is <see cref="Gemm.Sgemm"/> using all threads.</summary>
+    /// <summary>Samples one after another; each GEMM is <see cref="Gemm.Sgemm(bool, bool, int, int, int, float, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, float, Span{float}, int)"/> using all threads.</summary>
     SerialSamples,
 }

@@ -2,7 +2,7 @@ using Cedm.Tensors.Native;
 
 namespace Cedm.Tensors.Kernels;
 
-/// <summary>Which implementation <see cref="Gemm.Sgemm"/> runs.</summary>
+/// <summary>Which implementation <see cref="Gemm.Sgemm(bool, bool, int, int, int, float, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, float, Span{float}, int)"/> runs.</summary>
 public enum GemmBackend
 {
     /// <summary>OpenBLAS when it loads, otherwise <see cref="Managed"/>.</summary>

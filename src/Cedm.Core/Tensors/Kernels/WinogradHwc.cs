@@ -126,7 +126,7 @@ internal static unsafe partial class WinogradHwc
 
     /// <summary>
     /// y[s, Cout, OutH, OutW] = conv3x3(x[s, Cin, H, W]) + bias for <paramref name="samples"/> ≤ Plan.Samples consecutive
-    /// samples; <paramref name="u"/> from <see cref="PackWeights"/>; scratch of Plan.ScratchFloats floats.
+    /// samples; <paramref name="pu"/> from <see cref="PackWeights"/>; scratch of Plan.ScratchFloats floats.
     /// </summary>
     public static void ForwardUnit(in Conv2dGeometry g, in Plan plan, int samples, float* pu, float* px, float* pb, float* py, float* ps)
     {

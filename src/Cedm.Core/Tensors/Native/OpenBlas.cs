@@ -134,7 +134,7 @@ public static unsafe class OpenBlas
 
     /// <summary>
     /// Raw row-major <c>cblas_sgemm</c>. No argument checking: callers go through
-    /// <see cref="Kernels.Gemm.Sgemm"/>, which validates shapes and span lengths first.
+    /// <see cref="Kernels.Gemm.Sgemm(bool, bool, int, int, int, float, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, float, Span{float}, int)"/>, which validates shapes and span lengths first.
     /// </summary>
     internal static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
