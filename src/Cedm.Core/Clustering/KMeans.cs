@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Cedm.Tensors;
-using Cedm.Tensors.Kernels;
 
 namespace Cedm.Clustering;
 

@@ -1,4 +1,3 @@
-using Cedm.Diffusion;
 using Cedm.Diffusion.Labels;
 using Cedm.Diffusion.Sampling;
 using FluentAssertions;

@@ -1,4 +1,3 @@
-using Cedm.Diffusion;
 using Cedm.Tests.Diffusion.Oracles;
 
 namespace Cedm.Tests.Diffusion;

@@ -1,6 +1,5 @@
 using Cedm.Diffusion.Labels;
 using Cedm.Diffusion.Training;
-using Cedm.IO;
 using FluentAssertions;
 
 namespace Cedm.Tests.Diffusion;
