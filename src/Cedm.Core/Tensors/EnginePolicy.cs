@@ -47,9 +47,6 @@ public sealed record EnginePolicy
     /// <summary>Tiles per portable-Winograd GEMM column block (see <see cref="Winograd3x3.GroupSize"/>).</summary>
     internal int WinogradTargetTiles { get; init; } = 256;
 
-    /// <summary>Groups a batch is at least split into on the portable Winograd path (see <see cref="Winograd3x3.GroupSize"/>).</summary>
-    internal int WinogradMinGroups { get; init; } = 4;
-
     /// <summary>Tiles per unit of work on the AVX-512 Winograd path (see <see cref="Kernels.WinogradHwc.Plan"/>).</summary>
     internal int HwcTargetTiles { get; init; } = 96;
 
@@ -179,7 +176,7 @@ public sealed record EnginePolicy
         ("avx512 winograd", Avx512Winograd ? "on" : "off"),
         ("arena", $"{(Arena ? "on" : "off")} (CEDM_ARENA)"),
         ("conv tuning", string.Create(CultureInfo.InvariantCulture,
-            $"threading {ConvThreading}, winograd target tiles {WinogradTargetTiles}, min groups {WinogradMinGroups}, " +
+            $"threading {ConvThreading}, winograd target tiles {WinogradTargetTiles}, " +
             $"avx512 target tiles {HwcTargetTiles}, im2col band {Im2ColBandFloats} floats")),
     ];
 
@@ -193,7 +190,6 @@ public sealed record EnginePolicy
         if (!Enum.IsDefined(ConvThreading))
             throw new ArgumentOutOfRangeException(nameof(ConvThreading), ConvThreading, "Unknown conv threading mode.");
         ArgumentOutOfRangeException.ThrowIfLessThan(WinogradTargetTiles, 1, nameof(WinogradTargetTiles));
-        ArgumentOutOfRangeException.ThrowIfLessThan(WinogradMinGroups, 1, nameof(WinogradMinGroups));
         ArgumentOutOfRangeException.ThrowIfLessThan(HwcTargetTiles, 1, nameof(HwcTargetTiles));
         ArgumentOutOfRangeException.ThrowIfLessThan(Im2ColBandFloats, 1, nameof(Im2ColBandFloats));
     }

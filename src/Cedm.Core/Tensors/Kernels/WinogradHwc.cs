@@ -45,7 +45,7 @@ internal static unsafe partial class WinogradHwc
             RowsP = 2 * Th + 2;
             ColsP = 2 * Tw + 2;
             TilesPerSample = Th * Tw;
-            Samples = Math.Clamp((EnginePolicy.Current.HwcTargetTiles + TilesPerSample - 1) / TilesPerSample, 1, Math.Max(1, g.N / 4));
+            Samples = Math.Clamp((EnginePolicy.Current.HwcTargetTiles + TilesPerSample - 1) / TilesPerSample, 1, Math.Max(1, g.N / Winograd3x3.MinGroups));
             // V and M of a block (16 × tiles × channels each) are sized to stay in a 2 MiB L2 with the planes.
             int widest = Math.Max(g.Cin, g.Cout);
             int unitGroups = (Samples * TilesPerSample + GroupTiles - 1) / GroupTiles;
