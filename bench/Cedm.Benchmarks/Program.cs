@@ -4,6 +4,10 @@ using Cedm.Tensors.Kernels;
 using Cedm.Tensors.Native;
 
 // cedm benchmark harness: times our kernels and, in the same invocation, the PyTorch peer of each suite.
+var (policy, policyWarnings) = EnginePolicy.FromEnvironment();
+foreach (string warning in policyWarnings)
+    Console.Error.WriteLine($"cedm bench: {warning}");
+EnginePolicy.Install(policy);
 BenchOptions options;
 try
 {
@@ -31,7 +35,7 @@ if (unknown.Count > 0)
 }
 var selected = options.Suites.Count == 0 ? suites : suites.Where(s => options.Suites.Contains(s.Name)).ToList();
 
-ComputeSettings.Threads = options.Threads;
+EnginePolicy.Install(policy with { Threads = options.Threads });
 var env = new Dictionary<string, string>
 {
     ["dotnet"] = Environment.Version.ToString(),

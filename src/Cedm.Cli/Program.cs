@@ -6,7 +6,13 @@ namespace Cedm.Cli;
 /// <summary>The verb table of the cedm command (see ../shared/spec/cli.md). Each verb lives in Commands/.</summary>
 public static class Program
 {
-    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+    public static int Main(string[] args)
+    {
+        var (policy, warnings) = Cedm.Tensors.EnginePolicy.FromEnvironment();
+        foreach (string warning in warnings) Console.Error.WriteLine($"cedm: {warning}");
+        Cedm.Tensors.EnginePolicy.Install(policy);
+        return Run(args, Console.Out, Console.Error);
+    }
 
     /// <summary>Runs the CLI with explicit writers so tests can call it in-process.</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)

@@ -7,7 +7,7 @@ public sealed class BenchOptions
 {
     public List<string> Suites { get; } = [];
     public int Repeats { get; private set; } = 5;
-    public int Threads { get; private set; } = Cedm.Tensors.ComputeSettings.Threads;
+    public int Threads { get; private set; } = Cedm.Tensors.EnginePolicy.Current.Threads;
     public double SampleMs { get; private set; } = 50;
     public bool NoPeer { get; private set; }
 

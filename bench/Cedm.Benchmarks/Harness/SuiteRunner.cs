@@ -107,13 +107,15 @@ public static class SuiteRunner
         return sb.ToString();
     }
 
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
     /// <summary>Writes bench/results/&lt;suite&gt;-&lt;timestamp&gt;.json (git-ignored) and returns its path.</summary>
     public static string WriteJson(string resultsDir, string suite, IReadOnlyList<ResultRow> rows, IDictionary<string, string> environment)
     {
         Directory.CreateDirectory(resultsDir);
         string path = Path.Combine(resultsDir, $"{suite}-{DateTime.UtcNow:yyyyMMdd-HHmmss}.json");
         var doc = new { suite, environment, rows };
-        File.WriteAllText(path, JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(path, JsonSerializer.Serialize(doc, Indented));
         return path;
     }
 }

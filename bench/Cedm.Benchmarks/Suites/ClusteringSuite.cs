@@ -20,7 +20,7 @@ public sealed class ClusteringSuite : IBenchSuite
 
     public IReadOnlyList<BenchCase> Cases { get; } = Build();
 
-    private static IReadOnlyList<BenchCase> Build()
+    private static List<BenchCase> Build()
     {
         var list = new List<BenchCase>();
         foreach (int k in new[] { 10, 100 })
@@ -95,7 +95,7 @@ public sealed class ClusteringSuite : IBenchSuite
     {
         private Dictionary<string, double>? _last;
         public void Set(Dictionary<string, double> q) => _last = q;
-        public IReadOnlyDictionary<string, double> Get() => _last ?? [];
+        public Dictionary<string, double> Get() => _last ?? [];
     }
 
     private static (Tensor X, int[] Labels)? s_cache;

@@ -55,21 +55,20 @@ public sealed class ConvSuite : IBenchSuite
         if (!backward)
             return () =>
             {
-                Conv2dKernels.Threading = mode;
+                using var policy = EnginePolicy.Override(p => p with { ConvThreading = mode });
                 using var _ = Tensors.Autograd.GradMode.NoGrad();
                 Tensor.Conv2d(x, w, b, stride: 1, padding: 1);
-                Conv2dKernels.Threading = ConvThreading.Auto;
             };
         x.RequireGrad(); w.RequireGrad(); b.RequireGrad();
         return () =>
         {
-            Conv2dKernels.Threading = mode;
-            int savedTiles = Winograd3x3.TargetTiles;
-            Winograd3x3.TargetTiles = targetTiles ?? savedTiles;
+            using var policy = EnginePolicy.Override(p => p with
+            {
+                ConvThreading = mode,
+                WinogradTargetTiles = targetTiles ?? p.WinogradTargetTiles,
+            });
             x.ZeroGrad(); w.ZeroGrad(); b.ZeroGrad();
             Tensor.Conv2d(x, w, b, stride: 1, padding: 1).Backward(gy);
-            Winograd3x3.TargetTiles = savedTiles;
-            Conv2dKernels.Threading = ConvThreading.Auto;
         };
     }
 }

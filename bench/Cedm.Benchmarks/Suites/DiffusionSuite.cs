@@ -4,7 +4,6 @@ using Cedm.Benchmarks.Harness;
 using Cedm.Diffusion;
 using Cedm.Diffusion.Networks;
 using Cedm.Nn;
-using Cedm.Nn.Optim;
 using Cedm.Tensors;
 using Cedm.Tensors.Autograd;
 

@@ -38,7 +38,7 @@ public sealed class FeatureNetworksSuite : IBenchSuite
     private static Action Vit(VitConfig config)
     {
         var rng = new Rng(1);
-        var net = new VisionTransformer(Checkpoint.FromTensors(Random(config.TensorLayout(), rng), "random", "cls_token"));
+        var net = new VisionTransformer(PretrainedWeights.FromTensors(Random(config.TensorLayout(), rng), "random", "cls_token"));
         var x = Tensor.Randn(rng, [Batch, 3, 224, 224]);
         return () => { using var _ = GradMode.NoGrad(); net.Forward(x); };
     }
@@ -48,7 +48,7 @@ public sealed class FeatureNetworksSuite : IBenchSuite
         var rng = new Rng(2);
         var tensors = Random(InceptionV3.TensorLayout(), rng);
         foreach (var key in tensors.Keys.Where(k => k.EndsWith("running_var")).ToList()) tensors[key] = Tensor.Ones(tensors[key].ShapeArray());
-        var net = new InceptionV3(Checkpoint.FromTensors(tensors, "random", "Conv2d_1a_3x3.conv.weight"));
+        var net = new InceptionV3(PretrainedWeights.FromTensors(tensors, "random", "Conv2d_1a_3x3.conv.weight"));
         var x = Tensor.Rand(rng, [Batch, 3, 299, 299], -1f, 1f);
         return () => { using var _ = GradMode.NoGrad(); net.Forward(x); };
     }

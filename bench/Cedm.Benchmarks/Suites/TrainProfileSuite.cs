@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Cedm.Benchmarks.Harness;
-using Cedm.Diffusion;
 using Cedm.Diffusion.Networks;
-using Cedm.Nn.Optim;
 using Cedm.Tensors;
 using Cedm.Tensors.Autograd;
 

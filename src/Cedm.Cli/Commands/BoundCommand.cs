@@ -6,7 +6,7 @@ using Cedm.Stages;
 
 namespace Cedm.Cli.Commands;
 
-/// <summary>`cedm bound <feats.npy> --out bound.json`: the TEMI utilisation-ratio upper bound K_UB (spec §5.2, cli.md), <see cref="BoundStage"/>.</summary>
+/// <summary>`cedm bound &lt;feats.npy&gt; --out bound.json`: the TEMI utilisation-ratio upper bound K_UB (spec §5.2, cli.md), <see cref="BoundStage"/>.</summary>
 public static class BoundCommand
 {
     public static Command Build()

@@ -56,7 +56,7 @@ public static class ClusteringMethods
             "gmm" => new GaussianMixture(new GaussianMixtureOptions { K = s.K, NInit = s.NInit ?? 1, MaxIter = s.MaxIter ?? 100, Tol = s.Tol ?? 1e-3, Covariance = s.Covariance }),
             "agglo" => new Agglomerative(new AgglomerativeOptions { K = s.K, Cosine = s.Cosine }),
             "temi" => new TemiClusterer(s.K, s.Temi ?? TemiOptions.Spec()),
-            _ => throw new ArgumentException($"unknown method {s.Method}", nameof(s.Method)),
+            _ => throw new SettingException(nameof(s.Method), $"unknown method {s.Method}"),
         };
     }
 
@@ -85,7 +85,7 @@ public static class ClusteringMethods
         if (knn is int nn) o = o with { Neighbours = nn };
         if (epochs is int e)
         {
-            if (e < 1) throw new ArgumentException($"must be at least 1, got {e}", "Epochs");
+            if (e < 1) throw new SettingException("Epochs", $"must be at least 1, got {e}");
             o = o with { Epochs = e, WarmupEpochs = e * o.WarmupEpochs / o.Epochs };
         }
         o.Validate();

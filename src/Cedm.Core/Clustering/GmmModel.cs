@@ -168,10 +168,10 @@ public sealed class GmmModel : IClusterModel
         }
 
         // Log-sum-exp normalisation per row.
-        int workers = Math.Max(1, Math.Min(ComputeSettings.Threads, n / 2048));
+        int workers = Math.Max(1, Math.Min(EnginePolicy.Current.Threads, n / 2048));
         var partial = new double[workers];
         int chunk = (n + workers - 1) / workers;
-        Parallel.For(0, workers, ComputeSettings.ParallelOptions, w =>
+        Parallel.For(0, workers, EnginePolicy.Current.ParallelOptions, w =>
         {
             double total = 0;
             int end = Math.Min(n, (w + 1) * chunk);

@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Cedm.Tensors;
-using Cedm.Tensors.Kernels;
 
 namespace Cedm.Clustering;
 
@@ -140,10 +139,10 @@ public sealed class KMeans(KMeansOptions options) : IClusterer
     /// <summary>Σ_i ‖x_i − c_{l_i}‖² computed directly in float64 (the GEMM expansion loses digits near the optimum).</summary>
     internal static double ExactInertia(float[] x, int n, int d, float[] centers, int[] labels)
     {
-        int workers = Math.Max(1, Math.Min(ComputeSettings.Threads, n / 4096));
+        int workers = Math.Max(1, Math.Min(EnginePolicy.Current.Threads, n / 4096));
         var part = new double[workers];
         int chunk = (n + workers - 1) / workers;
-        Parallel.For(0, workers, ComputeSettings.ParallelOptions, w =>
+        Parallel.For(0, workers, EnginePolicy.Current.ParallelOptions, w =>
         {
             double s = 0;
             int end = Math.Min(n, (w + 1) * chunk);

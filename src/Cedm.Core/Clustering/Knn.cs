@@ -32,7 +32,7 @@ public static class Knn
         {
             int rows = Math.Min(block, n - start);
             Gemm.Sgemm(false, true, rows, n, d, 1f, x.AsSpan(start * d, rows * d), d, x, d, 0f, sims.AsSpan(0, rows * n), n);
-            Parallel.For(0, rows, ComputeSettings.ParallelOptions, () => (new float[k], new int[k]), (r, _, heap) =>
+            Parallel.For(0, rows, EnginePolicy.Current.ParallelOptions, () => (new float[k], new int[k]), (r, _, heap) =>
             {
                 SelectTopK(sims.AsSpan(r * n, n), start + r, heap.Item1, heap.Item2, k);
                 for (int j = 0; j < k; j++) result[start + r, j] = heap.Item2[j];
@@ -46,7 +46,7 @@ public static class Knn
     private static float[] Normalized(float[] data, int n, int d)
     {
         var x = new float[data.Length];
-        Parallel.For(0, n, ComputeSettings.ParallelOptions, i =>
+        Parallel.For(0, n, EnginePolicy.Current.ParallelOptions, i =>
         {
             var row = data.AsSpan(i * d, d);
             float norm = System.Numerics.Tensors.TensorPrimitives.Norm(row);

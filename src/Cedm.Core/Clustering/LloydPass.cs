@@ -45,7 +45,7 @@ internal static class LloydPass
             int rows = Math.Min(block, n - start), s0 = start;
             Gemm.Sgemm(false, true, rows, k, d, -2f, x.AsSpan(start * d, rows * d), d, centers, d, 0f, dist, k);
             int parallel = rows >= 1024 ? tasks : 1;
-            Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(parallel, ComputeSettings.Threads) }, t =>
+            Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(parallel, EnginePolicy.Current.Threads) }, t =>
             {
                 int r0 = (int)((long)rows * t / tasks), r1 = (int)((long)rows * (t + 1) / tasks);
                 double[]? s = sums is null ? null : taskSums[t];

@@ -2,7 +2,7 @@ namespace Cedm.Data;
 
 /// <summary>
 /// A parsed <c>&lt;source&gt;</c> argument (cli.md "Data sources"). <see cref="Parse"/> turns the text into one
-/// of the records below; <see cref="Load"/> reads it and applies the transforms.
+/// of the records below; <see cref="Load(TransformOptions?)"/> reads it and applies the transforms.
 /// </summary>
 public abstract record DataSource
 {

@@ -25,22 +25,20 @@ public static class ImageFolder
 
         var (files, labels, labelNames) = FindImages(directory);
         var images = new PngImage[files.Count];
-        Parallel.For(0, files.Count, ComputeSettings.ParallelOptions, i => images[i] = PngDecoder.DecodeFile(files[i]));
+        Parallel.For(0, files.Count, EnginePolicy.Current.ParallelOptions, i => images[i] = PngDecoder.DecodeFile(files[i]));
 
         int channels = images.Any(im => im.Channels >= 3) ? 3 : 1;
         if (transform.Resolution is null)
         {
             var odd = images.Select((im, i) => (im, i)).FirstOrDefault(t => t.im.Width != images[0].Width || t.im.Height != images[0].Height);
             if (odd.im is not null)
-                throw new ArgumentException(
-                    $"folder:{directory}: images differ in size ({files[0]} is {images[0].Width}x{images[0].Height}, {files[odd.i]} is {odd.im.Width}x{odd.im.Height}); give a resolution to resize them to one size",
-                    nameof(transform.Resolution));
+                throw new SettingException(nameof(transform.Resolution), $"folder:{directory}: images differ in size ({files[0]} is {images[0].Width}x{images[0].Height}, {files[odd.i]} is {odd.im.Width}x{odd.im.Height}); give a resolution to resize them to one size");
         }
 
         var (outH, outW) = transform.OutputSize(images[0].Height, images[0].Width);
         int size = outH * outW * channels;
         var pixels = new byte[(long)images.Length * size];
-        Parallel.For(0, images.Length, ComputeSettings.ParallelOptions, i =>
+        Parallel.For(0, images.Length, EnginePolicy.Current.ParallelOptions, i =>
         {
             var im = images[i];
             byte[] converted = ConvertChannels(im, channels);

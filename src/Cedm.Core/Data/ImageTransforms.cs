@@ -16,7 +16,7 @@ public static class ImageTransforms
         var (outH, outW) = options.OutputSize(dataset.Height, dataset.Width);
         int outSize = outH * outW * dataset.Channels;
         var pixels = new byte[(long)dataset.Count * outSize];
-        Parallel.For(0, dataset.Count, ComputeSettings.ParallelOptions, n =>
+        Parallel.For(0, dataset.Count, EnginePolicy.Current.ParallelOptions, n =>
         {
             byte[] image = Apply(dataset.Image(n), dataset.Height, dataset.Width, dataset.Channels, options);
             image.CopyTo(pixels, (long)n * outSize);

@@ -89,7 +89,7 @@ public static class FeatureExtractors
             return model;
         }
         if (context.FitData is null)
-            throw new ArgumentException($"extractor '{spec}': PCA needs data to fit on or a saved model", "FitOn");
+            throw new SettingException("FitOn", $"extractor '{spec}': PCA needs data to fit on or a saved model");
         return PcaFeatures.Fit(context.FitData(), dimension ?? PcaFeatures.DefaultDimension, whiten: true, context.Seed, context.Progress);
     }
 

@@ -89,19 +89,19 @@ public static class Npy
 
         (DType dtype, bool bigEndian) = ParseDescr(h.Descr, Fail);
         if (h.FortranOrder && h.Shape.Length > 1)
-            throw Fail($"Fortran-ordered arrays are not supported (shape {Shapes.Format(h.Shape)}); save with np.ascontiguousarray");
+            throw Fail($"Fortran-ordered arrays are not supported (shape {FileShapes.Format(h.Shape)}); save with np.ascontiguousarray");
         var shape = new int[h.Shape.Length];
         for (int i = 0; i < shape.Length; i++)
         {
-            if (h.Shape[i] > int.MaxValue) throw Fail($"shape {Shapes.Format(h.Shape)}: dimension {h.Shape[i]} is too large");
+            if (h.Shape[i] > int.MaxValue) throw Fail($"shape {FileShapes.Format(h.Shape)}: dimension {h.Shape[i]} is too large");
             shape[i] = (int)h.Shape[i];
         }
-        long count = Shapes.CheckedCount(h.Shape, Array.MaxLength);
-        if (count < 0) throw Fail($"shape {Shapes.Format(h.Shape)} has too many elements (limit {Array.MaxLength})");
+        long count = FileShapes.CheckedCount(h.Shape, Array.MaxLength);
+        if (count < 0) throw Fail($"shape {FileShapes.Format(h.Shape)} has too many elements (limit {Array.MaxLength})");
         long dataBytes = count * dtype.Size();
         long left = available - prefixLen - headerLen;
         if (dataBytes > left)
-            throw Fail($"truncated: shape {Shapes.Format(h.Shape)} of {h.Descr} needs {dataBytes} data bytes, but only {left} are present");
+            throw Fail($"truncated: shape {FileShapes.Format(h.Shape)} of {h.Descr} needs {dataBytes} data bytes, but only {left} are present");
 
         Array data = dtype.NewArray((int)count);
         Span<byte> raw = RawBytes.Of(data, dtype.Size());

@@ -22,7 +22,7 @@ public sealed class NpyArray
         if (dtype == DType.BF16) throw new ArgumentException("NumPy has no bfloat16 dtype; .npy cannot hold BF16.", nameof(dtype));
         if (data.GetType().GetElementType() != dtype.ClrType() || data.Rank != 1)
             throw new ArgumentException($"{dtype} data must be a {dtype.ClrType().Name}[], got {data.GetType().Name}.", nameof(data));
-        int n = Shapes.CountForWrite(shape, nameof(shape));
+        int n = FileShapes.CountForWrite(shape, nameof(shape));
         if (n != data.Length)
             throw new ArgumentException($"Shape ({string.Join(", ", shape)}) needs {n} elements, data has {data.Length}.", nameof(data));
         DType = dtype;

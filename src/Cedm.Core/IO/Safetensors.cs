@@ -111,7 +111,7 @@ public static class Safetensors
             ArgumentNullException.ThrowIfNull(data, nameof(tensors));
             if (name == SafetensorsHeader.MetadataKey) throw new ArgumentException($"'{name}' is reserved and cannot name a tensor.", nameof(tensors));
             if (!names.Add(name)) throw new ArgumentException($"Duplicate tensor name '{name}'.", nameof(tensors));
-            int count = Shapes.CountForWrite(shape, nameof(tensors));
+            int count = FileShapes.CountForWrite(shape, nameof(tensors));
             if (count != data.Length)
                 throw new ArgumentException($"Tensor '{name}': shape ({string.Join(", ", shape)}) needs {count} elements, data has {data.Length}.", nameof(tensors));
         }

@@ -85,19 +85,19 @@ internal static class SafetensorsHeader
         long[] dims = ReadInts(shapeEl, name, "shape", fail);
         long[] offsets = ReadInts(offsetsEl, name, "data_offsets", fail);
         if (offsets.Length != 2) throw fail($"tensor '{name}': 'data_offsets' must be [begin, end]");
-        long count = Shapes.CheckedCount(dims, Array.MaxLength);
-        if (count < 0) throw fail($"tensor '{name}': shape {Shapes.Format(dims)} has too many elements (limit {Array.MaxLength})");
+        long count = FileShapes.CheckedCount(dims, Array.MaxLength);
+        if (count < 0) throw fail($"tensor '{name}': shape {FileShapes.Format(dims)} has too many elements (limit {Array.MaxLength})");
         var shape = new int[dims.Length];
         for (int i = 0; i < dims.Length; i++)
         {
-            if (dims[i] > int.MaxValue) throw fail($"tensor '{name}': shape {Shapes.Format(dims)} has a dimension that is too large");
+            if (dims[i] > int.MaxValue) throw fail($"tensor '{name}': shape {FileShapes.Format(dims)} has a dimension that is too large");
             shape[i] = (int)dims[i];
         }
         long begin = offsets[0], end = offsets[1];
         if (end < begin) throw fail($"tensor '{name}': data_offsets [{begin}, {end}] end before they begin");
         long need = count * dtype.Size();
         if (end - begin != need)
-            throw fail($"tensor '{name}': data_offsets [{begin}, {end}] span {end - begin} bytes, but shape {Shapes.Format(dims)} of {dtypeName} needs {need}");
+            throw fail($"tensor '{name}': data_offsets [{begin}, {end}] span {end - begin} bytes, but shape {FileShapes.Format(dims)} of {dtypeName} needs {need}");
         return new TensorInfo(name, dtype, shape, (int)count, begin, end);
     }
 

@@ -16,7 +16,7 @@ public abstract partial class Module
     private readonly List<(string Name, Module Module)> _children = [];
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
 
-    /// <summary>True in training mode (the default): dropout is active. Set through <see cref="Train"/>/<see cref="Eval"/>.</summary>
+    /// <summary>True in training mode (the default): dropout is active. Set through <see cref="SetTraining"/>.</summary>
     public bool IsTraining { get; private set; } = true;
 
     /// <summary>Registers a trainable tensor (marked RequiresGrad) under <paramref name="name"/> and returns it.</summary>

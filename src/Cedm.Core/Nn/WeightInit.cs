@@ -67,7 +67,7 @@ public sealed record WeightInit(InitMode Mode, float WeightScale = 1f, float Bia
                 if (scale != 1f) { var d = t.Data; for (int i = 0; i < d.Length; i++) d[i] *= scale; }
                 break;
             case InitMode.Zeros: Init.Zeros(t); break;
-            default: throw new ArgumentOutOfRangeException(nameof(Mode), Mode, "Unknown init mode.");
+            default: throw new InvalidOperationException($"Unknown init mode {Mode}.");
         }
     }
 }

@@ -41,7 +41,7 @@ public static class ClusterStage
         request.Settings.Validate();
         var x = FeatureFile.ReadMatrix(request.Features);
         int n = x.Shape[0], k = request.Settings.K;
-        if (k > n) throw new ArgumentException($"{k} is larger than the number of points in {request.Features} (N = {n})", nameof(request.Settings.K));
+        if (k > n) throw new SettingException(nameof(request.Settings.K), $"{k} is larger than the number of points in {request.Features} (N = {n})");
         OutputExistsException.ThrowIfAnyExists(request.Force, ClusteringRequest.OutputFiles.Select(f => Path.Combine(request.Out, f)));
 
         var clusterer = ClusteringMethods.Create(request.Settings);

@@ -22,7 +22,7 @@ public static class ConditionSources
         if (spec == "none") return (LabelSource.None, null);
         if (spec == "labels")
         {
-            if (dataset.Labels is null) throw new ArgumentException($"labels: {dataset.Name} has no labels", "Cond");
+            if (dataset.Labels is null) throw new SettingException("Cond", $"labels: {dataset.Name} has no labels");
             return (LabelSource.FromLabels(dataset.Labels), null);
         }
         if (spec.StartsWith("clusters:", StringComparison.Ordinal))
@@ -34,7 +34,7 @@ public static class ConditionSources
                 throw new InvalidDataException($"clusters:{dir}: {clusters.Count} cluster ids for {dataset.Count} images of {dataset.Name}");
             return (LabelSource.FromClusters(clusters), clusters);
         }
-        throw new ArgumentException($"expected {Syntax}, got '{spec}'", "Cond");
+        throw new SettingException("Cond", $"expected {Syntax}, got '{spec}'");
     }
 
     /// <summary>A cluster folder as the generator sees it (the confidence only when confidence.npy was saved).</summary>

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Cedm.Clustering;
 using Cedm.Data;
@@ -252,7 +251,7 @@ public static class EvalStage
             log.Note("note: --clusters without --sample-clusters: no per-cluster FD");
             return;
         }
-        if (o.MaxReal is not null) throw new ArgumentException("per-cluster FD uses every real image; give no limit", nameof(o.MaxReal));
+        if (o.MaxReal is not null) throw new SettingException(nameof(o.MaxReal), "per-cluster FD uses every real image; give no limit");
         var idsArr = Npy.Read(o.SampleClusters);
         if (idsArr.DType.IsFloat() || idsArr.Shape.Length != 1 || idsArr.Shape[0] != n)
             throw new InvalidDataException($"{o.SampleClusters}: must be integer ids shaped ({n},); got {idsArr.DType} ({string.Join(", ", idsArr.Shape)})");
@@ -347,7 +346,7 @@ public static class EvalStage
     {
         if (extractor is not PcaFeatures p || (p.Height == samples.Height && p.Width == samples.Width)) return samples;
         if (p.Height > samples.Height || p.Width > samples.Width)
-            throw new ArgumentException($"the extractor expects {p.Height}x{p.Width} images; the samples are {samples.Height}x{samples.Width}", "ClusterFeatures");
+            throw new SettingException("ClusterFeatures", $"the extractor expects {p.Height}x{p.Width} images; the samples are {samples.Height}x{samples.Width}");
         int size = p.Height * p.Width * samples.Channels;
         var pixels = new byte[(long)samples.Count * size];
         for (int i = 0; i < samples.Count; i++)

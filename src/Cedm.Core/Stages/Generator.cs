@@ -34,7 +34,7 @@ public abstract record ConditionChoice
         "uniform" => new Uniform(),
         "all" => new All(),
         _ when long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long id) => new Fixed(id),
-        _ => throw new ArgumentException($"expected p, uniform, all or a cluster id, got '{text}'", "Cluster"),
+        _ => throw new SettingException("Cluster", $"expected p, uniform, all or a cluster id, got '{text}'"),
     };
 }
 
@@ -91,7 +91,7 @@ public static class SampleStage
         request.Validate();
         var generator = Generator.Load(request.Run, request.Checkpoint);
         if (!generator.Coherent && request.Coherence is not null)
-            throw new ArgumentException("this run was trained without coherence scores", nameof(request.Coherence));
+            throw new SettingException(nameof(request.Coherence), "this run was trained without coherence scores");
         var options = request.EffectiveSampler;
         var set = generator.Sample(request.Seeds, ConditionChoice.Parse(request.Cluster), options, observer);
         return (set, generator.Save(set, request.Out, request.Grid, request.Scale, request.Cluster, options, request.Force));
@@ -153,12 +153,12 @@ public sealed class Generator
         ArgumentNullException.ThrowIfNull(seeds);
         observer ??= StageObserver.None;
         options.Validate();
-        if (options.Guidance > 0 && Map.K == 0) throw new ArgumentException("classifier-free guidance needs a conditional run", nameof(options.Guidance));
-        if (!Coherent && options.CoherenceGuidance > 0) throw new ArgumentException("coherence-aware guidance needs a run trained with coherence scores", "CaGuidance");
+        if (options.Guidance > 0 && Map.K == 0) throw new SettingException(nameof(options.Guidance), "classifier-free guidance needs a conditional run");
+        if (!Coherent && options.CoherenceGuidance > 0) throw new SettingException("CaGuidance", "coherence-aware guidance needs a run trained with coherence scores");
         var rows = new List<ConditionDraw?>();
         if (Map.K == 0)
         {
-            if (choice is not ConditionChoice.Empirical) throw new ArgumentException("this run is unconditional", "Cluster");
+            if (choice is not ConditionChoice.Empirical) throw new SettingException("Cluster", "this run is unconditional");
             rows.Add(null);
         }
         else rows.AddRange(choice switch

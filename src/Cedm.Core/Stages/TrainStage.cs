@@ -105,15 +105,15 @@ public static class TrainStage
         transform.Validate();
         var data = ImageTransforms.Apply(raw, transform);
         if (data.Count == 0) throw new InvalidDataException($"{data.Name} has no images");
-        if (data.Height != data.Width) throw new ArgumentException($"{data.Name}: images are {data.Height}x{data.Width}; the U-Net needs square images", nameof(request.Resolution));
-        if (data.Height % multiple != 0) throw new ArgumentException($"{data.Name}: side {data.Height} is not divisible by {multiple}", nameof(request.Pad));
+        if (data.Height != data.Width) throw new SettingException(nameof(request.Resolution), $"{data.Name}: images are {data.Height}x{data.Width}; the U-Net needs square images");
+        if (data.Height % multiple != 0) throw new SettingException(nameof(request.Pad), $"{data.Name}: side {data.Height} is not divisible by {multiple}");
         var (labels, clusters) = ConditionSources.Resolve(request.Cond, data);
-        if (training.PUncond > 0 && labels.K == 0) throw new ArgumentException("condition dropout needs a conditional model", nameof(training.PUncond));
+        if (training.PUncond > 0 && labels.K == 0) throw new SettingException(nameof(training.PUncond), "condition dropout needs a conditional model");
         float[]? scores = null;
         CoherenceConfig? coherence = null;
         if (request.Coherence is { } co)
         {
-            if (labels.K == 0) throw new ArgumentException("coherence-aware training needs a conditional model", "Coherence");
+            if (labels.K == 0) throw new SettingException("Coherence", "coherence-aware training needs a conditional model");
             (scores, coherence) = CoherenceConfig.Prepare(co, clusters, data.Count);
         }
         var network = baseNet with

@@ -13,11 +13,11 @@ public static class EngineSelfCheck
 {
     public sealed record Check(string Name, bool Passed, string Detail);
 
+    /// <summary>The runtime, the engine policy in force (<see cref="EnginePolicy.Describe"/>), and the native and SIMD back-ends.</summary>
     public static IReadOnlyList<(string Key, string Value)> Describe() =>
     [
         ("runtime", $".NET {Environment.Version}, {Environment.ProcessorCount} cores"),
-        ("threads", $"{ComputeSettings.Threads} (CEDM_THREADS)"),
-        ("gemm", $"{Gemm.ActiveBackend} (requested {Gemm.Backend}; CEDM_GEMM)"),
+        .. EnginePolicy.Current.Describe(),
         ("openblas", OpenBlas.IsAvailable ? $"{OpenBlas.LibraryName}, core {OpenBlas.CoreName ?? "?"}" + (OpenBlas.CoreTypeOverride != null ? $" (OPENBLAS_CORETYPE={OpenBlas.CoreTypeOverride} set by cedm)" : "") : $"not loaded: {OpenBlas.LoadError}"),
         ("managed gemm kernel", GemmManaged.Resolve(ManagedKernel.Auto).ToString()),
         ("simd", $"Vector512 {(Vector512.IsHardwareAccelerated ? "yes" : "no")}, Vector256 {(Vector256.IsHardwareAccelerated ? "yes" : "no")}"),

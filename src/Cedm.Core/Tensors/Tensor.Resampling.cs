@@ -49,7 +49,7 @@ public sealed partial class Tensor
             throw new ArgumentException($"Pad2d: padding must be >= 0, got (top {top}, bottom {bottom}, left {left}, right {right}) for shape {Shapes.Format(_shape)}.");
         int h = _shape[2], w = _shape[3], oh = top + h + bottom, ow = left + w + right;
         var y = Uninitialized([_shape[0], _shape[1], oh, ow]);
-        ForPlanes(this, y, (s, d) => Resampling.Pad(s, h, w, top, left, oh, ow, value, d));
+        ForPlanes(this, y, (s, d) => Resampling.Pad(s, h, w, top, left, ow, value, d));
         return y.Record("pad2d", x, g =>
         {
             var gx = Uninitialized(x._shape);

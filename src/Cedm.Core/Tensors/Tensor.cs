@@ -58,8 +58,11 @@ public sealed partial class Tensor
         int flat = 0;
         for (int i = 0; i < index.Length; i++)
         {
+            // CA2201: an index past the end throws what an array would.
+#pragma warning disable CA2201
             if ((uint)index[i] >= (uint)_shape[i])
                 throw new IndexOutOfRangeException($"Index {index[i]} out of range for dim {i} of shape {Shapes.Format(_shape)}.");
+#pragma warning restore CA2201
             flat = flat * _shape[i] + index[i];
         }
         return flat;

@@ -1,5 +1,4 @@
 using Cedm.Diffusion;
-using Cedm.Diffusion.Networks;
 using Cedm.Nn;
 using Cedm.Tensors;
 using Cedm.Tensors.Autograd;

@@ -1,8 +1,8 @@
-using Cedm.Diffusion;
 using Cedm.Diffusion.Labels;
 using Cedm.Diffusion.Sampling;
 using FluentAssertions;
 using Xunit.Abstractions;
+using Cedm.Tests.Diffusion.Oracles;
 
 namespace Cedm.Tests.Diffusion;
 
@@ -78,7 +78,7 @@ public class ExactGmmSamplerTests(ITestOutputHelper output)
         Trace(Covariance(guided, Enumerable.Range(0, 1000))).Should().BeLessThan(Trace(Covariance(plain, Enumerable.Range(0, 1000))));
     }
 
-    private void CheckMatches(GaussianMixture gmm, SampleResult r, string what, double covTolerance)
+    private void CheckMatches(GmmDistribution gmm, SampleResult r, string what, double covTolerance)
     {
         r.Images.Should().OnlyContain(v => float.IsFinite(v));
         var comp = Assign(gmm, r);
@@ -107,7 +107,7 @@ public class ExactGmmSamplerTests(ITestOutputHelper output)
         }
     }
 
-    private static int[] Assign(GaussianMixture gmm, SampleResult r) =>
+    private static int[] Assign(GmmDistribution gmm, SampleResult r) =>
         Enumerable.Range(0, r.Count).Select(i =>
         {
             var resp = gmm.Responsibilities([r.Images[2 * i], r.Images[2 * i + 1]], 0);

@@ -1,11 +1,11 @@
-using Cedm.Diffusion;
+using Cedm.Tests.Diffusion.Oracles;
 
 namespace Cedm.Tests.Diffusion;
 
 /// <summary>Known mixtures for sampler tests: well separated, anisotropic and correlated, in the [−1, 1] data range.</summary>
 internal static class GmmFixtures
 {
-    public static GaussianMixture ThreeComponents() => new(
+    public static GmmDistribution ThreeComponents() => new(
         [0.5, 0.3, 0.2],
         [[-0.6, -0.5], [0.6, 0.1], [-0.1, 0.7]],
         [

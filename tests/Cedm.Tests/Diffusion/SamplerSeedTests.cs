@@ -3,6 +3,7 @@ using Cedm.Diffusion.Labels;
 using Cedm.Diffusion.Sampling;
 using Cedm.Tensors;
 using FluentAssertions;
+using Cedm.Tests.Diffusion.Oracles;
 
 namespace Cedm.Tests.Diffusion;
 

@@ -1,5 +1,6 @@
 using Cedm.Diffusion.Sampling;
 using FluentAssertions;
+using Cedm.Tests.Diffusion.Oracles;
 
 namespace Cedm.Tests.Diffusion;
 
@@ -17,7 +18,7 @@ public class SigmaScheduleTests
             t[i].Should().BeApproximately(expected[i], 5e-6 * expected[i] + 1e-12, $"t_{i}");
         t[0].Should().Be(80);
         t[17].Should().BeApproximately(0.002, 1e-15);
-        new EdmSampler(new Cedm.Diffusion.ExactGmmDenoiser(GmmFixtures.ThreeComponents())).Nfe.Should().Be(35);
+        new EdmSampler(new ExactGmmDenoiser(GmmFixtures.ThreeComponents())).Nfe.Should().Be(35);
     }
 
     [Fact]

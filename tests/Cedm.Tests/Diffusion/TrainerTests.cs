@@ -1,6 +1,5 @@
 using Cedm.Diffusion.Labels;
 using Cedm.Diffusion.Training;
-using Cedm.IO;
 using FluentAssertions;
 
 namespace Cedm.Tests.Diffusion;
@@ -60,7 +59,7 @@ public sealed class TrainerTests : IDisposable
         state.Net.Values.Should().OnlyContain(t => t.AllFinite());
         Directory.GetFiles(Path.Combine(_dir, Checkpoint.Folder)).Select(Path.GetFileName)
             .Should().OnlyContain(f => string.CompareOrdinal(f, Checkpoint.FileName(error.CurNimg)) <= 0, "nothing is saved after the divergence");
-        TrainingRun.ReadLog(_dir).Last()["event"]!.GetValue<string>().Should().Be("diverged");
+        TrainingRun.ReadLog(_dir)[^1]["event"]!.GetValue<string>().Should().Be("diverged");
     }
 
     [Fact]

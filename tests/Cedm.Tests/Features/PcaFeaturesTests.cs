@@ -122,7 +122,7 @@ public sealed class PcaFeaturesTests
         var missingWeights = () => FeatureExtractors.Create("vit:no-such-weights.safetensors", ctx);
         missingWeights.Should().Throw<FileNotFoundException>().WithMessage("*no-such-weights.safetensors*");
         var noData = () => FeatureExtractors.Create("pca:3", ctx with { FitData = null });
-        noData.Should().Throw<ArgumentException>().WithMessage("*--fit-on*");
+        noData.Should().Throw<SettingException>().WithMessage("*data to fit on*").Which.Setting.Should().Be("FitOn");
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public class DemonstrationTests(ITestOutputHelper output)
     /// <summary>
     /// Three interleaved 2-D spirals (100 points per class, angular noise), the classic non-linearly-separable toy
     /// problem: a linear classifier reaches only about 50%. An MLP 2→64→64→3 (ReLU) trained full-batch with Adam
-    /// (lr 1e-2) for 200 steps reaches 99.3% train accuracy with cross-entropy 0.018; we require ≥ 95% and < 0.05.
+    /// (lr 1e-2) for 200 steps reaches 99.3% train accuracy with cross-entropy 0.018; we require ≥ 95% and &lt; 0.05.
     /// Checked by hand with corrupted gradients (200 steps): sign-flipped weight gradient of layer 1 → loss 0.147,
     /// layer 2 → 76.7%, layer 3 → 52.7%; layer 2's gradient zeroed → loss 0.104 — all fail. Zeroing only the first
     /// layer's gradient is *not* caught (loss 0.032): 64 random ReLU features of a 2-D input already suffice, so

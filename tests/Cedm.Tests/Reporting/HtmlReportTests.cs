@@ -46,7 +46,7 @@ public sealed class HtmlReportTests : IDisposable
         string a = SvgChart.Render(new LineChart("a", "x", "y", [new ChartSeries("s", [(0, 0), (1, 1)])], Width: 300));
         string b = SvgChart.Render(new LineChart("b", "x", "y", [new ChartSeries("s", [(0, 1), (1, 0)])], Width: 300));
         string html = new HtmlReport("t").SvgRow([a, b]).Render();
-        Regex.Match(html, "<div class=\"row\">(<div class=\"plot\"><svg.*?</svg></div>){2}</div>").Success.Should().BeTrue();
+        Regex.IsMatch(html, "<div class=\"row\">(<div class=\"plot\"><svg.*?</svg></div>){2}</div>").Should().BeTrue();
     }
 
     [Fact]

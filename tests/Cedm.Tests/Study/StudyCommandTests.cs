@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Cedm.Pipeline.Study;
-using Cedm.IO;
 using Cedm.Tests.Diffusion;
 using Cedm.Tests.TestUtilities;
 using FluentAssertions;

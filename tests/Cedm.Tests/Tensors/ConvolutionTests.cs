@@ -107,62 +107,46 @@ public class ConvolutionTests
     public void BandedIm2ColMatchesReference()
     {
         // A tiny band budget forces several output-row bands per sample (and a short last band).
-        int saved = Conv2dKernels.BandBudgetFloats;
-        try
+        using (EnginePolicy.Override(p => p with { Im2ColBandFloats = 100 }))
         {
-            Conv2dKernels.BandBudgetFloats = 100;
             FastKernelsMatchReference(2, 2, 3, 9, 7, 3, 3, 1, 1, 1, 1);
             FastKernelsMatchReference(2, 2, 3, 11, 7, 3, 2, 2, 1, 1, 0);
         }
-        finally { Conv2dKernels.BandBudgetFloats = saved; }
     }
 
     [Fact]
     public void WinogradGroupSizesMatchReference()
     {
         // From one image per GEMM (the per-sample layout) to the whole batch in one group.
-        int saved = Winograd3x3.TargetTiles;
-        try
+        foreach (int target in new[] { 1, 40, 100000 })
         {
-            foreach (int target in new[] { 1, 40, 100000 })
-            {
-                Winograd3x3.TargetTiles = target;
-                FastKernelsMatchReference(12, 16, 16, 8, 8, 3, 3, 1, 1, 1, 1);
-                FastKernelsMatchReference(7, 16, 20, 9, 5, 3, 3, 1, 1, 1, 1);
-            }
+            using var _ = EnginePolicy.Override(p => p with { WinogradTargetTiles = target });
+            FastKernelsMatchReference(12, 16, 16, 8, 8, 3, 3, 1, 1, 1, 1);
+            FastKernelsMatchReference(7, 16, 20, 9, 5, 3, 3, 1, 1, 1, 1);
         }
-        finally { Winograd3x3.TargetTiles = saved; }
     }
 
     [Fact]
     public void PortableWinogradMatchesReferenceWhereTheAvx512PathWouldRun()
     {
         // On AVX-512 machines these shapes take WinogradHwc; switched off, the portable Winograd3x3 path must agree too.
-        bool saved = WinogradHwc.Enabled;
-        try
+        using (EnginePolicy.Override(p => p with { Avx512Winograd = false }))
         {
-            WinogradHwc.Enabled = false;
             FastKernelsMatchReference(3, 32, 48, 9, 7, 3, 3, 1, 1, 1, 1);
             FastKernelsMatchReference(9, 48, 32, 4, 4, 3, 3, 1, 1, 1, 1);
         }
-        finally { WinogradHwc.Enabled = saved; }
     }
 
     [Fact]
     public void Avx512WinogradUnitSizesMatchReference()
     {
         // One image per unit up to the whole batch in one unit (several 12-tile groups and blocks spanning images).
-        int saved = WinogradHwc.TargetTiles;
-        try
+        foreach (int target in new[] { 1, 50, 100000 })
         {
-            foreach (int target in new[] { 1, 50, 100000 })
-            {
-                WinogradHwc.TargetTiles = target;
-                FastKernelsMatchReference(12, 16, 32, 8, 8, 3, 3, 1, 1, 1, 1);
-                FastKernelsMatchReference(7, 32, 16, 9, 5, 3, 3, 1, 1, 1, 1);
-            }
+            using var _ = EnginePolicy.Override(p => p with { HwcTargetTiles = target });
+            FastKernelsMatchReference(12, 16, 32, 8, 8, 3, 3, 1, 1, 1, 1);
+            FastKernelsMatchReference(7, 32, 16, 9, 5, 3, 3, 1, 1, 1, 1);
         }
-        finally { WinogradHwc.TargetTiles = saved; }
     }
 
     [Fact]

@@ -14,7 +14,7 @@ public sealed record BoundOptions
     /// adding about one used cluster per true one — 6 blobs in 16-D (N = 1 200, two data seeds, identical curves):
     /// r(2) = r(4) = 1, r(8) = 7/8, r(16) = 14/16, r(32) = 21/32; 4 blobs in 8-D (N = 600, unit test):
     /// r(2) = r(4) = r(5) = r(6) = r(7) = 1, r(8) = 7/8. So every τ in (0.875, 1] stops the doubling at 8 and the
-    /// grid (5, 6, 7) gives K_UB = 7 for true K = 4 and 6 (at or just above the truth, < 2×), while τ ≤ 0.875 lets
+    /// grid (5, 6, 7) gives K_UB = 7 for true K = 4 and 6 (at or just above the truth, &lt; 2×), while τ ≤ 0.875 lets
     /// the doubling run on to 16 or more. Blobs do not separate the values inside (0.875, 1]; we take 0.95, clear of
     /// the 0.875 plateau and of TEMI's ±1–2% noise on real data (spec §5.2: released CIFAR/FFHQ runs sit at
     /// 0.98–0.995 near the optimum; there τ = 0.95 gives 500 / ≥ 600 / 700 for CIFAR-10 / CIFAR-100 / FFHQ).

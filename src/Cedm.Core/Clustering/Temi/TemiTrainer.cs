@@ -22,7 +22,7 @@ public sealed class TemiTrainer(TemiOptions options)
     public TemiOptions Options { get; } = options ?? throw new ArgumentNullException(nameof(options));
 
     /// <param name="features">[N, D], the raw (un-normalised) embeddings (spec §4.1: head input is not normalised).</param>
-    /// <param name="neighbours">[N, ≥k] neighbour indices, e.g. from <see cref="Knn.CosineTopK"/>; the first k are used.</param>
+    /// <param name="neighbours">[N, ≥k] neighbour indices, e.g. from <see cref="Knn.CosineTopK(Tensor, int)"/>; the first k are used.</param>
     public TemiTrainingResult Train(Tensor features, int[,] neighbours, int k, Rng rng, IProgress<double>? progress = null)
     {
         Options.Validate();

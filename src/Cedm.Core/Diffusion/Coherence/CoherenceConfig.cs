@@ -47,7 +47,7 @@ public sealed record CoherenceConfig
         if (options.IsKind)
         {
             if (clusters == null)
-                throw new ArgumentException($"coherence {options.Source} is computed from a clustering: condition on clusters (or pass a .npy of scores)", "Cond");
+                throw new SettingException("Cond", $"coherence {options.Source} is computed from a clustering: condition on clusters (or pass a .npy of scores)");
             scores = CoherenceScores.FromClusters(clusters, options.Source);
             if (scores.Values.Length != count) throw new InvalidDataException($"coherence {options.Source}: {scores.Values.Length} scores for {count} images");
         }

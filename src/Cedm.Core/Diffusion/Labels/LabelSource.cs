@@ -126,7 +126,7 @@ public sealed record LabelMap(string Mode, long[] Used, int[] Counts)
     public int ToCompact(long original)
     {
         int i = Array.IndexOf(Used, original);
-        if (i < 0) throw new ArgumentException($"{original}: not a utilised {(Mode == "labels" ? "label" : "cluster")} of this run (it has {K}: {string.Join(", ", Used.Take(20))}{(K > 20 ? ", ..." : "")})", "Cluster");
+        if (i < 0) throw new SettingException("Cluster", $"{original}: not a utilised {(Mode == "labels" ? "label" : "cluster")} of this run (it has {K}: {string.Join(", ", Used.Take(20))}{(K > 20 ? ", ..." : "")})");
         return i;
     }
 }

@@ -60,7 +60,7 @@ public sealed record SongUNetOptions
         "tiny" => Tiny(),
         "small" => Small(),
         "cifar-edm" => CifarEdm(augmentDim: 0),
-        _ => throw new ArgumentException($"expected {string.Join(", ", Presets)}, got {name}", "Preset"),
+        _ => throw new SettingException("Preset", $"expected {string.Join(", ", Presets)}, got {name}"),
     };
 
     /// <summary>

@@ -64,7 +64,7 @@ public static class Checkpoint
     /// <summary>The file name of the checkpoint after <paramref name="curNimg"/> images.</summary>
     public static string FileName(long curNimg) => $"ckpt-{curNimg.ToString("D10", CultureInfo.InvariantCulture)}.safetensors";
 
-    /// <summary>Points the run folder at <paramref name="file"/> (relative to it) atomically.</summary>
+    /// <summary>Points the run folder at <paramref name="relativeFile"/> (relative to it) atomically.</summary>
     public static void WritePointer(string runDir, string relativeFile, long curNimg, long step, double seconds)
     {
         var json = new JsonObject
@@ -80,10 +80,10 @@ public static class Checkpoint
     }
 
     /// <summary>checkpoint.json of a run folder: the latest checkpoint (full path), images and steps so far, training seconds.</summary>
-    public sealed record Pointer(string Path, long CurNimg, long Step, double Seconds);
+    public sealed record PointerInfo(string Path, long CurNimg, long Step, double Seconds);
 
     /// <summary>Reads checkpoint.json (written only by <see cref="WritePointer"/>); throws naming the file when it is missing or names a missing checkpoint.</summary>
-    public static Pointer ReadPointer(string runDir)
+    public static PointerInfo ReadPointer(string runDir)
     {
         string pointer = System.IO.Path.Combine(runDir, PointerFile);
         if (!File.Exists(pointer)) throw new FileNotFoundException($"{runDir}: no {PointerFile} (no checkpoint yet)", pointer);
@@ -92,7 +92,7 @@ public static class Checkpoint
         catch (JsonException e) { throw new InvalidDataException($"{pointer}: {e.Message}", e); }
         string file = System.IO.Path.Combine(runDir, json["file"]?.GetValue<string>() ?? throw new InvalidDataException($"{pointer}: no 'file'"));
         if (!File.Exists(file)) throw new FileNotFoundException($"{pointer} names {file}, which does not exist", file);
-        return new Pointer(file, json["cur_nimg"]?.GetValue<long>() ?? 0, json["step"]?.GetValue<long>() ?? 0, json["seconds"]?.GetValue<double>() ?? 0);
+        return new PointerInfo(file, json["cur_nimg"]?.GetValue<long>() ?? 0, json["step"]?.GetValue<long>() ?? 0, json["seconds"]?.GetValue<double>() ?? 0);
     }
 
     /// <summary>The latest checkpoint of a run folder (full path) and its training seconds, or null when there is none.</summary>

@@ -66,7 +66,7 @@ public sealed class FashionEvaluatorFeatures : IFeatureExtractor
             ["train_seconds"] = report.Seconds,
             ["n_train"] = report.TrainCount,
             ["n_test"] = report.TestCount,
-            ["threads"] = ComputeSettings.Threads,
+            ["threads"] = EnginePolicy.Current.Threads,
             ["input"] = "28x28x1 in [-1, 1] (u/127.5 - 1); larger inputs centre-cropped",
             ["features"] = "penultimate 128-d (after ReLU)",
         };

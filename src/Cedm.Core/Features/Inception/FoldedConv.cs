@@ -16,9 +16,9 @@ internal sealed class FoldedConv
     private readonly Tensor _w, _b;
     private readonly int _stride, _padH, _padW;
 
-    /// <param name="name">Checkpoint prefix, e.g. "Mixed_6b.branch7x7_2".</param>
+    /// <param name="name">PretrainedWeights prefix, e.g. "Mixed_6b.branch7x7_2".</param>
     /// <param name="inChannels">Channels of the input this conv sees (validated against the stored weight).</param>
-    public FoldedConv(Checkpoint ck, string name, int inChannels, int kh, int kw, int stride = 1, int padH = 0, int padW = 0)
+    public FoldedConv(PretrainedWeights ck, string name, int inChannels, int kh, int kw, int stride = 1, int padH = 0, int padW = 0)
     {
         var w = ck.Require(name + ".conv.weight", -1, inChannels, kh, kw);
         int cout = w.Dim(0);
@@ -51,6 +51,6 @@ internal sealed class FoldedConv
     public Tensor Forward(Tensor x) => Tensor.Conv2d(x, _w, _b, _stride, _stride, _padH, _padW).Relu();
 
     /// <summary>"Same" padding (k−1)/2 per axis: the stride-1 convs that keep the grid (1×7 → (0, 3), 3×3 → (1, 1)).</summary>
-    public static FoldedConv Same(Checkpoint ck, string name, int inChannels, int kh, int kw) =>
+    public static FoldedConv Same(PretrainedWeights ck, string name, int inChannels, int kh, int kw) =>
         new(ck, name, inChannels, kh, kw, 1, (kh - 1) / 2, (kw - 1) / 2);
 }

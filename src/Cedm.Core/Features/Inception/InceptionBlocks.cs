@@ -17,7 +17,7 @@ internal sealed class InceptionA : IInceptionBlock
 {
     private readonly FoldedConv _b1, _b5a, _b5b, _d1, _d2, _d3, _pool;
 
-    public InceptionA(Checkpoint ck, string n, int cin)
+    public InceptionA(PretrainedWeights ck, string n, int cin)
     {
         _b1 = new FoldedConv(ck, n + ".branch1x1", cin, 1, 1);
         _b5a = new FoldedConv(ck, n + ".branch5x5_1", cin, 1, 1);
@@ -41,7 +41,7 @@ internal sealed class InceptionB : IInceptionBlock
 {
     private readonly FoldedConv _b3, _d1, _d2, _d3;
 
-    public InceptionB(Checkpoint ck, string n, int cin)
+    public InceptionB(PretrainedWeights ck, string n, int cin)
     {
         _b3 = new FoldedConv(ck, n + ".branch3x3", cin, 3, 3, stride: 2);
         _d1 = new FoldedConv(ck, n + ".branch3x3dbl_1", cin, 1, 1);
@@ -64,7 +64,7 @@ internal sealed class InceptionC : IInceptionBlock
     private readonly FoldedConv _b1, _pool;
     private readonly FoldedConv[] _b7, _d7;
 
-    public InceptionC(Checkpoint ck, string n, int cin)
+    public InceptionC(PretrainedWeights ck, string n, int cin)
     {
         _b1 = new FoldedConv(ck, n + ".branch1x1", cin, 1, 1);
         _b7 = Chain(ck, n + ".branch7x7_", cin, [(1, 1), (1, 7), (7, 1)]);
@@ -79,7 +79,7 @@ internal sealed class InceptionC : IInceptionBlock
         _b1.Forward(x), Run(_b7, x), Run(_d7, x), _pool.Forward(x.AvgPool2d(3, 1, 1, countIncludePad: false)));
 
     /// <summary>Convs prefix1, prefix2, … with "same" padding, each fed by the previous one.</summary>
-    internal static FoldedConv[] Chain(Checkpoint ck, string prefix, int cin, (int Kh, int Kw)[] kernels)
+    internal static FoldedConv[] Chain(PretrainedWeights ck, string prefix, int cin, (int Kh, int Kw)[] kernels)
     {
         var convs = new FoldedConv[kernels.Length];
         for (int i = 0; i < kernels.Length; i++)
@@ -103,7 +103,7 @@ internal sealed class InceptionD : IInceptionBlock
     private readonly FoldedConv _b3a, _b3b, _d4;
     private readonly FoldedConv[] _d;
 
-    public InceptionD(Checkpoint ck, string n, int cin)
+    public InceptionD(PretrainedWeights ck, string n, int cin)
     {
         _b3a = new FoldedConv(ck, n + ".branch3x3_1", cin, 1, 1);
         _b3b = new FoldedConv(ck, n + ".branch3x3_2", _b3a.OutChannels, 3, 3, stride: 2);
@@ -127,7 +127,7 @@ internal sealed class InceptionE : IInceptionBlock
     private readonly FoldedConv _b1, _b3, _b3a, _b3b, _d1, _d2, _d3a, _d3b, _pool;
     private readonly bool _maxPool;
 
-    public InceptionE(Checkpoint ck, string n, int cin, bool maxPool)
+    public InceptionE(PretrainedWeights ck, string n, int cin, bool maxPool)
     {
         _maxPool = maxPool;
         _b1 = new FoldedConv(ck, n + ".branch1x1", cin, 1, 1);

@@ -1,5 +1,4 @@
 using Cedm.Data;
-using Cedm.Features.Networks;
 using Cedm.Tensors;
 using Cedm.Tensors.Autograd;
 

@@ -16,7 +16,7 @@ public sealed class InceptionV3
     private readonly FoldedConv[] _stemA, _stemB;
     private readonly IInceptionBlock[] _blocks;
 
-    public InceptionV3(Checkpoint checkpoint)
+    public InceptionV3(PretrainedWeights checkpoint)
     {
         var ck = checkpoint;
         var c1a = new FoldedConv(ck, "Conv2d_1a_3x3", 3, 3, 3, stride: 2);
@@ -40,7 +40,7 @@ public sealed class InceptionV3
         IgnoredKeys = ck.UnusedKeys();
     }
 
-    public static InceptionV3 Load(string path) => new(Checkpoint.Load(path, "Conv2d_1a_3x3.conv.weight"));
+    public static InceptionV3 Load(string path) => new(PretrainedWeights.Load(path, "Conv2d_1a_3x3.conv.weight"));
 
     /// <summary>Length of the pool3 feature (2048 for the real network).</summary>
     public int FeatureDimension { get; }

@@ -24,7 +24,7 @@ public sealed class VisionTransformer
     private readonly VitBlock[] _blocks;
     private readonly ConcurrentDictionary<(int, int, bool), Tensor> _posCache = new();
 
-    public VisionTransformer(Checkpoint checkpoint, int? heads = null, double posEmbedOffset = 0.1)
+    public VisionTransformer(PretrainedWeights checkpoint, int? heads = null, double posEmbedOffset = 0.1)
     {
         var ck = checkpoint;
         Config = VitConfig.Infer(ck, heads);
@@ -44,7 +44,7 @@ public sealed class VisionTransformer
     }
 
     public static VisionTransformer Load(string path, int? heads = null, double posEmbedOffset = 0.1) =>
-        new(Checkpoint.Load(path, "cls_token"), heads, posEmbedOffset);
+        new(PretrainedWeights.Load(path, "cls_token"), heads, posEmbedOffset);
 
     public VitConfig Config { get; }
 

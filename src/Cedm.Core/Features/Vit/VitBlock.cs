@@ -14,7 +14,7 @@ internal sealed class VitBlock
     private readonly Tensor? _ls1, _ls2;
     private readonly int _heads;
 
-    public VitBlock(Checkpoint ck, int index, VitConfig cfg)
+    public VitBlock(PretrainedWeights ck, int index, VitConfig cfg)
     {
         string p = $"blocks.{index}.";
         int d = cfg.EmbedDim, hid = cfg.MlpHidden;

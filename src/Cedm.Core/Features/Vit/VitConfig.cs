@@ -43,7 +43,7 @@ public sealed record VitConfig(int EmbedDim, int Depth, int Heads, int PatchSize
     /// <summary>ViT-L/14 as released by DINOv2 (dinov2_vitl14, spec §6.2): trained grid 37 (518 px), LayerScale, mask token.</summary>
     public static VitConfig Dinov2L14 => new(1024, 24, 16, 14, 37, 4096, true, 0, true);
 
-    public static VitConfig Infer(Checkpoint ck, int? heads = null)
+    public static VitConfig Infer(PretrainedWeights ck, int? heads = null)
     {
         var cls = ck.Require("cls_token", 1, 1, -1);
         int d = cls.Dim(2);
@@ -75,7 +75,7 @@ public sealed record VitConfig(int EmbedDim, int Depth, int Heads, int PatchSize
         return new VitConfig(d, depth, h, p, m, hidden, ls, reg?.Dim(1) ?? 0, ck.Has("mask_token"));
     }
 
-    private static int? MetadataHeads(Checkpoint ck) =>
+    private static int? MetadataHeads(PretrainedWeights ck) =>
         ck.Metadata.TryGetValue("num_heads", out var s) && int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int h) ? h : null;
 
     /// <summary>

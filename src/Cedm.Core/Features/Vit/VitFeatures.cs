@@ -1,5 +1,4 @@
 using Cedm.Data;
-using Cedm.Features.Networks;
 using Cedm.Imaging;
 using Cedm.Tensors;
 using Cedm.Tensors.Autograd;
@@ -12,7 +11,7 @@ namespace Cedm.Features.Vit;
 /// with torchvision on PIL images: Pillow bicubic resize (antialiased when shrinking; reproduced bit-exactly by
 /// <see cref="PilResize"/>, including Pillow's rounding to uint8), gray → RGB, /255, ImageNet mean/std.
 /// Batches run under <see cref="GradMode.NoGrad"/>; preprocessing is parallel over images, the network's GEMMs
-/// and attention use <see cref="ComputeSettings.Threads"/>.
+/// and attention use <see cref="EnginePolicy.Threads"/>.
 /// </summary>
 public sealed class VitFeatures : IFeatureExtractor
 {
@@ -62,7 +61,7 @@ public sealed class VitFeatures : IFeatureExtractor
         var (th, tw) = TargetSize(images.Height, images.Width);
         var x = Tensor.Zeros(count, 3, th, tw);
         int c = images.Channels, plane = 3 * th * tw;
-        Parallel.For(0, count, ComputeSettings.ParallelOptions, i =>
+        Parallel.For(0, count, EnginePolicy.Current.ParallelOptions, i =>
         {
             var img = images.Image(start + i);
             byte[] resized = th == images.Height && tw == images.Width ? img.ToArray()

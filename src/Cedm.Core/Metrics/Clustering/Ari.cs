@@ -1,7 +1,7 @@
 namespace Cedm.Metrics.Clustering;
 
 /// <summary>
-/// Adjusted Rand index (Hubert & Arabie), spec §6.4: ARI = (I − E)/(½(A+B) − E) with I = Σ C(n_ij,2),
+/// Adjusted Rand index (Hubert &amp; Arabie), spec §6.4: ARI = (I − E)/(½(A+B) − E) with I = Σ C(n_ij,2),
 /// A = Σ C(a_i,2), B = Σ C(b_j,2), E = A·B/C(N,2). Evaluated, as sklearn does, from the pair confusion counts
 /// in exact integer arithmetic (Int128: the products reach ~N⁴) and 1.0 when no pair disagrees.
 /// </summary>

@@ -4,7 +4,7 @@ namespace Cedm.Metrics.Clustering;
 
 /// <summary>
 /// E[MI] of two labelings under the permutation (hypergeometric) model with fixed marginals, spec §6.4
-/// (Vinh, Epps & Bailey 2010):
+/// (Vinh, Epps &amp; Bailey 2010):
 /// E[MI] = Σ_i Σ_j Σ_{n=max(1, a_i+b_j−N)}^{min(a_i, b_j)} (n/N)·ln(N·n/(a_i b_j))·P(n | a_i, b_j, N), with the
 /// hypergeometric P = a_i! b_j! (N−a_i)! (N−b_j)! / (N! n! (a_i−n)! (b_j−n)! (N−a_i−b_j+n)!) evaluated as
 /// exp of a sum of log-factorials (log-gamma) to avoid overflow.

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
 using Cedm.Diffusion.Training;
 using Cedm.Diffusion.Sampling;
 using Cedm.Stages;

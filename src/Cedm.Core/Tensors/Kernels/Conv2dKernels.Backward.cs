@@ -15,7 +15,7 @@ internal static unsafe partial class Conv2dKernels
         ConvThreading? threading = null)
     {
         var geo = g;
-        var mode = Resolve(threading ?? Threading);
+        var mode = Resolve(threading ?? EnginePolicy.Current.ConvThreading);
         if (UsePadded(geo, mode, out var padded))
         {
             PaddedBackward(geo, padded, mode, x, w, dy, dx, dw, db);
@@ -82,8 +82,8 @@ internal static unsafe partial class Conv2dKernels
             _dataAsConv = wantDx && g.DataGradAsConv;
             _dataHwc = _dataAsConv && UseHwc(_dataGeo, mode);
             _weightHwc = wantDw && UseHwc(g, mode);
-            _dataWinograd = !_dataHwc && _dataAsConv && UseWinograd && Winograd3x3.Applies(_dataGeo);
-            _weightWinograd = !_weightHwc && wantDw && UseWinograd && Winograd3x3.Applies(g);
+            _dataWinograd = !_dataHwc && _dataAsConv && Winograd3x3.Applies(_dataGeo);
+            _weightWinograd = !_weightHwc && wantDw && Winograd3x3.Applies(g);
             if (_dataHwc) _dataPlan = new WinogradHwc.Plan(_dataGeo);
             if (_weightHwc) _weightPlan = new WinogradHwc.Plan(g);
             _flipped = _dataAsConv && !_dataHwc ? FlipKernel(g, w) : null;

@@ -45,12 +45,12 @@ internal static partial class Conv2dKernels
         int c = chunks ?? ChunkCount(n);
         var queue = new SampleQueue(n, c);
         long work = (long)g.Cout * g.ColRows * g.OutPixels;
-        int workers = mode == ConvThreading.SerialSamples ? 1 : Math.Min(ComputeSettings.Threads, c);
+        int workers = mode == ConvThreading.SerialSamples ? 1 : Math.Min(EnginePolicy.Current.Threads, c);
         if (workers <= 1 || n * work < Parallelism.MinParallelElements * 4)
         {
             body(queue);
             return;
         }
-        Parallel.For(0, workers, ComputeSettings.ParallelOptions, _ => body(queue));
+        Parallel.For(0, workers, EnginePolicy.Current.ParallelOptions, _ => body(queue));
     }
 }

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Numerics.Tensors;
 
 namespace Cedm.Tensors.Kernels;
 
@@ -19,18 +18,16 @@ namespace Cedm.Tensors.Kernels;
 /// </summary>
 internal static unsafe partial class Conv2dKernels
 {
-    /// <summary>Override for benchmarks and tests; Auto in normal use.</summary>
-    internal static ConvThreading Threading { get; set; } = ConvThreading.Auto;
-
     /// <summary>
     /// Auto = one single-threaded managed GEMM per worker, samples split over workers: on the 2-core AVX-512 box
     /// this beat OpenBLAS 0.3.21 (whose SGEMM ran at about half the managed kernel's speed on these shapes) and
     /// OpenBLAS called from parallel workers (its level-3 lock serialises them); see bench suite "conv".
-    /// An explicitly requested back-end (Gemm.Backend = OpenBlas or Reference) is honoured with all threads per GEMM.
+    /// An explicitly requested back-end (<see cref="EnginePolicy.GemmBackend"/> = OpenBlas or Reference) is honoured
+    /// with all threads per GEMM.
     /// </summary>
     internal static ConvThreading Resolve(ConvThreading t) => t switch
     {
-        ConvThreading.Auto when Gemm.Backend is GemmBackend.Reference or GemmBackend.OpenBlas => ConvThreading.SerialSamples,
+        ConvThreading.Auto when EnginePolicy.Current.GemmBackend is GemmBackend.Reference or GemmBackend.OpenBlas => ConvThreading.SerialSamples,
         ConvThreading.Auto => ConvThreading.SamplesManaged,
         var x => x,
     };
@@ -39,12 +36,9 @@ internal static unsafe partial class Conv2dKernels
     /// Floats of im2col buffer per band of output rows: bounds the per-worker column buffer for large images
     /// (a 256-channel 3×3 64×64 sample would need 38 MiB at once). Smaller bands (to keep the block in L2 while
     /// the GEMM packs it) measured no faster for 64 channels 3×3 32×32, so typical SongUNet layers run whole
-    /// samples (one GEMM with n = H·W). Tunable (per thread) for benchmarks and tests.
+    /// samples (one GEMM with n = H·W). Tunable for benchmarks and tests (<see cref="EnginePolicy.Im2ColBandFloats"/>).
     /// </summary>
-    internal static int BandBudgetFloats { get => t_bandBudget ?? 1 << 20; set => t_bandBudget = value; }
-
-    // Per calling thread, so a test that shrinks it does not change other convolutions running concurrently.
-    [ThreadStatic] private static int? t_bandBudget;
+    internal static int BandBudgetFloats => EnginePolicy.Current.Im2ColBandFloats;
 
     /// <summary>Output rows per band for a column matrix with <paramref name="colRows"/> rows.</summary>
     private static int BandRows(int colRows, int outW, int outH) =>
@@ -54,7 +48,7 @@ internal static unsafe partial class Conv2dKernels
     public static void Forward(in Conv2dGeometry g, float[] x, float[] w, float[] bias, float[] y, ConvThreading? threading = null)
     {
         var geo = g;
-        var mode = Resolve(threading ?? Threading);
+        var mode = Resolve(threading ?? EnginePolicy.Current.ConvThreading);
         int k = geo.ColRows, p = geo.OutPixels, band = BandRows(k, geo.OutW, geo.OutH);
         if (UseHwc(geo, mode))
         {
@@ -66,7 +60,7 @@ internal static unsafe partial class Conv2dKernels
             PaddedForward(geo, padded, mode, x, w, bias, y);
             return;
         }
-        if (UseWinograd && Winograd3x3.Applies(geo))
+        if (Winograd3x3.Applies(geo))
         {
             var u = Winograd3x3.TransformWeights(geo.Cout, geo.Cin, w);
             try { WinogradSamples(geo, mode, u, x, bias, y); }
@@ -110,9 +104,6 @@ internal static unsafe partial class Conv2dKernels
     /// <summary>Floats of weight-gradient partial sums a backward call may hold (see <see cref="Backward"/>).</summary>
     private const int PartialBudgetFloats = 1 << 21;
 
-    /// <summary>Winograd F(2×2, 3×3) is used for eligible 3×3 stride-1 convs (forward, input and weight gradients); benchmarks switch it off to compare.</summary>
-    internal static bool UseWinograd { get; set; } = true;
-
     private static void WinogradSamples(Conv2dGeometry geo, ConvThreading mode, float[] u, float[] x, float[] bias, float[] y)
     {
         int group = Winograd3x3.GroupSize(geo), xs = geo.Cin * geo.InPixels, ys = geo.Cout * geo.OutPixels;
@@ -135,7 +126,7 @@ internal static unsafe partial class Conv2dKernels
 
     /// <summary>The channels-innermost Winograd path runs where it applies and the managed per-sample GEMM mode is active.</summary>
     private static bool UseHwc(in Conv2dGeometry g, ConvThreading mode) =>
-        UseWinograd && mode == ConvThreading.SamplesManaged && WinogradHwc.Applies(g);
+        mode == ConvThreading.SamplesManaged && WinogradHwc.Applies(g);
 
     /// <summary>The packed Winograd weights of a conv (in the calling thread's aligned weights buffer; return it).</summary>
     private static PackBuffer HwcWeights(in Conv2dGeometry g, float[] w, bool flip)

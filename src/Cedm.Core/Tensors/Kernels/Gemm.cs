@@ -2,7 +2,7 @@ using Cedm.Tensors.Native;
 
 namespace Cedm.Tensors.Kernels;
 
-/// <summary>Which implementation <see cref="Gemm.Sgemm"/> runs.</summary>
+/// <summary>Which implementation <see cref="Gemm.Sgemm(bool, bool, int, int, int, float, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, float, Span{float}, int)"/> runs.</summary>
 public enum GemmBackend
 {
     /// <summary>OpenBLAS when it loads, otherwise <see cref="Managed"/>.</summary>
@@ -21,30 +21,8 @@ public enum GemmBackend
 /// </summary>
 public static unsafe class Gemm
 {
-    private static GemmBackend s_backend = ReadBackendFromEnvironment();
-
-    /// <summary>
-    /// Requested back-end. Initial value from env <c>CEDM_GEMM</c> (<c>openblas|managed|reference|auto</c>).
-    /// </summary>
-    public static GemmBackend Backend
-    {
-        get => s_backend;
-        set
-        {
-            if (!Enum.IsDefined(value))
-                throw new ArgumentOutOfRangeException(nameof(value), value, "Unknown GEMM back-end.");
-            if (value == GemmBackend.OpenBlas && !OpenBlas.IsAvailable)
-                throw new InvalidOperationException($"GEMM back-end OpenBlas requested but unavailable: {OpenBlas.LoadError}");
-            s_backend = value;
-        }
-    }
-
-    /// <summary>What <see cref="Backend"/> resolves to (Auto = OpenBLAS if available, else Managed).</summary>
-    public static GemmBackend ActiveBackend => s_backend switch
-    {
-        GemmBackend.Auto => OpenBlas.IsAvailable ? GemmBackend.OpenBlas : GemmBackend.Managed,
-        var b => b,
-    };
+    /// <summary>The back-end the public Sgemm overload runs: <see cref="EnginePolicy.ActiveGemmBackend"/> of the current policy.</summary>
+    public static GemmBackend ActiveBackend => EnginePolicy.Current.ActiveGemmBackend;
 
     /// <summary>
     /// Row-major <c>C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C</c>, op = transpose when <c>trans*</c>.
@@ -59,7 +37,7 @@ public static unsafe class Gemm
 
     /// <summary>
     /// Same as the public overload on an explicit back-end (tests/benchmarks compare back-ends without
-    /// flipping the process-wide <see cref="Backend"/> under other running code).
+    /// changing the policy of other running code).
     /// </summary>
     internal static void Sgemm(GemmBackend backend, bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
@@ -137,17 +115,5 @@ public static unsafe class Gemm
         if (length < needed)
             throw new ArgumentException(
                 $"GEMM span {spanName} has {length} elements but a stored {shape} = {rows}×{cols} matrix with {ldName}={ld} needs {needed}.", spanName);
-    }
-
-    private static GemmBackend ReadBackendFromEnvironment()
-    {
-        string? s = Environment.GetEnvironmentVariable("CEDM_GEMM");
-        if (string.IsNullOrWhiteSpace(s))
-            return GemmBackend.Auto;
-        if (Enum.TryParse(s.Trim(), ignoreCase: true, out GemmBackend b) && Enum.IsDefined(b) && !int.TryParse(s, out _))
-            return b;
-        // A typo must not silently change which code runs: say so once, then use the safe default.
-        Console.Error.WriteLine($"cedm: ignoring CEDM_GEMM='{s}' (expected openblas|managed|reference|auto); using auto.");
-        return GemmBackend.Auto;
     }
 }

@@ -6,7 +6,7 @@ namespace Cedm.Tensors.Kernels;
 /// <summary>
 /// Double-precision row-major GEMM for the float64 statistics of Fréchet distances and PCA (spec §6.1):
 /// OpenBLAS <c>cblas_dgemm</c> when it loads, otherwise a packed managed loop (<see cref="Managed"/>),
-/// which is also the test oracle. Same argument conventions as <see cref="Gemm.Sgemm"/>.
+/// which is also the test oracle. Same argument conventions as <see cref="Gemm.Sgemm(bool, bool, int, int, int, float, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, float, Span{float}, int)"/>.
 /// </summary>
 public static unsafe class GemmDouble
 {

@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace Cedm.Tensors.Kernels;
@@ -76,7 +75,7 @@ internal static unsafe partial class GemmManaged
 
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
-        => Sgemm(ManagedKernel.Auto, ComputeSettings.Threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        => Sgemm(ManagedKernel.Auto, EnginePolicy.Current.Threads, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 
     /// <summary>
     /// Same, with an explicit kernel family and thread count: lets tests exercise the fallback kernels and

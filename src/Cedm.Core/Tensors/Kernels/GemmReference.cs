@@ -1,7 +1,7 @@
 namespace Cedm.Tensors.Kernels;
 
 /// <summary>
-/// The readable specification of <see cref="Gemm.Sgemm"/>: a plain triple loop with double accumulation.
+/// The readable specification of <see cref="Gemm.Sgemm(bool, bool, int, int, int, float, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, float, Span{float}, int)"/>: a plain triple loop with double accumulation.
 /// It is the test oracle for the fast back-ends, never used for speed.
 /// Arguments are assumed validated by <see cref="Gemm"/>.
 /// </summary>

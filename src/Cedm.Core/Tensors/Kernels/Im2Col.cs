@@ -58,7 +58,7 @@ internal static class Im2Col
         }
     }
 
-    /// <summary>Adds every column entry back onto the pixel it came from (the adjoint of <see cref="Pack"/>); dx is accumulated into.</summary>
+    /// <summary>Adds every column entry back onto the pixel it came from (the adjoint of <see cref="Pack(in Conv2dGeometry, ReadOnlySpan{float}, Span{float}, int)"/>); dx is accumulated into.</summary>
     public static void Unpack(in Conv2dGeometry g, ReadOnlySpan<float> cols, int ld, Span<float> dx)
     {
         int oh = g.OutH, ow = g.OutW, sh = g.StrideH, sw = g.StrideW;

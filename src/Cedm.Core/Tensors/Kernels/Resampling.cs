@@ -61,7 +61,7 @@ internal static class Resampling
     }
 
     /// <summary>Copies an h×w plane into the interior of a (top+h+bottom)×(left+w+right) plane filled with <paramref name="value"/>.</summary>
-    public static void Pad(ReadOnlySpan<float> src, int h, int w, int top, int left, int outH, int outW, float value, Span<float> dst)
+    public static void Pad(ReadOnlySpan<float> src, int h, int w, int top, int left, int outW, float value, Span<float> dst)
     {
         dst.Fill(value);
         for (int y = 0; y < h; y++) src.Slice(y * w, w).CopyTo(dst.Slice((top + y) * outW + left, w));

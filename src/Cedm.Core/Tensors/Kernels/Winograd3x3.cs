@@ -22,30 +22,22 @@ internal static partial class Winograd3x3
 
     public static int TilesW(in Conv2dGeometry g) => (g.OutW + 1) / 2;
 
-    /// <summary>
-    /// Tiles per GEMM column block to aim for: a small image has few tiles per sample (8×8 → 16), and a GEMM with
-    /// n = 16 wastes half of a 32-wide AVX-512 micro-tile and re-packs U for little work, so several samples are
-    /// transformed side by side into one [C, samples·tiles] matrix. Tunable (per thread) for benchmarks and tests.
-    /// </summary>
-    internal static int TargetTiles { get => t_targetTiles ?? 256; set => t_targetTiles = value; }
-
-    // Per calling thread (group sizes are chosen on the caller's thread): a test or benchmark that overrides them
-    // must not change the summation order of convolutions running concurrently elsewhere in the process.
-    [ThreadStatic] private static int? t_targetTiles;
-    [ThreadStatic] private static int? t_minGroups;
-
     /// <summary>Groups a batch is at least split into (when it has that many samples), so every worker gets work.</summary>
-    internal static int MinGroups { get => t_minGroups ?? 4; set => t_minGroups = value; }
+    internal const int MinGroups = 4;
 
     /// <summary>
-    /// Samples per Winograd group for this geometry: enough to reach <see cref="TargetTiles"/>, but at most
-    /// N / <see cref="MinGroups"/> samples so there are still chunks for every worker. Depends on the geometry only (never the
+    /// Samples per Winograd group for this geometry. A small image has few tiles per sample (8×8 → 16), and a GEMM
+    /// with n = 16 wastes half of a 32-wide AVX-512 micro-tile and re-packs U for little work, so several samples are
+    /// transformed side by side into one [C, samples·tiles] matrix: enough to reach
+    /// <see cref="EnginePolicy.WinogradTargetTiles"/> tiles, but at most N / <see cref="MinGroups"/> samples so there
+    /// are still chunks for every worker. Depends on the geometry and the policy only (never the
     /// thread count), so the weight-gradient summation order is reproducible.
     /// </summary>
     public static int GroupSize(in Conv2dGeometry g)
     {
+        var policy = EnginePolicy.Current;
         int t = TilesH(g) * TilesW(g);
-        return Math.Clamp((TargetTiles + t - 1) / t, 1, Math.Max(1, g.N / MinGroups));
+        return Math.Clamp((policy.WinogradTargetTiles + t - 1) / t, 1, Math.Max(1, g.N / MinGroups));
     }
 
     /// <summary>Floats of per-worker scratch a group of <paramref name="samples"/> needs (V, M and the de-interleaved padded plane).</summary>

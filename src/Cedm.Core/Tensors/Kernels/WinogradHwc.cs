@@ -24,32 +24,17 @@ namespace Cedm.Tensors.Kernels;
 /// </summary>
 internal static unsafe partial class WinogradHwc
 {
-    /// <summary>
-    /// Benchmarks and tests switch this path off to compare with the portable Winograd path. Per calling thread (the
-    /// path is chosen on the caller's thread), so a test that switches it off never changes the summation order of
-    /// convolutions other tests run concurrently (their bit-exact resume and reproducibility checks rely on it).
-    /// </summary>
-    internal static bool Enabled { get => !t_disabled; set => t_disabled = !value; }
-
-    [ThreadStatic] private static bool t_disabled;
-
     /// <summary>Tiles per micro-kernel row block (the 12 rows of the 12×32 kernel).</summary>
     internal const int GroupTiles = 12;
 
     public static bool Applies(in Conv2dGeometry g) =>
-        Enabled && Vector512.IsHardwareAccelerated && Winograd3x3.Applies(g) && g.Cin % 16 == 0 && g.Cout % 16 == 0;
+        EnginePolicy.Current.Avx512Winograd && Vector512.IsHardwareAccelerated && Winograd3x3.Applies(g) && g.Cin % 16 == 0 && g.Cout % 16 == 0;
 
     /// <summary>
-    /// Tiles per unit of work to aim for: small images (8×8 → 16 tiles) are grouped so each unit fills several
-    /// 12-tile micro-kernel blocks. Per calling thread, like <see cref="Winograd3x3.TargetTiles"/>.
-    /// </summary>
-    internal static int TargetTiles { get => t_targetTiles ?? 96; set => t_targetTiles = value; }
-
-    [ThreadStatic] private static int? t_targetTiles;
-
-    /// <summary>
-    /// Sizes of one call: tiles per image, samples per unit of work and tiles per block. Depends on the geometry only
-    /// (never on the thread count), so weight-gradient sums are reproducible.
+    /// Sizes of one call: tiles per image, samples per unit of work and tiles per block. Small images (8×8 → 16 tiles)
+    /// are grouped so each unit holds about <see cref="EnginePolicy.HwcTargetTiles"/> tiles and fills several 12-tile
+    /// micro-kernel blocks. Depends on the geometry and the policy only (never on the thread count), so weight-gradient
+    /// sums are reproducible.
     /// </summary>
     internal readonly struct Plan
     {
@@ -60,7 +45,7 @@ internal static unsafe partial class WinogradHwc
             RowsP = 2 * Th + 2;
             ColsP = 2 * Tw + 2;
             TilesPerSample = Th * Tw;
-            Samples = Math.Clamp((TargetTiles + TilesPerSample - 1) / TilesPerSample, 1, Math.Max(1, g.N / 4));
+            Samples = Math.Clamp((EnginePolicy.Current.HwcTargetTiles + TilesPerSample - 1) / TilesPerSample, 1, Math.Max(1, g.N / Winograd3x3.MinGroups));
             // V and M of a block (16 × tiles × channels each) are sized to stay in a 2 MiB L2 with the planes.
             int widest = Math.Max(g.Cin, g.Cout);
             int unitGroups = (Samples * TilesPerSample + GroupTiles - 1) / GroupTiles;
@@ -141,7 +126,7 @@ internal static unsafe partial class WinogradHwc
 
     /// <summary>
     /// y[s, Cout, OutH, OutW] = conv3x3(x[s, Cin, H, W]) + bias for <paramref name="samples"/> ≤ Plan.Samples consecutive
-    /// samples; <paramref name="u"/> from <see cref="PackWeights"/>; scratch of Plan.ScratchFloats floats.
+    /// samples; <paramref name="pu"/> from <see cref="PackWeights"/>; scratch of Plan.ScratchFloats floats.
     /// </summary>
     public static void ForwardUnit(in Conv2dGeometry g, in Plan plan, int samples, float* pu, float* px, float* pb, float* py, float* ps)
     {

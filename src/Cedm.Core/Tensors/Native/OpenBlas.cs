@@ -8,7 +8,7 @@ namespace Cedm.Tensors.Native;
 /// The engine's only native binding: OpenBLAS, loaded at run time with <see cref="NativeLibrary"/> so the
 /// engine still works (on the managed GEMM) where OpenBLAS is not installed.
 /// Exports are resolved once into unmanaged function pointers; no marshalling happens per call.
-/// OpenBLAS's thread count follows <see cref="ComputeSettings.Threads"/>.
+/// OpenBLAS's thread count follows the installed <see cref="EnginePolicy.Threads"/> (<see cref="EnginePolicy.Install"/>).
 /// </summary>
 public static unsafe class OpenBlas
 {
@@ -87,8 +87,8 @@ public static unsafe class OpenBlas
                         "). On Debian/Ubuntu: apt-get install libopenblas0-pthread";
             return;
         }
-        SetThreads(ComputeSettings.Threads);
-        ComputeSettings.ThreadsChanged += SetThreads;
+        SetThreads(EnginePolicy.Installed.Threads);
+        EnginePolicy.ThreadsInstalled += SetThreads;
     }
 
     /// <summary>
@@ -134,7 +134,7 @@ public static unsafe class OpenBlas
 
     /// <summary>
     /// Raw row-major <c>cblas_sgemm</c>. No argument checking: callers go through
-    /// <see cref="Kernels.Gemm.Sgemm"/>, which validates shapes and span lengths first.
+    /// <see cref="Kernels.Gemm.Sgemm(bool, bool, int, int, int, float, ReadOnlySpan{float}, int, ReadOnlySpan{float}, int, float, Span{float}, int)"/>, which validates shapes and span lengths first.
     /// </summary>
     internal static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)

@@ -1,6 +1,5 @@
 using Cedm.Clustering;
 using Cedm.Clustering.Bounds;
-using Cedm.Clustering.Temi;
 using Cedm.Tensors;
 using FluentAssertions;
 using Xunit.Abstractions;

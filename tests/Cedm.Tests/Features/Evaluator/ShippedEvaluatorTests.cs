@@ -1,4 +1,3 @@
-using Cedm.Cli.Commands;
 using Cedm.Data;
 using Cedm.Features;
 using Cedm.Features.Evaluator;

@@ -49,7 +49,7 @@ public class InceptionTests
 
         var tensors = NetworkFixtures.RandomTensors(layout, new Rng(7), std: 0.05f);
         foreach (var (key, t) in tensors.Where(kv => kv.Key.EndsWith("running_var")).ToList()) tensors[key] = Tensor.Ones(t.ShapeArray());
-        var net = new InceptionV3(Checkpoint.FromTensors(tensors, "random-full", "Conv2d_1a_3x3.conv.weight"));
+        var net = new InceptionV3(PretrainedWeights.FromTensors(tensors, "random-full", "Conv2d_1a_3x3.conv.weight"));
         Assert.Equal(2048, net.FeatureDimension);
         Assert.Equal(["fc.bias", "fc.weight"], net.IgnoredKeys); // every conv/BN key of the layout was read
         using var _ = GradMode.NoGrad();
@@ -72,18 +72,18 @@ public class InceptionTests
     {
         var t = NetworkFixtures.ReadTensors(Weights);
         t.Remove("Mixed_6c.branch7x7dbl_3.bn.running_var");
-        var e = Assert.Throws<InvalidDataException>(() => new InceptionV3(Checkpoint.FromTensors(t, "fid.safetensors", "Conv2d_1a_3x3.conv.weight")));
+        var e = Assert.Throws<InvalidDataException>(() => new InceptionV3(PretrainedWeights.FromTensors(t, "fid.safetensors", "Conv2d_1a_3x3.conv.weight")));
         Assert.Contains("fid.safetensors: missing tensor 'Mixed_6c.branch7x7dbl_3.bn.running_var'", e.Message);
 
         t = NetworkFixtures.ReadTensors(Weights);
         // A 7×1 kernel where the architecture has 1×7 (e.g. a transposed export).
         var w = t["Mixed_6b.branch7x7_2.conv.weight"];
         t["Mixed_6b.branch7x7_2.conv.weight"] = w.Reshape(w.Dim(0), w.Dim(1), 7, 1);
-        e = Assert.Throws<InvalidDataException>(() => new InceptionV3(Checkpoint.FromTensors(t, "fid.safetensors", "Conv2d_1a_3x3.conv.weight")));
+        e = Assert.Throws<InvalidDataException>(() => new InceptionV3(PretrainedWeights.FromTensors(t, "fid.safetensors", "Conv2d_1a_3x3.conv.weight")));
         Assert.Contains("'Mixed_6b.branch7x7_2.conv.weight' has shape [8, 8, 7, 1], expected [*, 8, 1, 7]", e.Message);
 
         var vit = NetworkFixtures.ReadTensors("vit/vit_dino_p8.safetensors");
-        e = Assert.Throws<InvalidDataException>(() => new InceptionV3(Checkpoint.FromTensors(vit, "dino.safetensors", "Conv2d_1a_3x3.conv.weight")));
+        e = Assert.Throws<InvalidDataException>(() => new InceptionV3(PretrainedWeights.FromTensors(vit, "dino.safetensors", "Conv2d_1a_3x3.conv.weight")));
         Assert.Contains("dino.safetensors: no tensor 'Conv2d_1a_3x3.conv.weight'", e.Message);
     }
 

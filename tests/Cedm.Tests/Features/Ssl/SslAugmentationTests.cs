@@ -1,6 +1,5 @@
 using Cedm.Data;
 using Cedm.Features.Ssl;
-using Cedm.Tensors;
 using FluentAssertions;
 
 namespace Cedm.Tests.Features.Ssl;

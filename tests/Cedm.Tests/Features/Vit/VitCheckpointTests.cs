@@ -41,7 +41,7 @@ public class VitCheckpointTests
     public void FullSizeVitS16Runs()
     {
         var tensors = NetworkFixtures.RandomTensors(VitConfig.DinoS16.TensorLayout(), new Rng(1));
-        var net = new VisionTransformer(Checkpoint.FromTensors(tensors, "random-vits16", "cls_token"));
+        var net = new VisionTransformer(PretrainedWeights.FromTensors(tensors, "random-vits16", "cls_token"));
         Assert.Equal(VitConfig.DinoS16, net.Config);
         using var _ = GradMode.NoGrad();
         // 64×64 keeps the test fast (the 224 speed run is in bench/ "features"); it also exercises 14×14 → 4×4 interpolation.
@@ -56,8 +56,8 @@ public class VitCheckpointTests
         var plain = NetworkFixtures.ReadTensors("vit/vit_dino_p8.safetensors");
         var prefixed = plain.ToDictionary(kv => "teacher.backbone." + kv.Key, kv => kv.Value);
         prefixed["teacher.head.mlp.0.weight"] = Tensor.Zeros(4, 32);
-        var net = new VisionTransformer(Checkpoint.FromTensors(prefixed, "teacher.pth", "cls_token"), heads: 2);
-        var reference = new VisionTransformer(Checkpoint.FromTensors(plain, "plain", "cls_token"), heads: 2);
+        var net = new VisionTransformer(PretrainedWeights.FromTensors(prefixed, "teacher.pth", "cls_token"), heads: 2);
+        var reference = new VisionTransformer(PretrainedWeights.FromTensors(plain, "plain", "cls_token"), heads: 2);
         Assert.Equal(["teacher.head.mlp.0.weight"], net.IgnoredKeys);
         var x = Tensor.Randn(new Rng(3), [2, 3, 32, 32]);
         using var _ = GradMode.NoGrad();
@@ -69,7 +69,7 @@ public class VitCheckpointTests
     {
         var t = NetworkFixtures.ReadTensors("vit/vit_dino_p8.safetensors");
         t.Remove("blocks.1.mlp.fc2.bias");
-        var e = Assert.Throws<InvalidDataException>(() => new VisionTransformer(Checkpoint.FromTensors(t, "dino_tiny.safetensors", "cls_token"), 2));
+        var e = Assert.Throws<InvalidDataException>(() => new VisionTransformer(PretrainedWeights.FromTensors(t, "dino_tiny.safetensors", "cls_token"), 2));
         Assert.Contains("dino_tiny.safetensors", e.Message);
         Assert.Contains("'blocks.1.mlp.fc2.bias'", e.Message);
     }
@@ -80,7 +80,7 @@ public class VitCheckpointTests
         var t = NetworkFixtures.ReadTensors("vit/vit_dino_p8.safetensors");
         t["blocks.0.attention.qkv.weight"] = t["blocks.0.attn.qkv.weight"];
         t.Remove("blocks.0.attn.qkv.weight");
-        var e = Assert.Throws<InvalidDataException>(() => new VisionTransformer(Checkpoint.FromTensors(t, "renamed.safetensors", "cls_token"), 2));
+        var e = Assert.Throws<InvalidDataException>(() => new VisionTransformer(PretrainedWeights.FromTensors(t, "renamed.safetensors", "cls_token"), 2));
         Assert.Contains("renamed.safetensors: missing tensor 'blocks.0.attn.qkv.weight'", e.Message);
         Assert.Contains("blocks.0.attention.qkv.weight", e.Message);
     }
@@ -90,11 +90,11 @@ public class VitCheckpointTests
     {
         var t = NetworkFixtures.ReadTensors("vit/vit_dino_p8.safetensors");
         t["blocks.1.norm2.weight"] = Tensor.Zeros(31);
-        var e = Assert.Throws<InvalidDataException>(() => new VisionTransformer(Checkpoint.FromTensors(t, "bad.safetensors", "cls_token"), 2));
+        var e = Assert.Throws<InvalidDataException>(() => new VisionTransformer(PretrainedWeights.FromTensors(t, "bad.safetensors", "cls_token"), 2));
         Assert.Contains("'blocks.1.norm2.weight' has shape [31], expected [32]", e.Message);
 
         var foreign = new Dictionary<string, Tensor> { ["conv.weight"] = Tensor.Zeros(2, 2) };
-        var e2 = Assert.Throws<InvalidDataException>(() => Checkpoint.FromTensors(foreign, "unet.safetensors", "cls_token"));
+        var e2 = Assert.Throws<InvalidDataException>(() => PretrainedWeights.FromTensors(foreign, "unet.safetensors", "cls_token"));
         Assert.Contains("unet.safetensors: no tensor 'cls_token'", e2.Message);
         Assert.Throws<FileNotFoundException>(() => VisionTransformer.Load("/nonexistent/dino.safetensors"));
     }

@@ -1,6 +1,4 @@
-using Cedm.Features.Networks;
 using Cedm.Features.Vit;
-using Cedm.Tensors;
 using Cedm.Tensors.Autograd;
 using Cedm.Tests.TestUtilities;
 

@@ -1,3 +1,4 @@
+using Cedm.Tensors;
 using Cedm.Tensors.Kernels;
 using Cedm.Tensors.Native;
 using FluentAssertions;
@@ -194,7 +195,7 @@ public class GemmTests
     public void Auto_backend_resolves_to_a_concrete_one()
     {
         Gemm.ActiveBackend.Should().NotBe(GemmBackend.Auto);
-        if (Gemm.Backend == GemmBackend.Auto)
+        if (EnginePolicy.Current.GemmBackend == GemmBackend.Auto)
             Gemm.ActiveBackend.Should().Be(OpenBlas.IsAvailable ? GemmBackend.OpenBlas : GemmBackend.Managed);
         // The public entry point runs whatever is active.
         float[] c = new float[4];

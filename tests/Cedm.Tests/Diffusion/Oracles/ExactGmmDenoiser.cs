@@ -1,17 +1,18 @@
+using Cedm.Diffusion;
 using Cedm.Tensors;
 
-namespace Cedm.Diffusion;
+namespace Cedm.Tests.Diffusion.Oracles;
 
 /// <summary>
-/// The ideal denoiser E[x | x + σn] for data from a <see cref="GaussianMixture"/> (spec §1.5 tests): with
+/// The ideal denoiser E[x | x + σn] for data from a <see cref="GmmDistribution"/> (spec §1.5 tests): with
 /// w_k(y) ∝ π_k N(y; μ_k, Σ_k + σ²I), D(y; σ) = Σ_k w_k(y)·[μ_k + Σ_k(Σ_k + σ²I)⁻¹(y − μ_k)].
 /// Images [N, C, H, W] are flattened to C·H·W = D values. Conditional form (K = components): a label row replaces π
 /// (a one-hot row conditions on that component); an all-zero row means "no condition" (π), as EDM's ∅ label.
 /// Evaluated in float64 internally.
 /// </summary>
-public sealed class ExactGmmDenoiser(GaussianMixture mixture, bool conditional = false) : IDenoiser
+internal sealed class ExactGmmDenoiser(GmmDistribution mixture, bool conditional = false) : IDenoiser
 {
-    public GaussianMixture Mixture { get; } = mixture ?? throw new ArgumentNullException(nameof(mixture));
+    public GmmDistribution Mixture { get; } = mixture ?? throw new ArgumentNullException(nameof(mixture));
 
     public int LabelDim => conditional ? Mixture.Components : 0;
 
@@ -23,7 +24,7 @@ public sealed class ExactGmmDenoiser(GaussianMixture mixture, bool conditional =
         var labels = condition?.Labels;
         if (labels != null && (!conditional || labels.Size != n * k))
             throw new ArgumentException(conditional ? $"Labels must be [N, {k}]." : "This denoiser is unconditional.", nameof(condition));
-        var cache = new Dictionary<float, GaussianMixture.NoisyComponent[]>();
+        var cache = new Dictionary<float, GmmDistribution.NoisyComponent[]>();
         var output = new float[x.Size];
         var y = new double[d];
         var prior = new double[k];
@@ -41,7 +42,7 @@ public sealed class ExactGmmDenoiser(GaussianMixture mixture, bool conditional =
                 double p = useLabel ? prior[c] : Mixture.Weights[c];
                 logw[c] = p > 0 ? Math.Log(p) + comps[c].LogDensity(y) : double.NegativeInfinity;
             }
-            var w = GaussianMixture.SoftmaxInPlace(logw);
+            var w = GmmDistribution.SoftmaxInPlace(logw);
             for (int j = 0; j < d; j++)
             {
                 double acc = 0;

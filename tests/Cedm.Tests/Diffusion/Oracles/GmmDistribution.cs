@@ -1,15 +1,15 @@
 using Cedm.Tensors;
 using MathNet.Numerics.LinearAlgebra;
 
-namespace Cedm.Diffusion;
+namespace Cedm.Tests.Diffusion.Oracles;
 
 /// <summary>
 /// A Gaussian mixture Σ_k π_k N(μ_k, Σ_k) in D dimensions: a data distribution whose ideal denoiser has a closed
 /// form (<see cref="ExactGmmDenoiser"/>), used to test samplers apart from any training.
 /// </summary>
-public sealed class GaussianMixture
+internal sealed class GmmDistribution
 {
-    public GaussianMixture(double[] weights, double[][] means, double[][,] covariances)
+    public GmmDistribution(double[] weights, double[][] means, double[][,] covariances)
     {
         ArgumentNullException.ThrowIfNull(weights);
         int k = weights.Length;

@@ -1,7 +1,10 @@
 namespace Cedm.IO;
 
-/// <summary>Shape arithmetic shared by the readers/writers, overflow-safe.</summary>
-internal static class Shapes
+/// <summary>
+/// Shape arithmetic of the array file formats (.npy, .safetensors), overflow-safe: header shapes are 64-bit and
+/// untrusted. Tensor shapes in memory are <see cref="Cedm.Tensors.Shapes"/>.
+/// </summary>
+internal static class FileShapes
 {
     /// <summary>
     /// Element count of a declared shape, or -1 when it exceeds <paramref name="limit"/>.

@@ -10,12 +10,12 @@ namespace Cedm.Features.Networks;
 /// applied to every lookup. Keys the network never asks for (classifier heads, BatchNorm's num_batches_tracked,
 /// DINOv2's mask_token) are listed by <see cref="UnusedKeys"/>.
 /// </summary>
-public sealed class Checkpoint
+public sealed class PretrainedWeights
 {
     private readonly IReadOnlyDictionary<string, Tensor> _tensors;
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);
 
-    private Checkpoint(IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string> metadata, string source, string prefix)
+    private PretrainedWeights(IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string> metadata, string source, string prefix)
     {
         _tensors = tensors;
         Metadata = metadata;
@@ -33,7 +33,7 @@ public sealed class Checkpoint
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
     /// <summary>Reads a .safetensors file (F32/F16/BF16/F64 become float32).</summary>
-    public static Checkpoint Load(string path, string anchorKey)
+    public static PretrainedWeights Load(string path, string anchorKey)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Weights file not found: {path}", path);
         var file = Safetensors.Read(path);
@@ -42,7 +42,7 @@ public sealed class Checkpoint
     }
 
     /// <summary>Wraps tensors already in memory (tests, conversions); <paramref name="source"/> names them in messages.</summary>
-    public static Checkpoint FromTensors(IReadOnlyDictionary<string, Tensor> tensors, string source, string anchorKey,
+    public static PretrainedWeights FromTensors(IReadOnlyDictionary<string, Tensor> tensors, string source, string anchorKey,
         IReadOnlyDictionary<string, string>? metadata = null)
     {
         string? prefix = null;
@@ -56,7 +56,7 @@ public sealed class Checkpoint
         if (prefix == null)
             throw new InvalidDataException($"{source}: no tensor '{anchorKey}' (nor '<prefix>.{anchorKey}'): not a checkpoint of the expected network. " +
                                            $"It has {tensors.Count} tensors{Sample(tensors.Keys)}.");
-        return new Checkpoint(tensors, metadata ?? new Dictionary<string, string>(), source, prefix);
+        return new PretrainedWeights(tensors, metadata ?? new Dictionary<string, string>(), source, prefix);
     }
 
     public bool Has(string key) => _tensors.ContainsKey(Prefix + key);
