@@ -94,6 +94,7 @@ public sealed class ClusterAssignment
         var sorted = conf.Order().ToArray();
         return new JsonObject
         {
+            ["version"] = 1,
             ["method"] = Method,
             ["k"] = K,
             ["n"] = Count,

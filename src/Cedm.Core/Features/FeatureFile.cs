@@ -11,6 +11,9 @@ namespace Cedm.Features;
 /// </summary>
 public static class FeatureFile
 {
+    /// <summary>Version of the side file's layout.</summary>
+    public const int Version = 1;
+
     public static string SidePath(string npyPath) => Path.ChangeExtension(npyPath, ".json");
 
     /// <summary>Where a fitted PCA is saved next to the features: feats.npy → feats.pca.safetensors.</summary>
@@ -28,6 +31,7 @@ public static class FeatureFile
                 if (File.Exists(p)) throw new OutputExistsException(p);
         var shape = features.ShapeArray();
         Npy.Write(npyPath, features.Data, shape[0], shape[1]);
+        info["version"] = Version;
         info["n"] = shape[0];
         info["d"] = shape[1];
         AtomicFile.WriteAllBytes(side, System.Text.Encoding.UTF8.GetBytes(info.ToJsonString(new JsonSerializerOptions { WriteIndented = true })), overwrite: true);

@@ -69,6 +69,7 @@ public static class Checkpoint
     {
         var json = new JsonObject
         {
+            ["version"] = 1,
             ["file"] = relativeFile.Replace('\\', '/'),
             ["cur_nimg"] = curNimg,
             ["kimg"] = curNimg / 1000.0,
