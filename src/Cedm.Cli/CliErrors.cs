@@ -37,7 +37,7 @@ public static class CliErrors
         // A failed pipeline step keeps the type of what failed inside it: bad input there is still bad input.
         var cause = ex is Cedm.Pipeline.PipelineStepException { InnerException: { } inner } ? inner : ex;
         bool usage = cause is UsageException or ArgumentException or FileNotFoundException or DirectoryNotFoundException
-            or InvalidDataException or FormatException or NotSupportedException or OutputExistsException;
+            or InvalidDataException or FormatException or NotSupportedException or OutputExistsException or FolderInUseException;
         stderr.WriteLine($"error: {Message(ex, command)}");
         if (verbose) stderr.WriteLine(ex.ToString());
         return usage ? 2 : 1;

@@ -18,7 +18,7 @@ public static class AtomicFile
         if (!overwrite && File.Exists(full))
             throw new OutputExistsException(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        string tmp = $"{full}.tmp-{Convert.ToHexString(Guid.NewGuid().ToByteArray(), 0, 6).ToLowerInvariant()}";
+        string tmp = $"{full}{TempMarker}{Convert.ToHexString(Guid.NewGuid().ToByteArray(), 0, 6).ToLowerInvariant()}";
         try
         {
             using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
@@ -36,4 +36,25 @@ public static class AtomicFile
     }
 
     public static void WriteAllBytes(string path, byte[] bytes, bool overwrite) => Write(path, fs => fs.Write(bytes), overwrite);
+
+    /// <summary>What a temp file's name has between its target's name and a random suffix.</summary>
+    public const string TempMarker = ".tmp-";
+
+    /// <summary>
+    /// Deletes the temp files a killed writer left in <paramref name="dir"/> (not below it). Only safe while the
+    /// caller holds the folder's <see cref="FolderLock"/>: then no other writer can be mid-write there.
+    /// </summary>
+    public static int CleanStaleTemps(string dir)
+    {
+        if (!Directory.Exists(dir)) return 0;
+        int removed = 0;
+        foreach (var f in Directory.EnumerateFiles(dir, "*" + TempMarker + "*"))
+        {
+            string suffix = f[(f.LastIndexOf(TempMarker, StringComparison.Ordinal) + TempMarker.Length)..];
+            if (suffix.Length != 12 || !suffix.All(char.IsAsciiHexDigitLower)) continue;
+            File.Delete(f);
+            removed++;
+        }
+        return removed;
+    }
 }

@@ -45,6 +45,7 @@ public static class SavedOptions
     public static T Open<T>(PipelineFolder folder, string fileName, T requested, Func<string, T> read, Func<T, string> write, Func<T, T, bool> same, Action<string> note)
     {
         string saved = folder.PathOf(fileName);
+        using var folderLock = FolderLock.Acquire(folder.Directory);
         if (File.Exists(saved))
         {
             var previous = read(File.ReadAllText(saved));

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Cedm.IO;
 using Cedm.Stages;
 
 namespace Cedm.Pipeline;
@@ -20,6 +21,10 @@ public static class PipelineRunner
     /// </summary>
     public static void Run(Func<PipelineFolder, IReadOnlyList<IPipelineStep>> plan, PipelineFolder context, IPipelineObserver observer)
     {
+        // One writer per pipeline folder; what a killed writer left half-written in it is removed under the lock.
+        using var folderLock = FolderLock.Acquire(context.Directory);
+        AtomicFile.CleanStaleTemps(context.Directory);
+        AtomicFile.CleanStaleTemps(context.PathOf("steps"));
         var reported = new HashSet<string>(StringComparer.Ordinal);
         while (true)
         {

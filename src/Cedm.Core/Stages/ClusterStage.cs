@@ -44,12 +44,12 @@ public static class ClusterStage
         if (k > n) throw new SettingException(nameof(request.Settings.K), $"{k} is larger than the number of points in {request.Features} (N = {n})");
         OutputExistsException.ThrowIfAnyExists(request.Force, ClusteringRequest.OutputFiles.Select(f => Path.Combine(request.Out, f)));
 
+        using var folderLock = FolderLock.Acquire(request.Out);
         var clusterer = ClusteringMethods.Create(request.Settings);
         var clock = Stopwatch.StartNew();
         var assignment = clusterer.Fit(x, new Rng(request.Seed), observer.Fraction($"{request.Settings.Method} K={k}"));
         double seconds = clock.Elapsed.TotalSeconds;
 
-        Directory.CreateDirectory(request.Out);
         assignment.Save(request.Out, request.Force);
         ClusteringMethods.SaveModel(clusterer, request.Out, request.Force);
         var record = new ClusteringRecord

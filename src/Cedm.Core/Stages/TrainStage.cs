@@ -57,12 +57,18 @@ public abstract record TrainBudget
     public sealed record Kimg(double Value) : TrainBudget;
 }
 
-/// <summary>A run folder made ready to train: its config, data, conditioning and per-image coherence scores.</summary>
-public sealed record TrainingSession(string Folder, RunConfig Config, ImageDataset Data, LabelSource Labels, float[]? Scores, bool IsResume)
+/// <summary>
+/// A run folder made ready to train: its config, data, conditioning and per-image coherence scores. It holds the
+/// folder's <see cref="FolderLock"/> from creation until <see cref="Train"/> returns (or <see cref="Dispose"/>).
+/// </summary>
+public sealed record TrainingSession(string Folder, RunConfig Config, ImageDataset Data, LabelSource Labels, float[]? Scores, bool IsResume, FolderLock Lock) : IDisposable
 {
+    public void Dispose() => Lock.Dispose();
+
     /// <summary>Trains until the budget of <see cref="Config"/> is spent, checkpointing into <see cref="Folder"/>.</summary>
     public (TrainingSummary Summary, long Parameters) Train(IStageObserver? observer = null)
     {
+        using var held = this;
         observer ??= StageObserver.None;
         var trainer = new EdmTrainer(Config.Network, Data, Labels, Config.Training, Scores);
         var o = Config.Training;
@@ -92,6 +98,23 @@ public static class TrainStage
         ArgumentNullException.ThrowIfNull(request);
         string run = request.Out;
         if (File.Exists(Path.Combine(run, RunConfig.FileName)) && !request.Force) throw new OutputExistsException(Path.Combine(run, RunConfig.FileName));
+        var folderLock = LockAndClean(run);
+        try { return Prepare(request, folderLock); }
+        catch { folderLock.Dispose(); throw; }
+    }
+
+    /// <summary>Takes the run folder's lock and removes the temp files a killed writer left there (checkpoints included).</summary>
+    private static FolderLock LockAndClean(string run)
+    {
+        var folderLock = FolderLock.Acquire(run);
+        AtomicFile.CleanStaleTemps(run);
+        AtomicFile.CleanStaleTemps(Path.Combine(run, Checkpoint.Folder));
+        return folderLock;
+    }
+
+    private static TrainingSession Prepare(TrainRequest request, FolderLock folderLock)
+    {
+        string run = request.Out;
         var training = request.Training;
         training.Validate();
         var baseNet = SongUNetOptions.FromPreset(training.Preset);
@@ -136,13 +159,20 @@ public static class TrainStage
         config.Save(run);
         if (labels.K > 0) labels.Save(run);
         if (scores != null) CoherenceConfig.SaveValues(run, scores);
-        return new TrainingSession(run, config, data, labels, scores, IsResume: false);
+        return new TrainingSession(run, config, data, labels, scores, IsResume: false, folderLock);
     }
 
     public static TrainingSession Resume(ResumeRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         var config = RunConfig.Load(request.Out);
+        var folderLock = LockAndClean(request.Out);
+        try { return Continue(request, config, folderLock); }
+        catch { folderLock.Dispose(); throw; }
+    }
+
+    private static TrainingSession Continue(ResumeRequest request, RunConfig config, FolderLock folderLock)
+    {
         config = config with
         {
             Training = config.Training with
@@ -155,7 +185,7 @@ public static class TrainStage
         var data = DataSource.Load(config.Source, new TransformOptions { Resolution = config.Resolution, Pad = config.Pad });
         var (labels, _) = ConditionSources.Resolve(config.Cond, data);
         var scores = config.Coherence != null ? CoherenceConfig.LoadValues(request.Out, data.Count) : null;
-        return new TrainingSession(request.Out, config, data, labels, scores, IsResume: true);
+        return new TrainingSession(request.Out, config, data, labels, scores, IsResume: true, folderLock);
     }
 
     /// <summary>

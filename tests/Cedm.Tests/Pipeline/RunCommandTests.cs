@@ -26,7 +26,7 @@ public sealed class RunCommandTests : CliTest
         clusters["k"]!.GetValue<int>().Should().Be(Math.Min(bound["k_ub"]!.GetValue<int>(), 16));
         JsonNode.Parse(File.ReadAllText(Path.Combine(run, "eval/metrics.json")))!["fd"]!.GetValue<double>().Should().BeGreaterThan(0);
 
-        var stamps = Directory.GetFiles(run, "*", SearchOption.AllDirectories).Where(f => !f.Contains("/steps/") && !f.Contains("/logs/"))
+        var stamps = Directory.GetFiles(run, "*", SearchOption.AllDirectories).Where(f => !f.Contains("/steps/") && !f.Contains("/logs/") && !Path.GetFileName(f).StartsWith(Cedm.IO.FolderLock.FileName, StringComparison.Ordinal))
             .ToDictionary(f => f, File.GetLastWriteTimeUtc);
         var again = Run("run", "--out", run);
         again.Code.Should().Be(0, again.Err);

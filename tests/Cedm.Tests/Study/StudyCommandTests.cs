@@ -63,7 +63,7 @@ public sealed class StudyCommandTests : CliTest
         StudyOptions.FromJson(File.ReadAllText(Path.Combine(study, StudyOptions.FileName))).Kimg.Should().Be(0.064);
 
         // A re-run with the same --out skips everything and rewrites nothing.
-        var stamps = Directory.GetFiles(study, "*", SearchOption.AllDirectories).Where(f => !f.Contains("/steps/") && !f.Contains("/logs/"))
+        var stamps = Directory.GetFiles(study, "*", SearchOption.AllDirectories).Where(f => !f.Contains("/steps/") && !f.Contains("/logs/") && !Path.GetFileName(f).StartsWith(Cedm.IO.FolderLock.FileName, StringComparison.Ordinal))
             .ToDictionary(f => f, File.GetLastWriteTimeUtc);
         var again = Run("study", "--out", study, "--json");
         again.Code.Should().Be(0, again.Err);
