@@ -18,7 +18,9 @@ public static class BoundCommand
         var output = new Option<string>("--out") { Description = "The JSON file to write (k_ub, threshold, table, and k_lb with --lower).", Required = true };
         var threshold = new Option<double>("--threshold") { Description = "Utilisation threshold tau: K passes when K_used/K >= tau (our default from blobs with known K; see BoundOptions).", DefaultValueFactory = _ => BoundOptions.DefaultThreshold };
         var k0 = new Option<int>("--k0") { Description = "First K of the doubling search (halves instead if it already fails).", DefaultValueFactory = _ => 10 };
-        var maxK = new Option<int>("--max-k") { Description = "Stop doubling above this K.", DefaultValueFactory = _ => 4096 };
+        var maxK = new Option<int?>("--max-k") { Description = "An explicit cap on K (default: none; the data cap and the time budget stop the search)." };
+        var perCluster = new Option<int>("--min-per-cluster") { Description = "Data cap: no K above N / this is tried (rows per cluster on average; N = all rows of the file, also with --max-n).", DefaultValueFactory = _ => 50 };
+        var budget = new Option<double>("--budget-minutes") { Description = "Time budget of the whole search (0 = none): no TEMI run starts that would end past it, by the slowest run so far.", DefaultValueFactory = _ => 10 };
         var grid = new Option<int>("--grid") { Description = "K values tried between the last passing and the first failing K.", DefaultValueFactory = _ => 3 };
         var lower = new Option<bool>("--lower") { Description = "Also run beta=1 at an over-estimated K; its utilised count is the lower bound k_lb." };
         var lowerK = new Option<int>("--lower-k") { Description = "K of the --lower run (0 = 2 x K_UB).", DefaultValueFactory = _ => 0 };
@@ -31,7 +33,7 @@ public static class BoundCommand
         var maxN = new Option<int?>("--max-n") { Description = "Search on at most this many rows, drawn at random with --seed (TEMI time grows linearly with N; the utilisation ratio at K << N barely moves). Default: all rows." };
         var cmd = new Command("bound", "Upper cluster bound K_UB by the TEMI utilisation-ratio search (doubling on K, then a grid).")
         {
-            features, output, threshold, k0, maxK, grid, lower, lowerK, preset, epochs, maxN, seed, force, json,
+            features, output, threshold, k0, maxK, perCluster, budget, grid, lower, lowerK, preset, epochs, maxN, seed, force, json,
         };
         cmd.SetAction(parse =>
         {
@@ -45,14 +47,15 @@ public static class BoundCommand
                 if (e < 1) throw new UsageException($"--epochs must be at least 1, got {e}");
                 temi = temi with { Epochs = e, WarmupEpochs = e * temi.WarmupEpochs / temi.Epochs };
             }
+            var x = ClusterCommand.ReadFeatures(parse.GetValue(features)!);
             var options = new BoundOptions
             {
-                Threshold = parse.GetValue(threshold), K0 = parse.GetValue(k0), MaxK = parse.GetValue(maxK), GridPoints = parse.GetValue(grid),
+                Threshold = parse.GetValue(threshold), K0 = parse.GetValue(k0), MaxK = parse.GetValue(maxK) ?? int.MaxValue, GridPoints = parse.GetValue(grid),
+                MinRowsPerCluster = parse.GetValue(perCluster), TimeBudgetSeconds = parse.GetValue(budget) * 60, DataRows = x.Dim(0),
                 Lower = parse.GetValue(lower), LowerK = parse.GetValue(lowerK), Temi = temi, Seed = parse.GetValue(seed),
             };
             try { options.Validate(); }
             catch (ArgumentException ex) { throw new UsageException(ex.Message, ex); }
-            var x = ClusterCommand.ReadFeatures(parse.GetValue(features)!);
             if (x.Dim(0) < 2) throw new UsageException($"{parse.GetValue(features)}: the bound search needs at least 2 feature rows");
             if (parse.GetValue(maxN) is int limit)
             {
@@ -73,7 +76,13 @@ public static class BoundCommand
             if (asJson) w.WriteLine(doc.ToJsonString());
             else
             {
-                string capped = result.CappedAtMaxK ? FormattableString.Invariant($", capped at --max-k {options.MaxK}") : "";
+                string capped = result.Stop switch
+                {
+                    BoundStop.Threshold => FormattableString.Invariant($", r < tau at K={result.Table.Where(r => r.Ratio < result.Threshold).Min(r => r.K)}{(result.Refined ? ", refined" : "")}"),
+                    BoundStop.DataCap => FormattableString.Invariant($", CAPPED by the data: K <= {result.DataCapK} ({result.DataRows} rows / {options.MinRowsPerCluster} per cluster) without r < tau"),
+                    BoundStop.TimeBudget => FormattableString.Invariant($", CAPPED by the time budget ({options.TimeBudgetSeconds:F0} s){(result.Crossed ? ": grid not finished" : " before r < tau")}"),
+                    _ => FormattableString.Invariant($", CAPPED at --max-k {options.MaxK}"),
+                };
                 string lowerText = result.KLower is int lb ? FormattableString.Invariant($", K_LB = {lb} (beta=1 at K={result.LowerRun!.K})") : "";
                 int runs = result.Table.Count + (result.LowerRun == null ? 0 : 1);
                 w.WriteLine(FormattableString.Invariant($"K_UB = {result.KUpper} (tau {result.Threshold}{capped}){lowerText}; {runs} TEMI runs in {result.TotalSeconds:F1} s; wrote {outPath}"));
@@ -88,7 +97,11 @@ public static class BoundCommand
     {
         void PrintRow(BoundRow r) => table?.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{r.Phase,-7} K={r.K,5}  used={r.Utilized,5}  ratio={r.Ratio:F3}  {(r.Phase == "lower" ? "(beta=1)" : r.Ratio >= options.Threshold ? "pass" : "fail")}  {r.Seconds:F1} s"));
-        table?.WriteLine($"bound search on {x.Dim(0)} x {x.Dim(1)} features, tau {options.Threshold.ToString(CultureInfo.InvariantCulture)}, K0 {options.K0}, {options.Temi.Heads} heads x {options.Temi.Epochs} epochs");
+        int dataRows = options.DataRows > 0 ? options.DataRows : x.Dim(0);
+        table?.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"bound search on {x.Dim(0)} x {x.Dim(1)} features, tau {options.Threshold}, K0 {options.K0}, {options.Temi.Heads} heads x {options.Temi.Epochs} epochs"));
+        table?.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"caps: data K <= {Math.Max(1, dataRows / options.MinRowsPerCluster)} ({dataRows} rows / {options.MinRowsPerCluster} per cluster), time budget {(options.TimeBudgetSeconds > 0 ? $"{options.TimeBudgetSeconds:F0} s" : "none")}{(options.MaxK < int.MaxValue ? $", --max-k {options.MaxK}" : "")}"));
         if (Console.IsErrorRedirected)
             return new ClusterBoundSearch(options) { RowFinished = PrintRow }.Run(x);
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
@@ -105,7 +118,10 @@ public static class BoundCommand
         return result!;
     }
 
-    /// <summary>bound.json: cli.md keys k_ub, threshold, table [{k, utilized, ratio}], k_lb with --lower; plus phases, timings and options.</summary>
+    /// <summary>
+    /// bound.json: cli.md keys k_ub, threshold, table [{k, utilized, ratio}], k_lb with --lower; plus phases, timings,
+    /// options, why the search stopped (stop: threshold | data | time | max-k; capped), the data cap and the time budget.
+    /// </summary>
     public static JsonObject ToJson(BoundResult r, BoundOptions o)
     {
         var doc = new JsonObject
@@ -116,7 +132,16 @@ public static class BoundCommand
             {
                 ["k"] = row.K, ["utilized"] = row.Utilized, ["ratio"] = row.Ratio, ["phase"] = row.Phase, ["seconds"] = Math.Round(row.Seconds, 3),
             }).ToArray()),
+            ["stop"] = r.Stop,
+            ["capped"] = r.Capped,
+            ["crossed"] = r.Crossed,
+            ["refined"] = r.Refined,
             ["capped_at_max_k"] = r.CappedAtMaxK,
+            ["data_cap_k"] = r.DataCapK,
+            ["min_rows_per_cluster"] = o.MinRowsPerCluster,
+            ["rows"] = r.Rows,
+            ["data_rows"] = r.DataRows,
+            ["time_budget_seconds"] = r.TimeBudgetSeconds,
             ["knn_seconds"] = Math.Round(r.KnnSeconds, 3),
             ["total_seconds"] = Math.Round(r.TotalSeconds, 3),
             ["options"] = JsonSerializer.SerializeToNode(o),
