@@ -49,7 +49,7 @@ public sealed class ClusterBoundSearch(BoundOptions options)
         double knnSeconds = total.Elapsed.TotalSeconds;
         double tau = Options.Threshold;
         int dataCap = Math.Max(1, (Options.DataRows > 0 ? Options.DataRows : n) / Options.MinRowsPerCluster);
-        int cap = Math.Min(Options.MaxK, dataCap);
+        int cap = Math.Min(Options.MaxK, Math.Min(dataCap, n));   // never more clusters than rows searched
         string capReason = dataCap <= Options.MaxK ? BoundStop.DataCap : BoundStop.MaxK;
         double budget = Options.TimeBudgetSeconds, slowest = 0;
         var table = new List<BoundRow>();
