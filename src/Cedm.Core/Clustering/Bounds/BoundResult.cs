@@ -72,12 +72,16 @@ public sealed record BoundResult(int KUpper, double Threshold, IReadOnlyList<Bou
     /// <item>rows / MinRowsPerCluster: the data cap of the search (at least ~50 training images per cluster).</item>
     /// </list>
     /// </summary>
-    public int ConditioningK(long trainImages, int rows, int minRowsPerCluster = 50)
+    public int ConditioningK(long trainImages, int rows, int minRowsPerCluster = 50) => ConditioningK(KUpper, trainImages, rows, minRowsPerCluster);
+
+    /// <summary>The same rule from a K_UB read back from bound.json (key k_ub).</summary>
+    public static int ConditioningK(int kUpper, long trainImages, int rows, int minRowsPerCluster = 50)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(kUpper, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(trainImages);
         ArgumentOutOfRangeException.ThrowIfLessThan(rows, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(minRowsPerCluster, 1);
-        long fromBound = (long)Math.Round(KUpper / (double)BoundToBestK, MidpointRounding.AwayFromZero);
+        long fromBound = (long)Math.Round(kUpper / (double)BoundToBestK, MidpointRounding.AwayFromZero);
         long fromBudget = trainImages / ImagesSeenPerCluster;
         long fromData = rows / minRowsPerCluster;
         return (int)Math.Max(1, Math.Min(fromBound, Math.Min(fromBudget, fromData)));

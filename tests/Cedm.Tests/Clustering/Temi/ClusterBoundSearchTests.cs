@@ -111,6 +111,7 @@ public sealed class ClusterBoundSearchTests(ITestOutputHelper output)
     {
         var r = new BoundResult(kUpper, 0.95, [], false, null, null, 0, 0);
         r.ConditioningK(trainImages, rows).Should().Be(expected);
+        BoundResult.ConditioningK(kUpper, trainImages, rows).Should().Be(expected, "the static form reads K_UB from bound.json");
     }
 
     [Fact]
