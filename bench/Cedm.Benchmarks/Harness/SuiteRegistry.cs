@@ -14,5 +14,6 @@ public static class SuiteRegistry
         () => new FeatureNetworksSuite(),
         () => new DiffusionSuite(),
         () => new TrainProfileSuite(),
+        () => new TemiSuite(),
     ];
 }

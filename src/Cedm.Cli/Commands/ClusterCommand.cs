@@ -25,7 +25,7 @@ public static class ClusterCommand
         var cosine = new Option<bool>("--cosine") { Description = "L2-normalise the rows first (kmeans, agglo)." };
         var covariance = new Option<string>("--covariance") { Description = "GMM covariance: full | diag.", DefaultValueFactory = _ => "full" };
         covariance.AcceptOnlyFromAmong("full", "diag");
-        var preset = new Option<string>("--preset") { Description = "TEMI settings: spec (16 heads 512/256, 100 epochs; spec §4.5) or cpu (8 heads 64/32, 30 epochs).", DefaultValueFactory = _ => "spec" };
+        var preset = new Option<string>("--preset") { Description = "TEMI settings: cpu (the default: 8 heads 64/32, 30 epochs; see TemiOptions) or spec (16 heads 512/256, 100 epochs; spec §4.5).", DefaultValueFactory = _ => "cpu" };
         preset.AcceptOnlyFromAmong("spec", "cpu");
         var beta = new Option<double?>("--beta") { Description = "TEMI beta of the PMI loss. Default: 0.6 (1 = weighted PMI, the lower-bound runs)." };
         var heads = new Option<int?>("--heads") { Description = "TEMI heads. Default: the preset's (spec 16, cpu 8)." };

@@ -18,7 +18,7 @@ public static class RunCommand
         var quick = new Option<bool>("--quick") { Description = "Smoke-test budget (≤ 3 min): the 10k test split for Fashion-MNIST, 2 TEMI epochs, K ≤ 20, 1 minute of training, 8 sampler steps, 200 samples." };
         var minutes = new Option<double?>("--minutes") { Description = $"Training budget in minutes (default {d.TrainMinutes}, quick 1)." };
         var k = new Option<int?>("--k") { Description = "Condition on this many clusters instead of K_UB from the bound search (skips the search)." };
-        var maxK = new Option<int?>("--max-k") { Description = $"Cap of the bound search and of K (default {d.MaxK}, quick 20)." };
+        var maxK = new Option<int?>("--max-k") { Description = "An explicit cap of the bound search and of K (default: none; the search stops at r < tau, its data cap or its time budget; quick 20)." };
         var method = new Option<string>("--method") { Description = "Clustering at the chosen K: temi, kmeans, gmm or agglo.", DefaultValueFactory = _ => d.Method };
         method.AcceptOnlyFromAmong("temi", "kmeans", "gmm", "agglo");
         var features = new Option<string>("--features") { Description = "Feature extractor for clustering (see `cedm features --help`).", DefaultValueFactory = _ => d.Features };

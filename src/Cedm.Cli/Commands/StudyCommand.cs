@@ -28,7 +28,7 @@ public static class StudyCommand
         var trainingSeeds = new Option<int>("--training-seeds") { Description = "1, or 2 to train the unconditional, label and best-K models again with seed + 1 (the spread a seed makes).", DefaultValueFactory = _ => d.TrainingSeeds };
         var compareFeatures = new Option<string?>("--compare-features") { Description = "A second extractor (e.g. pca:64) whose clusters at K_UB condition one more model: the feature comparison." };
         var kCap = new Option<int?>("--k-cap") { Description = $"Largest K of the default set (default {d.KCap}, quick {q.KCap}; also ≤ images/{d.MinImagesPerCluster})." };
-        var maxK = new Option<int?>("--max-k") { Description = $"Cap of the bound search (default {d.MaxK}, quick {q.MaxK})." };
+        var maxK = new Option<int?>("--max-k") { Description = $"An explicit cap of the bound search (default: none, quick {q.MaxK}); the search stops at r < tau, its data cap or its {d.BoundMinutes}-minute budget." };
         var series = new Option<int?>("--series-points") { Description = $"Checkpoints on the sample-efficiency curve (FD over kimg) of the unconditional and best-K model (default {d.SeriesPoints}, quick {q.SeriesPoints})." };
         var steps = new Option<int?>("--steps") { Description = $"Heun sampler steps (default {d.SamplerSteps}, quick {q.SamplerSteps})." };
         var noLabels = new Option<bool>("--no-labels") { Description = "Skip the ground-truth-label model (it is trained by default when the source has labels)." };

@@ -23,7 +23,7 @@ public sealed record ClusteringSettings
 
     public CovarianceType Covariance { get; init; } = CovarianceType.Full;
 
-    /// <summary>TEMI settings; null = the spec preset.</summary>
+    /// <summary>TEMI settings; null = the cpu preset (<see cref="TemiOptions.CpuDefault"/>).</summary>
     public TemiOptions? Temi { get; init; }
 
     public void Validate()
@@ -55,7 +55,7 @@ public static class ClusteringMethods
             "kmeans" => new KMeans(new KMeansOptions { K = s.K, NInit = s.NInit ?? 1, MaxIter = s.MaxIter ?? 300, Tol = s.Tol ?? 1e-4, Cosine = s.Cosine }),
             "gmm" => new GaussianMixture(new GaussianMixtureOptions { K = s.K, NInit = s.NInit ?? 1, MaxIter = s.MaxIter ?? 100, Tol = s.Tol ?? 1e-3, Covariance = s.Covariance }),
             "agglo" => new Agglomerative(new AgglomerativeOptions { K = s.K, Cosine = s.Cosine }),
-            "temi" => new TemiClusterer(s.K, s.Temi ?? TemiOptions.Spec()),
+            "temi" => new TemiClusterer(s.K, s.Temi ?? TemiOptions.CpuDefault()),
             _ => throw new SettingException(nameof(s.Method), $"unknown method {s.Method}"),
         };
     }

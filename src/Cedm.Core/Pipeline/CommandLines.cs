@@ -21,7 +21,9 @@ public static class CommandLines
     /// <param name="temiEpochs">The epochs override the request's TEMI options were made with (null: the preset's).</param>
     public static string[] Bound(BoundRequest r, int? temiEpochs) =>
     [
-        "bound", r.Features, "--out", r.Out, "--max-k", I(r.Options.MaxK), .. r.MaxRows is int n ? ["--max-n", I(n)] : Array.Empty<string>(),
+        "bound", r.Features, "--out", r.Out, .. r.Options.MaxK < int.MaxValue ? ["--max-k", I(r.Options.MaxK)] : Array.Empty<string>(),
+        .. r.MaxRows is int n ? ["--max-n", I(n)] : Array.Empty<string>(), "--budget-minutes", D(r.Options.TimeBudgetSeconds / 60),
+        .. r.Options.MinRowsPerCluster != new Clustering.Bounds.BoundOptions().MinRowsPerCluster ? ["--min-per-cluster", I(r.Options.MinRowsPerCluster)] : Array.Empty<string>(),
         "--seed", I(r.Options.Seed), .. Force(r.Force), .. Epochs(temiEpochs),
         .. r.Options.K0 != new Clustering.Bounds.BoundOptions().K0 ? ["--k0", I(r.Options.K0)] : Array.Empty<string>(),
     ];

@@ -25,20 +25,34 @@ public sealed record MainJobOptions
     public string Method { get; init; } = "kmeans";
 
     /// <summary>
-    /// K to condition on. Null: K = K_UB of the bound search, the largest K whose TEMI utilisation ratio stays at or
-    /// above the threshold — the most clusters the data supports without leaving many empty (spec §5; C-EDM found
-    /// its best FID near the upper bound), capped at <see cref="MaxK"/>.
+    /// K to condition on. Null: the K that <see cref="Clustering.Bounds.BoundResult.ConditioningK(int, long, int, int)"/>
+    /// takes from the bound search's K_UB — about K_UB/3 (the paper's best K lay well below its bound), at most one
+    /// cluster per 2 000 images the training will show (<see cref="ExpectedTrainImages"/>) and per 50 training images
+    /// — but at least 2 when K_UB allows (K = 1 is the unconditional model), capped at <see cref="MaxK"/> when given.
     /// </summary>
     public int? K { get; init; }
 
-    /// <summary>Cap of the bound search and of the chosen K (training budget per cluster stays reasonable on a CPU).</summary>
-    public int MaxK { get; init; } = 40;
+    /// <summary>An explicit cap of the bound search and of the chosen K; null = none (the search's data cap and time budget decide).</summary>
+    public int? MaxK { get; init; }
 
     /// <summary>
-    /// Rows of the bound search (a random subset of the features): TEMI's time grows with N, while the utilisation
-    /// ratio for K ≤ MaxK hardly depends on whether there are 10k or 60k images behind it.
+    /// Rows of the bound search (a random subset of the features): TEMI's time grows with N. The data cap still counts
+    /// every row of the features (K ≤ N/50).
     /// </summary>
     public int BoundRows { get; init; } = 12000;
+
+    /// <summary>Time budget of the bound search in minutes (it stops before a TEMI run that would pass it and says so).</summary>
+    public double BoundMinutes { get; init; } = 5;
+
+    /// <summary>
+    /// Tiny-preset training speed this machine class reaches, images per second (README: 89.5 kimg in the 12 training
+    /// minutes of the default run on 2 cores, 125 img/s): turns the minutes budget into the images the conditioning-K
+    /// rule needs before training has run.
+    /// </summary>
+    public const double TrainImagesPerSecond = 125;
+
+    /// <summary>Images the training budget is expected to show the model.</summary>
+    public long ExpectedTrainImages => (long)(TrainMinutes * 60 * TrainImagesPerSecond);
 
     /// <summary>TEMI epochs of each bound-search run and of the final clustering (the cpu preset's default when null).</summary>
     public int? TemiEpochs { get; init; } = 5;
@@ -72,7 +86,8 @@ public sealed record MainJobOptions
     {
         Quick = true,
         Source = Source == "fashion-mnist" || Source == "fashion-mnist:train" ? "fashion-mnist:test" : Source,
-        MaxK = Math.Min(MaxK, 20),
+        MaxK = Math.Min(MaxK ?? 20, 20),
+        BoundMinutes = 1,
         BoundRows = 4000,
         TemiEpochs = 2,
         TrainMinutes = 1,

@@ -20,8 +20,8 @@ public static class MainJobPlan
             new StageStep("features", $"features ({o.Features})", 1, c => PipelineStages.Features(o.Source, o.Features, c.PathOf(Features), o.Seed)),
         };
         if (o.K is null)
-            steps.Add(new StageStep("bound", $"upper cluster bound K_UB (TEMI, K ≤ {o.MaxK})", o.Quick ? 3 : 4,
-                c => PipelineStages.Bound(c.PathOf(Features), c.PathOf(Bound), o.MaxK, o.BoundRows, o.TemiEpochs, o.Seed)));
+            steps.Add(new StageStep("bound", $"upper cluster bound K_UB (TEMI{(o.MaxK is int cap ? $", K ≤ {cap}" : "")}, ≤ {o.BoundMinutes:0.#} min)", o.Quick ? 3 : 4,
+                c => PipelineStages.Bound(c.PathOf(Features), c.PathOf(Bound), o.MaxK, o.BoundRows, o.TemiEpochs, o.Seed, o.BoundMinutes)));
         steps.Add(new StageStep("clusters", $"clustering ({o.Method})", 1,
             c => PipelineStages.Cluster(c.PathOf(Features), o.Method, ChosenK(c, o), c.PathOf(Clusters), o.TemiEpochs, o.Seed)));
         steps.Add(new StageStep("train", $"training C-EDM ({o.Preset}, {o.TrainMinutes:0.#} min)", o.Quick ? 4 : 15, c =>
@@ -43,7 +43,14 @@ public static class MainJobPlan
 
     private static SamplerOptions Sampler(MainJobOptions o) => new() { Steps = o.SamplerSteps };
 
-    /// <summary>K_UB of the bound search (capped at MaxK), or the user's --k.</summary>
-    public static int ChosenK(PipelineFolder c, MainJobOptions o) =>
-        o.K ?? Math.Clamp(BoundFile.Load(c.PathOf(Bound)).KUpper, 1, o.MaxK);
+    /// <summary>The user's --k, or the conditioning K the documented rule takes from the bound (capped at MaxK when given).</summary>
+    public static int ChosenK(PipelineFolder c, MainJobOptions o)
+    {
+        if (o.K is int k) return k;
+        var bound = BoundFile.Load(c.PathOf(Bound));
+        int rows = bound.DataRows > 0 ? bound.DataRows : bound.Rows;
+        // K = 1 would be the unconditional model: a short budget still conditions on two clusters when the bound allows.
+        int chosen = Math.Max(BoundResult.ConditioningK(bound.KUpper, o.ExpectedTrainImages, Math.Max(rows, 1)), Math.Min(2, bound.KUpper));
+        return o.MaxK is int cap ? Math.Min(chosen, cap) : chosen;
+    }
 }

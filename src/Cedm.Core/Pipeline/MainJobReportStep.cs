@@ -42,10 +42,20 @@ public sealed class MainJobReportStep(MainJobOptions options) : IPipelineStep
             var bound = BoundFile.Load(c.PathOf(MainJobPlan.Bound));
             var table = bound.Table.Select(r => (K: (double)r.K, Used: (double)r.Utilized, r.Ratio)).OrderBy(r => r.K).ToList();
             int kub = bound.KUpper;
+            string stop = bound.Stop switch
+            {
+                BoundStop.Threshold => $"the doubling stopped where r(K) first fell below τ{(bound.Refined ? " and a grid refined the bound" : "")}",
+                BoundStop.DataCap => $"the doubling reached the data cap (K ≤ {bound.DataCapK}, 50 images per cluster) without r(K) < τ, so K_UB is a lower estimate of the bound",
+                BoundStop.TimeBudget => $"the search's time budget ended it{(bound.Crossed ? " before the grid finished" : " before r(K) fell below τ, so K_UB is a lower estimate of the bound")}",
+                _ => "the doubling reached the --max-k cap",
+            };
             report.Paragraph(string.Create(CultureInfo.InvariantCulture,
-                $"TEMI was trained at each K below; K passes when the share of clusters that receive at least one image (K_used / K) stays at or above the threshold τ = {bound.Threshold:0.###}. K_UB = {kub}; the run conditions on K = {MainJobPlan.ChosenK(c, o)}."));
+                $"TEMI was trained at each K below on {bound.Rows:N0} of the {Math.Max(bound.DataRows, bound.Rows):N0} images; K passes when the share of clusters that receive at least one image (K_used / K) stays at or above the threshold τ = {bound.Threshold:0.###}; {stop}. K_UB = {kub}. " +
+                $"The run conditions on K = {MainJobPlan.ChosenK(c, o)}: about K_UB / 3 (the C-EDM paper's best K lay well below its bound), at most one cluster per 2 000 images the {o.TrainMinutes:0.#}-minute training shows the model (~{o.ExpectedTrainImages / 1000:0} kimg) and per 50 training images{(o.MaxK is int cap ? $", and at most --max-k {cap}" : "")}."));
+            double kMin = table.Min(r => r.K), kMax = table.Max(r => r.K);
             report.Svg(SvgChart.Render(new LineChart("Utilisation ratio over K", "K", "K_used / K",
-                [new ChartSeries("r(K)", table.Select(r => (r.K, r.Ratio)).ToList())], [new ChartMarker(kub, $"K_UB = {kub}")], LogX: true, YMin: 0, YMax: 1.05)));
+                [new ChartSeries("r(K)", table.Select(r => (r.K, r.Ratio)).ToList()), new ChartSeries($"τ = {bound.Threshold:0.###}", [(kMin, bound.Threshold), (kMax, bound.Threshold)])],
+                [new ChartMarker(kub, $"K_UB = {kub}")], LogX: true, YMin: 0, YMax: 1.05)));
             report.Table(["K", "utilised", "ratio"], table.Select(r => (IReadOnlyList<string>)[F(r.K, "0"), F(r.Used, "0"), F(r.Ratio, "0.000")]));
         }
         else report.Paragraph($"K = {o.K} was given; no bound search was run.");

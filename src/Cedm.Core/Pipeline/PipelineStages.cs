@@ -20,11 +20,17 @@ public static class PipelineStages
         return new StageCall(CommandLines.Features(r), o => { FeatureStage.Run(r, o); return null; });
     }
 
-    /// <summary>The bound search with the cpu TEMI preset; a cap below the doubling's first K (10) starts the doubling at the cap instead.</summary>
-    public static StageCall Bound(string features, string output, int maxK, int maxRows, int? temiEpochs, int seed)
+    /// <summary>
+    /// The bound search with the cpu TEMI preset within <paramref name="budgetMinutes"/>; an explicit cap below the
+    /// doubling's first K (10) starts the doubling at the cap instead.
+    /// </summary>
+    public static StageCall Bound(string features, string output, int? maxK, int maxRows, int? temiEpochs, int seed, double budgetMinutes)
     {
-        var options = new BoundOptions { MaxK = maxK, Seed = seed, Temi = ClusteringMethods.TemiPreset("cpu", epochs: temiEpochs) };
-        if (maxK < options.K0) options = options with { K0 = maxK };
+        var options = new BoundOptions
+        {
+            MaxK = maxK ?? int.MaxValue, Seed = seed, Temi = ClusteringMethods.TemiPreset("cpu", epochs: temiEpochs), TimeBudgetSeconds = budgetMinutes * 60,
+        };
+        if (maxK is int cap && cap < options.K0) options = options with { K0 = cap };
         var r = new BoundRequest { Features = features, Out = output, Options = options, MaxRows = maxRows, Force = true };
         return new StageCall(CommandLines.Bound(r, temiEpochs), o => new JsonObject { ["k_ub"] = BoundStage.Run(r, o).Result.KUpper });
     }

@@ -6,6 +6,9 @@ using Cedm.Tensors.Autograd;
 
 namespace Cedm.Stages;
 
+/// <summary>What the search runs on: rows searched, their dimension, and the rows of the data set (the data cap's N).</summary>
+public sealed record BoundStart(int Rows, int Dimension, int DataRows);
+
 /// <summary>What `cedm bound` computes: the upper cluster bound of a features file, written to a bound.json.</summary>
 public sealed record BoundRequest
 {
@@ -38,24 +41,29 @@ public static class BoundStage
     /// <param name="request">What to search and where to write.</param>
     /// <param name="observer">Progress of the current TEMI run.</param>
     /// <param name="rowFinished">Called after every TEMI run, e.g. to print the table as it grows.</param>
-    public static (BoundResult Result, int Rows, int Dimension) Run(BoundRequest request, IStageObserver? observer = null, Action<BoundRow>? rowFinished = null)
+    /// <param name="started">Called once the features are read, before the first TEMI run (e.g. to print the caps).</param>
+    public static (BoundResult Result, int Rows, int Dimension) Run(BoundRequest request, IStageObserver? observer = null, Action<BoundRow>? rowFinished = null,
+        Action<BoundStart>? started = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         observer ??= StageObserver.None;
         request.Validate();
         var x = FeatureFile.ReadMatrix(request.Features);
         if (x.Dim(0) < 2) throw new InvalidDataException($"{request.Features}: the bound search needs at least 2 feature rows");
+        // The data cap is about the data set, so a subsample keeps the file's row count as its N.
+        var options = request.Options.DataRows > 0 ? request.Options : request.Options with { DataRows = x.Dim(0) };
         if (request.MaxRows is int limit && limit < x.Dim(0))
         {
             var rows = new Rng((ulong)request.Options.Seed ^ 0x5EEDUL).Permutation(x.Dim(0)).Take(limit).Order().ToArray();
             using (GradMode.NoGrad()) x = x.IndexSelect(rows);
         }
-        var result = new ClusterBoundSearch(request.Options)
+        started?.Invoke(new BoundStart(x.Dim(0), x.Dim(1), options.DataRows));
+        var result = new ClusterBoundSearch(options)
         {
             RowFinished = rowFinished,
             RunProgress = (k, f) => observer.Progress(f, $"TEMI K={k}"),
         }.Run(x);
-        BoundFile.Save(request.Out, result, request.Options, x.Dim(0), request.Force);
+        BoundFile.Save(request.Out, result, options, x.Dim(0), request.Force);
         return (result, x.Dim(0), x.Dim(1));
     }
 }

@@ -24,6 +24,10 @@ public sealed class BoundCommandTests : CliTest
         int kUb = root.GetProperty("k_ub").GetInt32();
         kUb.Should().BeInRange(1, 8);
         root.GetProperty("n").GetInt32().Should().Be(150, "--max-n subsamples the rows");
+        root.GetProperty("data_cap_k").GetInt32().Should().Be(4, "the file's 200 rows / 50 per cluster (the bound is for the data set, not the subsample)");
+        root.GetProperty("time_budget_seconds").GetDouble().Should().Be(600, "--budget-minutes defaults to 10");
+        root.GetProperty("stop").GetString().Should().BeOneOf("threshold", "data");
+        root.GetProperty("capped").GetBoolean().Should().Be(root.GetProperty("stop").GetString() != "threshold");
         root.GetProperty("threshold").GetDouble().Should().Be(Cedm.Clustering.Bounds.BoundOptions.DefaultThreshold);
         var table = root.GetProperty("table").EnumerateArray().ToArray();
         table.Should().NotBeEmpty();

@@ -46,7 +46,7 @@ public sealed class PipelineStagesTests : CliTest
 
         // bound.json holds wall times; the search itself (every K, K_used and ratio, K_UB) must agree.
         string bound = Path.Combine(Dir, "bound.json");
-        var call = PipelineStages.Bound(feats, bound, 4, 50, 2, 1);
+        var call = PipelineStages.Bound(feats, bound, 4, 50, 2, 1, budgetMinutes: 5);
         call.CommandLine.Should().ContainInOrder("--k0", "4");
         call.Run(StageObserver.None);
         var byStep = BoundFile.Load(bound);

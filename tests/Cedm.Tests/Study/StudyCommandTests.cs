@@ -97,7 +97,7 @@ public sealed class StudyCommandTests : CliTest
         var d = new StudyOptions();
         output.Should().Contain($"Default {d.Kimg.ToString(System.Globalization.CultureInfo.InvariantCulture)} (quick")
             .And.Contain("fairly on a shared, noisy machine")
-            .And.Contain($"default {d.EvalSamples}").And.Contain($"default {d.KCap}").And.Contain($"default {d.MaxK}")
+            .And.Contain($"default {d.EvalSamples}").And.Contain($"default {d.KCap}").And.Contain($"{d.BoundMinutes}-minute budget")
             .And.Contain($"default {d.SeriesPoints}").And.Contain($"default {d.SamplerSteps}").And.Contain("[default: temi]")
             .And.Contain("[default: pca:64]").And.Contain("[default: tiny]").And.Contain("--ks").And.Contain("--variant").And.Contain("--no-labels");
     }

@@ -21,7 +21,16 @@ public static class BoundFile
             ["k_ub"] = r.KUpper,
             ["threshold"] = r.Threshold,
             ["table"] = new JsonArray(r.Table.Select(row => (JsonNode)RowJson(row)).ToArray()),
+            ["stop"] = r.Stop,
+            ["capped"] = r.Capped,
+            ["crossed"] = r.Crossed,
+            ["refined"] = r.Refined,
             ["capped_at_max_k"] = r.CappedAtMaxK,
+            ["data_cap_k"] = r.DataCapK,
+            ["min_rows_per_cluster"] = o.MinRowsPerCluster,
+            ["rows"] = r.Rows,
+            ["data_rows"] = r.DataRows,
+            ["time_budget_seconds"] = r.TimeBudgetSeconds,
             ["knn_seconds"] = Math.Round(r.KnnSeconds, 3),
             ["total_seconds"] = Math.Round(r.TotalSeconds, 3),
             ["options"] = JsonSerializer.SerializeToNode(o),
@@ -51,7 +60,16 @@ public static class BoundFile
                 doc["k_ub"]?.GetValue<int>() ?? throw new InvalidDataException($"{path}: no 'k_ub'"),
                 doc["threshold"]?.GetValue<double>() ?? throw new InvalidDataException($"{path}: no 'threshold'"),
                 table, doc["capped_at_max_k"]?.GetValue<bool>() ?? false, doc["k_lb"]?.GetValue<int>(), lowerRun,
-                doc["knn_seconds"]?.GetValue<double>() ?? 0, doc["total_seconds"]?.GetValue<double>() ?? 0);
+                doc["knn_seconds"]?.GetValue<double>() ?? 0, doc["total_seconds"]?.GetValue<double>() ?? 0)
+            {
+                Stop = doc["stop"]?.GetValue<string>() ?? (doc["capped_at_max_k"]?.GetValue<bool>() == true ? BoundStop.MaxK : BoundStop.Threshold),
+                Crossed = doc["crossed"]?.GetValue<bool>() ?? table.Any(r => r.Ratio < doc["threshold"]!.GetValue<double>()),
+                Refined = doc["refined"]?.GetValue<bool>() ?? false,
+                DataCapK = doc["data_cap_k"]?.GetValue<int>() ?? 0,
+                Rows = doc["rows"]?.GetValue<int>() ?? doc["n"]?.GetValue<int>() ?? 0,
+                DataRows = doc["data_rows"]?.GetValue<int>() ?? 0,
+                TimeBudgetSeconds = doc["time_budget_seconds"]?.GetValue<double>() ?? 0,
+            };
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
         {

@@ -7,6 +7,10 @@ namespace Cedm.Clustering.Bounds;
 /// The upper cluster bound by TEMI's utilisation ratio (spec §5.2): train TEMI (β = 0.6) at K0, 2K0, 4K0, … until
 /// r(K) = K_used/K drops below τ (if K0 already fails, halve until a K passes), then try a grid strictly between the
 /// last passing and the first failing K; K_UB = the largest K tried with r ≥ τ that is not above the first failure.
+/// Only two things stop the doubling short of r &lt; τ, both reported in the result (<see cref="BoundResult.Stop"/>):
+/// the data cap (K ≤ N / <see cref="BoundOptions.MinRowsPerCluster"/>; the cap itself is tried when the doubling
+/// would jump over it) and the time budget (<see cref="BoundOptions.TimeBudgetSeconds"/>); an explicit
+/// <see cref="BoundOptions.MaxK"/> is a third, off by default.
 /// Optionally the β = 1 run at an over-estimated K whose K_used is the lower bound (spec §5.2 step 3).
 /// The kNN graph is computed once and shared by every run; run K uses the seed (Seed, K) so a K is reproducible
 /// whatever path reached it.
@@ -27,6 +31,12 @@ public sealed class ClusterBoundSearch(BoundOptions options)
     /// </summary>
     internal Func<int, double, int>? UtilizedAt { get; init; }
 
+    /// <summary>Test seam: the seconds a run at K reports (with <see cref="ElapsedOverride"/>, a fake clock for the time budget).</summary>
+    internal Func<int, double>? SecondsOf { get; init; }
+
+    /// <summary>Test seam: the search's elapsed seconds. Null = the wall clock.</summary>
+    internal Func<double>? ElapsedOverride { get; init; }
+
     public BoundResult Run(Tensor features)
     {
         ArgumentNullException.ThrowIfNull(features);
@@ -38,6 +48,10 @@ public sealed class ClusterBoundSearch(BoundOptions options)
         var neighbours = UtilizedAt != null ? new int[0, 0] : Knn.CosineTopK(features, Math.Min(Options.Temi.Neighbours, n - 1));
         double knnSeconds = total.Elapsed.TotalSeconds;
         double tau = Options.Threshold;
+        int dataCap = Math.Max(1, (Options.DataRows > 0 ? Options.DataRows : n) / Options.MinRowsPerCluster);
+        int cap = Math.Min(Options.MaxK, Math.Min(dataCap, n));   // never more clusters than rows searched
+        string capReason = dataCap <= Options.MaxK ? BoundStop.DataCap : BoundStop.MaxK;
+        double budget = Options.TimeBudgetSeconds, slowest = 0;
         var table = new List<BoundRow>();
         var byK = new Dictionary<int, BoundRow>();
 
@@ -46,42 +60,55 @@ public sealed class ClusterBoundSearch(BoundOptions options)
             if (byK.TryGetValue(k, out var done)) return done;
             var clock = System.Diagnostics.Stopwatch.StartNew();
             int used = k == 1 ? 1 : Fit(features, neighbours, k, Options.Beta, phase).Utilized; // K = 1 is trivially fully used
-            var row = new BoundRow(k, used, (double)used / k, phase, Options.Beta, clock.Elapsed.TotalSeconds);
+            var row = new BoundRow(k, used, (double)used / k, phase, Options.Beta, SecondsOf?.Invoke(k) ?? clock.Elapsed.TotalSeconds);
+            slowest = Math.Max(slowest, row.Seconds);
             byK[k] = row;
             table.Add(row);
             RowFinished?.Invoke(row);
             return row;
         }
+        // Another run fits the budget if the time spent plus the slowest run so far stays within it.
+        bool TimeLeft() => budget <= 0 || Elapsed(total) + slowest <= budget;
 
-        int pass, fail = -1;
-        bool capped = false;
-        if (Eval(Options.K0, "double").Ratio >= tau)
+        int pass = 0, fail = -1;
+        string stop = BoundStop.Threshold;
+        int k0 = Math.Min(Options.K0, cap);
+        if (Eval(k0, "double").Ratio >= tau)
         {
-            pass = Options.K0;
+            pass = k0;
             while (true)
             {
-                int next = Math.Max(pass + 1, (int)Math.Ceiling(pass * Options.Growth));
-                if (next > Options.MaxK) { capped = true; break; }
+                if (pass >= cap) { stop = capReason; break; }
+                // The next doubling, or the cap itself when the doubling would jump over it.
+                int next = Math.Min(cap, Math.Max(pass + 1, (int)Math.Ceiling(pass * Options.Growth)));
+                if (!TimeLeft()) { stop = BoundStop.TimeBudget; break; }
                 if (Eval(next, "double").Ratio >= tau) pass = next;
                 else { fail = next; break; }
             }
         }
         else
         {
-            fail = Options.K0;
-            while (true)
+            fail = k0;
+            while (fail > 1)
             {
-                int next = Math.Min(fail - 1, (int)Math.Floor(fail / Options.Growth));
-                if (Eval(Math.Max(next, 1), "halve").Ratio >= tau) { pass = Math.Max(next, 1); break; }
+                if (!TimeLeft()) { stop = BoundStop.TimeBudget; break; }
+                int next = Math.Max(1, Math.Min(fail - 1, (int)Math.Floor(fail / Options.Growth)));
+                if (Eval(next, "halve").Ratio >= tau) { pass = next; break; }
                 fail = next;
             }
+            pass = Math.Max(pass, 1);
         }
 
         int kUpper = pass;
-        if (fail > 0)
+        bool refined = fail < 0 || stop != BoundStop.Threshold;
+        if (fail > 0 && stop == BoundStop.Threshold)
         {
+            refined = true;
             foreach (int k in GridBetween(pass, fail, Options.GridPoints))
+            {
+                if (!TimeLeft()) { stop = BoundStop.TimeBudget; refined = false; break; }
                 if (Eval(k, "grid").Ratio >= tau) kUpper = Math.Max(kUpper, k);
+            }
         }
 
         int? kLower = null;
@@ -95,8 +122,14 @@ public sealed class ClusterBoundSearch(BoundOptions options)
             RowFinished?.Invoke(lowerRun);
             kLower = used;
         }
-        return new BoundResult(kUpper, tau, table, capped, kLower, lowerRun, knnSeconds, total.Elapsed.TotalSeconds);
+        return new BoundResult(kUpper, tau, table, stop == BoundStop.MaxK, kLower, lowerRun, knnSeconds, Elapsed(total))
+        {
+            Stop = stop, Crossed = fail > 0, Refined = refined, DataCapK = dataCap, Rows = n,
+            DataRows = Options.DataRows > 0 ? Options.DataRows : n, TimeBudgetSeconds = budget,
+        };
     }
+
+    private double Elapsed(System.Diagnostics.Stopwatch clock) => ElapsedOverride?.Invoke() ?? clock.Elapsed.TotalSeconds;
 
     private ClusterAssignment Fit(Tensor features, int[,] neighbours, int k, double beta, string phase)
     {

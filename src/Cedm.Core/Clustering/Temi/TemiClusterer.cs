@@ -45,6 +45,7 @@ public sealed class TemiClusterer(int k, TemiOptions? options = null) : ICluster
         var opts = JsonSerializer.SerializeToNode(Options) as JsonObject ?? new JsonObject();
         opts["k"] = K;
         opts["best_head"] = training.BestHead;
+        opts["teacher_momentum_used"] = training.TeacherMomentum;
         opts["knn_seconds"] = Math.Round(LastKnnSeconds, 3);
         opts["epoch_seconds"] = new JsonArray(training.EpochSeconds.Select(t => (JsonNode)Math.Round(t, 3)).ToArray());
         opts["final_head_losses"] = new JsonArray(training.EpochHeadLosses[^1].Select(l => (JsonNode)l).ToArray());

@@ -9,13 +9,15 @@ namespace Cedm.Clustering.Temi;
 /// <param name="BestHead">argmin over heads of the last epoch's mean per-head loss.</param>
 /// <param name="EpochHeadLosses">Per epoch, each head's mean loss over that epoch's iterations.</param>
 /// <param name="EpochSeconds">Wall time of each epoch.</param>
-public sealed record TemiTrainingResult(TemiHeads Teacher, TemiHeads Student, int BestHead, float[][] EpochHeadLosses, double[] EpochSeconds);
+/// <param name="TeacherMomentum">The teacher EMA momentum the run used (<see cref="TemiOptions.EffectiveTeacherMomentum"/>).</param>
+public sealed record TemiTrainingResult(TemiHeads Teacher, TemiHeads Student, int BestHead, float[][] EpochHeadLosses, double[] EpochSeconds, double TeacherMomentum = 0.996);
 
 /// <summary>
 /// Trains TEMI's student/teacher heads on precomputed features (spec §4.2–§4.6): every epoch a shuffled pass
 /// with drop_last in batches of B items, each paired with a partner drawn uniformly from its k nearest neighbours;
 /// AdamW with a linear warm-up to lr·B/256 (B the configured batch, or N when smaller) then cosine to min_lr·B/256; last layer frozen in epoch 0; teacher EMA
-/// after every step; best head chosen by the epoch-mean per-head loss.
+/// after every step (momentum scaled for short runs, <see cref="TemiOptions.MomentumReferenceSteps"/>); best head chosen by the
+/// epoch-mean per-head loss.
 /// </summary>
 public sealed class TemiTrainer(TemiOptions options)
 {
@@ -34,6 +36,7 @@ public sealed class TemiTrainer(TemiOptions options)
         int batch = Math.Min(Options.BatchSize, Math.Max(2, n / Options.MinStepsPerEpoch));
         int iters = n / batch;                          // drop_last
         int epochs = Options.Epochs;
+        double momentum = Options.EffectiveTeacherMomentum((long)epochs * iters);
 
         var student = new TemiHeads(d, k, Options.Heads, Options.Hidden, Options.Bottleneck, rng);
         // The teacher starts as an exact copy (its own init draws are overwritten; a fixed Rng keeps rng's stream unchanged).
@@ -78,7 +81,7 @@ public sealed class TemiTrainer(TemiOptions options)
                 result.Loss.Backward();
                 if (epoch < Options.FreezeLastLayerEpochs) student.CancelLastLayerGradients();
                 optimizer.Step();
-                ema.Update(Options.TeacherMomentum);
+                ema.Update(momentum);
                 for (int h = 0; h < sums.Length; h++) sums[h] += result.PerHead[h];
                 progress?.Report((double)(iteration + 1) / ((long)epochs * iters));
             }
@@ -89,7 +92,7 @@ public sealed class TemiTrainer(TemiOptions options)
         var last = epochLosses[^1];
         int best = 0;
         for (int h = 1; h < last.Length; h++) if (last[h] < last[best]) best = h;
-        return new TemiTrainingResult(teacher, student, best, epochLosses, epochSeconds);
+        return new TemiTrainingResult(teacher, student, best, epochLosses, epochSeconds, momentum);
     }
 
     /// <summary>Fisher–Yates with the run's Rng.</summary>

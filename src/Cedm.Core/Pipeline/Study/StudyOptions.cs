@@ -22,7 +22,10 @@ public sealed record StudyOptions
     public string Method { get; init; } = "temi";
 
     /// <summary>Cap of the bound search (K_UB ≤ this), as `cedm run --max-k`.</summary>
-    public int MaxK { get; init; } = 40;
+    public int? MaxK { get; init; }
+
+    /// <summary>Time budget of the bound search in minutes.</summary>
+    public double BoundMinutes { get; init; } = 10;
 
     /// <summary>Rows of the bound search (a random subset of the features), as `cedm run`.</summary>
     public int BoundRows { get; init; } = 12000;
@@ -113,7 +116,8 @@ public sealed record StudyOptions
     {
         Quick = true,
         Source = Source == "fashion-mnist" || Source == "fashion-mnist:train" ? "fashion-mnist:test" : Source,
-        MaxK = Math.Min(MaxK, 16),
+        MaxK = Math.Min(MaxK ?? 16, 16),
+        BoundMinutes = 1,
         KCap = Math.Min(KCap, 32),
         BoundRows = 2000,
         TemiEpochs = 1,
@@ -131,7 +135,8 @@ public sealed record StudyOptions
         if (EvalSamples < 2) throw new ArgumentException($"must be at least 2, got {EvalSamples}", nameof(EvalSamples));
         if (SeriesPoints < 1) throw new ArgumentException($"must be at least 1, got {SeriesPoints}", nameof(SeriesPoints));
         if (SamplerSteps < 1) throw new ArgumentException($"must be at least 1, got {SamplerSteps}", nameof(SamplerSteps));
-        if (MaxK < 2) throw new ArgumentException($"must be at least 2, got {MaxK}", nameof(MaxK));
+        if (MaxK is < 2) throw new ArgumentException($"must be at least 2, got {MaxK}", nameof(MaxK));
+        if (!(BoundMinutes >= 0)) throw new ArgumentException($"must be at least 0, got {BoundMinutes}", nameof(BoundMinutes));
         if (KCap < 2) throw new ArgumentException($"must be at least 2, got {KCap}", nameof(KCap));
         if (Ks is { } ks && ks.Any(k => k < 2)) throw new ArgumentException($"every K must be at least 2, got {string.Join(',', ks)}", nameof(Ks));
         if (!(PUncond > 0 && PUncond < 1)) throw new ArgumentException($"must be in (0, 1), got {PUncond}", nameof(PUncond));

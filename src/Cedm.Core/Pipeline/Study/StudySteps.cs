@@ -18,7 +18,7 @@ public sealed class StudySteps(StudyOptions o, SourceFacts source)
     public const string Features = "features/feats.npy", Bound = "bound/bound.json", Report = "report.html";
 
     /// <summary>K_UB before the bound search ran: only used to estimate the remaining work.</summary>
-    private int ProvisionalKub => Math.Min(20, o.MaxK);
+    private int ProvisionalKub => Math.Min(20, o.MaxK ?? 20);
 
     public static string ClustersDir(int k) => Path.Combine("clusters", StudyVariant.ClusterName(k));
 
@@ -43,7 +43,7 @@ public sealed class StudySteps(StudyOptions o, SourceFacts source)
 
     /// <summary>K_UB of bound.json (capped at MaxK, as `cedm run`), or null before the bound search.</summary>
     public static int? Kub(PipelineFolder c, StudyOptions o) =>
-        File.Exists(c.PathOf(Bound)) ? Math.Clamp(Clustering.Bounds.BoundFile.Load(c.PathOf(Bound)).KUpper, 1, o.MaxK) : null;
+        File.Exists(c.PathOf(Bound)) ? Math.Clamp(Clustering.Bounds.BoundFile.Load(c.PathOf(Bound)).KUpper, 1, o.MaxK ?? int.MaxValue) : null;
 
     /// <summary>
     /// The variants of this study (provisional until the bound search has finished; the guidance variants' K is the
@@ -78,8 +78,8 @@ public sealed class StudySteps(StudyOptions o, SourceFacts source)
         {
             new StageStep("features", $"features ({o.Features})", StudyPlan.Cost.Features(o) / w,
                 ctx => PipelineStages.Features(o.Source, o.Features, ctx.PathOf(Features), o.Seed)),
-            new StageStep("bound", $"upper cluster bound K_UB (TEMI, K ≤ {o.MaxK})", StudyPlan.Cost.Bound(o) / w,
-                ctx => PipelineStages.Bound(ctx.PathOf(Features), ctx.PathOf(Bound), o.MaxK, o.BoundRows, o.TemiEpochs, o.Seed)),
+            new StageStep("bound", $"upper cluster bound K_UB (TEMI{(o.MaxK is int cap ? $", K ≤ {cap}" : "")})", StudyPlan.Cost.Bound(o) / w,
+                ctx => PipelineStages.Bound(ctx.PathOf(Features), ctx.PathOf(Bound), o.MaxK, o.BoundRows, o.TemiEpochs, o.Seed, o.BoundMinutes)),
         };
         var variants = Variants(c);
         foreach (int k in StudyPlan.ClusterKs(variants))

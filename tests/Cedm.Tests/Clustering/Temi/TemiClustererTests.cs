@@ -29,6 +29,34 @@ public sealed class TemiClustererTests(ITestOutputHelper output) : IDisposable
         temi.LastTraining.BestHead.Should().Be(Array.IndexOf(losses[^1], losses[^1].Min()));
     }
 
+    /// <summary>
+    /// 10 blobs in 24-D, N = 800: the 4-head CPU preset runs 30 epochs × 16 steps = 480 steps. With the recipe's constant
+    /// teacher momentum 0.996 (MomentumReferenceSteps = 0) TEMI seed 0 merges and splits blobs (NMI 0.933, seed 1 0.943;
+    /// tools/experiments/TemiProbe); with the momentum scaled to the run's length (0.996^(4800/480) = 0.961) it recovers them.
+    /// </summary>
+    [Fact]
+    public void ShortRunsScaleTheTeacherMomentumAndRecoverTenBlobs()
+    {
+        var (x, labels) = GaussianBlobs.Generate(800, 10, 24, new Rng(3));
+        var temi = new TemiClusterer(10, TestPresets.SmallTemi);
+        var a = temi.Fit(x, new Rng(0));
+        double nmi = Cedm.Metrics.Clustering.Nmi.Compute(Cedm.Metrics.Clustering.Contingency.FromLabels(a.Ids, labels));
+        output.WriteLine($"NMI {nmi:F4}, utilised {a.Utilized}/10, teacher momentum {temi.LastTraining!.TeacherMomentum:F4}");
+        temi.LastTraining.TeacherMomentum.Should().BeApproximately(Math.Pow(0.996, 4800.0 / 480), 1e-12);
+        a.Utilized.Should().Be(10);
+        nmi.Should().BeGreaterThanOrEqualTo(0.99);
+    }
+
+    [Fact]
+    public void TeacherMomentumIsTheRecipesAtOrAboveTheRecipesLength()
+    {
+        var o = TemiOptions.Spec();
+        o.EffectiveTeacherMomentum(4800).Should().Be(0.996);
+        o.EffectiveTeacherMomentum(100_000).Should().Be(0.996);
+        o.EffectiveTeacherMomentum(2400).Should().BeApproximately(0.996 * 0.996, 1e-12);
+        (o with { MomentumReferenceSteps = 0 }).EffectiveTeacherMomentum(10).Should().Be(0.996);
+    }
+
     [Fact]
     public void SavedModelReloadsAndPredictsTheSameIds()
     {
