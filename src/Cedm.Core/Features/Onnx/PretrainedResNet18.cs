@@ -28,9 +28,12 @@ public static class PretrainedResNet18
         return Path.Combine(cache, PackageId, PackageVersion);
     }
 
-    public static string NetworkPath() => Require(Path.Combine(PackageDirectory(), "tools", "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx"));
+    /// <summary>ResNet18.onnx in the package folder (default: <see cref="PackageDirectory"/>); a clear error naming the set-up command when absent.</summary>
+    public static string NetworkPath(string? packageDirectory = null) =>
+        Require(Path.Combine(packageDirectory ?? PackageDirectory(), "tools", "DnnImageModels", "ResNet18Onnx", "ResNet18.onnx"));
 
-    public static string PreprocessPath() => Require(Path.Combine(PackageDirectory(), "tools", "DnnImageModels", "ResNetPrepOnnx", "ResNetPreprocess.onnx"));
+    public static string PreprocessPath(string? packageDirectory = null) =>
+        Require(Path.Combine(packageDirectory ?? PackageDirectory(), "tools", "DnnImageModels", "ResNetPrepOnnx", "ResNetPreprocess.onnx"));
 
     /// <summary>True when the package has been restored (tests use it to say what is missing, never to skip).</summary>
     public static bool IsRestored() =>

@@ -78,4 +78,12 @@ public sealed class ResNet18FeaturesTests(ITestOutputHelper output)
         Assert.Throws<ArgumentException>(() => FeatureExtractors.Create("resnet18:big", context)).Message.Should().Contain("resnet18:<size>");
         Assert.Throws<ArgumentException>(() => FeatureExtractors.Create("resnet18:16", context)).Message.Should().Contain("multiple of 32");
     }
+
+    [Fact]
+    public void MissingPackage_NamesTheSetupCommand()
+    {
+        string empty = Path.Combine(Path.GetTempPath(), $"cedm-no-nuget-{Environment.ProcessId}");
+        var e = Assert.Throws<FileNotFoundException>(() => PretrainedResNet18.NetworkPath(empty));
+        e.Message.Should().Contain("tools/install-deps.sh").And.Contain(empty).And.Contain("Microsoft.ML.DnnImageFeaturizer.ResNet18".ToLowerInvariant());
+    }
 }
