@@ -61,7 +61,7 @@ public sealed class OnnxConvNet
                 case "Conv":
                 {
                     OnnxNode? bn = consumers.TryGetValue(output, out var cs) && cs.Count == 1 && cs[0].OpType == "BatchNormalization"
-                        && !graphOutputs.Contains(output) ? cs[0] : null;
+                        && !graphOutputs.Contains(output) && output != OutputName ? cs[0] : null;
                     var conv = BuildConv(model, node, bn);
                     if (bn is not null) { folded.Add(bn); output = bn.Outputs[0]; }
                     step = v => conv(v[x]);

@@ -12,6 +12,7 @@ namespace Cedm.Features.Onnx;
 public sealed class OnnxRuntimeSession : IDisposable
 {
     private readonly InferenceSession _session;
+    private readonly RunOptions _runOptions = new();
 
     public OnnxRuntimeSession(string path, string? outputName = null)
     {
@@ -73,7 +74,7 @@ public sealed class OnnxRuntimeSession : IDisposable
             var chunk = new float[m * per];
             Array.Copy(x.Data, start * per, chunk, 0, chunk.Length);
             using var input = OrtValue.CreateTensorValueFromMemory(chunk, [m, x.Dim(1), x.Dim(2), x.Dim(3)]);
-            using var outputs = _session.Run(new RunOptions(), [InputName], [input], [OutputName]);
+            using var outputs = _session.Run(_runOptions, [InputName], [input], [OutputName]);
             var y = outputs[0].GetTensorDataAsSpan<float>();
             if (result is null)
             {
@@ -88,5 +89,9 @@ public sealed class OnnxRuntimeSession : IDisposable
         return shape.Length >= 1 ? new Tensor(result, [n, .. shape.Skip(1).Select(v => (int)v)]) : new Tensor(result, n, d);
     }
 
-    public void Dispose() => _session.Dispose();
+    public void Dispose()
+    {
+        _runOptions.Dispose();
+        _session.Dispose();
+    }
 }
