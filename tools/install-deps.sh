@@ -2,6 +2,7 @@
 # Installs what cedm needs on a fresh Debian machine, only when it is missing, and says what it does.
 #   - libopenblas0-pthread: the GEMM back-end (a managed SIMD fallback is used when it is absent)
 #   - dataset-fashion-mnist: the embedded default dataset (real data, used by tests and the main job)
+#   - the pretrained ResNet-18 (NuGet) that `--extractor resnet18` runs, restored into the NuGet cache
 #   --tests: also chromium, which the tests use to open generated HTML reports headless
 #   --python: also the Python peers (python3-torch etc.); they only regenerate fixtures (tools/fixtures) and run
 #             benchmarks (bench/); cedm itself never needs Python.
@@ -23,4 +24,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# The pretrained ImageNet ResNet-18 behind `--extractor resnet18` (NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18,
+# MIT): restored into the NuGet cache by a restore-only project; cedm reads the .onnx files from there.
+resnet18="${NUGET_PACKAGES:-$HOME/.nuget/packages}/microsoft.ml.dnnimagefeaturizer.resnet18/0.23.1/tools/DnnImageModels/ResNet18Onnx/ResNet18.onnx"
+if [ ! -f "$resnet18" ]; then
+  echo "cedm: restoring the pretrained ResNet-18 (NuGet Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1)" >&2
+  dotnet restore "$(dirname "$0")/pretrained/Cedm.Pretrained.csproj" --nologo -v q >/dev/null
 fi

@@ -12,6 +12,7 @@ public static class SuiteRegistry
         () => new GroupNormSuite(),
         () => new ClusteringSuite(),
         () => new FeatureNetworksSuite(),
+        () => new ResNet18Suite(),
         () => new DiffusionSuite(),
         () => new TrainProfileSuite(),
         () => new TemiSuite(),

@@ -22,7 +22,7 @@ public static class EvalCommand
         var real = new Argument<string>("real-source") { Description = $"Real images: {DataSource.Syntax}." };
         var samples = new Argument<string>("samples") { Description = "Generated images: uint8 .npy shaped (N,H,W) or (N,H,W,C)." };
         var output = new Option<string>("--out") { Description = "metrics.json to write.", Required = true };
-        var evaluator = new Option<string?>("--evaluator") { Description = $"Feature space of the metrics: {FeatureExtractors.Syntax}. A PCA is fitted on the real images. Default: fmnist (the shipped evaluator, FD_fmnist) when the real source is Fashion-MNIST, else pca:64." };
+        var evaluator = new Option<string?>("--evaluator") { Description = $"Feature space of the metrics: {FeatureExtractors.Syntax}. A PCA is fitted on the real images; resnet18 gives FD_resnet18 (ImageNet ResNet-18 space: not an FID, which is inception:<weights>). Default: fmnist (the shipped evaluator, FD_fmnist) when the real source is Fashion-MNIST, else pca:64." };
         var kidSubsets = new Option<int>("--kid-subsets") { Description = "KID: number of random subsets (torch-fidelity default).", DefaultValueFactory = _ => Kid.DefaultSubsets };
         var kidSubsetSize = new Option<int>("--kid-subset-size") { Description = "KID: vectors per side in each subset.", DefaultValueFactory = _ => Kid.DefaultSubsetSize };
         var prdcK = new Option<int>("--prdc-k") { Description = "k of the k-NN balls of precision/recall/density/coverage.", DefaultValueFactory = _ => PrecisionRecall.DefaultK };

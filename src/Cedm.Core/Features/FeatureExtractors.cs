@@ -1,6 +1,7 @@
 using System.Globalization;
 using Cedm.Data;
 using Cedm.Features.Inception;
+using Cedm.Features.Onnx;
 using Cedm.Features.Vit;
 using Cedm.Features.Evaluator;
 using Cedm.Features.Ssl;
@@ -39,7 +40,7 @@ public sealed record FeatureExtractorContext
 /// </summary>
 public static class FeatureExtractors
 {
-    public const string Syntax = "pixels, pca[:D] (default D 64), pca:<pca.safetensors>, ssl (SimCLR-trained on the source), ssl:quick, ssl:<encoder.safetensors>, fmnist (the shipped Fashion-MNIST evaluator), fmnist:<weights.safetensors>, vit:<weights.safetensors>, inception:<weights.safetensors>";
+    public const string Syntax = "pixels, pca[:D] (default D 64), pca:<pca.safetensors>, ssl (SimCLR-trained on the source), ssl:quick, ssl:<encoder.safetensors>, fmnist (the shipped Fashion-MNIST evaluator), fmnist:<weights.safetensors>, vit:<weights.safetensors>, inception:<weights.safetensors>, resnet18[:<size>|:ort] (ImageNet ResNet-18 from NuGet, default 128x128), onnx:<model.onnx>[:<output>] (any ONNX image model, through ONNX Runtime)";
 
     /// <summary>Splits "kind:argument" (the argument may itself contain ':' such as a path).</summary>
     public static (string Kind, string Argument) Parse(string spec)
@@ -64,6 +65,8 @@ public static class FeatureExtractors
             case "ssl": return CreateSsl(spec, arg, context);
             case "vit": return new VitFeatures(WeightsPath(spec, arg));
             case "inception": return new InceptionFeatures(WeightsPath(spec, arg));
+            case "resnet18": return ResNet18Features.FromSpec(spec, arg);
+            case "onnx": return OnnxFeatures.FromSpec(spec, arg);
             case "fmnist": return FashionEvaluatorFeatures.Load(arg.Length > 0 ? arg : context.ModelPath ?? FashionEvaluatorFeatures.DefaultPath());
             default:
                 throw new ArgumentException($"unknown extractor '{spec}'; expected {Syntax}");
