@@ -72,7 +72,8 @@ public sealed class ResNet18FeaturesTests(ITestOutputHelper output)
     {
         RequirePackage();
         var context = new FeatureExtractorContext { ImageShape = (28, 28, 1) };
-        using (var e = (ResNet18Features)FeatureExtractors.Create("resnet18", context)) Assert.Equal(ResNet18Features.DefaultSize, e.Size);
+        using (var e = (ResNet18Features)FeatureExtractors.Create("resnet18", context)) { Assert.True(e.UsesOnnxRuntime); Assert.Equal(224, e.Size); Assert.Equal("resnet18", e.Name); }
+        using (var e = (ResNet18Features)FeatureExtractors.Create("resnet18:ort", context)) Assert.True(e.UsesOnnxRuntime);
         using (var e = (ResNet18Features)FeatureExtractors.Create("resnet18:64", context)) { Assert.Equal(64, e.Size); Assert.Equal("resnet18:64", e.Name); }
         Assert.Throws<ArgumentException>(() => FeatureExtractors.Create("resnet18:big", context)).Message.Should().Contain("resnet18:<size>");
         Assert.Throws<ArgumentException>(() => FeatureExtractors.Create("resnet18:16", context)).Message.Should().Contain("multiple of 32");
