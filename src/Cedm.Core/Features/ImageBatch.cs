@@ -42,21 +42,28 @@ public static class ImageBatch
     /// stacks the rows ([N, D]).
     /// </summary>
     public static Tensor MapBatches(ImageDataset images, int batchSize, int crop, int dimension, Func<Tensor, Tensor> forward,
-        IProgress<double>? progress)
+        IProgress<double>? progress) =>
+        MapBatches(images.Count, batchSize, dimension, (start, n) => forward(ToTensor(images, start, n, crop)), progress);
+
+    /// <summary>
+    /// Runs <paramref name="batch"/>(start, count) over consecutive batches of <paramref name="count"/> images without
+    /// recording gradients, checks that each returns [count, D] values and stacks the rows ([N, D]).
+    /// </summary>
+    public static Tensor MapBatches(int count, int batchSize, int dimension, Func<int, int, Tensor> batch, IProgress<double>? progress)
     {
-        var result = new float[(long)images.Count * dimension];
+        var result = new float[(long)count * dimension];
         using (GradMode.NoGrad())
         {
-            for (int start = 0; start < images.Count; start += batchSize)
+            for (int start = 0; start < count; start += batchSize)
             {
-                int n = Math.Min(batchSize, images.Count - start);
-                var y = forward(ToTensor(images, start, n, crop));
-                if (y.Size != n * dimension) throw new InvalidOperationException($"forward returned {Shapes.Format(y.Shape)}, expected [{n}, {dimension}]");
+                int n = Math.Min(batchSize, count - start);
+                var y = batch(start, n);
+                if (y.Size != n * dimension) throw new InvalidDataException($"the network returned {Shapes.Format(y.Shape)}, expected [{n}, {dimension}]");
                 y.Data.AsSpan(0, n * dimension).CopyTo(result.AsSpan(start * dimension));
-                progress?.Report((double)(start + n) / images.Count);
+                progress?.Report((double)(start + n) / count);
             }
         }
-        return new Tensor(result, [images.Count, dimension]);
+        return new Tensor(result, [count, dimension]);
     }
 
     /// <summary>

@@ -55,7 +55,7 @@ public sealed class MainJobReportStep(MainJobOptions options) : IPipelineStep
             double kMin = table.Min(r => r.K), kMax = table.Max(r => r.K);
             report.Svg(SvgChart.Render(new LineChart("Utilisation ratio over K", "K", "K_used / K",
                 [new ChartSeries("r(K)", table.Select(r => (r.K, r.Ratio)).ToList()), new ChartSeries($"τ = {bound.Threshold:0.###}", [(kMin, bound.Threshold), (kMax, bound.Threshold)])],
-                [new ChartMarker(kub, $"K_UB = {kub}")], LogX: true, YMin: 0, YMax: 1.05)));
+                [new ChartMarker(kub, $"K_UB = {kub}")], LogX: true, YMin: Math.Floor(Math.Min(bound.Threshold, table.Min(r => r.Ratio)) * 10 - 1) / 10, YMax: 1.02)));
             report.Table(["K", "utilised", "ratio"], table.Select(r => (IReadOnlyList<string>)[F(r.K, "0"), F(r.Used, "0"), F(r.Ratio, "0.000")]));
         }
         else report.Paragraph($"K = {o.K} was given; no bound search was run.");

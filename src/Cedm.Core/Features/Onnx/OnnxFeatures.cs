@@ -66,15 +66,7 @@ public sealed class OnnxFeatures : IFeatureExtractor, IDisposable
     {
         ArgumentNullException.ThrowIfNull(images);
         ImageBatch.RequireGrayOrRgb(images, "onnx");
-        var features = new float[(long)images.Count * Dimension];
-        for (int start = 0; start < images.Count; start += BatchSize)
-        {
-            int count = Math.Min(BatchSize, images.Count - start);
-            var f = _session.Run(Preprocess(images, start, count)).Reshape(count, -1);
-            f.Data.AsSpan(0, count * Dimension).CopyTo(features.AsSpan(start * Dimension));
-            progress?.Report((double)(start + count) / images.Count);
-        }
-        return new Tensor(features, images.Count, Dimension);
+        return ImageBatch.MapBatches(images.Count, BatchSize, Dimension, (start, count) => _session.Run(Preprocess(images, start, count)).Reshape(count, -1), progress);
     }
 
     /// <summary>"onnx:&lt;path&gt;" or "onnx:&lt;path&gt;:&lt;output&gt;" (the path ends in .onnx; what follows its last ':' is the output).</summary>

@@ -100,16 +100,9 @@ public sealed class ResNet18Features : IFeatureExtractor, IDisposable
     {
         ArgumentNullException.ThrowIfNull(images);
         ImageBatch.RequireGrayOrRgb(images, "resnet18");
-        var features = new float[(long)images.Count * FeatureDimension];
-        for (int start = 0; start < images.Count; start += BatchSize)
-        {
-            int count = Math.Min(BatchSize, images.Count - start);
-            var f = UsesOnnxRuntime ? _ortNet!.Run(_ortPrep!.Run(ResizedRgb(images, start, count))).Reshape(count, -1) : _net!.Forward(Preprocess(images, start, count));
-            if (f.Size != count * FeatureDimension) throw new InvalidDataException($"resnet18: the network returned {Shapes.Format(f.Shape)}, expected [{count}, {FeatureDimension}].");
-            f.Data.AsSpan(0, count * FeatureDimension).CopyTo(features.AsSpan(start * FeatureDimension));
-            progress?.Report((double)(start + count) / images.Count);
-        }
-        return new Tensor(features, images.Count, FeatureDimension);
+        return ImageBatch.MapBatches(images.Count, BatchSize, FeatureDimension, (start, count) => UsesOnnxRuntime
+            ? _ortNet!.Run(_ortPrep!.Run(ResizedRgb(images, start, count))).Reshape(count, -1)
+            : _net!.Forward(Preprocess(images, start, count)), progress);
     }
 
     /// <summary>Parses the argument of "resnet18[:size|:ort]": none or "ort" = ONNX Runtime at 224, a size = the port at that size.</summary>
