@@ -158,7 +158,7 @@ public sealed class PcaFeatures : IFeatureExtractor
         if (!File.Exists(path)) throw new FileNotFoundException($"PCA model {path} does not exist", path);
         var file = Safetensors.Read(path);
         if (!file.Metadata.TryGetValue("format", out var format) || format != "cedm-pca-1")
-            throw new InvalidDataException($"{path}: not a cedm PCA model (written by `cedm features --extractor pca`)");
+            throw new InvalidDataException($"{path}: not a cedm PCA model (cedm writes these when it fits a PCA extractor)");
         int Meta(string key) => int.Parse(file.Metadata[key], CultureInfo.InvariantCulture);
         float[] Get(string name) => file.Tensors.TryGetValue(name, out var e) ? e.Data : throw new InvalidDataException($"{path}: no tensor '{name}'");
         return new PcaFeatures(Meta("height"), Meta("width"), Meta("channels"), Get("mean"), Get("components"),

@@ -248,7 +248,7 @@ public static class EvalStage
         var assignment = ClusterAssignment.Load(o.Clusters!);
         if (o.SampleClusters is null)
         {
-            log.Note("note: --clusters without --sample-clusters: no per-cluster FD");
+            log.Note("note: a real clustering without the samples' cluster ids: no per-cluster FD");
             return;
         }
         if (o.MaxReal is not null) throw new SettingException(nameof(o.MaxReal), "per-cluster FD uses every real image; give no limit");

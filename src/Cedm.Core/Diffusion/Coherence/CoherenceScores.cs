@@ -60,7 +60,7 @@ public sealed record CoherenceScores(float[] Values, string Basis)
         if (array.Shape.Length != 1 && !column)
             throw new InvalidDataException($"coherence scores {path}: expected shape ({count},), got ({string.Join(", ", array.Shape)})");
         var values = array.ToFloat32();
-        Check(values, count, $"--coherence {path}");
+        Check(values, count, $"coherence scores {path}");
         return new CoherenceScores(values, $"file {Path.GetFullPath(path)}");
     }
 
