@@ -59,17 +59,9 @@ public static class PipelineStages
     /// </summary>
     public static StageCall Train(TrainRequest request, TrainBudget budget)
     {
-        string[] line;
-        var latest = Checkpoint.Latest(request.Out);
-        if (latest is { } l)
-            line = CommandLines.Resume(budget switch
-            {
-                TrainBudget.Minutes m => new ResumeRequest { Out = request.Out, Minutes = Math.Max(m.Value - l.Seconds / 60.0, 0.01) },
-                TrainBudget.Kimg k => new ResumeRequest { Out = request.Out, Kimg = k.Value },
-                _ => throw new ArgumentOutOfRangeException(nameof(budget)),
-            }, request.Source);
-        else
-            line = CommandLines.Train(TrainStage.Fresh(request, budget));
+        string[] line = TrainStage.Continuation(request.Out, budget) is { } resume
+            ? CommandLines.Resume(resume, request.Source)
+            : CommandLines.Train(TrainStage.Fresh(request, budget));
         return new StageCall(line, o =>
         {
             var (summary, _) = TrainStage.CreateOrContinue(request, budget).Train(o);

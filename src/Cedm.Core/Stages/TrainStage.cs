@@ -195,16 +195,21 @@ public static class TrainStage
     public static TrainingSession CreateOrContinue(TrainRequest request, TrainBudget budget)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var latest = Checkpoint.Latest(request.Out);
-        if (latest is { } l)
-            return Resume(budget switch
-            {
-                TrainBudget.Minutes m => new ResumeRequest { Out = request.Out, Minutes = Math.Max(m.Value - l.Seconds / 60.0, 0.01) },
-                TrainBudget.Kimg k => new ResumeRequest { Out = request.Out, Kimg = k.Value },
-                _ => throw new ArgumentOutOfRangeException(nameof(budget)),
-            });
-        return Create(Fresh(request, budget));
+        return Continuation(request.Out, budget) is { } resume ? Resume(resume) : Create(Fresh(request, budget));
     }
+
+    /// <summary>
+    /// How an interrupted run in <paramref name="folder"/> continues within <paramref name="budget"/> (minutes: those
+    /// left after the seconds its checkpoint pointer records; kimg: the same total), or null when it has no checkpoint.
+    /// </summary>
+    public static ResumeRequest? Continuation(string folder, TrainBudget budget) => Checkpoint.Latest(folder) is { } l
+        ? budget switch
+        {
+            TrainBudget.Minutes m => new ResumeRequest { Out = folder, Minutes = Math.Max(m.Value - l.Seconds / 60.0, 0.01) },
+            TrainBudget.Kimg k => new ResumeRequest { Out = folder, Kimg = k.Value },
+            _ => throw new ArgumentOutOfRangeException(nameof(budget)),
+        }
+        : null;
 
     /// <summary>The request of a fresh start within <paramref name="budget"/>, replacing whatever the folder holds.</summary>
     public static TrainRequest Fresh(TrainRequest request, TrainBudget budget) => request with
