@@ -42,23 +42,19 @@ public static class EvalCommand
         };
         cmd.SetAction(parse =>
         {
-            string outPath = parse.GetValue(output)!;
-            if (!outPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) throw new UsageException($"--out: expected a .json file name, got {outPath}");
-            Cedm.IO.OutputExistsException.ThrowIfAnyExists(parse.GetValue(force), outPath);
             var request = new EvalRequest
             {
-                Real = parse.GetValue(real)!, Samples = parse.GetValue(samples)!, Evaluator = parse.GetValue(evaluator),
+                Real = parse.GetValue(real)!, Samples = parse.GetValue(samples)!, Out = parse.GetValue(output)!, Force = parse.GetValue(force), Evaluator = parse.GetValue(evaluator),
                 KidSubsets = parse.GetValue(kidSubsets), KidSubsetSize = parse.GetValue(kidSubsetSize), PrdcK = parse.GetValue(prdcK), PrdcMax = parse.GetValue(prdcMax),
                 MaxReal = parse.GetValue(maxReal), Clusters = parse.GetValue(clusters), ClusterFeatures = parse.GetValue(clusterFeatures),
                 SampleClusters = parse.GetValue(sampleClusters), SampleClusterIds = parse.GetValue(idSpace)!, NoCache = parse.GetValue(noCache), Seed = parse.GetValue(seed),
             };
             var report = ProgressDisplay.Run("evaluation", parse.InvocationConfiguration.Error, observer => EvalStage.Run(request, observer));
-            report.Save(outPath);
             var w = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json)) w.WriteLine(report.Document.ToJsonString());
             else
                 w.WriteLine(FormattableString.Invariant(
-                    $"fd {report.Fd:G6}  kid {report.Kid:G4} ± {report.Number("kid_std"):G2}  precision {report.Precision:F3}  recall {report.Recall:F3}  density {report.Density:F3}  coverage {report.Coverage:F3}  ({request.ResolvedEvaluator}; wrote {outPath})"));
+                    $"fd {report.Fd:G6}  kid {report.Kid:G4} ± {report.Number("kid_std"):G2}  precision {report.Precision:F3}  recall {report.Recall:F3}  density {report.Density:F3}  coverage {report.Coverage:F3}  ({request.ResolvedEvaluator}; wrote {request.Out})"));
             return 0;
         });
         return cmd;

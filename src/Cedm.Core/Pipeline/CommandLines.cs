@@ -109,15 +109,15 @@ public static class CommandLines
         return [.. args];
     }
 
-    public static string[] Eval(EvalRequest r, string output) =>
+    public static string[] Eval(EvalRequest r) =>
     [
-        "eval", r.Real, r.Samples, "--out", output,
+        "eval", r.Real, r.Samples, "--out", r.Out,
         .. r.Clusters is null ? Array.Empty<string>() : ["--clusters", r.Clusters],
         .. r.SampleClusters is null ? Array.Empty<string>() : ["--sample-clusters", r.SampleClusters],
-        "--seed", I(r.Seed), "--force",
+        "--seed", I(r.Seed), .. Force(r.Force),
         .. r.Evaluator is null ? Array.Empty<string>() : ["--evaluator", r.Evaluator],
-        .. r.KidSubsets != new EvalRequest { Real = "", Samples = "" }.KidSubsets ? ["--kid-subsets", I(r.KidSubsets)] : Array.Empty<string>(),
-        .. r.KidSubsetSize != new EvalRequest { Real = "", Samples = "" }.KidSubsetSize ? ["--kid-subset-size", I(r.KidSubsetSize)] : Array.Empty<string>(),
+        .. r.KidSubsets != new EvalRequest { Real = "", Samples = "", Out = "" }.KidSubsets ? ["--kid-subsets", I(r.KidSubsets)] : Array.Empty<string>(),
+        .. r.KidSubsetSize != new EvalRequest { Real = "", Samples = "", Out = "" }.KidSubsetSize ? ["--kid-subset-size", I(r.KidSubsetSize)] : Array.Empty<string>(),
     ];
 
     /// <summary>"cedm a b ..." with arguments containing white space quoted.</summary>

@@ -19,6 +19,12 @@ public sealed record EvalRequest
     /// <summary>Generated images, uint8 .npy (N,H,W) or (N,H,W,C).</summary>
     public required string Samples { get; init; }
 
+    /// <summary>metrics.json to write (<see cref="EvalReport"/>).</summary>
+    public required string Out { get; init; }
+
+    /// <summary>Overwrite an existing <see cref="Out"/>.</summary>
+    public bool Force { get; init; }
+
     /// <summary>Extractor spec of the metrics' feature space; null = <see cref="EvalStage.DefaultEvaluator"/>.</summary>
     public string? Evaluator { get; init; }
 
@@ -53,6 +59,8 @@ public sealed record EvalRequest
 
     public void Validate()
     {
+        if (!Out.EndsWith(".json", StringComparison.OrdinalIgnoreCase)) throw new SettingException(nameof(Out), $"expected a .json file name, got {Out}");
+        OutputExistsException.ThrowIfAnyExists(Force, Out);
         if (KidSubsets < 1) throw new ArgumentException($"must be at least 1, got {KidSubsets}", nameof(KidSubsets));
         if (KidSubsetSize < 2) throw new ArgumentException($"must be at least 2, got {KidSubsetSize}", nameof(KidSubsetSize));
         if (PrdcK < 1) throw new ArgumentException($"must be at least 1, got {PrdcK}", nameof(PrdcK));
@@ -67,7 +75,7 @@ public sealed record EvalRequest
 /// The evaluation stage: Fréchet distance (spec §6.1), KID, precision/recall/density/coverage (§6.3) of generated
 /// images against real ones in an evaluator's feature space, per-cluster FD when the samples' cluster ids and the
 /// real clustering are given, and the samples' placement in the real clustering. The real side's statistics are
-/// cached (<see cref="ReferenceCache"/>). Returns <see cref="EvalReport"/> (metrics.json).
+/// cached (<see cref="ReferenceCache"/>). Writes and returns <see cref="EvalReport"/> (metrics.json).
 /// </summary>
 public static class EvalStage
 {
@@ -78,7 +86,9 @@ public static class EvalStage
     {
         ArgumentNullException.ThrowIfNull(request);
         request.Validate();
-        return new EvalReport(Evaluate(request, observer ?? StageObserver.None));
+        var report = new EvalReport(Evaluate(request, observer ?? StageObserver.None));
+        report.Save(request.Out);
+        return report;
     }
 
     /// <summary>FD_fmnist (the shipped evaluator) for Fashion-MNIST, whitened PCA-64 of the real images otherwise.</summary>
