@@ -72,17 +72,22 @@ public sealed class ClusterAssignment
 
     public const string IdsFile = "ids.npy", ProbabilitiesFile = "probs.npy", ConfidenceFile = "confidence.npy", JsonFile = "clusters.json";
 
+    /// <summary>
+    /// The files of a cluster folder as one <see cref="OutputSet"/>: confidence.npy is written first (the signature of
+    /// an interrupted write), clusters.json last (the marker of a complete one).
+    /// </summary>
+    public static OutputSet Files(string dir) => new(Path.Combine(dir, JsonFile), Path.Combine(dir, ConfidenceFile),
+        [Path.Combine(dir, ConfidenceFile), Path.Combine(dir, ProbabilitiesFile), Path.Combine(dir, IdsFile)]);
+
     /// <summary>Writes the four files into <paramref name="dir"/> (atomically, refusing to overwrite unless <paramref name="overwrite"/>).</summary>
     public void Save(string dir, bool overwrite = false)
     {
         Directory.CreateDirectory(dir);
-        if (!overwrite)
-            foreach (var f in new[] { IdsFile, ProbabilitiesFile, ConfidenceFile, JsonFile })
-                if (File.Exists(Path.Combine(dir, f))) throw new OutputExistsException(Path.Combine(dir, f));
-        Npy.Write(Path.Combine(dir, IdsFile), Ids.Select(i => (long)i).ToArray(), Count);
+        Files(dir).CheckWritable(overwrite);
+        Npy.Write(Path.Combine(dir, ConfidenceFile), Confidence, Count);
         if (Probabilities != null) Npy.Write(Path.Combine(dir, ProbabilitiesFile), Probabilities, Count, K);
         else if (File.Exists(Path.Combine(dir, ProbabilitiesFile))) File.Delete(Path.Combine(dir, ProbabilitiesFile));
-        Npy.Write(Path.Combine(dir, ConfidenceFile), Confidence, Count);
+        Npy.Write(Path.Combine(dir, IdsFile), Ids.Select(i => (long)i).ToArray(), Count);
         var json = ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true });
         AtomicFile.WriteAllBytes(Path.Combine(dir, JsonFile), System.Text.Encoding.UTF8.GetBytes(json), overwrite: true);
     }
@@ -114,10 +119,15 @@ public sealed class ClusterAssignment
         };
     }
 
-    /// <summary>Reads a folder written by <see cref="Save"/> (or by hand: ids.npy alone is enough; K = max id + 1).</summary>
+    /// <summary>
+    /// Reads a folder written by <see cref="Save"/> (or by hand: ids.npy alone is enough; K = max id + 1); a partial
+    /// set left by an interrupted <see cref="Save"/> is refused (<see cref="OutputSet"/>).
+    /// </summary>
     public static ClusterAssignment Load(string dir)
     {
         string idsPath = Path.Combine(dir, IdsFile);
+        if (Files(dir).IsLeftover)
+            throw new InvalidDataException($"{dir}: an incomplete `cedm cluster` output ({ConfidenceFile} without {JsonFile}: the run was interrupted); run cedm cluster again");
         if (!File.Exists(idsPath)) throw new FileNotFoundException($"{dir}: no {IdsFile} (expected a `cedm cluster` output folder)", idsPath);
         var idsArray = Npy.Read(idsPath);
         if (idsArray.Shape.Length != 1 || idsArray.DType.IsFloat())

@@ -28,6 +28,7 @@ public sealed class FolderLock : IDisposable
     {
         Directory.CreateDirectory(folder);
         string path = Path.Combine(folder, FileName);
+        RegularFile.RemoveLink(path);
         FileStream stream;
         try
         {
@@ -41,7 +42,7 @@ public sealed class FolderLock : IDisposable
             throw new FolderInUseException(folder, holder.Length > 0 ? holder : "holder unknown");
         }
         var text = string.Create(CultureInfo.InvariantCulture, $"pid {Environment.ProcessId}, since {DateTime.UtcNow:O}");
-        File.WriteAllText(Path.Combine(folder, InfoFileName), text);
+        AtomicFile.WriteAllBytes(Path.Combine(folder, InfoFileName), System.Text.Encoding.UTF8.GetBytes(text), overwrite: true);
         return new FolderLock(stream);
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Cedm.IO;
 using Cedm.Stages;
 
 namespace Cedm.Pipeline;
@@ -28,7 +29,7 @@ public sealed class StageStep(string name, string title, double weight, Func<Pip
         string command = CommandLines.Render(stage.CommandLine);
         string logPath = folder.PathOf(Path.Combine("logs", name + ".log"));
         Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
-        using var log = new StreamWriter(logPath, append: false);
+        using var log = RegularFile.OpenText(logPath, append: false);
         log.WriteLine("$ " + command);
         log.Flush();
         JsonObject? summary;

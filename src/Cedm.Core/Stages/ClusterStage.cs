@@ -22,6 +22,13 @@ public sealed record ClusteringRequest
     /// <summary>Every file a cluster folder may hold (all are replaced together with <see cref="Force"/>).</summary>
     public static readonly string[] OutputFiles =
         [ClusterAssignment.IdsFile, ClusterAssignment.JsonFile, ClusterAssignment.ConfidenceFile, ClusterModels.FileName, ClusterTree.FileName, ClusteringRecord.FileName];
+
+    /// <summary>
+    /// The folder's files as one <see cref="OutputSet"/>: options.json, written last, marks a finished clustering;
+    /// confidence.npy, written first, marks the leftovers of an interrupted one (replaced without --force).
+    /// </summary>
+    public OutputSet Files() => new(Path.Combine(Out, ClusteringRecord.FileName), Path.Combine(Out, ClusterAssignment.ConfidenceFile),
+        OutputFiles.Select(f => (string?)Path.Combine(Out, f)).ToArray());
 }
 
 /// <summary>The written clustering.</summary>
@@ -42,16 +49,16 @@ public static class ClusterStage
         var x = FeatureFile.ReadMatrix(request.Features);
         int n = x.Shape[0], k = request.Settings.K;
         if (k > n) throw new SettingException(nameof(request.Settings.K), $"{k} is larger than the number of points in {request.Features} (N = {n})");
-        OutputExistsException.ThrowIfAnyExists(request.Force, ClusteringRequest.OutputFiles.Select(f => Path.Combine(request.Out, f)));
-
         using var folderLock = FolderLock.Acquire(request.Out);
+        request.Files().CheckWritable(request.Force);
         var clusterer = ClusteringMethods.Create(request.Settings);
         var clock = Stopwatch.StartNew();
         var assignment = clusterer.Fit(x, new Rng(request.Seed), observer.Fraction($"{request.Settings.Method} K={k}"));
         double seconds = clock.Elapsed.TotalSeconds;
 
-        assignment.Save(request.Out, request.Force);
-        ClusteringMethods.SaveModel(clusterer, request.Out, request.Force);
+        // Checked above as one set: what is there now is either allowed by --force or left by an interrupted run.
+        assignment.Save(request.Out, overwrite: true);
+        ClusteringMethods.SaveModel(clusterer, request.Out, overwrite: true);
         var record = new ClusteringRecord
         {
             Features = Path.GetFullPath(request.Features), Method = request.Settings.Method, K = k, Seed = request.Seed,

@@ -39,10 +39,20 @@ public sealed record FeatureRequest
     public IReadOnlyList<string> Outputs() =>
         FeatureExtractors.Parse(Extractor) is ("ssl", "" or "quick") ? [Out, FeatureFile.SidePath(Out), FeatureFile.SslModelPath(Out)] : [Out, FeatureFile.SidePath(Out)];
 
+    private static bool SamePath(string a, string b) =>
+        string.Equals(Path.GetFullPath(a), Path.GetFullPath(b), OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+
     public void Validate()
     {
         if (!Out.EndsWith(".npy", StringComparison.OrdinalIgnoreCase)) throw new ArgumentException($"expected a .npy file name, got {Out}", nameof(Out));
         OutputExistsException.ThrowIfAnyExists(Force, Outputs());
+        // --force must never replace what the request reads: the images, their labels or the model.
+        var inputs = new List<string?> { Model };
+        foreach (var src in new[] { Source, FitOn })
+            if (src is not null && DataSource.Parse(src) is NpyFilesSource files) inputs.AddRange([files.ImagesPath, files.LabelsPath]);
+        foreach (var input in inputs)
+            if (input is not null && Outputs().Any(o => SamePath(o, input)))
+                throw new ArgumentException($"{input} is also an input of this command; choose another output", nameof(Out));
         if (Model is not null && !File.Exists(Model)) throw new ArgumentException($"{Model} does not exist", nameof(Model));
         Transform.Validate();
         Ssl?.Validate();

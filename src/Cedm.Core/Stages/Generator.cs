@@ -73,7 +73,7 @@ public sealed record SampleRequest
     {
         if (!Out.EndsWith(".npy", StringComparison.OrdinalIgnoreCase)) throw new ArgumentException($"expected a .npy file name, got {Out}", nameof(Out));
         if (Grid != null && !Grid.EndsWith(".png", StringComparison.OrdinalIgnoreCase)) throw new ArgumentException($"expected a .png file name, got {Grid}", nameof(Grid));
-        OutputExistsException.ThrowIfAnyExists(Force, SampleRecord.Outputs(Out, Grid));
+        SampleRecord.Files(Out, Grid).CheckWritable(Force);
         if (Seeds.Count < 1) throw new ArgumentException("no seeds", nameof(Seeds));
         if (Scale is < 1 or > 16) throw new ArgumentException($"must be between 1 and 16, got {Scale}", nameof(Scale));
         if (Sampler.Guidance > 0 && Sampler.CoherenceGuidance > 0) throw new ArgumentException("classifier-free and coherence-aware guidance exclude each other; choose one", "Guidance");
@@ -139,7 +139,7 @@ public sealed class Generator
             ?? throw new FileNotFoundException($"{run}: no checkpoint yet ({Diffusion.Training.Checkpoint.PointerFile} missing)");
         if (map.K != config.Network.LabelDim) throw new InvalidDataException($"{run}: label_map.json has {map.K} conditions, the network {config.Network.LabelDim}");
         var net = new EdmPrecond(config.Network, new Rng(0UL));
-        net.LoadStateDict(Diffusion.Training.Checkpoint.LoadEma(path));
+        Diffusion.Training.Checkpoint.LoadInto(net, Diffusion.Training.Checkpoint.LoadEma(path), path);
         net.SetTraining(false);
         return new Generator(run, path, config, map, net);
     }
@@ -192,9 +192,9 @@ public sealed class Generator
     public SampleRecord Save(SampleSet set, string outPath, string? gridPath, int gridScale, string? choiceText, SamplerOptions options, bool overwrite)
     {
         var record = SampleRecord.For(outPath, gridPath);
-        OutputExistsException.ThrowIfAnyExists(overwrite, SampleRecord.Outputs(outPath, gridPath));
-        Npy.Write(outPath, set.Pixels, set.Count, set.Height, set.Width, set.Channels);
+        SampleRecord.Files(outPath, gridPath).CheckWritable(overwrite);
         Npy.Write(record.Clusters, set.OriginalIds, set.Count);
+        Npy.Write(outPath, set.Pixels, set.Count, set.Height, set.Width, set.Channels);
         if (gridPath != null)
         {
             var images = set.AsDataset();
@@ -202,7 +202,7 @@ public sealed class Generator
             PngImage png = set.Rows > 1
                 ? ImageGrid.Compose(images, Enumerable.Range(0, set.Rows).Select(r => (IReadOnlyList<int>)Enumerable.Range(r * perRow, perRow).ToArray()).ToList(), new GridOptions { Scale = gridScale })
                 : ImageGrid.Compose(images, (int)Math.Ceiling(Math.Sqrt(set.Count)), new GridOptions { Scale = gridScale });
-            AtomicFile.WriteAllBytes(gridPath, PngEncoder.Encode(png), overwrite);
+            AtomicFile.WriteAllBytes(gridPath, PngEncoder.Encode(png), overwrite: true);
         }
         record = record with
         {
@@ -253,6 +253,12 @@ public sealed record SampleRecord
 
     /// <summary>Every file `cedm sample` writes for <paramref name="samplesPath"/>.</summary>
     public static string?[] Outputs(string samplesPath, string? grid) => [samplesPath, samplesPath[..^4] + "_clusters.npy", PathFor(samplesPath), grid];
+
+    /// <summary>
+    /// The outputs as one <see cref="OutputSet"/>: &lt;stem&gt;_clusters.npy is written first (the signature of an
+    /// interrupted write), &lt;stem&gt;.json last (the marker of a complete one).
+    /// </summary>
+    public static OutputSet Files(string samplesPath, string? grid) => new(PathFor(samplesPath), samplesPath[..^4] + "_clusters.npy", Outputs(samplesPath, grid));
 
     internal static SampleRecord For(string samplesPath, string? grid) =>
         new() { Images = samplesPath, Clusters = samplesPath[..^4] + "_clusters.npy", Grid = grid };

@@ -41,24 +41,58 @@ public static class Checkpoint
         Safetensors.Write(path, tensors, metadata);
     }
 
+    /// <summary>Everything a resumed run needs; every failure (format, metadata, a non-finite value) names the file.</summary>
     public static CheckpointState Load(string path)
     {
         var file = Safetensors.Read(path);
         if (!file.Metadata.TryGetValue(MetadataKey, out var text)) throw new InvalidDataException($"{path}: not a cedm training checkpoint (no '{MetadataKey}' metadata)");
-        var meta = JsonNode.Parse(text)!.AsObject();
-        if (meta["format"]?.GetValue<int>() != Format) throw new InvalidDataException($"{path}: unsupported checkpoint format {meta["format"]}");
-        var rng = meta["rng"]!.AsArray().Select(v => ulong.Parse(v!.GetValue<string>(), NumberStyles.HexNumber, CultureInfo.InvariantCulture)).ToArray();
-        Dictionary<string, Tensor> Part(string prefix) => file.Tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
-            .ToDictionary(kv => kv.Key[prefix.Length..], kv => new Tensor(kv.Value.Data, kv.Value.Shape), StringComparer.Ordinal);
-        return new CheckpointState(Part("net."), Part("ema."), Part("optim."), rng, meta["cur_nimg"]!.GetValue<long>(), meta["step"]!.GetValue<long>());
+        ulong[] rng;
+        long curNimg, step;
+        try
+        {
+            var meta = JsonNode.Parse(text)!.AsObject();
+            if (meta["format"]?.GetValue<int>() != Format) throw new InvalidDataException($"{path}: unsupported checkpoint format {meta["format"]}");
+            rng = meta["rng"]!.AsArray().Select(v => ulong.Parse(v!.GetValue<string>(), NumberStyles.HexNumber, CultureInfo.InvariantCulture)).ToArray();
+            curNimg = meta["cur_nimg"]!.GetValue<long>();
+            step = meta["step"]!.GetValue<long>();
+        }
+        catch (Exception e) when (e is JsonException or FormatException or OverflowException or InvalidOperationException or NullReferenceException)
+        {
+            throw new InvalidDataException($"{path}: malformed '{MetadataKey}' metadata ({e.Message})", e);
+        }
+        if (rng.Length != Rng.StateLength || curNimg < 0 || step < 0) throw new InvalidDataException($"{path}: malformed '{MetadataKey}' metadata (rng words {rng.Length}, cur_nimg {curNimg}, step {step})");
+        return new CheckpointState(Part(file, path, "net."), Part(file, path, "ema."), Part(file, path, "optim."), rng, curNimg, step);
     }
 
-    /// <summary>Only the EMA weights (what sampling uses), keyed by parameter path.</summary>
-    public static Dictionary<string, Tensor> LoadEma(string path)
+    /// <summary>Only the EMA weights (what sampling uses), keyed by parameter path; a non-finite weight names the file and tensor.</summary>
+    public static Dictionary<string, Tensor> LoadEma(string path) => Part(Safetensors.Read(path), path, "ema.");
+
+    /// <summary>
+    /// The tensors under <paramref name="prefix"/>, each checked to be finite: a NaN or infinite weight would otherwise
+    /// sample black images or resume into a diverged run with exit 0.
+    /// </summary>
+    private static Dictionary<string, Tensor> Part(SafetensorsFile file, string path, string prefix)
     {
-        var file = Safetensors.Read(path);
-        return file.Tensors.Where(kv => kv.Key.StartsWith("ema.", StringComparison.Ordinal))
-            .ToDictionary(kv => kv.Key[4..], kv => new Tensor(kv.Value.Data, kv.Value.Shape), StringComparer.Ordinal);
+        var part = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (key, value) in file.Tensors)
+        {
+            if (!key.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            int bad = Array.FindIndex(value.Data, v => !float.IsFinite(v));
+            if (bad >= 0) throw new InvalidDataException($"{path}: tensor '{key}' holds a non-finite value ({value.Data[bad]} at flat index {bad}); the checkpoint is corrupt or the run diverged");
+            part[key[prefix.Length..]] = new Tensor(value.Data, value.Shape);
+        }
+        return part;
+    }
+
+    /// <summary>Loads <paramref name="state"/> into <paramref name="module"/>; a mismatch names <paramref name="path"/> (exit 2 in the CLI).</summary>
+    public static void LoadInto(Cedm.Nn.Module module, IReadOnlyDictionary<string, Tensor> state, string path)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        try { module.LoadStateDict(state); }
+        catch (Cedm.Nn.StateDictException e)
+        {
+            throw new InvalidDataException($"{path}: does not fit the run's network (config.json): {e.Message}", e);
+        }
     }
 
     /// <summary>The file name of the checkpoint after <paramref name="curNimg"/> images.</summary>
@@ -88,12 +122,27 @@ public static class Checkpoint
     {
         string pointer = System.IO.Path.Combine(runDir, PointerFile);
         if (!File.Exists(pointer)) throw new FileNotFoundException($"{runDir}: no {PointerFile} (no checkpoint yet)", pointer);
-        JsonObject json;
-        try { json = JsonNode.Parse(File.ReadAllText(pointer)) as JsonObject ?? throw new InvalidDataException($"{pointer}: not a JSON object"); }
-        catch (JsonException e) { throw new InvalidDataException($"{pointer}: {e.Message}", e); }
-        string file = System.IO.Path.Combine(runDir, json["file"]?.GetValue<string>() ?? throw new InvalidDataException($"{pointer}: no 'file'"));
+        string file;
+        long curNimg, step;
+        double seconds;
+        try
+        {
+            var json = JsonNode.Parse(File.ReadAllText(pointer)) as JsonObject ?? throw new InvalidDataException($"{pointer}: not a JSON object");
+            string name = json["file"]?.GetValue<string>() ?? throw new InvalidDataException($"{pointer}: no 'file'");
+            // The pointer names a file inside the run folder; anything else is a crafted or damaged pointer.
+            if (name.Length == 0 || System.IO.Path.IsPathRooted(name) || name.Split('/', '\\').Contains(".."))
+                throw new InvalidDataException($"{pointer}: 'file' must be a path inside the run folder, got '{name}'");
+            file = System.IO.Path.Combine(runDir, name);
+            curNimg = json["cur_nimg"]?.GetValue<long>() ?? 0;
+            step = json["step"]?.GetValue<long>() ?? 0;
+            seconds = json["seconds"]?.GetValue<double>() ?? 0;
+        }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"{pointer}: not a cedm checkpoint pointer ({e.Message})", e);
+        }
         if (!File.Exists(file)) throw new FileNotFoundException($"{pointer} names {file}, which does not exist", file);
-        return new PointerInfo(file, json["cur_nimg"]?.GetValue<long>() ?? 0, json["step"]?.GetValue<long>() ?? 0, json["seconds"]?.GetValue<double>() ?? 0);
+        return new PointerInfo(file, curNimg, step, seconds);
     }
 
     /// <summary>The latest checkpoint of a run folder (full path) and its training seconds, or null when there is none.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Cedm.IO;
 
 namespace Cedm.Diffusion.Training;
 
@@ -33,7 +34,11 @@ public static class TrainingRun
         if (resume)
         {
             var latest = Checkpoint.Latest(runDir) ?? throw new FileNotFoundException($"{runDir} has no {Checkpoint.PointerFile}: nothing to resume");
-            trainer.Restore(Checkpoint.Load(latest.Path));
+            try { trainer.Restore(Checkpoint.Load(latest.Path)); }
+            catch (Cedm.Nn.StateDictException e)
+            {
+                throw new InvalidDataException($"{latest.Path}: does not fit the run's network and optimiser (config.json): {e.Message}", e);
+            }
             priorSeconds = latest.Seconds;
             lastCheckpoint = latest.Path;
             TruncateLog(logPath, trainer.CurNimg);
@@ -50,7 +55,7 @@ public static class TrainingRun
         double logStartSeconds = 0;
         bool savedAtEnd = false;
         string stoppedBy = "kimg";
-        using var log = new StreamWriter(logPath, append: true);
+        using var log = RegularFile.OpenText(logPath, append: true);
 
         while (trainer.CurNimg < target)
         {
@@ -125,13 +130,13 @@ public static class TrainingRun
     /// <summary>Drops log lines past the checkpoint a run resumes from, so the log reads as one uninterrupted run.</summary>
     private static void TruncateLog(string logPath, long curNimg)
     {
-        if (!File.Exists(logPath)) return;
+        if (RegularFile.RemoveLink(logPath) || !File.Exists(logPath)) return;
         var keep = File.ReadAllLines(logPath).Where(l =>
         {
             try { return (JsonNode.Parse(l)?["cur_nimg"]?.GetValue<long>() ?? long.MaxValue) <= curNimg; }
             catch (System.Text.Json.JsonException) { return false; }
         }).ToArray();
-        File.WriteAllLines(logPath, keep);
+        AtomicFile.WriteAllBytes(logPath, System.Text.Encoding.UTF8.GetBytes(string.Concat(keep.Select(l => l + "\n"))), overwrite: true);
     }
 
     /// <summary>Parses a log.jsonl into its lines (for tests and reports).</summary>
