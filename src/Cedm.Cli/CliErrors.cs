@@ -38,9 +38,28 @@ public static class CliErrors
         var cause = ex is Cedm.Pipeline.PipelineStepException { InnerException: { } inner } ? inner : ex;
         bool usage = cause is UsageException or ArgumentException or FileNotFoundException or DirectoryNotFoundException
             or InvalidDataException or FormatException or NotSupportedException or OutputExistsException or FolderInUseException;
-        stderr.WriteLine($"error: {Message(ex, command)}");
+        stderr.WriteLine($"error: {Printable(Message(ex, command))}");
         if (verbose) stderr.WriteLine(ex.ToString());
         return usage ? 2 : 1;
+    }
+
+    /// <summary>
+    /// <paramref name="text"/> safe for a terminal and on one line: control characters (ESC sequences from a crafted file
+    /// name or header, line breaks of a multi-line message) become visible escapes such as \x1b, and bidirectional
+    /// overrides, which can disguise a file name, become \u202e.
+    /// </summary>
+    public static string Printable(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var sb = new StringBuilder(text.Length);
+        foreach (char c in text.TrimEnd())
+        {
+            if (c is '\n' or '\r') sb.Append(' ');
+            else if (char.IsControl(c) && c != '\t') sb.Append($"\\x{(int)c:x2}");
+            else if (c is >= '\u202a' and <= '\u202e' or >= '\u2066' and <= '\u2069') sb.Append($"\\u{(int)c:x4}");
+            else sb.Append(c);
+        }
+        return sb.ToString();
     }
 
     /// <summary>The exception's message in the CLI's words (flags instead of parameter names, the --force hint).</summary>

@@ -27,7 +27,7 @@ public static class Program
             if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
             {
                 // cli.md: bad usage exits 2 with one `error:` line naming what was wrong.
-                stderr.WriteLine($"error: {parsed.Errors[0].Message} (see `{CommandPath(parsed.CommandResult)} --help`)");
+                stderr.WriteLine($"error: {CliErrors.Printable(parsed.Errors[0].Message)} (see `{CommandPath(parsed.CommandResult)} --help`)");
                 return 2;
             }
             return parsed.Invoke(config);

@@ -46,8 +46,7 @@ public static class RunCommand
                 MaxK = parse.GetValue(maxK) ?? options.MaxK,
                 EvalSamples = parse.GetValue(evalSamples) ?? options.EvalSamples,
             };
-            if (options.K is < 1) throw new UsageException($"--k: must be at least 1, got {options.K}");
-            if (options.TrainMinutes <= 0) throw new UsageException($"--minutes: must be positive, got {options.TrainMinutes}");
+            options.Validate();
             var err = parse.InvocationConfiguration.Error;
             options = SavedOptions.Open(ctx, MainJobOptions.FileName, options, MainJobOptions.FromJson, o => o.ToJson(), (a, b) => a == b, err.WriteLine);
             var clock = System.Diagnostics.Stopwatch.StartNew();

@@ -31,7 +31,8 @@ public static class Npy
     public static NpyArray Read(string path)
     {
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        string name = Path.GetFileName(path);
+        // The path as the user gave it: two feats.npy in different folders must be told apart.
+        string name = path;
         NpyArray a = Read(fs, name);
         long extra = fs.Length - fs.Position;
         if (extra != 0) throw FormatError.Of(name, $"{extra} unexpected bytes after the array data (file is {fs.Length} bytes)");

@@ -25,7 +25,7 @@ public static class Safetensors
     public static SafetensorsFile Read(string path)
     {
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        return Read(fs, Path.GetFileName(path));
+        return Read(fs, path);
     }
 
     /// <summary>Reads from the stream's current position to its end. <paramref name="name"/> is for messages.</summary>

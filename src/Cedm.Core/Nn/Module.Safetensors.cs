@@ -30,7 +30,7 @@ public abstract partial class Module
         }
         catch (StateDictException e)
         {
-            throw new StateDictException($"{Path.GetFileName(path)}: {e.Message}", e.MissingKeys, e.UnexpectedKeys);
+            throw new StateDictException($"{path}: {e.Message}", e.MissingKeys, e.UnexpectedKeys);
         }
         return file.Metadata;
     }

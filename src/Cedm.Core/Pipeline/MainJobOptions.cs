@@ -96,6 +96,28 @@ public sealed record MainJobOptions
         EvalSamples = 200,
     };
 
+    /// <summary>
+    /// Checks every setting before the first step runs, so a typo fails in the first second rather than after the
+    /// minutes of features and bound search that precede the step using it.
+    /// </summary>
+    public void Validate()
+    {
+        try { Data.DataSource.Parse(Source); }
+        catch (FormatException e) { throw new SettingException(nameof(Source), e.Message); }
+        Diffusion.Networks.SongUNetOptions.FromPreset(Preset);
+        if (Method is not ("temi" or "kmeans" or "gmm" or "agglo")) throw new SettingException(nameof(Method), $"expected temi, kmeans, gmm or agglo, got {Method}");
+        if (string.IsNullOrWhiteSpace(Features)) throw new SettingException(nameof(Features), "give a feature extractor");
+        if (K is < 1) throw new SettingException(nameof(K), $"must be at least 1, got {K}");
+        if (MaxK is < 2) throw new SettingException(nameof(MaxK), $"must be at least 2, got {MaxK}");
+        if (!(TrainMinutes > 0) || double.IsInfinity(TrainMinutes)) throw new SettingException("Minutes", $"must be a positive number of minutes, got {TrainMinutes}");
+        if (EvalSamples < 2) throw new SettingException(nameof(EvalSamples), $"must be at least 2 (a covariance needs two samples), got {EvalSamples}");
+        if (SamplerSteps < 1) throw new SettingException(nameof(SamplerSteps), $"must be at least 1, got {SamplerSteps}");
+        if (SamplesPerCluster < 1) throw new SettingException(nameof(SamplesPerCluster), $"must be at least 1, got {SamplesPerCluster}");
+        if (BoundRows < 2) throw new SettingException(nameof(BoundRows), $"must be at least 2, got {BoundRows}");
+        if (!(BoundMinutes >= 0)) throw new SettingException(nameof(BoundMinutes), $"must be at least 0, got {BoundMinutes}");
+        if (TemiEpochs is < 1) throw new SettingException(nameof(TemiEpochs), $"must be at least 1, got {TemiEpochs}");
+    }
+
     public const string FileName = "run.json";
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
