@@ -32,7 +32,8 @@ public static class CommandLines
         foreach (var (verb, baseArgs) in Bases(w, caseDir))
         {
             var command = verb.Split(' ').Aggregate((Command)root, (cmd, name) => cmd.Subcommands.First(s => s.Name == name));
-            foreach (var option in command.Options.Where(o => o.Arity.MaximumNumberOfValues > 0 && o.Name != "--out"))
+            // Valued options only: a flag (bool) given a value is an extra argument, reported as such.
+            foreach (var option in command.Options.Where(o => o.Arity.MaximumNumberOfValues > 0 && o.ValueType != typeof(bool) && o.Name != "--out"))
                 foreach (var value in BadValues.Concat(option.CompletionSources.Count > 0 ? ["no-such-choice"] : []))
                 {
                     var args = Replace(baseArgs, option.Name, value);

@@ -133,11 +133,12 @@ public sealed class ClusterAssignment
         if (idsArray.Shape.Length != 1 || idsArray.DType.IsFloat())
             throw new InvalidDataException($"{idsPath}: cluster ids must be integers shaped (N,), got {idsArray.DType} ({string.Join(", ", idsArray.Shape)})");
         var ids = idsArray.ToInt64().Select(v => v < 0 || v > int.MaxValue ? throw new InvalidDataException($"{idsPath}: negative or huge cluster id {v}") : (int)v).ToArray();
-        JsonObject? json = null;
         string jsonPath = Path.Combine(dir, JsonFile);
-        if (File.Exists(jsonPath)) json = JsonNode.Parse(File.ReadAllText(jsonPath)) as JsonObject;
-        int k = json?["k"]?.GetValue<int>() ?? (ids.Length == 0 ? 1 : ids.Max() + 1);
-        string method = json?["method"]?.GetValue<string>() ?? "external";
+        var (json, k, method) = File.Exists(jsonPath)
+            ? Cedm.IO.JsonFile.Read(jsonPath, j => (j, j["k"]?.GetValue<int>() ?? (ids.Length == 0 ? 1 : ids.Max() + 1), j["method"]?.GetValue<string>() ?? "external"))
+            : ((JsonObject?)null, ids.Length == 0 ? 1 : ids.Max() + 1, "external");
+        if (k < 1) throw new InvalidDataException($"{jsonPath}: k must be at least 1, got {k}");
+        if (ids.Length > 0 && ids.Max() >= k) throw new InvalidDataException($"{idsPath}: cluster id {ids.Max()} is not below k = {k} of {jsonPath}");
         float[]? probs = null;
         string probsPath = Path.Combine(dir, ProbabilitiesFile);
         if (File.Exists(probsPath)) probs = Npy.Read(probsPath).ToFloat32();

@@ -26,6 +26,11 @@ public static class IdxReader
         {
             throw new InvalidDataException($"{path}: IDX file is truncated");
         }
+        catch (InvalidDataException e) when (!e.Message.StartsWith(path, StringComparison.Ordinal))
+        {
+            // GZipStream's own errors (bad header, corrupt deflate data, CRC) do not say which file.
+            throw new InvalidDataException($"{path}: corrupt gzip data ({e.Message})", e);
+        }
     }
 
     private static (byte[] Data, int[] Shape) ReadUInt8(Stream stream, string path)

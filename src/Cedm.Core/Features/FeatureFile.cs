@@ -104,6 +104,6 @@ public static class FeatureFile
     public static JsonObject? ReadInfo(string npyPath)
     {
         string side = SidePath(npyPath);
-        return File.Exists(side) ? JsonNode.Parse(File.ReadAllText(side)) as JsonObject : null;
+        return File.Exists(side) ? JsonFile.ReadObject(side) : null;
     }
 }

@@ -31,7 +31,7 @@ public sealed class PipelineFolder(string directory)
     }
 
     public JsonObject? Marker(string step) =>
-        IsComplete(step) ? JsonNode.Parse(File.ReadAllText(MarkerPath(step))) as JsonObject : null;
+        IsComplete(step) ? JsonFile.ReadObject(MarkerPath(step)) : null;
 }
 
 /// <summary>The options file of a pipeline folder (run.json, study-options.json): the options a folder was started with.</summary>

@@ -241,7 +241,7 @@ public static class EvalStage
 
     private static RealReference LoadReference(string dir)
     {
-        var doc = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "reference.json")))!.AsObject();
+        var doc = JsonFile.ReadObject(Path.Combine(dir, "reference.json"));
         var (mean, cov) = FeatureStatistics.Load(dir);
         var subset = Npy.Read(Path.Combine(dir, "real_subset.npy"));
         return new RealReference(mean, cov, doc["count"]!.GetValue<long>(), subset.ToFloat32(), subset.Shape[0], subset.Shape[1],

@@ -139,7 +139,7 @@ public sealed class Generator
             ?? throw new FileNotFoundException($"{run}: no checkpoint yet ({Diffusion.Training.Checkpoint.PointerFile} missing)");
         if (map.K != config.Network.LabelDim) throw new InvalidDataException($"{run}: label_map.json has {map.K} conditions, the network {config.Network.LabelDim}");
         var net = new EdmPrecond(config.Network, new Rng(0UL));
-        Diffusion.Training.Checkpoint.LoadInto(net, Diffusion.Training.Checkpoint.LoadEma(path), path);
+        Diffusion.Training.Checkpoint.LoadInto(net, Diffusion.Training.Checkpoint.LoadEma(path), path, run);
         net.SetTraining(false);
         return new Generator(run, path, config, map, net);
     }

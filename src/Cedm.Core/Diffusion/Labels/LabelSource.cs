@@ -109,11 +109,14 @@ public sealed class LabelSource
     {
         string path = Path.Combine(runDir, MapFile);
         if (!File.Exists(path)) return new LabelMap("none", [], []);
-        var json = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new InvalidDataException($"{path}: not a JSON object");
-        var used = json["used"]!.AsArray().Select(v => v!.GetValue<long>()).ToArray();
-        var counts = json["counts"]!.AsArray().Select(v => v!.GetValue<int>()).ToArray();
-        if (used.Length != counts.Length) throw new InvalidDataException($"{path}: 'used' and 'counts' differ in length");
-        return new LabelMap(json["mode"]?.GetValue<string>() ?? "none", used, counts);
+        return JsonFile.Read(path, json =>
+        {
+            var used = json["used"]!.AsArray().Select(v => v!.GetValue<long>()).ToArray();
+            var counts = json["counts"]!.AsArray().Select(v => v!.GetValue<int>()).ToArray();
+            if (used.Length != counts.Length) throw new InvalidDataException($"{path}: 'used' and 'counts' differ in length");
+            if (counts.Any(c => c < 0)) throw new InvalidDataException($"{path}: negative count in 'counts'");
+            return new LabelMap(json["mode"]?.GetValue<string>() ?? "none", used, counts);
+        });
     }
 }
 

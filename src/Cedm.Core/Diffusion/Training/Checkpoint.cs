@@ -84,14 +84,17 @@ public static class Checkpoint
         return part;
     }
 
-    /// <summary>Loads <paramref name="state"/> into <paramref name="module"/>; a mismatch names <paramref name="path"/> (exit 2 in the CLI).</summary>
-    public static void LoadInto(Cedm.Nn.Module module, IReadOnlyDictionary<string, Tensor> state, string path)
+    /// <summary>
+    /// Loads <paramref name="state"/> (read from <paramref name="path"/>) into <paramref name="module"/>, built from
+    /// <paramref name="runDir"/>'s config.json; a mismatch names both files (exit 2 in the CLI).
+    /// </summary>
+    public static void LoadInto(Cedm.Nn.Module module, IReadOnlyDictionary<string, Tensor> state, string path, string runDir)
     {
         ArgumentNullException.ThrowIfNull(module);
         try { module.LoadStateDict(state); }
         catch (Cedm.Nn.StateDictException e)
         {
-            throw new InvalidDataException($"{path}: does not fit the run's network (config.json): {e.Message}", e);
+            throw new InvalidDataException($"{path}: does not fit the network of {System.IO.Path.Combine(runDir, RunConfig.FileName)}: {e.Message}", e);
         }
     }
 
