@@ -11,7 +11,7 @@ namespace Cedm.Tests.Distributed;
 /// <summary>
 /// cedm under `mpirun -np 2` on this machine (docs/distributed.md), against the same command in one process, on 12
 /// tiny 8×8 patterns: data-parallel training reaches one process's parameters, a run resumes on another rank
-/// count, and a killed rank ends the job within seconds. Each case starts
+/// count, sharded sampling writes the same bytes, and a killed rank ends the job within seconds. Each case starts
 /// a few processes of a few seconds each; skipped without Open MPI.
 /// </summary>
 public sealed class MpiJobTests : CliTest
@@ -80,6 +80,21 @@ public sealed class MpiJobTests : CliTest
             (x, y) => Math.Abs(x - y) < 1e-3 * Math.Abs(y), "rank 0 logs the loss of the global batch");
         log2.Should().OnlyContain(l => l["ranks"]!.GetValue<int>() == 2 && l["allreduce_ms"]!.GetValue<double>() > 0);
         TrainingRun.ReadLog(mixed).Select(l => l["step"]!.GetValue<long>()).Should().Equal(1, 2, 3, 4);
+    }
+
+    [OpenMpiFact]
+    public void TwoRanksSampleTheImagesOfOneProcess()
+    {
+        string source = TrainingTestData.WritePatternsSource(Dir, 4), run = Path.Combine(Dir, "run");
+        Run(TrainArgs(source, run, 0.012)).Code.Should().Be(0);
+        string[] sample = ["sample", run, "--seeds", "3-9", "--cluster", "all", "--steps", "3"];
+        var r = MpiJob.Run(0, [.. sample, "--out", "one.npy"], Dir);
+        r.Code.Should().Be(0, r.Err);
+        r = MpiJob.Run(2, [.. sample, "--out", "two.npy", "--grid", "two.png"], Dir);
+        r.Code.Should().Be(0, r.Err);
+        File.ReadAllBytes(Path.Combine(Dir, "two.npy")).Should().Equal(File.ReadAllBytes(Path.Combine(Dir, "one.npy")), "7 seeds × 3 clusters, split 3 + 4 over the ranks");
+        File.ReadAllBytes(Path.Combine(Dir, "two_clusters.npy")).Should().Equal(File.ReadAllBytes(Path.Combine(Dir, "one_clusters.npy")));
+        File.Exists(Path.Combine(Dir, "two.png")).Should().BeTrue();
     }
 
     [OpenMpiFact]
