@@ -11,7 +11,7 @@ namespace Cedm.Tests.Distributed;
 /// <summary>
 /// cedm under `mpirun -np 2` on this machine (docs/distributed.md), against the same command in one process, on 12
 /// tiny 8×8 patterns: data-parallel training reaches one process's parameters, a run resumes on another rank
-/// count, sharded sampling writes the same bytes, and a killed rank ends the job within seconds. Each case starts
+/// count, sharded sampling and feature extraction write the same bytes, and a killed rank ends the job within seconds. Each case starts
 /// a few processes of a few seconds each; skipped without Open MPI.
 /// </summary>
 public sealed class MpiJobTests : CliTest
@@ -98,9 +98,28 @@ public sealed class MpiJobTests : CliTest
     }
 
     [OpenMpiFact]
+    public void TwoRanksExtractTheFeaturesOfOneProcessAndRefuseToFit()
+    {
+        string source = TrainingTestData.WritePatternsSource(Dir, 5);
+        Run("features", source, "--extractor", "pca:6", "--out", Path.Combine(Dir, "fit.npy")).Code.Should().Be(0);
+        string model = Cedm.Features.FeatureFile.ModelPath(Path.Combine(Dir, "fit.npy"));
+        foreach (var extractor in new[] { "pixels", $"pca:{model}" })
+        {
+            var r = MpiJob.Run(0, ["features", source, "--extractor", extractor, "--out", "one.npy", "--force"], Dir);
+            r.Code.Should().Be(0, r.Err);
+            r = MpiJob.Run(2, ["features", source, "--extractor", extractor, "--out", "two.npy", "--force"], Dir);
+            r.Code.Should().Be(0, r.Err);
+            File.ReadAllBytes(Path.Combine(Dir, "two.npy")).Should().Equal(File.ReadAllBytes(Path.Combine(Dir, "one.npy")), $"{extractor}: 15 images split 7 + 8");
+        }
+        var refused = MpiJob.Run(2, ["features", source, "--extractor", "pca:6", "--out", "fit2.npy"], Dir);
+        refused.Code.Should().Be(2, "fitting PCA on every rank would repeat it R times; it is refused");
+        refused.Err.Should().Contain("needs fitting");
+    }
+
+    [OpenMpiFact]
     public void AVerbThatDoesNotShardRefusesToRunOnSeveralRanks()
     {
-        var r = MpiJob.Run(2, ["data", "info", "fashion-mnist"], Dir);
+        var r = MpiJob.Run(2, ["cluster", "feats.npy", "--k", "3", "--out", "clusters"], Dir);
         r.Code.Should().NotBe(0);
         r.Err.Should().Contain("does not run distributed");
     }
