@@ -69,7 +69,7 @@ public sealed class CommunicatorTests
     }
 
     [Fact]
-    public void GradientsAreWeightedSummedInBucketsAcrossParameterBoundaries()
+    public void GradientsAreWeightedSummedInBucketsInReverseParameterOrder()
     {
         var rng = new Rng(5UL);
         var ps = new[] { Tensor.Randn(rng, [5]), Tensor.Randn(rng, [1]), Tensor.Randn(rng, [2, 4]), Tensor.Randn(rng, [3]) };
@@ -78,10 +78,55 @@ public sealed class CommunicatorTests
         var comm = new TwinRanks();
         var reduce = new GradientAllReduce(comm, ps, bucketBytes: 4 * sizeof(float));
         reduce.Reduce(0.25f);
-        comm.Calls.Should().Equal([4, 4, 4, 4, 1], "17 floats in buckets of 4, the last one partial");
-        reduce.Buckets.Should().Be(5);
+        comm.Calls.Should().Equal([3, 8, 1, 5], "buckets of up to 4 floats from the last parameter back; a larger parameter gets its own");
+        reduce.Buckets.Should().Be(4);
         for (int i = 0; i < 3; i++)
             ps[i].Grad!.Data.Should().Equal(before[i]!.Select(g => 2 * (g * 0.25f)), "each twin contributes its quarter-weighted gradient");
         ps[3].Grad!.Data.Should().Equal(0f, 0f, 0f);
+    }
+
+    [Fact]
+    public void BackwardAnnouncesEachParameterOnceWithItsFinalGradient()
+    {
+        var rng = new Rng(9UL);
+        var w1 = Tensor.Randn(rng, [3, 4]);
+        var w2 = Tensor.Randn(rng, [4, 2]);
+        var unused = Tensor.Randn(rng, [2]);
+        foreach (var p in new[] { w1, w2, unused }) p.RequiresGrad = true;
+        var x = Tensor.Randn(rng, [5, 3]);
+        var announced = new List<(Tensor P, float[] Grad)>();
+        // w1 is used twice, so its gradient is only final after both uses have been differentiated.
+        var h = (Tensor.MatMul(x, w1) + Tensor.MatMul(x, w1)).Square();
+        Tensor.MatMul(h, w2).Sum().Backward(null, p => announced.Add((p, p.Grad!.Data.ToArray())));
+        announced.Select(a => a.P).Should().Equal(new[] { w2, w1 }, ReferenceEquals,
+            "w2 is finished first (it is nearer the loss); the unused parameter never gets a gradient");
+        foreach (var (p, grad) in announced) grad.Should().Equal(p.Grad!.Data, "nothing is added to a gradient after it is announced");
+    }
+
+    [Fact]
+    public void OverlappedReductionGivesTheSameGradientsAsReductionAfterBackward()
+    {
+        var rng = new Rng(11UL);
+        var w1 = Tensor.Randn(rng, [3, 4]);
+        var w2 = Tensor.Randn(rng, [4, 2]);
+        var w3 = Tensor.Randn(rng, [6]);   // not in the graph: reduced as zeros at the end
+        var ps = new[] { w1, w2, w3 };
+        foreach (var p in ps) p.RequiresGrad = true;
+        var x = Tensor.Randn(rng, [5, 3]);
+        float[][] Gradients(bool overlap)
+        {
+            foreach (var p in ps) p.Grad = null;
+            var comm = new TwinRanks();
+            var reduce = new GradientAllReduce(comm, ps, bucketBytes: 8 * sizeof(float));
+            if (overlap) reduce.BeginStep(0.5f);
+            Tensor.MatMul(Tensor.MatMul(x, w1).Square(), w2).Sum().Backward(null, overlap ? reduce.GradientReady : null);
+            if (overlap) reduce.EndStep();
+            else reduce.Reduce(0.5f);
+            return ps.Select(p => p.Grad!.Data.ToArray()).ToArray();
+        }
+        var after = Gradients(overlap: false);
+        var during = Gradients(overlap: true);
+        for (int i = 0; i < ps.Length; i++) during[i].Should().Equal(after[i]);
+        during[2].Should().OnlyContain(v => v == 0f);
     }
 }

@@ -70,8 +70,11 @@ public sealed class EdmTrainer
     /// <summary>The job this trainer runs in.</summary>
     public ICommunicator Communicator => _comm;
 
-    /// <summary>Seconds the last step spent averaging gradients over ranks (0 in a single process).</summary>
+    /// <summary>Seconds the last step spent averaging gradients over ranks (0 in a single process), mostly during backward.</summary>
     public double LastAllReduceSeconds => _allReduce?.LastSeconds ?? 0;
+
+    /// <summary>Seconds the last step waited for the gradient all-reduce after backward (the part backward did not hide).</summary>
+    public double LastAllReduceWaitSeconds => _allReduce?.LastWaitSeconds ?? 0;
 
     /// <summary>Seconds the last step spent in forward and backward.</summary>
     public double LastComputeSeconds { get; private set; }
@@ -157,8 +160,8 @@ public sealed class EdmTrainer
     /// <summary>
     /// The data-parallel step: the global batch's draws in the single-process order (per image flip and drop, then σ
     /// and noise for all b images), this rank's slice of them, the loss of the slice, a collective check that the
-    /// global loss is finite (all ranks stop together), backward, the weighted gradient sum, then the same Adam step
-    /// on every rank.
+    /// global loss is finite (all ranks stop together), backward with the weighted gradient sum of each finished bucket
+    /// started on a communication thread, the wait for the last buckets, then the same Adam step on every rank.
     /// </summary>
     private TrainStep TrainOneStepDistributed()
     {
@@ -208,10 +211,11 @@ public sealed class EdmTrainer
             global = total[0];
             if (!double.IsFinite(global))
                 throw new TrainingDivergedException($"the training loss became {global} at step {Step} ({CurNimg / 1000.0:F3} kimg)", Step, CurNimg);
-        });
+            _allReduce!.BeginStep(weight);   // from here each bucket is reduced as soon as backward has finished it
+        }, _allReduce!.GradientReady);
         LastComputeSeconds = clock.Elapsed.TotalSeconds;
+        _allReduce.EndStep();
         GradientUtils.SanitizeGradients(Net.Parameters());
-        _allReduce!.Reduce(weight);
         Optimizer.Step();
         if (_comm.IsRoot()) EmaUpdater.Update(CurNimg, b);
         CurNimg += b;

@@ -21,7 +21,7 @@ public sealed record TrainingSummary(long Step, long CurNimg, double LastLoss, d
 /// writes the log and the checkpoints and decides when the minutes are up (a one-byte broadcast per step, so all
 /// ranks stop after the same step). On resume every rank reads the latest checkpoint (the run folder must be shared),
 /// then <see cref="EdmTrainer.SynchronizeFromRoot"/> checks they agree. Distributed log lines add the rank count and
-/// the mean all-reduce and compute milliseconds per step.</para>
+/// per step the mean all-reduce time, the part of it waited for after backward, and forward + backward time.</para>
 /// </summary>
 public static class TrainingRun
 {
@@ -60,7 +60,7 @@ public static class TrainingRun
         double logStartSeconds = 0;
         bool savedAtEnd = false;
         string stoppedBy = "kimg";
-        double reduceSum = 0, computeSum = 0;
+        double reduceSum = 0, waitSum = 0, computeSum = 0;
         using var log = root ? new StreamWriter(logPath, append: true) : StreamWriter.Null;
 
         while (trainer.CurNimg < target)
@@ -81,7 +81,7 @@ public static class TrainingRun
                 throw new TrainingDivergedException($"{e.Message}; training stopped, {keep} (try a lower learning rate or a longer warm-up)", e.Step, e.CurNimg);
             }
             savedAtEnd = false;
-            reduceSum += trainer.LastAllReduceSeconds; computeSum += trainer.LastComputeSeconds;
+            reduceSum += trainer.LastAllReduceSeconds; waitSum += trainer.LastAllReduceWaitSeconds; computeSum += trainer.LastComputeSeconds;
             lossSum += step.Loss; lossCount++; lastLoss = step.Loss; lastLr = step.Lr;
             double seconds = clock.Elapsed.TotalSeconds;
             progress?.Report(new TrainingProgress(step.Step, step.CurNimg, target, step.Loss,
@@ -89,8 +89,8 @@ public static class TrainingRun
             if (step.CurNimg >= nextLog)
             {
                 WriteLogLine(log, step, lossSum / lossCount, (step.CurNimg - logStartNimg) / Math.Max(seconds - logStartSeconds, 1e-9), priorSeconds + seconds,
-                    distributed ? (comm.Size, reduceSum / lossCount, computeSum / lossCount) : null);
-                lossSum = 0; lossCount = 0; reduceSum = 0; computeSum = 0; logStartNimg = step.CurNimg; logStartSeconds = seconds;
+                    distributed ? (comm.Size, reduceSum / lossCount, waitSum / lossCount, computeSum / lossCount) : null);
+                lossSum = 0; lossCount = 0; reduceSum = 0; waitSum = 0; computeSum = 0; logStartNimg = step.CurNimg; logStartSeconds = seconds;
                 while (nextLog <= step.CurNimg) nextLog += logEvery;
             }
             if (step.CurNimg >= nextCkpt)
@@ -104,7 +104,7 @@ public static class TrainingRun
         if (lossCount > 0)
             WriteLogLine(log, new TrainStep(trainer.Step, trainer.CurNimg, lastLoss, lastLr), lossSum / lossCount,
                 (trainer.CurNimg - logStartNimg) / Math.Max(clock.Elapsed.TotalSeconds - logStartSeconds, 1e-9), total,
-                distributed ? (comm.Size, reduceSum / lossCount, computeSum / lossCount) : null);
+                distributed ? (comm.Size, reduceSum / lossCount, waitSum / lossCount, computeSum / lossCount) : null);
         if (root && !savedAtEnd && (trainer.Step > 0 || lastCheckpoint.Length == 0)) lastCheckpoint = Save(trainer, runDir, total);
         return new TrainingSummary(trainer.Step, trainer.CurNimg, lastLoss, total, lastCheckpoint, stoppedBy);
     }
@@ -123,7 +123,7 @@ public static class TrainingRun
     }
 
     private static void WriteLogLine(StreamWriter log, TrainStep step, double loss, double imagesPerSecond, double seconds,
-        (int Ranks, double AllReduceSeconds, double ComputeSeconds)? distributed = null)
+        (int Ranks, double AllReduceSeconds, double WaitSeconds, double ComputeSeconds)? distributed = null)
     {
         var line = new JsonObject
         {
@@ -139,6 +139,7 @@ public static class TrainingRun
         {
             line["ranks"] = d.Ranks;
             line["allreduce_ms"] = Math.Round(d.AllReduceSeconds * 1000, 3);
+            line["allreduce_wait_ms"] = Math.Round(d.WaitSeconds * 1000, 3);
             line["compute_ms"] = Math.Round(d.ComputeSeconds * 1000, 3);
         }
         log.WriteLine(line.ToJsonString());
