@@ -1,7 +1,7 @@
 using Cedm.Data;
-using Cedm.Distributed;
 using Cedm.Diffusion.Labels;
 using Cedm.Diffusion.Networks;
+using Cedm.Distributed;
 using Cedm.Nn;
 using Cedm.Nn.Optim;
 using Cedm.Tensors;
@@ -80,9 +80,9 @@ public sealed class EdmTrainer
     public double LastComputeSeconds { get; private set; }
 
     /// <summary>
-    /// Makes every rank start from rank 0's state: its network parameters and EMA-free counters and generator are
-    /// broadcast (ranks that resumed read the same checkpoint for the Adam state; this also catches a rank that
-    /// loaded another one). Call once on every rank before the first step; a no-op in a single process.
+    /// Makes every rank start from rank 0's state: rank 0's network parameters are broadcast, and its step, image
+    /// count and generator state are compared with every rank's (ranks that resumed read the same checkpoint for the
+    /// Adam state; this catches a rank that loaded another one). Call once on every rank before the first step; a no-op in a single process.
     /// </summary>
     public void SynchronizeFromRoot()
     {
