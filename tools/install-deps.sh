@@ -3,16 +3,19 @@
 #   - libopenblas0-pthread: the GEMM back-end (a managed SIMD fallback is used when it is absent)
 #   - dataset-fashion-mnist: the embedded default dataset (real data, used by tests and the main job)
 #   - the pretrained ResNet-18 (NuGet) that `--extractor resnet18` runs, restored into the NuGet cache
-#   --tests: also chromium, which the tests use to open generated HTML reports headless
+#   --tests: also chromium, which the tests use to open generated HTML reports headless, and Open MPI (as --mpi)
+#   --mpi: also Open MPI (openmpi-bin: mpirun; libopenmpi-dev, which pulls libopenmpi3's libmpi.so.40), for
+#          data-parallel `mpirun -np R ./cedm train|sample` (docs/distributed.md) and the tests that launch 2 ranks
 #   --python: also the Python peers (python3-torch etc.); they only regenerate fixtures (tools/fixtures) and run
 #             benchmarks (bench/); cedm itself never needs Python.
 set -euo pipefail
 pkgs=(libopenblas0-pthread dataset-fashion-mnist)
 for arg in "$@"; do
   case "$arg" in
-    --tests) pkgs+=(chromium) ;;
+    --tests) pkgs+=(chromium openmpi-bin libopenmpi-dev) ;;
+    --mpi) pkgs+=(openmpi-bin libopenmpi-dev) ;;
     --python) pkgs+=(python3-torch python3-numpy python3-scipy python3-sklearn python3-pil) ;;
-    *) echo "install-deps.sh: unknown option $arg (expected --tests or --python)" >&2; exit 2 ;;
+    *) echo "install-deps.sh: unknown option $arg (expected --tests, --mpi or --python)" >&2; exit 2 ;;
   esac
 done
 missing=()

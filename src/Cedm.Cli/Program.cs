@@ -9,9 +9,17 @@ public static class Program
     public static int Main(string[] args)
     {
         var (policy, warnings) = Cedm.Tensors.EnginePolicy.FromEnvironment();
-        foreach (string warning in warnings) Console.Error.WriteLine($"cedm: {warning}");
+        Cedm.Distributed.ICommunicator world;
+        try { world = Cedm.Distributed.Communicator.World; }
+        catch (InvalidOperationException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        if (world.Rank == 0) foreach (string warning in warnings) Console.Error.WriteLine($"cedm: {warning}");
         Cedm.Tensors.EnginePolicy.Install(policy);
-        return Run(args, Console.Out, Console.Error);
+        if (world.Size == 1) return Run(args, Console.Out, Console.Error);
+        return DistributedRun.Execute(world, args);
     }
 
     /// <summary>Runs the CLI with explicit writers so tests can call it in-process.</summary>

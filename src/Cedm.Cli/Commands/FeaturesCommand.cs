@@ -22,7 +22,7 @@ public static class FeaturesCommand
         var seed = GlobalOptions.Seed();
         var force = GlobalOptions.Force();
         var json = GlobalOptions.Json();
-        var cmd = new Command("features", "Compute features (N, D) of a source's images for clustering and evaluation.")
+        var cmd = new Command("features", "Compute features (N, D) of a source's images for clustering and evaluation. Under mpirun the images are split over the ranks (docs/distributed.md).")
         {
             source, extractor, output, fitOn, model, minutes, quick, resolution, pad, seed, force, json,
         };

@@ -40,7 +40,7 @@ public static class SampleCommand
         var checkpoint = new Option<string?>("--checkpoint") { Description = "A checkpoint file of the run instead of the latest." };
         var force = GlobalOptions.Force();
         var json = GlobalOptions.Json();
-        var cmd = new Command("sample", "Generate images with a trained run's EMA weights (EDM Heun sampler, optional churn and guidance).")
+        var cmd = new Command("sample", "Generate images with a trained run's EMA weights (EDM Heun sampler, optional churn and guidance). Under mpirun the seeds are split over the ranks (docs/distributed.md).")
         {
             run, n, seeds, output, cluster, guidance, coherence, caGuidance, caLow, steps, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise, batch, grid, scale, checkpoint, force, json,
         };

@@ -49,7 +49,7 @@ public static class TrainCommand
         var seed = GlobalOptions.Seed();
         var force = GlobalOptions.Force();
         var json = GlobalOptions.Json();
-        var cmd = new Command("train", "Train a (cluster-)conditional EDM diffusion model (DDPM++ U-Net, EDM loss, Adam, EMA).")
+        var cmd = new Command("train", "Train a (cluster-)conditional EDM diffusion model (DDPM++ U-Net, EDM loss, Adam, EMA). Under mpirun -np R: data-parallel, the global --batch split over the ranks (docs/distributed.md).")
         {
             source, cond, output, preset, kimg, minutes, resume, batch, lr, rampup, ema, emaRamp, ckpt, logKimg, keep, pUncond, xflip, dropout,
             coherence, coherenceMode, coherenceBins, coherenceQuantiles, resolution, pad, seed, force, json,

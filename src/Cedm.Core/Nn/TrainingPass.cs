@@ -13,7 +13,9 @@ public static class TrainingPass
     /// Computes the loss, hands its value to <paramref name="beforeBackward"/> (which may throw, e.g. on NaN), then
     /// back-propagates; returns the loss value. Gradients accumulate into <paramref name="parameters"/> as usual.
     /// </summary>
-    public static double Run(Func<Tensor> loss, IEnumerable<Tensor> parameters, Action<double>? beforeBackward = null)
+    /// <param name="gradientReady">Called with each leaf whose gradient is final, during backward
+    /// (<see cref="Tensor.Backward(Tensor?, Action{Tensor}?)"/>).</param>
+    public static double Run(Func<Tensor> loss, IEnumerable<Tensor> parameters, Action<double>? beforeBackward = null, Action<Tensor>? gradientReady = null)
     {
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(parameters);
@@ -21,7 +23,7 @@ public static class TrainingPass
         var l = loss();
         double value = l.Item();
         beforeBackward?.Invoke(value);
-        l.Backward();
+        l.Backward(null, gradientReady);
         foreach (var p in parameters)
             if (p.Grad != null) arena.Keep(p.Grad);
         return value;

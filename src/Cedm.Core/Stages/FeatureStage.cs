@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Cedm.Data;
+using Cedm.Distributed;
 using Cedm.Features;
 using Cedm.Features.Ssl;
 using Cedm.IO;
+using Cedm.Tensors;
 
 namespace Cedm.Stages;
 
@@ -66,12 +68,17 @@ public sealed record FeatureResult(string Path, int Rows, int Dimension, string 
 /// The feature stage: loads the source, builds the extractor (fitting PCA or training ssl when asked), extracts
 /// [N, D] features and writes them with their side file (<see cref="FeatureFile"/>), plus the fitted model beside
 /// them so the same map can be applied to other images ("resolved" spec in the side file).
+/// In a data-parallel job (<see cref="Communicator.World"/>, docs/distributed.md) each rank extracts the features of
+/// its contiguous slice of the images and rank 0 gathers the rows in image order and writes the files; an extractor
+/// that must first be fitted (PCA without --model, ssl training) is refused there: fit it once in one process and
+/// extract with its saved model.
 /// </summary>
 public static class FeatureStage
 {
-    public static FeatureResult Run(FeatureRequest request, IStageObserver? observer = null)
+    public static FeatureResult Run(FeatureRequest request, IStageObserver? observer = null, ICommunicator? communicator = null)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var comm = communicator ?? Communicator.World;
         observer ??= StageObserver.None;
         request.Validate();
         var clock = Stopwatch.StartNew();
@@ -82,7 +89,13 @@ public static class FeatureStage
         var context = new FeatureExtractorContext
         {
             ImageShape = (dataset.Height, dataset.Width, dataset.Channels),
-            FitData = () => { fitted = true; return request.FitOn is null ? dataset : DataSource.Load(request.FitOn, request.Transform); },
+            FitData = () =>
+            {
+                if (comm.Size > 1)
+                    throw new SettingException(nameof(request.Model), $"extractor {request.Extractor} needs fitting, which does not run on {comm.Size} ranks; fit it in one process (`cedm features` without mpirun) and pass its saved model");
+                fitted = true;
+                return request.FitOn is null ? dataset : DataSource.Load(request.FitOn, request.Transform);
+            },
             ModelPath = request.Model,
             Seed = request.Seed,
             Ssl = ssl,
@@ -90,7 +103,16 @@ public static class FeatureStage
             Log = observer.Note,
         };
         var fx = FeatureExtractors.Create(request.Extractor, context);
-        var features = fx.Extract(dataset, observer.Part(fitted ? 0.5 : 0, fitted ? 0.5 : 1, $"{dataset.Count} images"));
+        Tensor features;
+        if (comm.Size == 1) features = fx.Extract(dataset, observer.Part(fitted ? 0.5 : 0, fitted ? 0.5 : 1, $"{dataset.Count} images"));
+        else
+        {
+            var (lo, hi) = comm.Shard(dataset.Count);
+            var mine = fx.Extract(dataset.Select(Enumerable.Range(lo, hi - lo).ToArray()), observer.Part(0, 1, $"{hi - lo} of {dataset.Count} images"));
+            byte[] all = comm.Gather(System.Runtime.InteropServices.MemoryMarshal.AsBytes(mine.Data.AsSpan()));
+            if (!comm.IsRoot()) return new FeatureResult(request.Out, hi - lo, fx.Dimension, fx.Name, null, new JsonObject(), clock.Elapsed.TotalSeconds);
+            features = new Tensor(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(all).ToArray(), dataset.Count, fx.Dimension);
+        }
 
         string? savedModel = request.Model, fittedModel = null;
         if (fitted && fx is PcaFeatures pca)

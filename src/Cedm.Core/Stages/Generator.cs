@@ -5,6 +5,7 @@ using Cedm.Diffusion;
 using Cedm.Diffusion.Labels;
 using Cedm.Diffusion.Sampling;
 using Cedm.Diffusion.Training;
+using Cedm.Distributed;
 using Cedm.Imaging.Png;
 using Cedm.IO;
 using Cedm.Tensors;
@@ -82,18 +83,24 @@ public sealed record SampleRequest
     }
 }
 
-/// <summary>The sampling stage: <see cref="Generator.Load"/>, <see cref="Generator.Sample"/>, <see cref="Generator.Save"/>.</summary>
+/// <summary>
+/// The sampling stage: <see cref="Generator.Load"/>, <see cref="Generator.Sample"/>, <see cref="Generator.Save"/>.
+/// In a data-parallel job (<see cref="Communicator.World"/>) every rank samples its slice of the seeds and rank 0
+/// gathers and writes the files; the other ranks return only their own slice and an empty record.
+/// </summary>
 public static class SampleStage
 {
-    public static (SampleSet Set, SampleRecord Record) Run(SampleRequest request, IStageObserver? observer = null)
+    public static (SampleSet Set, SampleRecord Record) Run(SampleRequest request, IStageObserver? observer = null, ICommunicator? communicator = null)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var comm = communicator ?? Communicator.World;
         request.Validate();
         var generator = Generator.Load(request.Run, request.Checkpoint);
         if (!generator.Coherent && request.Coherence is not null)
             throw new SettingException(nameof(request.Coherence), "this run was trained without coherence scores");
         var options = request.EffectiveSampler;
-        var set = generator.Sample(request.Seeds, ConditionChoice.Parse(request.Cluster), options, observer);
+        var set = generator.Sample(request.Seeds, ConditionChoice.Parse(request.Cluster), options, observer, comm);
+        if (!comm.IsRoot()) return (set, new SampleRecord());
         return (set, generator.Save(set, request.Out, request.Grid, request.Scale, request.Cluster, options, request.Force));
     }
 }
@@ -147,9 +154,14 @@ public sealed class Generator
     /// <summary>
     /// Samples one image per seed for each condition row of <paramref name="choice"/> (one row, or one per utilised
     /// condition for <see cref="ConditionChoice.All"/>). An unconditional run takes only the default choice.
+    /// With a <paramref name="communicator"/> of several ranks each rank samples its contiguous slice of the seeds
+    /// (every image depends only on its seed, so the images are those of one process) and rank 0 gathers the whole
+    /// set in seed order; the other ranks get their slice.
     /// </summary>
-    public SampleSet Sample(IReadOnlyList<long> seeds, ConditionChoice choice, SamplerOptions options, IStageObserver? observer = null)
+    public SampleSet Sample(IReadOnlyList<long> seeds, ConditionChoice choice, SamplerOptions options, IStageObserver? observer = null,
+        ICommunicator? communicator = null)
     {
+        var comm = communicator ?? SingleProcess.Instance;
         ArgumentNullException.ThrowIfNull(seeds);
         observer ??= StageObserver.None;
         options.Validate();
@@ -171,18 +183,43 @@ public sealed class Generator
         });
 
         var sampler = new EdmSampler(Net, options);
-        int total = rows.Count * seeds.Count, done = 0;
+        var (lo, hi) = comm.Shard(seeds.Count);
+        var mine = seeds.Skip(lo).Take(hi - lo).ToArray();
+        int total = rows.Count * mine.Length, done = 0;
         var results = new List<SampleResult>(rows.Count);
         foreach (var draw in rows)
         {
-            var r = sampler.Sample(seeds, Config.Channels, Config.Height, Config.Width, draw,
-                new InOrderProgress<double>(f => observer.Progress((done + f * seeds.Count) / total, $"{total} images, {options.Steps} steps")));
-            done += seeds.Count;
+            var r = sampler.Sample(mine, Config.Channels, Config.Height, Config.Width, draw,
+                new InOrderProgress<double>(f => observer.Progress((done + f * mine.Length) / Math.Max(total, 1), $"{total} images, {options.Steps} steps")));
+            done += mine.Length;
             results.Add(r);
         }
-        return new SampleSet(results.SelectMany(r => r.ToUInt8()).ToArray(), total, Config.Height, Config.Width, Config.Channels,
-            results.SelectMany(r => r.Seeds).ToArray(), results.SelectMany(r => r.Conditions).Select(c => c < 0 ? -1L : Map.Used[c]).ToArray(),
-            rows.Count, sampler.Nfe);
+        var pixels = results.SelectMany(r => r.ToUInt8()).ToArray();
+        var ids = results.SelectMany(r => r.Conditions).Select(c => c < 0 ? -1L : Map.Used[c]).ToArray();
+        var seedList = results.SelectMany(r => r.Seeds).ToArray();
+        if (comm.Size == 1) return new SampleSet(pixels, total, Config.Height, Config.Width, Config.Channels, seedList, ids, rows.Count, sampler.Nfe);
+        return GatherRows(comm, results, seeds.Count, rows.Count, sampler.Nfe);
+    }
+
+    /// <summary>Rank 0: every rank's rows concatenated row by row in rank (= seed) order. Others: their own slice.</summary>
+    private SampleSet GatherRows(ICommunicator comm, List<SampleResult> results, int seedCount, int rowCount, int nfe)
+    {
+        int imageBytes = Config.Height * Config.Width * Config.Channels;
+        var pixels = new List<byte>();
+        var ids = new List<long>();
+        var seeds = new List<long>();
+        foreach (var r in results)
+        {
+            byte[] p = comm.Gather(r.ToUInt8());
+            byte[] s = comm.Gather(System.Runtime.InteropServices.MemoryMarshal.AsBytes(r.Seeds.AsSpan()));
+            byte[] c = comm.Gather(System.Runtime.InteropServices.MemoryMarshal.AsBytes(r.Conditions.Select(c => c < 0 ? -1L : Map.Used[c]).ToArray().AsSpan()));
+            if (!comm.IsRoot()) { pixels.AddRange(r.ToUInt8()); seeds.AddRange(r.Seeds); ids.AddRange(r.Conditions.Select(c => c < 0 ? -1L : Map.Used[c])); continue; }
+            if (p.Length != seedCount * imageBytes) throw new InvalidOperationException($"gathered {p.Length} bytes of images, expected {seedCount * imageBytes}");
+            pixels.AddRange(p);
+            seeds.AddRange(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(s).ToArray());
+            ids.AddRange(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(c).ToArray());
+        }
+        return new SampleSet([.. pixels], seeds.Count, Config.Height, Config.Width, Config.Channels, [.. seeds], [.. ids], rowCount, nfe);
     }
 
     /// <summary>

@@ -3,6 +3,7 @@ using Cedm.Diffusion.Coherence;
 using Cedm.Diffusion.Labels;
 using Cedm.Diffusion.Networks;
 using Cedm.Diffusion.Training;
+using Cedm.Distributed;
 using Cedm.IO;
 
 namespace Cedm.Stages;
@@ -60,17 +61,19 @@ public abstract record TrainBudget
 /// <summary>
 /// A run folder made ready to train: its config, data, conditioning and per-image coherence scores. It holds the
 /// folder's <see cref="FolderLock"/> from creation until <see cref="Train"/> returns (or <see cref="Dispose"/>).
+/// In a data-parallel job (<see cref="Distributed.Communicator.World"/>) only rank 0 holds the lock and writes the
+/// folder; the other ranks have no lock.
 /// </summary>
-public sealed record TrainingSession(string Folder, RunConfig Config, ImageDataset Data, LabelSource Labels, float[]? Scores, bool IsResume, FolderLock Lock) : IDisposable
+public sealed record TrainingSession(string Folder, RunConfig Config, ImageDataset Data, LabelSource Labels, float[]? Scores, bool IsResume, FolderLock? Lock) : IDisposable
 {
-    public void Dispose() => Lock.Dispose();
+    public void Dispose() => Lock?.Dispose();
 
     /// <summary>Trains until the budget of <see cref="Config"/> is spent, checkpointing into <see cref="Folder"/>.</summary>
     public (TrainingSummary Summary, long Parameters) Train(IStageObserver? observer = null)
     {
         using var held = this;
         observer ??= StageObserver.None;
-        var trainer = new EdmTrainer(Config.Network, Data, Labels, Config.Training, Scores);
+        var trainer = new EdmTrainer(Config.Network, Data, Labels, Config.Training, Scores, Communicator.World);
         var o = Config.Training;
         var progress = new InOrderProgress<TrainingProgress>(p =>
         {
@@ -87,6 +90,8 @@ public sealed record TrainingSession(string Folder, RunConfig Config, ImageDatas
 /// coherence.npy, log.jsonl, checkpoint.json, checkpoints/): <see cref="Create"/> starts a run, <see cref="Resume"/>
 /// continues one with its saved options, <see cref="CreateOrContinue"/> is the pipelines' policy (continue an
 /// interrupted run within the same total budget, else start).
+/// In a data-parallel job every rank calls the same method; rank 0 alone checks, locks and writes the folder, the
+/// other ranks only read (docs/distributed.md).
 /// </summary>
 public static class TrainStage
 {
@@ -97,6 +102,7 @@ public static class TrainStage
     {
         ArgumentNullException.ThrowIfNull(request);
         string run = request.Out;
+        if (!Communicator.World.IsRoot()) return Prepare(request, null);
         if (File.Exists(Path.Combine(run, RunConfig.FileName)) && !request.Force) throw new OutputExistsException(Path.Combine(run, RunConfig.FileName));
         var folderLock = LockAndClean(run);
         try { return Prepare(request, folderLock); }
@@ -112,7 +118,7 @@ public static class TrainStage
         return folderLock;
     }
 
-    private static TrainingSession Prepare(TrainRequest request, FolderLock folderLock)
+    private static TrainingSession Prepare(TrainRequest request, FolderLock? folderLock)
     {
         string run = request.Out;
         var training = request.Training;
@@ -150,6 +156,7 @@ public static class TrainStage
             Source = request.Source, Cond = request.Cond, Resolution = request.Resolution, Pad = padding, Channels = data.Channels,
             Height = data.Height, Width = data.Width, Images = data.Count, Network = network, Training = training, Coherence = coherence,
         };
+        if (folderLock is null) return new TrainingSession(run, config, data, labels, scores, IsResume: false, null);   // a rank other than 0
         if (request.Force && Directory.Exists(run))
         {
             foreach (var f in RunFiles) File.Delete(Path.Combine(run, f));
@@ -166,12 +173,13 @@ public static class TrainStage
     {
         ArgumentNullException.ThrowIfNull(request);
         var config = RunConfig.Load(request.Out);
+        if (!Communicator.World.IsRoot()) return Continue(request, config, null);
         var folderLock = LockAndClean(request.Out);
         try { return Continue(request, config, folderLock); }
         catch { folderLock.Dispose(); throw; }
     }
 
-    private static TrainingSession Continue(ResumeRequest request, RunConfig config, FolderLock folderLock)
+    private static TrainingSession Continue(ResumeRequest request, RunConfig config, FolderLock? folderLock)
     {
         config = config with
         {

@@ -91,7 +91,16 @@ public sealed partial class Tensor
     /// saved tensors become collectable right after its chain rule ran), so a second backward through the same
     /// graph throws; recompute the forward pass instead.
     /// </summary>
-    public void Backward(Tensor? gradient = null)
+    public void Backward(Tensor? gradient = null) => Backward(gradient, null);
+
+    /// <summary>
+    /// <see cref="Backward(Tensor?)"/>, calling <paramref name="leafReady"/> with each leaf (a tensor without a node,
+    /// e.g. a parameter) as soon as its gradient is final: every node that uses a leaf comes after it in the
+    /// topological order, so when the reverse walk reaches the leaf, all of them have run. Data-parallel training
+    /// starts reducing a bucket of gradients there while the rest of backward runs. The callback runs on the calling
+    /// thread and must not touch other tensors' gradients.
+    /// </summary>
+    public void Backward(Tensor? gradient, Action<Tensor>? leafReady)
     {
         if (!RequiresGrad) throw new InvalidOperationException("Backward() on a tensor that does not require a gradient (no parameter took part, or it was computed under NoGrad).");
         if (gradient == null)
@@ -109,6 +118,7 @@ public sealed partial class Tensor
                 // Drop the list's reference: once its node has run, nothing here needs t (its saved activations
                 // can be collected while the rest of the backward pass runs).
                 order[i] = null!;
+                if (t.Node == null && t.Grad != null) leafReady?.Invoke(t);
                 if (t.Node == null || t.Grad == null) continue;
                 if (OpProfiler.Enabled)
                 {

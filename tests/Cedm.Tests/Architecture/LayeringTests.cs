@@ -33,6 +33,8 @@ public sealed partial class LayeringTests
             "codecs read and write pictures"),
         ("Reporting", ["Cedm.Stages", "Cedm.Pipeline"], "the HTML report is a page builder; the pipelines decide what goes in it"),
         ("Stages", ["Cedm.Pipeline", "Cedm.Reporting"], "a stage is one step a verb or a pipeline calls; it does not know the pipelines"),
+        ("Distributed", ["Cedm.Tensors", "Cedm.Nn", "Cedm.IO", "Cedm.Data", "Cedm.Imaging", "Cedm.Features", "Cedm.Clustering", "Cedm.Diffusion", "Cedm.Metrics", "Cedm.Stages", "Cedm.Pipeline", "Cedm.Reporting"],
+            "the communicator binds MPI and moves spans; the layers that train or sample use it"),
     ];
 
     /// <summary>Namespaces and types no file of the library may use.</summary>

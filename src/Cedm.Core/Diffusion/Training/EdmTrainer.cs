@@ -1,6 +1,7 @@
 using Cedm.Data;
 using Cedm.Diffusion.Labels;
 using Cedm.Diffusion.Networks;
+using Cedm.Distributed;
 using Cedm.Nn;
 using Cedm.Nn.Optim;
 using Cedm.Tensors;
@@ -27,10 +28,14 @@ public sealed class EdmTrainer
     private readonly EdmLoss _loss = new();
     private readonly float[]? _coherence;
     private Rng _rng;
+    private readonly ICommunicator _comm;
+    private readonly GradientAllReduce? _allReduce;
 
     /// <param name="coherence">Pre-processed coherence score per training image (dataset order), required exactly
     /// when <paramref name="network"/> has <see cref="SongUNetOptions.Coherence"/>.</param>
-    public EdmTrainer(SongUNetOptions network, ImageDataset data, LabelSource labels, TrainingOptions options, float[]? coherence = null)
+    /// <param name="communicator">The job to train data-parallel in (default: a single process).</param>
+    public EdmTrainer(SongUNetOptions network, ImageDataset data, LabelSource labels, TrainingOptions options, float[]? coherence = null,
+        ICommunicator? communicator = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(data);
@@ -53,6 +58,45 @@ public sealed class EdmTrainer
         EmaUpdater = new EdmEma(Net, Ema, new EdmEmaOptions(options.EmaHalflifeKimg, options.EmaRampupRatio));
         _order = new DataOrder(data.Count, options.Seed);
         _rng = new Rng(unchecked((ulong)options.Seed ^ 0x7261696E5F726E67UL));
+        _comm = communicator ?? SingleProcess.Instance;
+        if (_comm.Size > 1)
+        {
+            if (options.Batch < _comm.Size)
+                throw new SettingException(nameof(options.Batch), $"a batch of {options.Batch} cannot be split over {_comm.Size} ranks; give at least one image per rank");
+            _allReduce = new GradientAllReduce(_comm, Net.Parameters());
+        }
+    }
+
+    /// <summary>The job this trainer runs in.</summary>
+    public ICommunicator Communicator => _comm;
+
+    /// <summary>Seconds the last step spent averaging gradients over ranks (0 in a single process), mostly during backward.</summary>
+    public double LastAllReduceSeconds => _allReduce?.LastSeconds ?? 0;
+
+    /// <summary>Seconds the last step waited for the gradient all-reduce after backward (the part backward did not hide).</summary>
+    public double LastAllReduceWaitSeconds => _allReduce?.LastWaitSeconds ?? 0;
+
+    /// <summary>Seconds the last step spent in forward and backward.</summary>
+    public double LastComputeSeconds { get; private set; }
+
+    /// <summary>
+    /// Makes every rank start from rank 0's state: rank 0's network parameters are broadcast, and its step, image
+    /// count and generator state are compared with every rank's (ranks that resumed read the same checkpoint for the
+    /// Adam state; this catches a rank that loaded another one). Call once on every rank before the first step; a no-op in a single process.
+    /// </summary>
+    public void SynchronizeFromRoot()
+    {
+        if (_comm.Size == 1) return;
+        foreach (var p in Net.Parameters()) _comm.Broadcast(p.Data.AsSpan());
+        var rngState = _rng.GetState();
+        var bytes = new byte[rngState.Length * 8 + 16];
+        for (int i = 0; i < rngState.Length; i++) BitConverter.TryWriteBytes(bytes.AsSpan(i * 8), rngState[i]);
+        BitConverter.TryWriteBytes(bytes.AsSpan(rngState.Length * 8), CurNimg);
+        BitConverter.TryWriteBytes(bytes.AsSpan(rngState.Length * 8 + 8), Step);
+        var mine = (byte[])bytes.Clone();
+        _comm.Broadcast(bytes);
+        if (!bytes.AsSpan().SequenceEqual(mine))
+            throw new InvalidOperationException($"rank {_comm.Rank} resumed from another state than rank 0 (step {Step}, {CurNimg} images vs rank 0's step {BitConverter.ToInt64(bytes, rngState.Length * 8 + 8)}); do all ranks see the same run folder?");
     }
 
     public SongUNetOptions Network { get; }
@@ -73,7 +117,9 @@ public sealed class EdmTrainer
     public long Step { get; private set; }
 
     /// <summary>One optimiser step. Throws <see cref="TrainingDivergedException"/> (weights untouched) if the loss is not finite.</summary>
-    public TrainStep TrainOneStep()
+    public TrainStep TrainOneStep() => _comm.Size > 1 ? TrainOneStepDistributed() : TrainOneStepLocal();
+
+    private TrainStep TrainOneStepLocal()
     {
         int b = Options.Batch, c = _data.Channels, h = _data.Height, w = _data.Width, size = _data.ImageSize;
         var x = new float[(long)b * size];
@@ -109,6 +155,72 @@ public sealed class EdmTrainer
         CurNimg += b;
         Step++;
         return new TrainStep(Step, CurNimg, value, lr);
+    }
+
+    /// <summary>
+    /// The data-parallel step: the global batch's draws in the single-process order (per image flip and drop, then σ
+    /// and noise for all b images), this rank's slice of them, the loss of the slice, a collective check that the
+    /// global loss is finite (all ranks stop together), backward with the weighted gradient sum of each finished bucket
+    /// started on a communication thread, the wait for the last buckets, then the same Adam step on every rank.
+    /// </summary>
+    private TrainStep TrainOneStepDistributed()
+    {
+        int b = Options.Batch, c = _data.Channels, h = _data.Height, w = _data.Width, size = _data.ImageSize;
+        var (lo, hi) = _comm.Shard(b);
+        int n = hi - lo;
+        var x = new float[(long)n * size];
+        float[]? onehot = Labels.K > 0 ? new float[n * Labels.K] : null;
+        float[]? coherence = _coherence != null ? new float[n] : null;
+        for (int i = 0; i < b; i++)
+        {
+            int index = _order.At(CurNimg + i);
+            bool mine = i >= lo && i < hi;
+            var img = mine ? x.AsSpan((i - lo) * size, size) : default;
+            if (mine) _data.ToTrainingRange(index, 1, img);
+            bool flip = Options.XFlip && _rng.NextDouble() < 0.5;
+            if (mine && flip) FlipHorizontally(img, c, h, w);
+            if (onehot != null)
+            {
+                bool drop = Options.PUncond > 0 && _rng.NextDouble() < Options.PUncond;
+                if (!mine) continue;
+                if (!drop) onehot[(i - lo) * Labels.K + Labels.Ids![index]] = 1;
+                if (coherence != null) coherence[i - lo] = drop ? 0f : _coherence![index];
+            }
+        }
+        var sigmaAll = new float[b];
+        for (int i = 0; i < b; i++) sigmaAll[i] = (float)Math.Exp(_rng.NextNormal() * _loss.Options.PStd + _loss.Options.PMean);
+        var noiseAll = new float[(long)b * size];
+        _rng.FillNormal(noiseAll);
+        // Dropout draws per element of the local batch, so they cannot follow the single-process sequence; they come
+        // from a generator forked per step and rank (one draw of the run generator, only when dropout is on).
+        var dropoutRng = Network.Dropout > 0 ? new Rng(_rng.NextUInt64() ^ unchecked((ulong)(_comm.Rank + 1) * 0x9E3779B97F4A7C15UL)) : _rng;
+        double lr = LrSchedule.EdmWarmup(Options.Lr, CurNimg, Options.LrRampupKimg);
+        Optimizer.SetLr(lr);
+        Optimizer.ZeroGrad();
+        Net.SetTraining(true);
+        var condition = onehot == null ? null : new Conditioning(new Tensor(onehot, n, Labels.K), coherence == null ? null : new Tensor(coherence, n));
+        LastCondition = condition;
+        float weight = (float)n / b;
+        double global = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        TrainingPass.Run(() => _loss.Compute(Net, new Tensor(x, n, c, h, w), condition, new Tensor(sigmaAll[lo..hi], n),
+            new Tensor(noiseAll.AsSpan(lo * size, n * size).ToArray(), n, c, h, w), null, dropoutRng), Net.Parameters(), v =>
+        {
+            Span<double> total = [double.IsFinite(v) ? v * weight : double.NaN];
+            _comm.AllReduceSum(total);
+            global = total[0];
+            if (!double.IsFinite(global))
+                throw new TrainingDivergedException($"the training loss became {global} at step {Step} ({CurNimg / 1000.0:F3} kimg)", Step, CurNimg);
+            _allReduce!.BeginStep(weight);   // from here each bucket is reduced as soon as backward has finished it
+        }, _allReduce!.GradientReady);
+        LastComputeSeconds = clock.Elapsed.TotalSeconds;
+        _allReduce.EndStep();
+        GradientUtils.SanitizeGradients(Net.Parameters());
+        Optimizer.Step();
+        if (_comm.IsRoot()) EmaUpdater.Update(CurNimg, b);
+        CurNimg += b;
+        Step++;
+        return new TrainStep(Step, CurNimg, global, lr);
     }
 
     private static void FlipHorizontally(Span<float> img, int c, int h, int w)

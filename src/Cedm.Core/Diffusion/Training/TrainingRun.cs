@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Cedm.Distributed;
 using Cedm.IO;
 
 namespace Cedm.Diffusion.Training;
@@ -17,6 +18,11 @@ public sealed record TrainingSummary(long Step, long CurNimg, double LastLoss, d
 /// end (the newest <see cref="TrainingOptions.KeepCheckpoints"/> kept), and resume from the latest checkpoint. A
 /// non-finite loss stops the run with <see cref="TrainingDivergedException"/>; nothing is saved after it, so the
 /// last checkpoint is the last good state.
+/// <para>Data-parallel (docs/distributed.md): every rank runs this loop on its <see cref="EdmTrainer"/>; rank 0 alone
+/// writes the log and the checkpoints and decides when the minutes are up (a one-byte broadcast per step, so all
+/// ranks stop after the same step). On resume every rank reads the latest checkpoint (the run folder must be shared),
+/// then <see cref="EdmTrainer.SynchronizeFromRoot"/> checks they agree. Distributed log lines add the rank count and
+/// per step the mean all-reduce time, the part of it waited for after backward, and forward + backward time.</para>
 /// </summary>
 public static class TrainingRun
 {
@@ -27,7 +33,10 @@ public static class TrainingRun
         ArgumentNullException.ThrowIfNull(trainer);
         var o = trainer.Options;
         o.Validate();
-        Directory.CreateDirectory(Path.Combine(runDir, Checkpoint.Folder));
+        var comm = trainer.Communicator;
+        bool root = comm.IsRoot(), distributed = comm.Size > 1;
+        if (!root) progress = null;
+        if (root) Directory.CreateDirectory(Path.Combine(runDir, Checkpoint.Folder));
         string logPath = Path.Combine(runDir, LogFile);
         double priorSeconds = 0;
         string lastCheckpoint = "";
@@ -41,9 +50,10 @@ public static class TrainingRun
             }
             priorSeconds = latest.Seconds;
             lastCheckpoint = latest.Path;
-            TruncateLog(logPath, trainer.CurNimg);
+            if (root) TruncateLog(logPath, trainer.CurNimg);
         }
-        else if (File.Exists(logPath)) File.Delete(logPath);
+        else if (root && File.Exists(logPath)) File.Delete(logPath);
+        trainer.SynchronizeFromRoot();
 
         long target = o.Kimg is double k ? (long)Math.Round(k * 1000) : long.MaxValue;
         long ckptEvery = Math.Max(1, (long)Math.Round(o.CheckpointKimg * 1000)), logEvery = Math.Max(1, (long)Math.Round(o.LogKimg * 1000));
@@ -55,11 +65,14 @@ public static class TrainingRun
         double logStartSeconds = 0;
         bool savedAtEnd = false;
         string stoppedBy = "kimg";
-        using var log = RegularFile.OpenText(logPath, append: true);
+        double reduceSum = 0, waitSum = 0, computeSum = 0;
+        using var log = root ? RegularFile.OpenText(logPath, append: true) : StreamWriter.Null;
 
         while (trainer.CurNimg < target)
         {
-            if (o.Minutes is double m && clock.Elapsed.TotalMinutes >= m) { stoppedBy = "minutes"; break; }
+            bool timeUp = o.Minutes is double m && clock.Elapsed.TotalMinutes >= m;
+            if (distributed && o.Minutes is not null) timeUp = comm.BroadcastFlag(timeUp);
+            if (timeUp) { stoppedBy = "minutes"; break; }
             TrainStep step;
             try
             {
@@ -73,19 +86,21 @@ public static class TrainingRun
                 throw new TrainingDivergedException($"{e.Message}; training stopped, {keep} (try a lower learning rate or a longer warm-up)", e.Step, e.CurNimg);
             }
             savedAtEnd = false;
+            reduceSum += trainer.LastAllReduceSeconds; waitSum += trainer.LastAllReduceWaitSeconds; computeSum += trainer.LastComputeSeconds;
             lossSum += step.Loss; lossCount++; lastLoss = step.Loss; lastLr = step.Lr;
             double seconds = clock.Elapsed.TotalSeconds;
             progress?.Report(new TrainingProgress(step.Step, step.CurNimg, target, step.Loss,
                 (step.CurNimg - logStartNimg) / Math.Max(seconds - logStartSeconds, 1e-9), priorSeconds + seconds));
             if (step.CurNimg >= nextLog)
             {
-                WriteLogLine(log, step, lossSum / lossCount, (step.CurNimg - logStartNimg) / Math.Max(seconds - logStartSeconds, 1e-9), priorSeconds + seconds);
-                lossSum = 0; lossCount = 0; logStartNimg = step.CurNimg; logStartSeconds = seconds;
+                WriteLogLine(log, step, lossSum / lossCount, (step.CurNimg - logStartNimg) / Math.Max(seconds - logStartSeconds, 1e-9), priorSeconds + seconds,
+                    distributed ? (comm.Size, reduceSum / lossCount, waitSum / lossCount, computeSum / lossCount) : null);
+                lossSum = 0; lossCount = 0; reduceSum = 0; waitSum = 0; computeSum = 0; logStartNimg = step.CurNimg; logStartSeconds = seconds;
                 while (nextLog <= step.CurNimg) nextLog += logEvery;
             }
             if (step.CurNimg >= nextCkpt)
             {
-                lastCheckpoint = Save(trainer, runDir, priorSeconds + clock.Elapsed.TotalSeconds);
+                if (root) lastCheckpoint = Save(trainer, runDir, priorSeconds + clock.Elapsed.TotalSeconds);
                 savedAtEnd = true;
                 while (nextCkpt <= step.CurNimg) nextCkpt += ckptEvery;
             }
@@ -93,8 +108,9 @@ public static class TrainingRun
         double total = priorSeconds + clock.Elapsed.TotalSeconds;
         if (lossCount > 0)
             WriteLogLine(log, new TrainStep(trainer.Step, trainer.CurNimg, lastLoss, lastLr), lossSum / lossCount,
-                (trainer.CurNimg - logStartNimg) / Math.Max(clock.Elapsed.TotalSeconds - logStartSeconds, 1e-9), total);
-        if (!savedAtEnd && (trainer.Step > 0 || lastCheckpoint.Length == 0)) lastCheckpoint = Save(trainer, runDir, total);
+                (trainer.CurNimg - logStartNimg) / Math.Max(clock.Elapsed.TotalSeconds - logStartSeconds, 1e-9), total,
+                distributed ? (comm.Size, reduceSum / lossCount, waitSum / lossCount, computeSum / lossCount) : null);
+        if (root && !savedAtEnd && (trainer.Step > 0 || lastCheckpoint.Length == 0)) lastCheckpoint = Save(trainer, runDir, total);
         return new TrainingSummary(trainer.Step, trainer.CurNimg, lastLoss, total, lastCheckpoint, stoppedBy);
     }
 
@@ -111,7 +127,8 @@ public static class TrainingRun
         return full;
     }
 
-    private static void WriteLogLine(StreamWriter log, TrainStep step, double loss, double imagesPerSecond, double seconds)
+    private static void WriteLogLine(StreamWriter log, TrainStep step, double loss, double imagesPerSecond, double seconds,
+        (int Ranks, double AllReduceSeconds, double WaitSeconds, double ComputeSeconds)? distributed = null)
     {
         var line = new JsonObject
         {
@@ -123,6 +140,13 @@ public static class TrainingRun
             ["img_per_s"] = Math.Round(imagesPerSecond, 2),
             ["seconds"] = Math.Round(seconds, 3),
         };
+        if (distributed is { } d)
+        {
+            line["ranks"] = d.Ranks;
+            line["allreduce_ms"] = Math.Round(d.AllReduceSeconds * 1000, 3);
+            line["allreduce_wait_ms"] = Math.Round(d.WaitSeconds * 1000, 3);
+            line["compute_ms"] = Math.Round(d.ComputeSeconds * 1000, 3);
+        }
         log.WriteLine(line.ToJsonString());
         log.Flush();
     }

@@ -3,7 +3,7 @@ namespace Cedm.Tensors.Autograd;
 /// <summary>
 /// One recorded op on the tape: the inputs it read and its local chain rule. <see cref="Backward"/> receives
 /// the gradient of the op's output and adds each input's share into that input (define-by-run, as micrograd).
-/// After its backward has run, <see cref="Tensor.Backward"/> releases the node (as PyTorch frees a graph after
+/// After its backward has run, <see cref="Tensor.Backward(Tensor?)"/> releases the node (as PyTorch frees a graph after
 /// backward): the closure holds the activations saved for the chain rule, and dropping it lets the collector
 /// reclaim them while the rest of the backward pass runs instead of after it.
 /// </summary>
