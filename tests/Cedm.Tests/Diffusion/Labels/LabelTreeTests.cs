@@ -112,3 +112,45 @@ public sealed class LabelTreeTests
         draw.Encode([2]).Data.Should().Equal(0f, 0f, 1f);
     }
 }
+
+/// <summary>A Ward tree over a known hierarchy (two pairs of close blobs) read back as a path-conditioning tree.</summary>
+public sealed class WardPathTreeTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("cedm-wardpath-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Theory]
+    [InlineData(4000, 1000)]   // exact Ward over the points
+    [InlineData(50, 24)]       // micro-clusters first (tree.json with leaf_of_point)
+    public void SiblingBlobsShareTheirParent(int exactLimit, int micro)
+    {
+        var centers = new (float X, float Y)[] { (-10, -2), (-10, 2), (10, -2), (10, 2) };
+        var rng = new Cedm.Tensors.Rng(5);
+        int per = 40, n = per * 4;
+        var x = new float[n * 2];
+        var truth = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            truth[i] = i % 4;
+            x[i * 2] = centers[truth[i]].X + 0.3f * (float)rng.NextNormal();
+            x[i * 2 + 1] = centers[truth[i]].Y + 0.3f * (float)rng.NextNormal();
+        }
+        var agg = new Agglomerative(new AgglomerativeOptions { K = 4, ExactLimit = exactLimit, MicroClusters = micro });
+        var a = agg.Fit(new Cedm.Tensors.Tensor(x, n, 2), new Cedm.Tensors.Rng(1));
+        (agg.Tree!.LeafOfPoint != null).Should().Be(exactLimit < n);
+        a.Save(_dir);
+        agg.Tree.Save(Path.Combine(_dir, ClusterTree.FileName));
+
+        var clusters = Cedm.Stages.ConditionSources.LoadClusters(_dir);
+        var tree = Cedm.Stages.ConditionSources.LoadTree(_dir, clusters);
+        tree.Nodes.Should().Be(7);
+        tree.MaxDepth.Should().Be(2, "two pairs: a balanced tree");
+        int ClusterOfBlob(int blob) => a.Ids[Array.IndexOf(truth, blob)];
+        int ParentOfBlob(int blob) => tree.Parent[tree.LeafOfCluster[ClusterOfBlob(blob)]];
+        ParentOfBlob(0).Should().Be(ParentOfBlob(1));
+        ParentOfBlob(2).Should().Be(ParentOfBlob(3));
+        ParentOfBlob(0).Should().NotBe(ParentOfBlob(2));
+        tree.Frontier(1).Should().Equal(1, 2);
+    }
+}
