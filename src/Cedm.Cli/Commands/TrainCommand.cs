@@ -101,7 +101,7 @@ public static class TrainCommand
                 w.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
                 {
                     ["run"] = run, ["step"] = summary.Step, ["cur_nimg"] = summary.CurNimg, ["kimg"] = summary.CurNimg / 1000.0, ["loss"] = summary.LastLoss,
-                    ["seconds"] = summary.Seconds, ["checkpoint"] = summary.Checkpoint, ["stopped_by"] = summary.StoppedBy, ["label_dim"] = session.Labels.K,
+                    ["seconds"] = summary.Seconds, ["checkpoint"] = summary.Checkpoint, ["stopped_by"] = summary.StoppedBy, ["label_dim"] = session.Labels.Dim,
                     ["parameters"] = parameters, ["coherence"] = session.Config.Coherence?.Options.Source ?? "none",
                 }));
             else

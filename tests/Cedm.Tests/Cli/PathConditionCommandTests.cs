@@ -28,8 +28,9 @@ public sealed class PathConditionCommandTests : CliTest
     public void TrainOnPathsAndSampleByDepth()
     {
         string source = TrainingTestData.WritePatternsSource(Dir, 4), run = Path.Combine(Dir, "run");
-        var (code, _, err) = Run("train", source, "--cond", $"path:{Clusters()}", "--out", run, "--batch", "4", "--kimg", "0.008", "--p-uncond", "0.25");
+        var (code, trained, err) = Run("train", source, "--cond", $"path:{Clusters()}", "--out", run, "--batch", "4", "--kimg", "0.008", "--p-uncond", "0.25", "--json");
         code.Should().Be(0, err);
+        JsonDocument.Parse(trained).RootElement.GetProperty("label_dim").GetInt32().Should().Be(5);
         var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json"))).RootElement;
         config.GetProperty("network").GetProperty("label_dim").GetInt32().Should().Be(5, "one embedding per tree node (2K − 1)");
         var map = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "label_map.json"))).RootElement;
