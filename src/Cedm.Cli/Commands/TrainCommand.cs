@@ -21,7 +21,7 @@ public static class TrainCommand
         var source = SourceOptions.Source();
         var resolution = SourceOptions.Resolution();
         var pad = new Option<int?>("--pad") { Description = "Pixels of black padding on every side. Default: only up to the next multiple of 2^(levels-1) the U-Net needs (28 stays 28 for the 3-level presets; --pad 2 gives 32)." };
-        var cond = new Option<string>("--cond") { Description = "Conditioning: none, labels (the source's labels) or clusters:<dir> (a `cedm cluster` folder; ids renumbered to the utilised clusters).", DefaultValueFactory = _ => "none" };
+        var cond = new Option<string>("--cond") { Description = "Conditioning: none, labels (the source's labels) clusters:<dir> (a `cedm cluster` folder; ids renumbered to the utilised clusters) or path:<dir> (an agglo folder with tree.json: each cluster conditioned on its root-to-leaf path, a sum of per-node embeddings; docs/hierarchy.md).", DefaultValueFactory = _ => "none" };
         var output = new Option<string>("--out") { Description = "Run folder.", Required = true };
         var preset = new Option<string>("--preset") { Description = "Network: tiny (32 ch, 1 block/level), small (64 ch, 2 blocks, spec §2.6) or cifar-edm (EDM's DDPM++, 56 M params).", DefaultValueFactory = _ => "tiny" };
         preset.AcceptOnlyFromAmong(SongUNetOptions.Presets);
@@ -101,7 +101,7 @@ public static class TrainCommand
                 w.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
                 {
                     ["run"] = run, ["step"] = summary.Step, ["cur_nimg"] = summary.CurNimg, ["kimg"] = summary.CurNimg / 1000.0, ["loss"] = summary.LastLoss,
-                    ["seconds"] = summary.Seconds, ["checkpoint"] = summary.Checkpoint, ["stopped_by"] = summary.StoppedBy, ["label_dim"] = session.Labels.K,
+                    ["seconds"] = summary.Seconds, ["checkpoint"] = summary.Checkpoint, ["stopped_by"] = summary.StoppedBy, ["label_dim"] = session.Labels.Dim,
                     ["parameters"] = parameters, ["coherence"] = session.Config.Coherence?.Options.Source ?? "none",
                 }));
             else

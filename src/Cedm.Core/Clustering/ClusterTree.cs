@@ -64,6 +64,35 @@ public sealed class ClusterTree
         return result;
     }
 
+    /// <summary>
+    /// The tree above the cut at k (path conditioning, related-seeds D.3): 2k − 1 nodes, node c &lt; k being cluster c of
+    /// <see cref="CutLeaves"/>(k) and node k + j the j-th of the last k − 1 merges; parent[root] = −1.
+    /// </summary>
+    public int[] CutParents(int k)
+    {
+        var leaf = CutLeaves(k);
+        // Which tree node (scipy numbering) is each cut cluster: the node the first L − k merges made of its leaves.
+        var owner = new int[2 * Leaves - 1];
+        for (int i = 0; i < owner.Length; i++) owner[i] = i;
+        int Find(int v) { while (owner[v] != v) v = owner[v] = owner[owner[v]]; return v; }
+        for (int i = 0; i < Leaves - k; i++)
+        {
+            owner[Find(Merges[i].Left)] = Leaves + i;
+            owner[Find(Merges[i].Right)] = Leaves + i;
+        }
+        var local = new Dictionary<int, int>();
+        for (int l = 0; l < Leaves; l++) local[Find(l)] = leaf[l];
+        for (int j = 0; j < k - 1; j++) local[Leaves + Leaves - k + j] = k + j;
+        var parent = Enumerable.Repeat(-1, 2 * k - 1).ToArray();
+        for (int j = 0; j < k - 1; j++)
+        {
+            var m = Merges[Leaves - k + j];
+            parent[local[m.Left]] = k + j;
+            parent[local[m.Right]] = k + j;
+        }
+        return parent;
+    }
+
     /// <summary>Cluster in [0, k) of every original point.</summary>
     public int[] Cut(int k)
     {

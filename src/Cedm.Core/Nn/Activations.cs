@@ -24,3 +24,11 @@ public sealed class Identity : Layer
 {
     public override Tensor Forward(Tensor x) => x;
 }
+
+/// <summary>LeakyReLU with a fixed negative slope (TreeVAE: 0.3, related-seeds A.5).</summary>
+public sealed class LeakyReLU(float slope = 0.01f) : Layer
+{
+    public float Slope { get; } = slope;
+
+    public override Tensor Forward(Tensor x) => x.LeakyRelu(Slope);
+}

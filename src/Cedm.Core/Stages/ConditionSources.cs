@@ -6,13 +6,13 @@ namespace Cedm.Stages;
 
 /// <summary>
 /// The adapter between clustering and diffusion: turns a condition spec (cli.md `--cond none|labels|clusters:&lt;dir&gt;`)
-/// into the generator's <see cref="LabelSource"/>, reading a `cedm cluster` folder into the neutral
+/// (or `path:&lt;dir&gt;`, the root-to-leaf paths of a cluster tree) into the generator's <see cref="LabelSource"/>, reading a `cedm cluster` folder into the neutral
 /// <see cref="ClusterLabels"/> so that <c>Cedm.Diffusion</c> never references <c>Cedm.Clustering</c>.
 /// A new conditioning kind is one case here plus its source type in Diffusion.
 /// </summary>
 public static class ConditionSources
 {
-    public const string Syntax = "none, labels or clusters:<dir>";
+    public const string Syntax = "none, labels, clusters:<dir> or path:<dir>";
 
     /// <summary>The conditioning of <paramref name="dataset"/> named by <paramref name="spec"/>, with the clustering it came from (or null).</summary>
     public static (LabelSource Labels, ClusterLabels? Clusters) Resolve(string spec, ImageDataset dataset)
@@ -34,7 +34,37 @@ public static class ConditionSources
                 throw new InvalidDataException($"clusters:{dir}: {clusters.Count} cluster ids for {dataset.Count} images of {dataset.Name}");
             return (LabelSource.FromClusters(clusters), clusters);
         }
+        if (spec.StartsWith("path:", StringComparison.Ordinal))
+        {
+            string dir = spec["path:".Length..];
+            if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"path:{dir}: no such folder (expected a `cedm cluster --method agglo` output)");
+            var clusters = LoadClusters(dir);
+            if (clusters.Count != dataset.Count)
+                throw new InvalidDataException($"path:{dir}: {clusters.Count} cluster ids for {dataset.Count} images of {dataset.Name}");
+            var tree = LoadTree(dir, clusters);
+            try { return (LabelSource.FromClusterPaths(clusters, tree), clusters); }
+            catch (ArgumentException e) { throw new InvalidDataException($"path:{dir}: {e.Message}", e); }
+        }
         throw new SettingException("Cond", $"expected {Syntax}, got '{spec}'");
+    }
+
+    /// <summary>
+    /// The tree above a cluster folder's K clusters (path conditioning, docs/hierarchy.md): the folder's tree.json (a
+    /// Ward tree of `cedm cluster --method agglo`) cut at K, the cut's clusters checked against ids.npy.
+    /// </summary>
+    public static LabelTree LoadTree(string dir, ClusterLabels clusters)
+    {
+        string file = Path.Combine(dir, ClusterTree.FileName);
+        if (!File.Exists(file))
+            throw new SettingException("Cond", $"path:{dir}: no {ClusterTree.FileName} (path conditioning needs a tree: `cedm cluster --method agglo`)");
+        var ward = ClusterTree.Load(file);
+        if (ward.Points != clusters.Count) throw new InvalidDataException($"{file}: a tree over {ward.Points} points; ids.npy has {clusters.Count}");
+        if (clusters.K > ward.Leaves) throw new InvalidDataException($"{file}: {ward.Leaves} leaves cannot be cut into K = {clusters.K} clusters");
+        if (!ward.Cut(clusters.K).AsSpan().SequenceEqual(clusters.Ids))
+            throw new InvalidDataException($"{file}: the tree cut at K = {clusters.K} does not give ids.npy (not the folder's own tree?)");
+        var parent = ward.CutParents(clusters.K);
+        var clusterOfNode = Enumerable.Range(0, parent.Length).Select(v => v < clusters.K ? v : -1).ToArray();
+        return LabelTree.FromParents(parent, clusterOfNode).Tree;
     }
 
     /// <summary>A cluster folder as the generator sees it (the confidence only when confidence.npy was saved).</summary>

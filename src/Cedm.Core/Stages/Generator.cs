@@ -28,15 +28,32 @@ public abstract record ConditionChoice
     /// <summary>One original label/cluster id for every sample.</summary>
     public sealed record Fixed(long OriginalId) : ConditionChoice;
 
-    /// <summary>"p", "uniform", "all" or an original id.</summary>
+    /// <summary>Path-conditioned runs (docs/hierarchy.md): one tree node; its samples draw a leaf under it by the
+    /// leaves' training mass, so a coarse node samples its subtree's mixture.</summary>
+    public sealed record Node(int NodeId) : ConditionChoice;
+
+    /// <summary>Path-conditioned runs: one row per node at this depth (a leaf above it stands for itself), same seeds in every row.</summary>
+    public sealed record Depth(int Level) : ConditionChoice;
+
+    /// <summary>Path-conditioned runs: one row per node on the root path of cluster <paramref name="OriginalId"/>'s leaf, root first.</summary>
+    public sealed record PathTo(long OriginalId) : ConditionChoice;
+
+    /// <summary>"p", "uniform", "all", an original id, or for path-conditioned runs node:&lt;n&gt;, depth:&lt;d&gt;, path:&lt;id&gt;.</summary>
     public static ConditionChoice Parse(string text) => text switch
     {
         "p" => new Empirical(),
         "uniform" => new Uniform(),
         "all" => new All(),
         _ when long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long id) => new Fixed(id),
-        _ => throw new SettingException("Cluster", $"expected p, uniform, all or a cluster id, got '{text}'"),
+        _ when text.StartsWith("node:", StringComparison.Ordinal) => new Node(ParseCount(text, "node:")),
+        _ when text.StartsWith("depth:", StringComparison.Ordinal) => new Depth(ParseCount(text, "depth:")),
+        _ when text.StartsWith("path:", StringComparison.Ordinal) => new PathTo(ParseCount(text, "path:")),
+        _ => throw new SettingException("Cluster", $"expected p, uniform, all, a cluster id, node:<n>, depth:<d> or path:<id>, got '{text}'"),
     };
+
+    private static int ParseCount(string text, string prefix) =>
+        int.TryParse(text.AsSpan(prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out int v) ? v
+            : throw new SettingException("Cluster", $"{prefix} expects a non-negative integer, got '{text}'");
 }
 
 /// <summary>What `cedm sample` does: draw images from a run and write them with their record.</summary>
@@ -108,6 +125,9 @@ public static class SampleStage
 /// <summary>Generated images with the seed and original condition id of each, in the order they were made.</summary>
 public sealed record SampleSet(byte[] Pixels, int Count, int Height, int Width, int Channels, long[] Seeds, long[] OriginalIds, int Rows, int Nfe)
 {
+    /// <summary>The tree node of each row for node:, depth: and path: choices (docs/hierarchy.md), else null.</summary>
+    public int[]? RowNodes { get; init; }
+
     public ImageDataset AsDataset(string name = "samples") => new(name, Pixels, Count, Height, Width, Channels);
 }
 
@@ -144,7 +164,7 @@ public sealed class Generator
         var map = LabelSource.LoadMap(run);
         string path = checkpoint ?? Diffusion.Training.Checkpoint.Latest(run)?.Path
             ?? throw new FileNotFoundException($"{run}: no checkpoint yet ({Diffusion.Training.Checkpoint.PointerFile} missing)");
-        if (map.K != config.Network.LabelDim) throw new InvalidDataException($"{run}: label_map.json has {map.K} conditions, the network {config.Network.LabelDim}");
+        if (map.Dim != config.Network.LabelDim) throw new InvalidDataException($"{run}: label_map.json has rows of {map.Dim}, the network label dimension {config.Network.LabelDim}");
         var net = new EdmPrecond(config.Network, new Rng(0UL));
         Diffusion.Training.Checkpoint.LoadInto(net, Diffusion.Training.Checkpoint.LoadEma(path), path, run);
         net.SetTraining(false);
@@ -168,19 +188,25 @@ public sealed class Generator
         if (options.Guidance > 0 && Map.K == 0) throw new SettingException(nameof(options.Guidance), "classifier-free guidance needs a conditional run");
         if (!Coherent && options.CoherenceGuidance > 0) throw new SettingException("CaGuidance", "coherence-aware guidance needs a run trained with coherence scores");
         var rows = new List<ConditionDraw?>();
+        var rowNodes = (int[]?)null;
         if (Map.K == 0)
         {
             if (choice is not ConditionChoice.Empirical) throw new SettingException("Cluster", "this run is unconditional");
             rows.Add(null);
         }
-        else rows.AddRange(choice switch
+        else if (choice is ConditionChoice.Node or ConditionChoice.Depth or ConditionChoice.PathTo)
         {
-            ConditionChoice.All => Enumerable.Range(0, Map.K).Select(c => (ConditionDraw?)ConditionDraw.Fixed(c, Map.K)),
+            rowNodes = TreeRows(choice);
+            rows.AddRange(rowNodes.Select(v => (ConditionDraw?)SubtreeDraw(v).WithRows(Map)));
+        }
+        else rows.AddRange((choice switch
+        {
+            ConditionChoice.All => Enumerable.Range(0, Map.K).Select(c => ConditionDraw.Fixed(c, Map.K)),
             ConditionChoice.Empirical => [ConditionDraw.Empirical(Map.Counts)],
             ConditionChoice.Uniform => [ConditionDraw.Uniform(Map.K)],
             ConditionChoice.Fixed f => [ConditionDraw.Fixed(Map.ToCompact(f.OriginalId), Map.K)],
             _ => throw new ArgumentOutOfRangeException(nameof(choice)),
-        });
+        }).Select(d => (ConditionDraw?)(Map.Tree != null ? d.WithRows(Map) : d)));
 
         var sampler = new EdmSampler(Net, options);
         var (lo, hi) = comm.Shard(seeds.Count);
@@ -197,8 +223,8 @@ public sealed class Generator
         var pixels = results.SelectMany(r => r.ToUInt8()).ToArray();
         var ids = results.SelectMany(r => r.Conditions).Select(c => c < 0 ? -1L : Map.Used[c]).ToArray();
         var seedList = results.SelectMany(r => r.Seeds).ToArray();
-        if (comm.Size == 1) return new SampleSet(pixels, total, Config.Height, Config.Width, Config.Channels, seedList, ids, rows.Count, sampler.Nfe);
-        return GatherRows(comm, results, seeds.Count, rows.Count, sampler.Nfe);
+        if (comm.Size == 1) return new SampleSet(pixels, total, Config.Height, Config.Width, Config.Channels, seedList, ids, rows.Count, sampler.Nfe) { RowNodes = rowNodes };
+        return GatherRows(comm, results, seeds.Count, rows.Count, sampler.Nfe) with { RowNodes = rowNodes };
     }
 
     /// <summary>Rank 0: every rank's rows concatenated row by row in rank (= seed) order. Others: their own slice.</summary>
@@ -220,6 +246,37 @@ public sealed class Generator
             ids.AddRange(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(c).ToArray());
         }
         return new SampleSet([.. pixels], seeds.Count, Config.Height, Config.Width, Config.Channels, [.. seeds], [.. ids], rowCount, nfe);
+    }
+
+    /// <summary>The tree nodes of a node:, depth: or path: choice, one per grid row.</summary>
+    private int[] TreeRows(ConditionChoice choice)
+    {
+        var tree = Map.Tree ?? throw new SettingException("Cluster", "node:, depth: and path: need a path-conditioned run (train --cond path:<dir>)");
+        switch (choice)
+        {
+            case ConditionChoice.Node n:
+                if (n.NodeId >= tree.Nodes) throw new SettingException("Cluster", $"node:{n.NodeId}: the tree has nodes 0..{tree.Nodes - 1}");
+                return [n.NodeId];
+            case ConditionChoice.Depth d:
+                if (d.Level > tree.MaxDepth) throw new SettingException("Cluster", $"depth:{d.Level}: the tree's deepest leaf is at depth {tree.MaxDepth}");
+                return tree.Frontier(d.Level);
+            case ConditionChoice.PathTo p:
+                return tree.Path(tree.LeafOfCluster[Map.Used[Map.ToCompact(p.OriginalId)]]);
+            default:
+                throw new ArgumentOutOfRangeException(nameof(choice));
+        }
+    }
+
+    /// <summary>
+    /// The condition draw of tree node <paramref name="node"/>: a leaf under it, drawn by the leaves' training counts
+    /// (p(leaf | node) ∝ n_leaf), so the node's samples follow its subtree's mixture Σ_l p(l | node) p(x | l) of a
+    /// model trained on full paths only. A leaf node is its own cluster.
+    /// </summary>
+    public ConditionDraw SubtreeDraw(int node)
+    {
+        var tree = Map.Tree ?? throw new InvalidOperationException("not a path-conditioned run");
+        var counts = Map.Counts.Select((n, c) => tree.IsAncestor(node, tree.LeafOfCluster[Map.Used[c]]) ? n : 0).ToArray();
+        return ConditionDraw.Empirical(counts);
     }
 
     /// <summary>
@@ -245,7 +302,8 @@ public sealed class Generator
         {
             Run = Run, Checkpoint = Checkpoint, N = set.Count, Seeds = [set.Seeds.Min(), set.Seeds.Max()],
             Height = set.Height, Width = set.Width, Channels = set.Channels,
-            Cluster = Map.K == 0 ? null : choiceText, LabelMode = Map.Mode, LabelDim = Map.K, Coherence = Coherent ? options.Coherence : null,
+            Cluster = Map.K == 0 ? null : choiceText, LabelMode = Map.Mode, LabelDim = Map.Dim, Nodes = set.RowNodes,
+            NodeDepths = set.RowNodes?.Select(v => Map.Tree!.Depth(v)).ToArray(), Coherence = Coherent ? options.Coherence : null,
             ClusterCounts = set.OriginalIds.GroupBy(c => c).OrderBy(g => g.Key).ToDictionary(g => g.Key.ToString(CultureInfo.InvariantCulture), g => g.Count()),
             Sampler = new Dictionary<string, double>
             {
@@ -276,6 +334,10 @@ public sealed record SampleRecord
     public string? Cluster { get; init; }
     public string LabelMode { get; init; } = "none";
     public int LabelDim { get; init; }
+
+    /// <summary>Path-conditioned runs sampled by node:, depth: or path:: the tree node of each grid row and its depth.</summary>
+    public int[]? Nodes { get; init; }
+    public int[]? NodeDepths { get; init; }
     public double? Coherence { get; init; }
     public string Images { get; init; } = "";
     public string Clusters { get; init; } = "";

@@ -147,7 +147,7 @@ public static class TrainStage
         }
         var network = baseNet with
         {
-            Resolution = data.Height, InChannels = data.Channels, OutChannels = data.Channels, LabelDim = labels.K,
+            Resolution = data.Height, InChannels = data.Channels, OutChannels = data.Channels, LabelDim = labels.Dim,
             Dropout = training.Dropout ?? baseNet.Dropout, Coherence = scores != null,
         };
         network.Validate();

@@ -23,6 +23,7 @@ public enum ConditionDrawMode
 public sealed class ConditionDraw
 {
     private readonly double[] _cumulative;
+    private LabelMap? _rows;
 
     private ConditionDraw(ConditionDrawMode mode, int k, double[] cumulative, int fixedId)
     {
@@ -33,6 +34,20 @@ public sealed class ConditionDraw
 
     /// <summary>Number of conditions (the model's label dimension K_used).</summary>
     public int K { get; }
+
+    /// <summary>Width of a condition row: K (one-hot), or a path-conditioned run's node count (<see cref="WithRows"/>).</summary>
+    public int Dim => _rows?.Dim ?? K;
+
+    /// <summary>The same draw, its ids encoded as <paramref name="map"/>'s rows (path rows of a tree run) instead of one-hot.</summary>
+    public ConditionDraw WithRows(LabelMap map)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        if (map.K != K) throw new ArgumentException($"the map has {map.K} conditions, the draw {K}", nameof(map));
+        return new ConditionDraw(Mode, K, _cumulative, FixedId) { _rows = map };
+    }
+
+    /// <summary>The network's condition rows [ids.Length, <see cref="Dim"/>] for drawn ids.</summary>
+    public Cedm.Tensors.Tensor Encode(ReadOnlySpan<int> ids) => _rows?.Rows(ids) ?? Nn.OneHot.FromIds(ids, K);
 
     /// <summary>The condition of <see cref="ConditionDrawMode.Fixed"/>, else −1.</summary>
     public int FixedId { get; }

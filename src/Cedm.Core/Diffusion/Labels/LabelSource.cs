@@ -16,12 +16,12 @@ public sealed class LabelSource
 {
     public const string MapFile = "label_map.json", ClustersCopyFile = "clusters.json";
 
-    private LabelSource(string mode, string? origin, int[]? ids, long[] used, int[] counts, JsonObject? clustersJson)
+    private LabelSource(string mode, string? origin, int[]? ids, long[] used, int[] counts, JsonObject? clustersJson, LabelTree? tree = null)
     {
-        Mode = mode; Origin = origin; Ids = ids; Used = used; Counts = counts; ClustersJson = clustersJson;
+        Mode = mode; Origin = origin; Ids = ids; Used = used; Counts = counts; ClustersJson = clustersJson; Tree = tree;
     }
 
-    /// <summary>"none", "labels" or "clusters".</summary>
+    /// <summary>"none", "labels", "clusters" or "path".</summary>
     public string Mode { get; }
 
     /// <summary>The cluster folder for "clusters", else null.</summary>
@@ -39,8 +39,18 @@ public sealed class LabelSource
     /// <summary>The cluster folder's clusters.json (copied into the run folder), when there was one.</summary>
     public JsonObject? ClustersJson { get; }
 
-    /// <summary>The conditioning dimension K_used (0 = unconditional).</summary>
+    /// <summary>The number of conditions K_used (0 = unconditional).</summary>
     public int K => Used.Length;
+
+    /// <summary>For "path": the tree whose root-to-leaf paths are the conditions (docs/hierarchy.md); else null.</summary>
+    public LabelTree? Tree { get; }
+
+    /// <summary>The width of a condition row, the network's label dimension: K for one-hot conditions, the tree's
+    /// node count M for path conditions.</summary>
+    public int Dim => Tree?.Nodes ?? K;
+
+    /// <summary>The row of compacted condition <paramref name="id"/>: one-hot, or the path row of its leaf (<see cref="LabelTree.WriteRow"/>).</summary>
+    public void WriteRow(int id, Span<float> row) => LabelRows.Write(Tree, Used, id, row);
 
     public static LabelSource None { get; } = new("none", null, null, [], [], null);
 
@@ -60,6 +70,22 @@ public sealed class LabelSource
         ArgumentNullException.ThrowIfNull(clusters);
         var (ids, used) = clusters.Compacted();
         return new LabelSource("clusters", clusters.Origin, ids, used, Count(ids, used.Length), clusters.Summary);
+    }
+
+    /// <summary>
+    /// A clustering's hard ids conditioned through their root-to-leaf paths in <paramref name="tree"/> (related-seeds
+    /// A′.3): the conditions are still the utilised clusters (drawn by p(c) at sampling), their rows path rows.
+    /// </summary>
+    public static LabelSource FromClusterPaths(ClusterLabels clusters, LabelTree tree)
+    {
+        ArgumentNullException.ThrowIfNull(clusters);
+        ArgumentNullException.ThrowIfNull(tree);
+        var (ids, used) = clusters.Compacted();
+        foreach (long u in used)
+            if (u >= tree.LeafOfCluster.Length || tree.LeafOfCluster[u] < 0) throw new ArgumentException($"cluster {u} has no leaf in the tree");
+        if (used.Length != tree.LeafOfCluster.Count(l => l >= 0))
+            throw new ArgumentException($"the tree has {tree.LeafOfCluster.Count(l => l >= 0)} leaves; {used.Length} clusters are used (a leaf without images could never be trained)");
+        return new LabelSource("path", clusters.Origin, ids, used, Count(ids, used.Length), clusters.Summary, tree);
     }
 
     /// <summary>
@@ -92,6 +118,7 @@ public sealed class LabelSource
             ["used"] = new JsonArray(Used.Select(u => (JsonNode)u).ToArray()),
             ["counts"] = new JsonArray(Counts.Select(c => (JsonNode)c).ToArray()),
             ["p_c"] = new JsonArray(Counts.Select(c => (JsonNode)(c / total)).ToArray()),
+            ["tree"] = Tree?.ToJson(),
         };
     }
 
@@ -115,7 +142,8 @@ public sealed class LabelSource
             var counts = json["counts"]!.AsArray().Select(v => v!.GetValue<int>()).ToArray();
             if (used.Length != counts.Length) throw new InvalidDataException($"{path}: 'used' and 'counts' differ in length");
             if (counts.Any(c => c < 0)) throw new InvalidDataException($"{path}: negative count in 'counts'");
-            return new LabelMap(json["mode"]?.GetValue<string>() ?? "none", used, counts);
+            var tree = json["tree"] is JsonObject t ? LabelTree.FromJson(t) : null;
+            return new LabelMap(json["mode"]?.GetValue<string>() ?? "none", used, counts) { Tree = tree };
         });
     }
 }
@@ -125,11 +153,41 @@ public sealed record LabelMap(string Mode, long[] Used, int[] Counts)
 {
     public int K => Used.Length;
 
+    /// <summary>The tree of a path-conditioned run ("path"), else null.</summary>
+    public LabelTree? Tree { get; init; }
+
+    /// <summary>The network's label dimension: K, or the tree's node count for a path-conditioned run.</summary>
+    public int Dim => Tree?.Nodes ?? K;
+
+    /// <summary>The rows of compacted ids [ids.Length, Dim] (one-hot or path rows).</summary>
+    public Cedm.Tensors.Tensor Rows(ReadOnlySpan<int> ids)
+    {
+        var data = new float[ids.Length * Dim];
+        for (int i = 0; i < ids.Length; i++) LabelRows.Write(Tree, Used, ids[i], data.AsSpan(i * Dim, Dim));
+        return new Cedm.Tensors.Tensor(data, ids.Length, Dim);
+    }
+
     /// <summary>The compacted id of an original label/cluster id, or throws naming the utilised ids.</summary>
     public int ToCompact(long original)
     {
         int i = Array.IndexOf(Used, original);
         if (i < 0) throw new SettingException("Cluster", $"{original}: not a utilised {(Mode == "labels" ? "label" : "cluster")} of this run (it has {K}: {string.Join(", ", Used.Take(20))}{(K > 20 ? ", ..." : "")})");
         return i;
+    }
+}
+
+/// <summary>One condition row: one-hot over the K conditions, or the path row of the condition's leaf.</summary>
+internal static class LabelRows
+{
+    public static void Write(LabelTree? tree, long[] used, int id, Span<float> row)
+    {
+        if ((uint)id >= (uint)used.Length) throw new ArgumentOutOfRangeException(nameof(id), id, $"condition must be in [0, {used.Length})");
+        if (tree == null)
+        {
+            if (row.Length != used.Length) throw new ArgumentException($"a one-hot row has {used.Length} entries, got {row.Length}", nameof(row));
+            row.Clear();
+            row[id] = 1;
+        }
+        else tree.WriteRow(tree.LeafOfCluster[used[id]], row);
     }
 }

@@ -52,7 +52,7 @@ public sealed class EdmSampler
         int k = _denoiser.LabelDim;
         if (k > 0 && conditions == null) throw new ArgumentException($"The model is conditional (K = {k}); say how conditions are drawn.", nameof(conditions));
         if (k == 0 && conditions != null) throw new ArgumentException("The model is unconditional; it takes no conditions.", nameof(conditions));
-        if (conditions != null && conditions.K != k) throw new ArgumentException($"Conditions are drawn from {conditions.K} values; the model has K = {k}.", nameof(conditions));
+        if (conditions != null && conditions.Dim != k) throw new ArgumentException($"Condition rows have {conditions.Dim} entries; the model has label dimension {k}.", nameof(conditions));
 
         int n = seeds.Count, size = channels * height * width;
         var images = new float[(long)n * size];
@@ -71,7 +71,7 @@ public sealed class EdmSampler
                 ids[start + i] = conditions?.Draw(rngs[i]) ?? -1;
             }
             // A coherence-aware model gets the same c for every image (no draw, so seeds keep their images).
-            var condition = conditions == null ? null : new Conditioning(Nn.OneHot.FromIds(ids.AsSpan(start, b), k),
+            var condition = conditions == null ? null : new Conditioning(conditions.Encode(ids.AsSpan(start, b)),
                 _denoiser.HasCoherence ? Tensor.Full((float)Options.Coherence, b) : null);
             Run(x, rngs, b, [b, channels, height, width], condition);
             for (long j = 0; j < x.LongLength; j++) images[(long)start * size + j] = (float)x[j];

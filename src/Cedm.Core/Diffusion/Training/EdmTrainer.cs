@@ -41,7 +41,7 @@ public sealed class EdmTrainer
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(options);
-        if (network.LabelDim != labels.K) throw new ArgumentException($"The network has label dimension {network.LabelDim}; the labels have K = {labels.K}.");
+        if (network.LabelDim != labels.Dim) throw new ArgumentException($"The network has label dimension {network.LabelDim}; the labels have rows of {labels.Dim}.");
         if (network.InChannels != data.Channels || network.Resolution != data.Height || data.Height != data.Width)
             throw new ArgumentException($"The network expects {network.Resolution}x{network.Resolution}x{network.InChannels} images; {data.Name} has {data.Height}x{data.Width}x{data.Channels}.");
         if (labels.Ids != null && labels.Ids.Length != data.Count) throw new ArgumentException($"{labels.Ids.Length} labels for {data.Count} images.");
@@ -123,7 +123,8 @@ public sealed class EdmTrainer
     {
         int b = Options.Batch, c = _data.Channels, h = _data.Height, w = _data.Width, size = _data.ImageSize;
         var x = new float[(long)b * size];
-        float[]? onehot = Labels.K > 0 ? new float[b * Labels.K] : null;
+        int dim = Labels.Dim;
+        float[]? onehot = dim > 0 ? new float[b * dim] : null;
         float[]? coherence = _coherence != null ? new float[b] : null;
         for (int i = 0; i < b; i++)
         {
@@ -134,7 +135,7 @@ public sealed class EdmTrainer
             if (onehot != null)
             {
                 bool drop = Options.PUncond > 0 && _rng.NextDouble() < Options.PUncond;
-                if (!drop) onehot[i * Labels.K + Labels.Ids![index]] = 1;
+                if (!drop) Labels.WriteRow(Labels.Ids![index], onehot.AsSpan(i * dim, dim));
                 if (coherence != null) coherence[i] = drop ? 0f : _coherence![index];   // C.1: null condition ⇒ c = 0
             }
         }
@@ -142,7 +143,7 @@ public sealed class EdmTrainer
         Optimizer.SetLr(lr);
         Optimizer.ZeroGrad();
         Net.SetTraining(true);
-        var condition = onehot == null ? null : new Conditioning(new Tensor(onehot, b, Labels.K), coherence == null ? null : new Tensor(coherence, b));
+        var condition = onehot == null ? null : new Conditioning(new Tensor(onehot, b, dim), coherence == null ? null : new Tensor(coherence, b));
         LastCondition = condition;
         double value = TrainingPass.Run(() => _loss.Compute(Net, new Tensor(x, b, c, h, w), condition, _rng), Net.Parameters(), v =>
         {

@@ -1,0 +1,109 @@
+using Cedm.Tensors;
+
+namespace Cedm.Clustering.TreeVae;
+
+/// <summary>
+/// The shape of a TreeVAE tree (related-seeds A.1): node 0 is the root, <see cref="Children"/>[i] is empty for a leaf,
+/// (left, right) for a router node, or a single child for a pass-through node left by pruning (A.4: no router, its
+/// reach probability passed on unchanged).
+/// </summary>
+public sealed class TreeShape
+{
+    public TreeShape(int[][] children)
+    {
+        ArgumentNullException.ThrowIfNull(children);
+        if (children.Length == 0) throw new ArgumentException("a tree has a root");
+        var seen = new bool[children.Length];
+        seen[0] = true;
+        for (int i = 0; i < children.Length; i++)
+        {
+            if (children[i].Length > 2) throw new ArgumentException($"node {i}: a binary tree node has at most 2 children");
+            foreach (int c in children[i])
+            {
+                if (c <= i || c >= children.Length) throw new ArgumentException($"node {i}: child {c} must come after it");
+                if (seen[c]) throw new ArgumentException($"node {c} has two parents");
+                seen[c] = true;
+            }
+        }
+        Children = children;
+    }
+
+    public int[][] Children { get; }
+
+    public int Nodes => Children.Length;
+
+    public bool IsLeaf(int node) => Children[node].Length == 0;
+
+    /// <summary>Whether the node decides left/right (two children).</summary>
+    public bool IsRouter(int node) => Children[node].Length == 2;
+
+    public int[] Leaves => Enumerable.Range(0, Nodes).Where(IsLeaf).ToArray();
+
+    /// <summary>The root with two leaves, TreeVAE's starting tree (A.4 step 1).</summary>
+    public static TreeShape TwoLeaves() => new([[1, 2], [], []]);
+}
+
+/// <summary>The TreeVAE loss terms of one batch, each the batch mean (related-seeds A.3), and the reach probabilities.</summary>
+/// <param name="Reach">P(i | x) of every node, [N] each (from the q-routers).</param>
+public sealed record TreeElboTerms(Tensor Reconstruction, Tensor KlRoot, Tensor KlNodes, Tensor KlDecisions, Tensor[] Reach)
+{
+    /// <summary>L_rec + α·(KL_root + KL_nodes + KL_decisions), the negative ELBO with KL annealing weight α.</summary>
+    public Tensor Loss(float alpha) => Reconstruction + (KlRoot + KlNodes + KlDecisions) * alpha;
+}
+
+/// <summary>
+/// Assembles TreeVAE's negative ELBO (related-seeds A.3) from per-node quantities of a batch of N images:
+/// L_rec = Σ_l P(l)·ℓ_l, KL_root, KL_nodes = Σ_{i≠0} P(i)·clamp(KL_i, −1, 1000), KL_decisions = Σ_{routers} P(i)·KL_Bern(q_i ‖ p_i),
+/// where P is the product of q-router decisions along the path (q = probability of going left).
+/// </summary>
+public static class TreeElbo
+{
+    /// <summary>TreeVAE's per-sample node-KL clamp (A.3).</summary>
+    public const float KlMin = -1f, KlMax = 1000f;
+
+    /// <param name="reconstruction">ℓ(x, dec_l(z_l)) per image [N], indexed by leaf node.</param>
+    /// <param name="rootKl">KL(q(z_0|x) ‖ N(0, I)) per image [N] (summed over latent dimensions).</param>
+    /// <param name="nodeKl">KL(q(z_i|z_pa) ‖ p(z_i|z_pa)) per image [N] for every non-root node (index 0 unused).</param>
+    /// <param name="qRouter">q(c_i = left | x) [N] of every router node (others unused).</param>
+    /// <param name="pRouter">p(c_i = left | z_i) [N] of every router node, at the posterior sample.</param>
+    public static TreeElboTerms Compute(TreeShape tree, IReadOnlyList<Tensor?> reconstruction, Tensor rootKl,
+        IReadOnlyList<Tensor?> nodeKl, IReadOnlyList<Tensor?> qRouter, IReadOnlyList<Tensor?> pRouter)
+    {
+        ArgumentNullException.ThrowIfNull(tree);
+        ArgumentNullException.ThrowIfNull(rootKl);
+        foreach (var (list, name) in new[] { (reconstruction, nameof(reconstruction)), (nodeKl, nameof(nodeKl)), (qRouter, nameof(qRouter)), (pRouter, nameof(pRouter)) })
+            if (list is null || list.Count != tree.Nodes) throw new ArgumentException($"one entry per node ({tree.Nodes})", name);
+        int n = rootKl.Dim(0);
+        var reach = new Tensor[tree.Nodes];
+        reach[0] = Tensor.Ones(n);
+        Tensor rec = Tensor.Zeros(n), klNodes = Tensor.Zeros(n), klDecisions = Tensor.Zeros(n);
+        for (int i = 0; i < tree.Nodes; i++)
+        {
+            var kids = tree.Children[i];
+            if (i > 0)
+            {
+                var kl = nodeKl[i] ?? throw new ArgumentException($"node {i} has no KL", nameof(nodeKl));
+                klNodes = klNodes + reach[i] * kl.Clamp(KlMin, KlMax);
+            }
+            if (kids.Length == 0)
+                rec = rec + reach[i] * (reconstruction[i] ?? throw new ArgumentException($"leaf {i} has no reconstruction loss", nameof(reconstruction)));
+            else if (kids.Length == 1)
+                reach[kids[0]] = reach[i];
+            else
+            {
+                var q = qRouter[i] ?? throw new ArgumentException($"router {i} has no q decision", nameof(qRouter));
+                var p = pRouter[i] ?? throw new ArgumentException($"router {i} has no p decision", nameof(pRouter));
+                reach[kids[0]] = reach[i] * q;
+                reach[kids[1]] = reach[i] * (1f - q);
+                klDecisions = klDecisions + reach[i] * Tensor.BernoulliKl(q, p);
+            }
+        }
+        return new TreeElboTerms(rec.Mean(), rootKl.Mean(), klNodes.Mean(), klDecisions.Mean(), reach);
+    }
+
+    /// <summary>KL annealing weight α = min(1, start + (epoch + 1)·decay), restarted every training phase (A.3).</summary>
+    public static float AnnealingWeight(int epoch, float start, float decay) => MathF.Min(1f, start + (epoch + 1) * decay);
+
+    /// <summary>The final fine-tune's decay, max(0.01, 1/(N_f − 1)) (A.4 step 4).</summary>
+    public static float FinetuneDecay(int epochs) => epochs > 1 ? MathF.Max(0.01f, 1f / (epochs - 1)) : 1f;
+}
