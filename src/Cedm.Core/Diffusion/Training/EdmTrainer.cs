@@ -1,4 +1,5 @@
 using Cedm.Data;
+using Cedm.Diffusion.FeatureConditioning;
 using Cedm.Diffusion.Labels;
 using Cedm.Diffusion.Networks;
 using Cedm.Nn;
@@ -26,11 +27,14 @@ public sealed class EdmTrainer
     private readonly DataOrder _order;
     private readonly EdmLoss _loss = new();
     private readonly float[]? _coherence;
+    private readonly FeatureSource? _features;
     private Rng _rng;
 
     /// <param name="coherence">Pre-processed coherence score per training image (dataset order), required exactly
     /// when <paramref name="network"/> has <see cref="SongUNetOptions.Coherence"/>.</param>
-    public EdmTrainer(SongUNetOptions network, ImageDataset data, LabelSource labels, TrainingOptions options, float[]? coherence = null)
+    /// <param name="features">The continuous condition per image (related-seeds B.3), required exactly when
+    /// <paramref name="network"/> has <see cref="SongUNetOptions.FeatureDim"/> &gt; 0 (its dimension must match).</param>
+    public EdmTrainer(SongUNetOptions network, ImageDataset data, LabelSource labels, TrainingOptions options, float[]? coherence = null, FeatureSource? features = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(data);
@@ -44,6 +48,10 @@ public sealed class EdmTrainer
             throw new ArgumentException(network.Coherence ? "The network is coherence-aware; give a coherence score per image." : "Coherence scores need a network built with coherence on.");
         if (coherence != null)
             Coherence.CoherenceScores.Check(coherence, data.Count, "coherence");
+        if ((network.FeatureDim > 0) != (features != null) || (features != null && features.Dimension != network.FeatureDim))
+            throw new ArgumentException($"The network's feature dimension is {network.FeatureDim}; the feature source's {features?.Dimension ?? 0}.");
+        if (features != null && features.Count != data.Count) throw new ArgumentException($"{features.Count} feature conditions for {data.Count} images.");
+        _features = features;
         Network = network; _data = data; Labels = labels; Options = options; _coherence = coherence;
         Net = new EdmPrecond(network, new Rng(unchecked((ulong)options.Seed)));
         Ema = new EdmPrecond(network, new Rng(0UL));
@@ -79,16 +87,19 @@ public sealed class EdmTrainer
         var x = new float[(long)b * size];
         float[]? onehot = Labels.K > 0 ? new float[b * Labels.K] : null;
         float[]? coherence = _coherence != null ? new float[b] : null;
+        int fd = _features?.Dimension ?? 0;
+        float[]? feats = _features != null ? new float[b * fd] : null;
         for (int i = 0; i < b; i++)
         {
             int index = _order.At(CurNimg + i);
             var img = x.AsSpan(i * size, size);
             _data.ToTrainingRange(index, 1, img);
             if (Options.XFlip && _rng.NextDouble() < 0.5) FlipHorizontally(img, c, h, w);
-            if (onehot != null)
+            if (onehot != null || feats != null)
             {
                 bool drop = Options.PUncond > 0 && _rng.NextDouble() < Options.PUncond;
-                if (!drop) onehot[i * Labels.K + Labels.Ids![index]] = 1;
+                if (!drop && onehot != null) onehot[i * Labels.K + Labels.Ids![index]] = 1;
+                if (!drop && feats != null) _features!.Fill(index, _rng, feats.AsSpan(i * fd, fd));   // dropped: the zero vector
                 if (coherence != null) coherence[i] = drop ? 0f : _coherence![index];   // C.1: null condition ⇒ c = 0
             }
         }
@@ -96,7 +107,8 @@ public sealed class EdmTrainer
         Optimizer.SetLr(lr);
         Optimizer.ZeroGrad();
         Net.SetTraining(true);
-        var condition = onehot == null ? null : new Conditioning(new Tensor(onehot, b, Labels.K), coherence == null ? null : new Tensor(coherence, b));
+        var condition = onehot == null && feats == null ? null : new Conditioning(onehot == null ? null : new Tensor(onehot, b, Labels.K),
+            coherence == null ? null : new Tensor(coherence, b), feats == null ? null : new Tensor(feats, b, fd));
         LastCondition = condition;
         double value = TrainingPass.Run(() => _loss.Compute(Net, new Tensor(x, b, c, h, w), condition, _rng), Net.Parameters(), v =>
         {
