@@ -114,3 +114,74 @@ public sealed class FeatureConditionCommandTests : CliTest
             .Err.Should().Contain("--gmm-temperature");
     }
 }
+
+/// <summary>`cedm sample` of feature-conditioned runs: component choice, temperature, interpolation, given features.</summary>
+public sealed class FeatureConditionSampleTests : CliTest
+{
+    [Fact]
+    public void SamplingChoosesComponentsInterpolatesAndTakesGivenFeatures()
+    {
+        string source = TrainingTestData.WritePatternsSource(Dir, 4);
+        var data = TrainingTestData.Patterns(4);
+        var rng = new Random(1);
+        var x = new float[12 * 6];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)((i % 6 == data.Labels![i / 6] / 10 ? 3 : 0) + rng.NextDouble());
+        string feats = Path.Combine(Dir, "f.npy");
+        Npy.Write(feats, x, 12, 6);
+        string clusters = Path.Combine(Dir, "c");
+        new ClusterAssignment("kmeans", 3, data.Labels!.Select(l => (int)(l / 10)).ToArray(), Enumerable.Repeat(1f, 12).ToArray()).Save(clusters);
+        string run = Path.Combine(Dir, "run");
+        var (code, _, err) = Run("train", source, "--cond", $"gmm:{clusters}", "--gmm-features", feats, "--feature-dim", "3", "--gmm-mode", "centroid",
+            "--out", run, "--batch", "4", "--kimg", "0.004", "--p-uncond", "0.2");
+        code.Should().Be(0, err);
+
+        string all = Path.Combine(Dir, "all.npy");
+        string output;
+        (code, output, err) = Run("sample", run, "--n", "2", "--cluster", "all", "--steps", "3", "--out", all, "--temperature", "0.5", "--guidance", "1", "--json");
+        code.Should().Be(0, err);
+        Npy.Read(all).Shape.Should().Equal(6, 8, 8, 1);
+        Npy.Read(Path.Combine(Dir, "all_clusters.npy")).ToInt64().Should().Equal(0, 0, 1, 1, 2, 2);
+        var record = JsonDocument.Parse(output).RootElement;
+        record.GetProperty("temperature").GetDouble().Should().Be(0.5);
+        record.GetProperty("feature_dim").GetInt32().Should().Be(3);
+        record.GetProperty("label_mode").GetString().Should().Be("gmm");
+
+        // Interpolation at t = 0 is the draw of cluster a with the same seed; t = 1 that of b.
+        string fixedA = Path.Combine(Dir, "a.npy"), fixedB = Path.Combine(Dir, "b.npy"), t0 = Path.Combine(Dir, "t0.npy"), t1 = Path.Combine(Dir, "t1.npy");
+        Run("sample", run, "--n", "2", "--cluster", "1", "--steps", "3", "--out", fixedA).Code.Should().Be(0);
+        Run("sample", run, "--n", "2", "--cluster", "2", "--steps", "3", "--out", fixedB).Code.Should().Be(0);
+        Run("sample", run, "--n", "2", "--interpolate", "1,2,0", "--steps", "3", "--out", t0).Code.Should().Be(0);
+        Run("sample", run, "--n", "2", "--interpolate", "1,2,1", "--steps", "3", "--out", t1).Code.Should().Be(0);
+        Npy.Read(t0).As<byte>().ToArray().Should().Equal(Npy.Read(fixedA).As<byte>().ToArray());
+        Npy.Read(t1).As<byte>().ToArray().Should().Equal(Npy.Read(fixedB).As<byte>().ToArray());
+
+        // Given features (look-alikes): ids −1; the same rows give the same images.
+        string given = Path.Combine(Dir, "g.npy");
+        (code, _, err) = Run("sample", run, "--n", "3", "--features", feats, "--steps", "3", "--out", given);
+        code.Should().Be(0, err);
+        Npy.Read(Path.Combine(Dir, "g_clusters.npy")).ToInt64().Should().Equal(-1, -1, -1);
+
+        // Bad inputs: exit 2, naming the file or the flag.
+        string wide = Path.Combine(Dir, "wide.npy");
+        Npy.Write(wide, new float[3 * 5], 3, 5);
+        (code, _, err) = Run("sample", run, "--n", "3", "--features", wide, "--steps", "3", "--out", Path.Combine(Dir, "w.npy"));
+        code.Should().Be(2);
+        err.Should().Contain("wide.npy").And.Contain("5 feature dimensions");
+        (code, _, err) = Run("sample", run, "--n", "20", "--features", feats, "--steps", "3", "--out", Path.Combine(Dir, "m.npy"));
+        code.Should().Be(2);
+        err.Should().Contain("f.npy").And.Contain("12 feature rows for 20 images");
+        Run("sample", run, "--interpolate", "1,7,0.5", "--out", Path.Combine(Dir, "i.npy")).Err.Should().Contain("7: not a component");
+        Run("sample", run, "--interpolate", "1,2", "--out", Path.Combine(Dir, "j.npy")).Err.Should().Contain("--interpolate");
+        Run("sample", run, "--temperature", "1.5", "--out", Path.Combine(Dir, "k.npy")).Err.Should().Contain("--temperature");
+    }
+
+    [Fact]
+    public void LabelRunsRefuseFeatureFlags()
+    {
+        string source = TrainingTestData.WritePatternsSource(Dir, 4), run = Path.Combine(Dir, "labels");
+        Run("train", source, "--cond", "labels", "--out", run, "--batch", "4", "--kimg", "0.004").Code.Should().Be(0);
+        var (code, _, err) = Run("sample", run, "--temperature", "0.5", "--steps", "3", "--out", Path.Combine(Dir, "s.npy"));
+        code.Should().Be(2);
+        err.Should().Contain("--temperature").And.Contain("not trained on a feature condition");
+    }
+}
