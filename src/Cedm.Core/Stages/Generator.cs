@@ -69,6 +69,11 @@ public sealed record SampleRequest
     /// <summary>A feature-conditioned run: a features .npy (N, D) with a row per seed, whitened with the run's map (look-alikes).</summary>
     public string? Features { get; init; }
 
+    /// <summary>A `cedm classifier` file: classifier guidance D − w·σ²·∇_x L with <see cref="ClassifierGuidance"/> w.</summary>
+    public string? Classifier { get; init; }
+
+    public double ClassifierGuidance { get; init; }
+
     public required string Out { get; init; }
 
     public string? Grid { get; init; }
@@ -112,6 +117,9 @@ public static class SampleStage
         else if (request.Interpolate != null || request.Features != null || request.Temperature != 1.0)
             throw new SettingException(request.Features != null ? nameof(request.Features) : request.Interpolate != null ? nameof(request.Interpolate) : nameof(request.Temperature),
                 "this run was not trained on a feature condition (features:/gmm:)");
+        if ((request.Classifier != null) != (request.ClassifierGuidance > 0))
+            throw new SettingException(nameof(request.ClassifierGuidance), "classifier guidance needs both --classifier <file> and --classifier-guidance w > 0");
+        if (request.Classifier != null) generator.Wrap = ClassifierStage.Guidance(request.Classifier, generator, request.ClassifierGuidance);
         var set = generator.Sample(request.Seeds, ConditionChoice.Parse(request.Cluster), options, observer, features);
         var record = generator.Save(set, request.Out, request.Grid, request.Scale, request.Cluster, options, request.Force, features);
         return (set, record);
@@ -149,6 +157,11 @@ public sealed class Generator
 
     /// <summary>Whether the run conditions on coherence scores (CAD).</summary>
     public bool Coherent => Config.Network.Coherence;
+
+    /// <summary>Wraps the network before sampling (classifier guidance); null = the network itself.</summary>
+    public Func<IDenoiser, IDenoiser>? Wrap { get; set; }
+
+    private IDenoiser Denoiser => Wrap?.Invoke(Net) ?? Net;
 
     /// <summary>Whether the run conditions on a continuous vector (features:/gmm:, related-seeds B.3).</summary>
     public bool FeatureConditioned => Config.Network.FeatureDim > 0;
@@ -194,7 +207,7 @@ public sealed class Generator
             _ => throw new ArgumentOutOfRangeException(nameof(choice)),
         });
 
-        var sampler = new EdmSampler(Net, options);
+        var sampler = new EdmSampler(Denoiser, options);
         int total = rows.Count * seeds.Count, done = 0;
         var results = new List<SampleResult>(rows.Count);
         foreach (var draw in rows)
@@ -241,7 +254,7 @@ public sealed class Generator
             ConditionChoice.Fixed f => [FeatureDraw.FromMixture(mixture, Component(mixture, f.OriginalId), features.Temperature)],
             _ => throw new ArgumentOutOfRangeException(nameof(choice)),
         });
-        var sampler = new EdmSampler(Net, options);
+        var sampler = new EdmSampler(Denoiser, options);
         int total = rows.Count * seeds.Count, done = 0;
         var results = new List<SampleResult>(rows.Count);
         foreach (var draw in rows)

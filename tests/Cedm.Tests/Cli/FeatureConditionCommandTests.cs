@@ -185,3 +185,46 @@ public sealed class FeatureConditionSampleTests : CliTest
         err.Should().Contain("--temperature").And.Contain("not trained on a feature condition");
     }
 }
+
+/// <summary>`cedm classifier` (NGMG / CE) and `cedm sample --classifier` guidance.</summary>
+public sealed class ClassifierCommandTests : CliTest
+{
+    [Fact]
+    public void TrainsAClassifierAndGuidesSamplingWithIt()
+    {
+        string source = TrainingTestData.WritePatternsSource(Dir, 4);
+        var data = TrainingTestData.Patterns(4);
+        var rng = new Random(1);
+        var x = new float[12 * 6];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)((i % 6 == data.Labels![i / 6] / 10 ? 3 : 0) + rng.NextDouble());
+        string feats = Path.Combine(Dir, "f.npy");
+        Npy.Write(feats, x, 12, 6);
+        string clusters = Path.Combine(Dir, "c");
+        new ClusterAssignment("kmeans", 3, data.Labels!.Select(l => (int)(l / 10)).ToArray(), Enumerable.Repeat(1f, 12).ToArray()).Save(clusters);
+        string run = Path.Combine(Dir, "run"), labelRun = Path.Combine(Dir, "labels");
+        Run("train", source, "--cond", $"gmm:{clusters}", "--gmm-features", feats, "--feature-dim", "3", "--out", run, "--batch", "4", "--kimg", "0.004").Code.Should().Be(0);
+
+        string clf = Path.Combine(Dir, "clf.safetensors");
+        var (code, output, err) = Run("classifier", run, "--objective", "ngmg", "--steps", "5", "--batch", "8", "--width", "4", "--out", clf, "--json");
+        code.Should().Be(0, err);
+        var doc = JsonDocument.Parse(output).RootElement;
+        doc.GetProperty("k").GetInt32().Should().Be(3);
+        doc.GetProperty("accuracy").EnumerateObject().Should().HaveCount(5);
+
+        string plain = Path.Combine(Dir, "p.npy"), guided = Path.Combine(Dir, "g.npy");
+        Run("sample", run, "--n", "2", "--cluster", "1", "--steps", "3", "--out", plain).Code.Should().Be(0);
+        (code, _, err) = Run("sample", run, "--n", "2", "--cluster", "1", "--steps", "3", "--out", guided, "--classifier", clf, "--classifier-guidance", "50");
+        code.Should().Be(0, err);
+        Npy.Read(guided).As<byte>().ToArray().Should().NotEqual(Npy.Read(plain).As<byte>().ToArray(), "guidance moves the samples");
+
+        Run("sample", run, "--classifier", clf, "--out", Path.Combine(Dir, "x.npy")).Err.Should().Contain("--classifier-guidance");
+        Run("classifier", run, "--out", clf).Code.Should().Be(2, "no overwrite without --force");
+        Run("train", source, "--cond", "labels", "--out", labelRun, "--batch", "4", "--kimg", "0.004").Code.Should().Be(0);
+        (code, _, err) = Run("classifier", labelRun, "--objective", "ngmg", "--out", Path.Combine(Dir, "l.safetensors"));
+        code.Should().Be(2);
+        err.Should().Contain("--objective").And.Contain("features:/gmm:");
+        (code, _, err) = Run("sample", labelRun, "--classifier", clf, "--classifier-guidance", "1", "--out", Path.Combine(Dir, "y.npy"));
+        code.Should().Be(2);
+        err.Should().Contain("clf.safetensors");
+    }
+}
