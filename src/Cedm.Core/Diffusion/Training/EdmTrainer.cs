@@ -20,6 +20,9 @@ public readonly record struct TrainStep(long Step, long CurNimg, double Loss, do
 /// loss's σ and noise, then dropout masks.
 /// A coherence-aware network (related-seeds C.1, D.1) gets each image's coherence score with its condition; a dropped
 /// condition goes with c = 0. Coherence adds no draws, so the generator sequence is that of the same run without it.
+/// A feature-conditioned network (related-seeds B.3) gets each image's condition vector from its
+/// <see cref="FeatureSource"/> right after the drop decision (zeros when dropped); only the "draw" mode consumes
+/// numbers (r + d normals per undropped image).
 /// </summary>
 public sealed class EdmTrainer
 {
