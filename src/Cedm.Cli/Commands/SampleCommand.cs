@@ -38,11 +38,17 @@ public static class SampleCommand
         var grid = new Option<string?>("--grid") { Description = "Also write a PNG grid of the samples." };
         var scale = new Option<int>("--scale") { Description = "Integer upscaling of each grid image.", DefaultValueFactory = _ => 1 };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "A checkpoint file of the run instead of the latest." };
+        var temperature = new Option<double>("--temperature") { Description = "features:/gmm: runs: temperature s in (0, 1] of the condition draw z ~ N(mu_k, s^2 Sigma_k) (--cluster picks k).", DefaultValueFactory = _ => 1.0 };
+        var interpolate = new Option<string?>("--interpolate") { Description = "features:/gmm: runs: a,b,t — condition on (1-t) z_a + t z_b, draws of clusters a and b from the same normals." };
+        var classifier = new Option<string?>("--classifier") { Description = "A `cedm classifier` file: classifier guidance D - w sigma^2 grad_x L toward each image's class (with --classifier-guidance w)." };
+        var classifierGuidance = new Option<double>("--classifier-guidance") { Description = "Weight w of --classifier guidance.", DefaultValueFactory = _ => 0 };
+        var features = new Option<string?>("--features") { Description = "features:/gmm: runs: a features .npy (N, D) with one row per seed (e.g. of held-out real images, for look-alikes), whitened with the run's map." };
         var force = GlobalOptions.Force();
         var json = GlobalOptions.Json();
         var cmd = new Command("sample", "Generate images with a trained run's EMA weights (EDM Heun sampler, optional churn and guidance). Under mpirun the seeds are split over the ranks (docs/distributed.md).")
         {
             run, n, seeds, output, cluster, guidance, coherence, caGuidance, caLow, steps, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise, batch, grid, scale, checkpoint, force, json,
+            temperature, interpolate, features, classifier, classifierGuidance,
         };
         cmd.SetAction(parse =>
         {
@@ -57,6 +63,8 @@ public static class SampleCommand
                     CoherenceGuidance = parse.GetValue(caGuidance), CoherenceLow = parse.GetValue(caLow),
                 },
                 Coherence = parse.GetValue(coherence), Checkpoint = parse.GetValue(checkpoint),
+                Temperature = parse.GetValue(temperature), Interpolate = parse.GetValue(interpolate), Features = parse.GetValue(features),
+                Classifier = parse.GetValue(classifier), ClassifierGuidance = parse.GetValue(classifierGuidance),
                 Out = parse.GetValue(output)!, Grid = parse.GetValue(grid), Scale = parse.GetValue(scale), Force = parse.GetValue(force),
             };
             if (parse.GetResult(caLow) is { Implicit: false } && !(request.Sampler.CoherenceGuidance > 0)) throw new UsageException("--ca-low only applies with --ca-guidance");

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Cedm.Diffusion.Coherence;
+using Cedm.Diffusion.FeatureConditioning;
 using Cedm.Diffusion.Networks;
 using Cedm.Diffusion.Training;
 using Cedm.Stages;
@@ -21,7 +22,18 @@ public static class TrainCommand
         var source = SourceOptions.Source();
         var resolution = SourceOptions.Resolution();
         var pad = new Option<int?>("--pad") { Description = "Pixels of black padding on every side. Default: only up to the next multiple of 2^(levels-1) the U-Net needs (28 stays 28 for the 3-level presets; --pad 2 gives 32)." };
-        var cond = new Option<string>("--cond") { Description = "Conditioning: none, labels (the source's labels) clusters:<dir> (a `cedm cluster` folder; ids renumbered to the utilised clusters) or path:<dir> (an agglo folder with tree.json: each cluster conditioned on its root-to-leaf path, a sum of per-node embeddings; docs/hierarchy.md).", DefaultValueFactory = _ => "none" };
+        var cond = new Option<string>("--cond") { Description = "Conditioning: none, labels (the source's labels), clusters:<dir> (a `cedm cluster` folder; ids renumbered to the utilised clusters), path:<dir> (an agglo folder with tree.json: each cluster conditioned on its root-to-leaf path, a sum of per-node embeddings; docs/hierarchy.md), features:<feats.npy> (each image's own whitened feature vector: the oracle row) or gmm:<dir> (a Gaussian per utilised cluster in whitened feature space; see --gmm-mode). docs/feature-conditioning.md.", DefaultValueFactory = _ => "none" };
+        var fo = new FeatureConditionOptions();
+        var featureDim = new Option<int>("--feature-dim") { Description = "features:/gmm: whitened (PCA) dimension d of the condition vector.", DefaultValueFactory = _ => fo.Dim };
+        var gmmMode = new Option<string?>("--gmm-mode") { Description = "gmm: what each training image is conditioned on: centroid (its cluster's mean), draw (a fresh z ~ N(mu_k, s^2 Sigma_k) each step; default) or own (its own whitened feature)." };
+        gmmMode.AcceptOnlyFromAmong([.. FeatureConditionOptions.Modes]);
+        var gmmRank = new Option<int>("--gmm-rank") { Description = "features:/gmm: rank r of each component's covariance factor (Sigma = W W^T + sigma^2 I); 0 = diagonal.", DefaultValueFactory = _ => fo.Rank };
+        var gmmShrinkage = new Option<double>("--gmm-shrinkage") { Description = "features:/gmm: covariance shrinkage toward (tr S/d) I, in [0, 1].", DefaultValueFactory = _ => fo.Shrinkage };
+        var gmmTemperature = new Option<double>("--gmm-temperature") { Description = "gmm: draw temperature s in (0, 1] while training.", DefaultValueFactory = _ => fo.Temperature };
+        var gmmAssign = new Option<string>("--gmm-assign") { Description = "gmm: responsibilities of the fit: hard (cluster ids), soft (probs.npy: GMM responsibilities, TEMI soft assignments) or auto (soft when probs.npy exists).", DefaultValueFactory = _ => fo.Assign };
+        gmmAssign.AcceptOnlyFromAmong([.. FeatureConditionOptions.Assignments]);
+        var gmmFeatures = new Option<string?>("--gmm-features") { Description = "gmm: the features .npy to fit on (default: the one the clustering was made from, its options.json)." };
+        Option[] featureFlags = [featureDim, gmmMode, gmmRank, gmmShrinkage, gmmTemperature, gmmAssign, gmmFeatures];
         var output = new Option<string>("--out") { Description = "Run folder.", Required = true };
         var preset = new Option<string>("--preset") { Description = "Network: tiny (32 ch, 1 block/level), small (64 ch, 2 blocks, spec §2.6) or cifar-edm (EDM's DDPM++, 56 M params).", DefaultValueFactory = _ => "tiny" };
         preset.AcceptOnlyFromAmong(SongUNetOptions.Presets);
@@ -53,12 +65,14 @@ public static class TrainCommand
         {
             source, cond, output, preset, kimg, minutes, resume, batch, lr, rampup, ema, emaRamp, ckpt, logKimg, keep, pUncond, xflip, dropout,
             coherence, coherenceMode, coherenceBins, coherenceQuantiles, resolution, pad, seed, force, json,
+            featureDim, gmmMode, gmmRank, gmmShrinkage, gmmTemperature, gmmAssign, gmmFeatures,
         };
         cmd.SetAction(parse =>
         {
             string run = parse.GetValue(output)!, src = parse.GetValue(source)!, condSpec = parse.GetValue(cond)!;
             string? coherenceSpec = parse.GetValue(coherence);
             bool coherenceTuned = new Option[] { coherenceMode, coherenceBins, coherenceQuantiles }.Any(o => parse.GetResult(o) is { Implicit: false });
+            bool featureTuned = featureFlags.Any(o => parse.GetResult(o) is { Implicit: false });
             TrainingSession session;
             if (parse.GetValue(resume))
             {
@@ -69,6 +83,7 @@ public static class TrainCommand
                 if (coherenceSpec != null && coherenceSpec != saved.Coherence?.Options.Source)
                     throw new UsageException($"--resume: the run was trained with {(saved.Coherence is null ? "no --coherence" : "--coherence " + saved.Coherence.Options.Source)}, not --coherence {coherenceSpec}");
                 if (coherenceTuned) throw new UsageException("--resume: the coherence pre-processing of a run cannot change");
+                if (featureTuned) throw new UsageException("--resume: the feature condition of a run cannot change");
                 session = TrainStage.Resume(new ResumeRequest
                 {
                     Out = run, Kimg = parse.GetValue(kimg), Minutes = parse.GetResult(minutes) is { Implicit: false } ? parse.GetValue(minutes) : null,
@@ -78,6 +93,10 @@ public static class TrainCommand
             {
                 if (coherenceSpec is null && coherenceTuned) throw new UsageException("--coherence-mode, --coherence-bins and --coherence-quantiles need --coherence");
                 var q = coherenceSpec is null ? default : ParseQuantiles(parse.GetValue(coherenceQuantiles)!);
+                bool featureCond = FeatureConditions.IsFeatureSpec(condSpec);
+                if (featureTuned && !featureCond) throw new UsageException("--feature-dim and the --gmm-* flags need --cond features:<npy> or gmm:<dir>");
+                bool oracle = condSpec.StartsWith(FeatureConditions.FeaturesPrefix, StringComparison.Ordinal);
+                if (oracle && parse.GetValue(gmmFeatures) != null) throw new UsageException("--gmm-features only applies to --cond gmm:<dir> (features:<npy> names its file)");
                 session = TrainStage.Create(new TrainRequest
                 {
                     Source = src, Cond = condSpec, Out = run, Resolution = parse.GetValue(resolution), Pad = parse.GetValue(pad), Force = parse.GetValue(force),
@@ -88,6 +107,12 @@ public static class TrainCommand
                         Kimg = parse.GetValue(kimg), Minutes = parse.GetValue(minutes), CheckpointKimg = parse.GetValue(ckpt), LogKimg = parse.GetValue(logKimg),
                         KeepCheckpoints = parse.GetValue(keep), Seed = parse.GetValue(seed), PUncond = parse.GetValue(pUncond), XFlip = parse.GetValue(xflip),
                         Dropout = parse.GetValue(dropout),
+                    },
+                    Features = !featureCond ? null : new FeatureConditionOptions
+                    {
+                        Mode = parse.GetValue(gmmMode) ?? (oracle ? "own" : fo.Mode), Dim = parse.GetValue(featureDim), Rank = parse.GetValue(gmmRank),
+                        Shrinkage = parse.GetValue(gmmShrinkage), Temperature = parse.GetValue(gmmTemperature), Assign = parse.GetValue(gmmAssign)!,
+                        Features = parse.GetValue(gmmFeatures),
                     },
                     Coherence = coherenceSpec is null ? null : new CoherenceOptions
                     {
@@ -103,6 +128,7 @@ public static class TrainCommand
                     ["run"] = run, ["step"] = summary.Step, ["cur_nimg"] = summary.CurNimg, ["kimg"] = summary.CurNimg / 1000.0, ["loss"] = summary.LastLoss,
                     ["seconds"] = summary.Seconds, ["checkpoint"] = summary.Checkpoint, ["stopped_by"] = summary.StoppedBy, ["label_dim"] = session.Labels.Dim,
                     ["parameters"] = parameters, ["coherence"] = session.Config.Coherence?.Options.Source ?? "none",
+                    ["feature_dim"] = session.Config.Network.FeatureDim,
                 }));
             else
                 w.WriteLine(string.Create(CultureInfo.InvariantCulture,

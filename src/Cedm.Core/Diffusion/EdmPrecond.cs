@@ -23,6 +23,8 @@ public sealed class EdmPrecond : Module, IDenoiser
 
     public bool HasCoherence => Model.Options.Coherence;
 
+    public int FeatureDim => Model.Options.FeatureDim;
+
     public EdmPrecond(SongUNet model, double sigmaData = DefaultSigmaData)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -51,7 +53,7 @@ public sealed class EdmPrecond : Module, IDenoiser
 
     /// <summary>IDenoiser: labels and coherence from <paramref name="condition"/>, no augment labels; dropout only if training.</summary>
     public Tensor Denoise(Tensor x, Tensor sigma, Conditioning? condition = null) =>
-        Denoise(x, sigma, condition?.Labels, condition?.Coherence, null, null);
+        Denoise(x, sigma, condition?.Labels, condition?.Coherence, condition?.Features, null, null);
 
     /// <summary>
     /// D(x; σ, labels, augment labels). <paramref name="sigma"/> is [N] (or [1], shared by the batch); it takes no
@@ -62,7 +64,11 @@ public sealed class EdmPrecond : Module, IDenoiser
         Denoise(x, sigma, labels, null, augmentLabels, dropoutRng);
 
     /// <summary>As the overload without coherence, plus per-image coherence scores [N] (null: c = 1 for a coherence net).</summary>
-    public Tensor Denoise(Tensor x, Tensor sigma, Tensor? labels, Tensor? coherence, Tensor? augmentLabels, Rng? dropoutRng)
+    public Tensor Denoise(Tensor x, Tensor sigma, Tensor? labels, Tensor? coherence, Tensor? augmentLabels, Rng? dropoutRng) =>
+        Denoise(x, sigma, labels, coherence, null, augmentLabels, dropoutRng);
+
+    /// <summary>As the overload without features, plus a continuous condition [N, d] (null: the zero vector for a feature net).</summary>
+    public Tensor Denoise(Tensor x, Tensor sigma, Tensor? labels, Tensor? coherence, Tensor? features, Tensor? augmentLabels, Rng? dropoutRng)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(sigma);
@@ -86,7 +92,7 @@ public sealed class EdmPrecond : Module, IDenoiser
         // calls (a sampler evaluates the net dozens of times with the same shapes).
         return TensorArena.Recycling(() =>
         {
-            var f = Model.Forward(x * new Tensor(cIn, n, 1, 1, 1), new Tensor(cNoise, n), labels, coherence, augmentLabels, dropoutRng);
+            var f = Model.Forward(x * new Tensor(cIn, n, 1, 1, 1), new Tensor(cNoise, n), labels, coherence, features, augmentLabels, dropoutRng);
             return x * new Tensor(cSkip, n, 1, 1, 1) + f * new Tensor(cOut, n, 1, 1, 1);
         });
     }

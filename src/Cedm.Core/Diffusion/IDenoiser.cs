@@ -18,5 +18,8 @@ public interface IDenoiser
     /// </summary>
     bool HasCoherence => false;
 
+    /// <summary>Dimension of the continuous condition <see cref="Conditioning.Features"/> (0: none; related-seeds B.3).</summary>
+    int FeatureDim => 0;
+
     Tensor Denoise(Tensor x, Tensor sigma, Conditioning? condition = null);
 }

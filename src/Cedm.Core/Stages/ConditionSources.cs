@@ -12,7 +12,7 @@ namespace Cedm.Stages;
 /// </summary>
 public static class ConditionSources
 {
-    public const string Syntax = "none, labels, clusters:<dir> or path:<dir>";
+    public const string Syntax = "none, labels, clusters:<dir>, path:<dir>, features:<npy> or gmm:<dir>";
 
     /// <summary>The conditioning of <paramref name="dataset"/> named by <paramref name="spec"/>, with the clustering it came from (or null).</summary>
     public static (LabelSource Labels, ClusterLabels? Clusters) Resolve(string spec, ImageDataset dataset)
@@ -20,6 +20,8 @@ public static class ConditionSources
         ArgumentNullException.ThrowIfNull(spec);
         ArgumentNullException.ThrowIfNull(dataset);
         if (spec == "none") return (LabelSource.None, null);
+        // A continuous condition (features:, gmm:) has no labels; FeatureConditions reads it.
+        if (FeatureConditions.IsFeatureSpec(spec)) return (LabelSource.None, null);
         if (spec == "labels")
         {
             if (dataset.Labels is null) throw new SettingException("Cond", $"labels: {dataset.Name} has no labels");

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Cedm.Data;
 using Cedm.Diffusion;
+using Cedm.Diffusion.FeatureConditioning;
 using Cedm.Diffusion.Labels;
 using Cedm.Diffusion.Sampling;
 using Cedm.Diffusion.Training;
@@ -77,6 +78,20 @@ public sealed record SampleRequest
     /// <summary>A checkpoint of the run instead of the latest.</summary>
     public string? Checkpoint { get; init; }
 
+    /// <summary>A feature-conditioned run: the draw temperature s ∈ (0, 1] of z ~ N(μ_k, s²Σ_k) (related-seeds B.3 item 3).</summary>
+    public double Temperature { get; init; } = 1.0;
+
+    /// <summary>A feature-conditioned run: "a,b,t", draws interpolated between original clusters a and b ((1−t)·z_a + t·z_b).</summary>
+    public string? Interpolate { get; init; }
+
+    /// <summary>A feature-conditioned run: a features .npy (N, D) with a row per seed, whitened with the run's map (look-alikes).</summary>
+    public string? Features { get; init; }
+
+    /// <summary>A `cedm classifier` file: classifier guidance D − w·σ²·∇_x L with <see cref="ClassifierGuidance"/> w.</summary>
+    public string? Classifier { get; init; }
+
+    public double ClassifierGuidance { get; init; }
+
     public required string Out { get; init; }
 
     public string? Grid { get; init; }
@@ -97,6 +112,9 @@ public sealed record SampleRequest
         if (Sampler.Guidance > 0 && Sampler.CoherenceGuidance > 0) throw new ArgumentException("classifier-free and coherence-aware guidance exclude each other; choose one", "Guidance");
         EffectiveSampler.Validate();
         ConditionChoice.Parse(Cluster);
+        if (!(Temperature > 0 && Temperature <= 1)) throw new ArgumentException($"must be in (0, 1], got {Temperature}", nameof(Temperature));
+        if (Interpolate != null && Features != null) throw new ArgumentException("--interpolate and --features exclude each other", nameof(Interpolate));
+        if (Interpolate != null) FeatureChoice.ParseInterpolation(Interpolate);
     }
 }
 
@@ -116,9 +134,18 @@ public static class SampleStage
         if (!generator.Coherent && request.Coherence is not null)
             throw new SettingException(nameof(request.Coherence), "this run was trained without coherence scores");
         var options = request.EffectiveSampler;
-        var set = generator.Sample(request.Seeds, ConditionChoice.Parse(request.Cluster), options, observer, comm);
+        FeatureChoice? features = null;
+        if (generator.FeatureConditioned)
+            features = new FeatureChoice(request.Temperature, request.Interpolate, request.Features);
+        else if (request.Interpolate != null || request.Features != null || request.Temperature != 1.0)
+            throw new SettingException(request.Features != null ? nameof(request.Features) : request.Interpolate != null ? nameof(request.Interpolate) : nameof(request.Temperature),
+                "this run was not trained on a feature condition (features:/gmm:)");
+        if ((request.Classifier != null) != (request.ClassifierGuidance > 0))
+            throw new SettingException(nameof(request.ClassifierGuidance), "classifier guidance needs both --classifier <file> and --classifier-guidance w > 0");
+        if (request.Classifier != null) generator.Wrap = ClassifierStage.Guidance(request.Classifier, generator, request.ClassifierGuidance);
+        var set = generator.Sample(request.Seeds, ConditionChoice.Parse(request.Cluster), options, observer, comm, features);
         if (!comm.IsRoot()) return (set, new SampleRecord());
-        return (set, generator.Save(set, request.Out, request.Grid, request.Scale, request.Cluster, options, request.Force));
+        return (set, generator.Save(set, request.Out, request.Grid, request.Scale, request.Cluster, options, request.Force, features));
     }
 }
 
@@ -157,6 +184,14 @@ public sealed class Generator
     /// <summary>Whether the run conditions on coherence scores (CAD).</summary>
     public bool Coherent => Config.Network.Coherence;
 
+    /// <summary>Wraps the network before sampling (classifier guidance); null = the network itself.</summary>
+    public Func<IDenoiser, IDenoiser>? Wrap { get; set; }
+
+    private IDenoiser Denoiser => Wrap?.Invoke(Net) ?? Net;
+
+    /// <summary>Whether the run conditions on a continuous vector (features:/gmm:, related-seeds B.3).</summary>
+    public bool FeatureConditioned => Config.Network.FeatureDim > 0;
+
     /// <summary>Loads <paramref name="run"/>'s config, label map and the EMA weights of <paramref name="checkpoint"/> (default: the latest).</summary>
     public static Generator Load(string run, string? checkpoint = null)
     {
@@ -179,12 +214,13 @@ public sealed class Generator
     /// set in seed order; the other ranks get their slice.
     /// </summary>
     public SampleSet Sample(IReadOnlyList<long> seeds, ConditionChoice choice, SamplerOptions options, IStageObserver? observer = null,
-        ICommunicator? communicator = null)
+        ICommunicator? communicator = null, FeatureChoice? features = null)
     {
         var comm = communicator ?? SingleProcess.Instance;
         ArgumentNullException.ThrowIfNull(seeds);
         observer ??= StageObserver.None;
         options.Validate();
+        if (FeatureConditioned) return SampleFeatures(seeds, choice, options, observer, features ?? new FeatureChoice());
         if (options.Guidance > 0 && Map.K == 0) throw new SettingException(nameof(options.Guidance), "classifier-free guidance needs a conditional run");
         if (!Coherent && options.CoherenceGuidance > 0) throw new SettingException("CaGuidance", "coherence-aware guidance needs a run trained with coherence scores");
         var rows = new List<ConditionDraw?>();
@@ -208,7 +244,7 @@ public sealed class Generator
             _ => throw new ArgumentOutOfRangeException(nameof(choice)),
         }).Select(d => (ConditionDraw?)(Map.Tree != null ? d.WithRows(Map) : d)));
 
-        var sampler = new EdmSampler(Net, options);
+        var sampler = new EdmSampler(Denoiser, options);
         var (lo, hi) = comm.Shard(seeds.Count);
         var mine = seeds.Skip(lo).Take(hi - lo).ToArray();
         int total = rows.Count * mine.Length, done = 0;
@@ -280,10 +316,63 @@ public sealed class Generator
     }
 
     /// <summary>
+    /// A feature-conditioned run (related-seeds B.3 item 3): rows of the mixture's components (p: by π_k, uniform, all,
+    /// or an original cluster id), one interpolated row, or one row of given features. Ids are original cluster ids
+    /// (−1 for given features).
+    /// </summary>
+    private SampleSet SampleFeatures(IReadOnlyList<long> seeds, ConditionChoice choice, SamplerOptions options, IStageObserver observer, FeatureChoice features)
+    {
+        var (space, mixture) = FeatureConditionConfig.Load(Run);
+        var rows = new List<FeatureDraw>();
+        if (features.Features is string path)
+        {
+            if (choice is not ConditionChoice.Empirical) throw new SettingException("Cluster", "--features gives every image its condition; leave --cluster out");
+            var a = Features.FeatureFile.ReadValidated(path);
+            if (a.Shape[1] != space.InputDimension) throw new InvalidDataException($"{path}: {a.Shape[1]} feature dimensions, the run was trained on {space.InputDimension} ({Config.Features?.Features})");
+            if (a.Shape[0] < seeds.Count) throw new InvalidDataException($"{path}: {a.Shape[0]} feature rows for {seeds.Count} images (one row per seed)");
+            int n = seeds.Count;
+            rows.Add(FeatureDraw.Given(space.Apply(a.ToFloat32().AsSpan(0, n * space.InputDimension), n), space.Dimension));
+        }
+        else if (features.Interpolate is string text)
+        {
+            if (choice is not ConditionChoice.Empirical) throw new SettingException("Cluster", "--interpolate names its clusters; leave --cluster out");
+            var (a, b, t) = FeatureChoice.ParseInterpolation(text);
+            rows.Add(FeatureDraw.Interpolate(mixture, Component(mixture, a), Component(mixture, b), t, features.Temperature));
+        }
+        else rows.AddRange(choice switch
+        {
+            ConditionChoice.All => Enumerable.Range(0, mixture.K).Select(c => FeatureDraw.FromMixture(mixture, c, features.Temperature)),
+            ConditionChoice.Empirical => [FeatureDraw.FromMixture(mixture, FeatureDraw.ByWeight, features.Temperature)],
+            ConditionChoice.Uniform => [FeatureDraw.FromMixture(mixture, FeatureDraw.Uniformly, features.Temperature)],
+            ConditionChoice.Fixed f => [FeatureDraw.FromMixture(mixture, Component(mixture, f.OriginalId), features.Temperature)],
+            _ => throw new ArgumentOutOfRangeException(nameof(choice)),
+        });
+        var sampler = new EdmSampler(Denoiser, options);
+        int total = rows.Count * seeds.Count, done = 0;
+        var results = new List<SampleResult>(rows.Count);
+        foreach (var draw in rows)
+        {
+            results.Add(sampler.Sample(seeds, Config.Channels, Config.Height, Config.Width, null,
+                new InOrderProgress<double>(f => observer.Progress((done + f * seeds.Count) / total, $"{total} images, {options.Steps} steps")), draw));
+            done += seeds.Count;
+        }
+        return new SampleSet(results.SelectMany(r => r.ToUInt8()).ToArray(), total, Config.Height, Config.Width, Config.Channels,
+            results.SelectMany(r => r.Seeds).ToArray(), results.SelectMany(r => r.Conditions).Select(c => c < 0 ? -1L : mixture.Used[c]).ToArray(),
+            rows.Count, sampler.Nfe);
+    }
+
+    private static int Component(FeatureMixture mixture, long original)
+    {
+        int c = mixture.IndexOf(original);
+        if (c < 0) throw new SettingException("Cluster", $"{original}: not a component of this run's mixture (it has {mixture.K}: {string.Join(", ", mixture.Used.Take(20))}{(mixture.K > 20 ? ", ..." : "")})");
+        return c;
+    }
+
+    /// <summary>
     /// Writes samples.npy (uint8 [N, H, W, C]), &lt;stem&gt;_clusters.npy (original id per image, −1 unconditional),
     /// &lt;stem&gt;.json (<see cref="SampleRecord"/>) and optionally a PNG grid (one row per condition for several rows).
     /// </summary>
-    public SampleRecord Save(SampleSet set, string outPath, string? gridPath, int gridScale, string? choiceText, SamplerOptions options, bool overwrite)
+    public SampleRecord Save(SampleSet set, string outPath, string? gridPath, int gridScale, string? choiceText, SamplerOptions options, bool overwrite, FeatureChoice? features = null)
     {
         var record = SampleRecord.For(outPath, gridPath);
         SampleRecord.Files(outPath, gridPath).CheckWritable(overwrite);
@@ -302,7 +391,10 @@ public sealed class Generator
         {
             Run = Run, Checkpoint = Checkpoint, N = set.Count, Seeds = [set.Seeds.Min(), set.Seeds.Max()],
             Height = set.Height, Width = set.Width, Channels = set.Channels,
-            Cluster = Map.K == 0 ? null : choiceText, LabelMode = Map.Mode, LabelDim = Map.Dim, Nodes = set.RowNodes,
+            Cluster = Map.K == 0 && !FeatureConditioned ? null : features?.Features != null || features?.Interpolate != null ? null : choiceText,
+            LabelMode = FeatureConditioned ? Config.Features?.Kind ?? "features" : Map.Mode, FeatureDim = Config.Network.FeatureDim,
+            Temperature = FeatureConditioned && features?.Features == null ? features?.Temperature ?? 1.0 : null,
+            Interpolate = features?.Interpolate, FeaturesFile = features?.Features, LabelDim = Map.Dim, Nodes = set.RowNodes,
             NodeDepths = set.RowNodes?.Select(v => Map.Tree!.Depth(v)).ToArray(), Coherence = Coherent ? options.Coherence : null,
             ClusterCounts = set.OriginalIds.GroupBy(c => c).OrderBy(g => g.Key).ToDictionary(g => g.Key.ToString(CultureInfo.InvariantCulture), g => g.Count()),
             Sampler = new Dictionary<string, double>
@@ -339,6 +431,10 @@ public sealed record SampleRecord
     public int[]? Nodes { get; init; }
     public int[]? NodeDepths { get; init; }
     public double? Coherence { get; init; }
+    public int FeatureDim { get; init; }
+    public double? Temperature { get; init; }
+    public string? Interpolate { get; init; }
+    public string? FeaturesFile { get; init; }
     public string Images { get; init; } = "";
     public string Clusters { get; init; } = "";
     public string? Grid { get; init; }
@@ -373,5 +469,22 @@ public sealed record SampleRecord
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such samples record", path);
         try { return JsonSerializer.Deserialize<SampleRecord>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path}: empty"); }
         catch (JsonException e) { throw new InvalidDataException($"{path}: not a cedm samples record ({e.Message})", e); }
+    }
+}
+
+/// <summary>How a feature-conditioned run's samples get their condition vectors (cli.md `cedm sample --temperature`,
+/// `--interpolate a,b,t`, `--features`; docs/feature-conditioning.md).</summary>
+public sealed record FeatureChoice(double Temperature = 1.0, string? Interpolate = null, string? Features = null)
+{
+    /// <summary>"a,b,t": two original cluster ids and t ∈ [0, 1].</summary>
+    public static (long A, long B, double T) ParseInterpolation(string text)
+    {
+        var parts = text.Split(',');
+        if (parts.Length == 3
+            && long.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out long a)
+            && long.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out long b)
+            && double.TryParse(parts[2], NumberStyles.Float, CultureInfo.InvariantCulture, out double t) && t >= 0 && t <= 1)
+            return (a, b, t);
+        throw new SettingException("Interpolate", $"expected a,b,t (two cluster ids and t in [0, 1]), got '{text}'");
     }
 }

@@ -1,5 +1,6 @@
 using Cedm.Data;
 using Cedm.Diffusion.Coherence;
+using Cedm.Diffusion.FeatureConditioning;
 using Cedm.Diffusion.Labels;
 using Cedm.Diffusion.Networks;
 using Cedm.Diffusion.Training;
@@ -29,6 +30,9 @@ public sealed record TrainRequest
 
     /// <summary>Coherence-aware training (CAD); null = off.</summary>
     public CoherenceOptions? Coherence { get; init; }
+
+    /// <summary>Settings of a features:/gmm: condition (docs/feature-conditioning.md); null = the defaults.</summary>
+    public FeatureConditionOptions? Features { get; init; }
 
     /// <summary>Start over in a folder that holds a run.</summary>
     public bool Force { get; init; }
@@ -66,6 +70,9 @@ public abstract record TrainBudget
 /// </summary>
 public sealed record TrainingSession(string Folder, RunConfig Config, ImageDataset Data, LabelSource Labels, float[]? Scores, bool IsResume, FolderLock? Lock) : IDisposable
 {
+    /// <summary>The continuous condition of a features:/gmm: run, else null.</summary>
+    public FeatureSource? Features { get; init; }
+
     public void Dispose() => Lock?.Dispose();
 
     /// <summary>Trains until the budget of <see cref="Config"/> is spent, checkpointing into <see cref="Folder"/>.</summary>
@@ -73,7 +80,7 @@ public sealed record TrainingSession(string Folder, RunConfig Config, ImageDatas
     {
         using var held = this;
         observer ??= StageObserver.None;
-        var trainer = new EdmTrainer(Config.Network, Data, Labels, Config.Training, Scores, Communicator.World);
+        var trainer = new EdmTrainer(Config.Network, Data, Labels, Config.Training, Scores, Features, Communicator.World);
         var o = Config.Training;
         var progress = new InOrderProgress<TrainingProgress>(p =>
         {
@@ -96,7 +103,7 @@ public sealed record TrainingSession(string Folder, RunConfig Config, ImageDatas
 public static class TrainStage
 {
     /// <summary>Everything a run folder holds besides config.json (removed by a forced restart).</summary>
-    private static readonly string[] RunFiles = [Checkpoint.PointerFile, TrainingRun.LogFile, LabelSource.MapFile, LabelSource.ClustersCopyFile, CoherenceConfig.FileName];
+    private static readonly string[] RunFiles = [Checkpoint.PointerFile, TrainingRun.LogFile, LabelSource.MapFile, LabelSource.ClustersCopyFile, CoherenceConfig.FileName, FeatureConditionConfig.FileName];
 
     public static TrainingSession Create(TrainRequest request)
     {
@@ -137,7 +144,17 @@ public static class TrainStage
         if (data.Height != data.Width) throw new SettingException(nameof(request.Resolution), $"{data.Name}: images are {data.Height}x{data.Width}; the U-Net needs square images");
         if (data.Height % multiple != 0) throw new SettingException(nameof(request.Pad), $"{data.Name}: side {data.Height} is not divisible by {multiple}");
         var (labels, clusters) = ConditionSources.Resolve(request.Cond, data);
-        if (training.PUncond > 0 && labels.K == 0) throw new SettingException(nameof(training.PUncond), "condition dropout needs a conditional model");
+        FeatureSource? features = null;
+        FeatureConditionConfig? featureConfig = null;
+        FeatureSpace? space = null;
+        if (FeatureConditions.IsFeatureSpec(request.Cond))
+        {
+            var fo = request.Features ?? new FeatureConditionOptions();
+            if (request.Cond.StartsWith(FeatureConditions.FeaturesPrefix, StringComparison.Ordinal) && request.Features is null) fo = fo with { Mode = "own" };
+            (features, featureConfig, space) = FeatureConditions.Fit(request.Cond, fo, data);
+        }
+        else if (request.Features != null) throw new SettingException("Features", "feature-condition settings need --cond features:<npy> or gmm:<dir>");
+        if (training.PUncond > 0 && labels.K == 0 && features == null) throw new SettingException(nameof(training.PUncond), "condition dropout needs a conditional model");
         float[]? scores = null;
         CoherenceConfig? coherence = null;
         if (request.Coherence is { } co)
@@ -148,13 +165,14 @@ public static class TrainStage
         var network = baseNet with
         {
             Resolution = data.Height, InChannels = data.Channels, OutChannels = data.Channels, LabelDim = labels.Dim,
-            Dropout = training.Dropout ?? baseNet.Dropout, Coherence = scores != null,
+            Dropout = training.Dropout ?? baseNet.Dropout, Coherence = scores != null, FeatureDim = features?.Dimension ?? 0,
         };
         network.Validate();
         var config = new RunConfig
         {
             Source = request.Source, Cond = request.Cond, Resolution = request.Resolution, Pad = padding, Channels = data.Channels,
             Height = data.Height, Width = data.Width, Images = data.Count, Network = network, Training = training, Coherence = coherence,
+            Features = featureConfig,
         };
         if (folderLock is null) return new TrainingSession(run, config, data, labels, scores, IsResume: false, null);   // a rank other than 0
         if (request.Force && Directory.Exists(run))
@@ -166,7 +184,8 @@ public static class TrainStage
         config.Save(run);
         if (labels.K > 0) labels.Save(run);
         if (scores != null) CoherenceConfig.SaveValues(run, scores);
-        return new TrainingSession(run, config, data, labels, scores, IsResume: false, folderLock);
+        if (features != null) FeatureConditionConfig.Save(run, space!, features.Mixture);
+        return new TrainingSession(run, config, data, labels, scores, IsResume: false, folderLock) { Features = features };
     }
 
     public static TrainingSession Resume(ResumeRequest request)
@@ -193,7 +212,8 @@ public static class TrainStage
         var data = DataSource.Load(config.Source, new TransformOptions { Resolution = config.Resolution, Pad = config.Pad });
         var (labels, _) = ConditionSources.Resolve(config.Cond, data);
         var scores = config.Coherence != null ? CoherenceConfig.LoadValues(request.Out, data.Count) : null;
-        return new TrainingSession(request.Out, config, data, labels, scores, IsResume: true, folderLock);
+        var features = config.Features != null ? FeatureConditions.Reload(request.Out, config.Features, data) : null;
+        return new TrainingSession(request.Out, config, data, labels, scores, IsResume: true, folderLock) { Features = features };
     }
 
     /// <summary>

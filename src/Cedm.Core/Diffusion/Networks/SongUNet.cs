@@ -15,7 +15,9 @@ namespace Cedm.Diffusion.Networks;
 /// inside a block <c>norm0, conv0, affine, norm1, conv1, skip, norm2, qkv, proj</c>. <c>map_noise</c> has no
 /// parameters. The reference's non-learned resample_filter buffers are not stored (our resampling is built in).
 /// A coherence-aware net (<see cref="SongUNetOptions.Coherence"/>, CAD) adds <c>map_coh.fc0/fc1.{weight,bias}</c>
-/// (<see cref="Coherence.CoherenceEmbedding"/>), which EDM checkpoints do not have.
+/// (<see cref="Coherence.CoherenceEmbedding"/>), which EDM checkpoints do not have; a feature-conditioned net
+/// (<see cref="SongUNetOptions.FeatureDim"/>, related-seeds B.3) adds <c>map_feat.fc0/fc1.{weight,bias}</c>
+/// (<see cref="FeatureEmbedding"/>).
 /// </para>
 /// </summary>
 public sealed class SongUNet : Module
@@ -23,6 +25,7 @@ public sealed class SongUNet : Module
     private readonly PositionalEmbedding _mapNoise;
     private readonly Linear? _mapLabel, _mapAugment;
     private readonly CoherenceEmbedding? _mapCoherence;
+    private readonly FeatureEmbedding? _mapFeature;
     private readonly Linear _mapLayer0, _mapLayer1;
     private readonly ModuleDict _enc, _dec;
     private readonly Conv2d _encConv;
@@ -120,6 +123,9 @@ public sealed class SongUNet : Module
         // Registered (and drawn) last, so every other weight equals that of the same net without coherence.
         if (options.Coherence)
             _mapCoherence = RegisterModule("map_coh", new CoherenceEmbedding(NoiseChannels, rng));
+        // Likewise: a feature-conditioned net draws every other weight as the same net without features.
+        if (options.FeatureDim > 0)
+            _mapFeature = RegisterModule("map_feat", new FeatureEmbedding(options.FeatureDim, NoiseChannels, rng));
     }
 
     /// <summary>
@@ -139,7 +145,15 @@ public sealed class SongUNet : Module
     /// C.1) for a net built with <see cref="SongUNetOptions.Coherence"/>; null there means c = 1 (the clean
     /// conditional model). A net without coherence must get null.
     /// </summary>
-    public Tensor Forward(Tensor x, Tensor cNoise, Tensor? labels, Tensor? coherence, Tensor? augmentLabels, Rng? dropoutRng)
+    public Tensor Forward(Tensor x, Tensor cNoise, Tensor? labels, Tensor? coherence, Tensor? augmentLabels, Rng? dropoutRng) =>
+        Forward(x, cNoise, labels, coherence, null, augmentLabels, dropoutRng);
+
+    /// <summary>
+    /// F(x; c_noise, labels, coherence, features, augment labels). <paramref name="features"/> is [N, d] for a net built
+    /// with <see cref="SongUNetOptions.FeatureDim"/> = d; null there means the all-zero (null) condition. A net without
+    /// a feature condition must get null.
+    /// </summary>
+    public Tensor Forward(Tensor x, Tensor cNoise, Tensor? labels, Tensor? coherence, Tensor? features, Tensor? augmentLabels, Rng? dropoutRng)
     {
         var o = Options;
         if (x.Rank != 4 || x.Dim(1) != o.InChannels || x.Dim(2) != o.Resolution || x.Dim(3) != o.Resolution)
@@ -168,6 +182,15 @@ public sealed class SongUNet : Module
         }
         else if (coherence != null)
             throw new ArgumentException("SongUNet was built without coherence conditioning but got coherence scores.");
+        if (_mapFeature != null)
+        {
+            if (features == null) features = Tensor.Zeros(n, o.FeatureDim);
+            else if (features.Rank != 2 || features.Dim(0) != n || features.Dim(1) != o.FeatureDim)
+                throw new ArgumentException($"SongUNet expects features of shape [{n}, {o.FeatureDim}], got {Shapes.Format(features.Shape)}.");
+            emb = emb + _mapFeature.Forward(features);
+        }
+        else if (features != null)
+            throw new ArgumentException($"SongUNet was built without a feature condition (feature_dim 0) but got features of shape {Shapes.Format(features.Shape)}.");
         if (augmentLabels != null)
         {
             if (_mapAugment == null)

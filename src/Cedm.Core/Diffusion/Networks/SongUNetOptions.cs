@@ -27,6 +27,14 @@ public sealed record SongUNetOptions
     /// </summary>
     public bool Coherence { get; init; }
 
+    /// <summary>
+    /// Dimension d of a continuous condition vector (0 = none): an image's whitened feature, a cluster centroid or a
+    /// draw from a fitted Gaussian enters through <c>map_feat</c> (Linear → SiLU → Linear, related-seeds B.3 item 2),
+    /// added where <c>map_label</c>'s output is. Independent of <see cref="LabelDim"/>; 0 by default, so configurations
+    /// saved without it load unchanged.
+    /// </summary>
+    public int FeatureDim { get; init; }
+
     /// <summary>Augmentation-label dimension (0 = none; EDM's augment pipe emits 9, spec §1.6).</summary>
     public int AugmentDim { get; init; }
 
@@ -101,6 +109,7 @@ public sealed record SongUNetOptions
         Require(Resolution >= 1, $"resolution must be ≥ 1 (got {Resolution})");
         Require(InChannels >= 1 && OutChannels >= 1, $"in/out channels must be ≥ 1 (got {InChannels}/{OutChannels})");
         Require(LabelDim >= 0 && AugmentDim >= 0, "label_dim and augment_dim must be ≥ 0");
+        Require(FeatureDim >= 0, $"feature_dim must be ≥ 0 (got {FeatureDim})");
         Require(!Coherence || LabelDim > 0, "coherence conditioning needs a conditional net (label_dim > 0)");
         Require(ModelChannels >= 2 && ModelChannels % 2 == 0 && ModelChannels >= 4, $"model_channels must be even and ≥ 4 (got {ModelChannels})");
         Require(ChannelMult is { Count: > 0 } && ChannelMult.All(m => m >= 1), "channel_mult needs ≥ 1 entry, each ≥ 1");

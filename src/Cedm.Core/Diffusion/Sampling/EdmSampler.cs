@@ -1,3 +1,4 @@
+using Cedm.Diffusion.FeatureConditioning;
 using Cedm.Diffusion.Labels;
 using Cedm.Tensors;
 using Cedm.Tensors.Autograd;
@@ -40,10 +41,11 @@ public sealed class EdmSampler
     /// <summary>
     /// One image per seed, shaped [channels, height, width]. A conditional denoiser needs <paramref name="conditions"/>
     /// (its K must equal the label dimension); an unconditional one must get none.
-    /// <paramref name="progress"/> receives the fraction of images done.
+    /// <paramref name="progress"/> receives the fraction of images done. A feature-conditioned denoiser needs
+    /// <paramref name="features"/> (drawn per image after its label; the image's condition id is then the component).
     /// </summary>
     public SampleResult Sample(IReadOnlyList<long> seeds, int channels, int height, int width,
-        ConditionDraw? conditions = null, IProgress<double>? progress = null)
+        ConditionDraw? conditions = null, IProgress<double>? progress = null, FeatureDraw? features = null)
     {
         ArgumentNullException.ThrowIfNull(seeds);
         ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
@@ -53,6 +55,9 @@ public sealed class EdmSampler
         if (k > 0 && conditions == null) throw new ArgumentException($"The model is conditional (K = {k}); say how conditions are drawn.", nameof(conditions));
         if (k == 0 && conditions != null) throw new ArgumentException("The model is unconditional; it takes no conditions.", nameof(conditions));
         if (conditions != null && conditions.Dim != k) throw new ArgumentException($"Condition rows have {conditions.Dim} entries; the model has label dimension {k}.", nameof(conditions));
+        int fd = _denoiser.FeatureDim;
+        if ((fd > 0) != (features != null) || (features != null && features.Dimension != fd))
+            throw new ArgumentException($"The model's feature dimension is {fd}; the feature draw's {features?.Dimension ?? 0}.", nameof(features));
 
         int n = seeds.Count, size = channels * height * width;
         var images = new float[(long)n * size];
@@ -63,16 +68,18 @@ public sealed class EdmSampler
             int b = Math.Min(Options.BatchSize, n - start);
             var rngs = new Rng[b];
             var x = new double[(long)b * size];
+            var feats = features != null ? new float[b * fd] : null;
             for (int i = 0; i < b; i++)
             {
                 rngs[i] = new Rng(seeds[start + i]);
                 var xi = x.AsSpan(i * size, size);
                 for (int j = 0; j < size; j++) xi[j] = rngs[i].NextNormal() * TimeSteps[0];   // x_0 = t_0·z
                 ids[start + i] = conditions?.Draw(rngs[i]) ?? -1;
+                if (features != null) ids[start + i] = features.Draw(start + i, rngs[i], feats.AsSpan(i * fd, fd));
             }
             // A coherence-aware model gets the same c for every image (no draw, so seeds keep their images).
-            var condition = conditions == null ? null : new Conditioning(conditions.Encode(ids.AsSpan(start, b)),
-                _denoiser.HasCoherence ? Tensor.Full((float)Options.Coherence, b) : null);
+            var condition = conditions == null && feats == null ? null : new Conditioning(conditions == null ? null : conditions.Encode(ids.AsSpan(start, b)),
+                _denoiser.HasCoherence ? Tensor.Full((float)Options.Coherence, b) : null, feats == null ? null : new Tensor(feats, b, fd));
             Run(x, rngs, b, [b, channels, height, width], condition);
             for (long j = 0; j < x.LongLength; j++) images[(long)start * size + j] = (float)x[j];
             progress?.Report((double)(start + b) / n);

@@ -7,7 +7,8 @@ namespace Cedm.Diffusion.Sampling;
 /// all-zero label vector. Both halves run as one batch of 2N (conditional rows first). Rows whose label is already
 /// all-zero, and calls without labels, give D itself (the two terms coincide), so only conditioned images are guided.
 /// For a coherence-aware model the unconditional half gets c = 0, the pairing its training used for dropped
-/// conditions (related-seeds C.1); the conditional half keeps the given c (1 when none is given).
+/// conditions (related-seeds C.1); the conditional half keeps the given c (1 when none is given). A feature-conditioned
+/// model's null condition is the zero vector (related-seeds B.3 item 2), so its unconditional half gets zero features.
 /// </summary>
 public sealed class GuidedDenoiser : IDenoiser
 {
@@ -15,7 +16,7 @@ public sealed class GuidedDenoiser : IDenoiser
     {
         ArgumentNullException.ThrowIfNull(inner);
         if (!(weight >= 0) || double.IsInfinity(weight)) throw new ArgumentOutOfRangeException(nameof(weight), weight, "Guidance weight must be finite and ≥ 0.");
-        if (inner.LabelDim == 0 && weight > 0) throw new ArgumentException("Classifier-free guidance needs a conditional model (label dimension 0).", nameof(inner));
+        if (inner.LabelDim == 0 && inner.FeatureDim == 0 && weight > 0) throw new ArgumentException("Classifier-free guidance needs a conditional model (label dimension 0).", nameof(inner));
         Inner = inner;
         Weight = weight;
     }
@@ -28,9 +29,13 @@ public sealed class GuidedDenoiser : IDenoiser
 
     public bool HasCoherence => Inner.HasCoherence;
 
+    public int FeatureDim => Inner.FeatureDim;
+
     public Tensor Denoise(Tensor x, Tensor sigma, Conditioning? condition = null)
     {
-        if (Weight == 0 || condition?.Labels is not Tensor labels) return Inner.Denoise(x, sigma, condition);
+        if (Weight == 0 || condition == null || (condition.Labels == null && condition.Features == null)) return Inner.Denoise(x, sigma, condition);
+        var labels = condition.Labels;
+        var features = condition.Features;
         int n = x.Dim(0);
         Tensor? coherence = null;
         if (Inner.HasCoherence || condition.Coherence != null)
@@ -39,7 +44,8 @@ public sealed class GuidedDenoiser : IDenoiser
             coherence = Tensor.Concat(0, hi, Tensor.ZerosLike(hi));
         }
         var both = Inner.Denoise(Tensor.Concat(0, x, x), Tensor.Concat(0, sigma, sigma),
-            new Conditioning(Tensor.Concat(0, labels, Tensor.ZerosLike(labels)), coherence));
+            new Conditioning(labels == null ? null : Tensor.Concat(0, labels, Tensor.ZerosLike(labels)), coherence,
+                features == null ? null : Tensor.Concat(0, features, Tensor.ZerosLike(features))));
         var d = both.Data;
         int half = x.Size;
         if (both.Size != 2 * half) throw new InvalidOperationException($"The denoiser returned {both.Size} values for {2 * n} images of {half / Math.Max(n, 1)}.");

@@ -1,4 +1,5 @@
 using Cedm.Data;
+using Cedm.Diffusion.FeatureConditioning;
 using Cedm.Diffusion.Labels;
 using Cedm.Diffusion.Networks;
 using Cedm.Distributed;
@@ -20,6 +21,9 @@ public readonly record struct TrainStep(long Step, long CurNimg, double Loss, do
 /// loss's σ and noise, then dropout masks.
 /// A coherence-aware network (related-seeds C.1, D.1) gets each image's coherence score with its condition; a dropped
 /// condition goes with c = 0. Coherence adds no draws, so the generator sequence is that of the same run without it.
+/// A feature-conditioned network (related-seeds B.3) gets each image's condition vector from its
+/// <see cref="FeatureSource"/> right after the drop decision (zeros when dropped); only the "draw" mode consumes
+/// numbers (r + d normals per undropped image).
 /// </summary>
 public sealed class EdmTrainer
 {
@@ -27,14 +31,17 @@ public sealed class EdmTrainer
     private readonly DataOrder _order;
     private readonly EdmLoss _loss = new();
     private readonly float[]? _coherence;
+    private readonly FeatureSource? _features;
     private Rng _rng;
     private readonly ICommunicator _comm;
     private readonly GradientAllReduce? _allReduce;
 
     /// <param name="coherence">Pre-processed coherence score per training image (dataset order), required exactly
     /// when <paramref name="network"/> has <see cref="SongUNetOptions.Coherence"/>.</param>
+    /// <param name="features">The continuous condition per image (related-seeds B.3), required exactly when
+    /// <paramref name="network"/> has <see cref="SongUNetOptions.FeatureDim"/> &gt; 0 (its dimension must match).</param>
     /// <param name="communicator">The job to train data-parallel in (default: a single process).</param>
-    public EdmTrainer(SongUNetOptions network, ImageDataset data, LabelSource labels, TrainingOptions options, float[]? coherence = null,
+    public EdmTrainer(SongUNetOptions network, ImageDataset data, LabelSource labels, TrainingOptions options, float[]? coherence = null, FeatureSource? features = null,
         ICommunicator? communicator = null)
     {
         ArgumentNullException.ThrowIfNull(network);
@@ -49,6 +56,10 @@ public sealed class EdmTrainer
             throw new ArgumentException(network.Coherence ? "The network is coherence-aware; give a coherence score per image." : "Coherence scores need a network built with coherence on.");
         if (coherence != null)
             Coherence.CoherenceScores.Check(coherence, data.Count, "coherence");
+        if ((network.FeatureDim > 0) != (features != null) || (features != null && features.Dimension != network.FeatureDim))
+            throw new ArgumentException($"The network's feature dimension is {network.FeatureDim}; the feature source's {features?.Dimension ?? 0}.");
+        if (features != null && features.Count != data.Count) throw new ArgumentException($"{features.Count} feature conditions for {data.Count} images.");
+        _features = features;
         Network = network; _data = data; Labels = labels; Options = options; _coherence = coherence;
         Net = new EdmPrecond(network, new Rng(unchecked((ulong)options.Seed)));
         Ema = new EdmPrecond(network, new Rng(0UL));
@@ -126,16 +137,19 @@ public sealed class EdmTrainer
         int dim = Labels.Dim;
         float[]? onehot = dim > 0 ? new float[b * dim] : null;
         float[]? coherence = _coherence != null ? new float[b] : null;
+        int fd = _features?.Dimension ?? 0;
+        float[]? feats = _features != null ? new float[b * fd] : null;
         for (int i = 0; i < b; i++)
         {
             int index = _order.At(CurNimg + i);
             var img = x.AsSpan(i * size, size);
             _data.ToTrainingRange(index, 1, img);
             if (Options.XFlip && _rng.NextDouble() < 0.5) FlipHorizontally(img, c, h, w);
-            if (onehot != null)
+            if (onehot != null || feats != null)
             {
                 bool drop = Options.PUncond > 0 && _rng.NextDouble() < Options.PUncond;
-                if (!drop) Labels.WriteRow(Labels.Ids![index], onehot.AsSpan(i * dim, dim));
+                if (!drop && onehot != null) Labels.WriteRow(Labels.Ids![index], onehot.AsSpan(i * dim, dim));
+                if (!drop && feats != null) _features!.Fill(index, _rng, feats.AsSpan(i * fd, fd));   // dropped: the zero vector
                 if (coherence != null) coherence[i] = drop ? 0f : _coherence![index];   // C.1: null condition ⇒ c = 0
             }
         }
@@ -143,7 +157,8 @@ public sealed class EdmTrainer
         Optimizer.SetLr(lr);
         Optimizer.ZeroGrad();
         Net.SetTraining(true);
-        var condition = onehot == null ? null : new Conditioning(new Tensor(onehot, b, dim), coherence == null ? null : new Tensor(coherence, b));
+        var condition = onehot == null && feats == null ? null : new Conditioning(onehot == null ? null : new Tensor(onehot, b, dim),
+            coherence == null ? null : new Tensor(coherence, b), feats == null ? null : new Tensor(feats, b, fd));
         LastCondition = condition;
         double value = TrainingPass.Run(() => _loss.Compute(Net, new Tensor(x, b, c, h, w), condition, _rng), Net.Parameters(), v =>
         {
@@ -170,8 +185,12 @@ public sealed class EdmTrainer
         var (lo, hi) = _comm.Shard(b);
         int n = hi - lo;
         var x = new float[(long)n * size];
-        float[]? onehot = Labels.K > 0 ? new float[n * Labels.K] : null;
+        int dim = Labels.Dim;
+        float[]? onehot = dim > 0 ? new float[n * dim] : null;
         float[]? coherence = _coherence != null ? new float[n] : null;
+        int fd = _features?.Dimension ?? 0;
+        float[]? feats = _features != null ? new float[n * fd] : null;
+        var otherFeats = new float[fd];   // another rank's draw, made only to keep the generator in step
         for (int i = 0; i < b; i++)
         {
             int index = _order.At(CurNimg + i);
@@ -180,12 +199,12 @@ public sealed class EdmTrainer
             if (mine) _data.ToTrainingRange(index, 1, img);
             bool flip = Options.XFlip && _rng.NextDouble() < 0.5;
             if (mine && flip) FlipHorizontally(img, c, h, w);
-            if (onehot != null)
+            if (onehot != null || feats != null)
             {
                 bool drop = Options.PUncond > 0 && _rng.NextDouble() < Options.PUncond;
-                if (!mine) continue;
-                if (!drop) onehot[(i - lo) * Labels.K + Labels.Ids![index]] = 1;
-                if (coherence != null) coherence[i - lo] = drop ? 0f : _coherence![index];
+                if (!drop && mine && onehot != null) Labels.WriteRow(Labels.Ids![index], onehot.AsSpan((i - lo) * dim, dim));
+                if (!drop && feats != null) _features!.Fill(index, _rng, mine ? feats.AsSpan((i - lo) * fd, fd) : otherFeats);
+                if (mine && coherence != null) coherence[i - lo] = drop ? 0f : _coherence![index];
             }
         }
         var sigmaAll = new float[b];
@@ -199,7 +218,8 @@ public sealed class EdmTrainer
         Optimizer.SetLr(lr);
         Optimizer.ZeroGrad();
         Net.SetTraining(true);
-        var condition = onehot == null ? null : new Conditioning(new Tensor(onehot, n, Labels.K), coherence == null ? null : new Tensor(coherence, n));
+        var condition = onehot == null && feats == null ? null : new Conditioning(onehot == null ? null : new Tensor(onehot, n, dim),
+            coherence == null ? null : new Tensor(coherence, n), feats == null ? null : new Tensor(feats, n, fd));
         LastCondition = condition;
         float weight = (float)n / b;
         double global = 0;

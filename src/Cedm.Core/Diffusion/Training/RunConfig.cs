@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Cedm.Diffusion.Coherence;
+using Cedm.Diffusion.FeatureConditioning;
 using Cedm.Diffusion.Networks;
 using Cedm.IO;
 
@@ -30,6 +31,10 @@ public sealed record RunConfig
     /// <summary>Coherence-aware training (CAD, related-seeds C/D.1): options, fit and statistics; null (absent) when off.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public CoherenceConfig? Coherence { get; init; }
+
+    /// <summary>A continuous condition (features:/gmm:, related-seeds B.3): kind, sources, options; null (absent) when off.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public FeatureConditionConfig? Features { get; init; }
 
     public static readonly JsonSerializerOptions Json = new()
     {

@@ -21,4 +21,20 @@ public static class GradMode
     {
         public void Dispose() => _disabledDepth--;
     }
+
+    /// <summary>
+    /// `using (GradMode.EnableGrad()) { ... }`: ops inside record even within a no-grad scope (a guidance term that
+    /// differentiates a classifier inside a no-grad sampler); the enclosing state returns on dispose.
+    /// </summary>
+    public static RestoreScope EnableGrad()
+    {
+        int saved = _disabledDepth;
+        _disabledDepth = 0;
+        return new RestoreScope(saved);
+    }
+
+    public readonly struct RestoreScope(int saved) : IDisposable
+    {
+        public void Dispose() => _disabledDepth = saved;
+    }
 }

@@ -1,0 +1,50 @@
+namespace Cedm.Diffusion.FeatureConditioning;
+
+/// <summary>
+/// The whitening map of a feature-conditioned run: z = P·(f − m), P = [v_k/√λ_k] the top-d principal directions of the
+/// training features (related-seeds B.3 item 1). Stored with the run so features given at sampling time (e.g. of
+/// held-out real images) land in the space the network was trained in. Fitted by <c>Cedm.Features.FeatureWhitening</c>.
+/// </summary>
+public sealed class FeatureSpace
+{
+    public FeatureSpace(float[] mean, float[] projection, double[] eigenvalues)
+    {
+        ArgumentNullException.ThrowIfNull(mean);
+        ArgumentNullException.ThrowIfNull(projection);
+        ArgumentNullException.ThrowIfNull(eigenvalues);
+        if (mean.Length == 0 || eigenvalues.Length == 0 || projection.Length != (long)mean.Length * eigenvalues.Length)
+            throw new ArgumentException($"whitening arrays do not match: mean {mean.Length}, projection {projection.Length}, eigenvalues {eigenvalues.Length}");
+        Mean = mean; Projection = projection; Eigenvalues = eigenvalues;
+    }
+
+    public float[] Mean { get; }
+    public float[] Projection { get; }
+    public double[] Eigenvalues { get; }
+
+    /// <summary>Feature dimension D (what a features file must have).</summary>
+    public int InputDimension => Mean.Length;
+
+    /// <summary>Whitened dimension d (the network's condition dimension).</summary>
+    public int Dimension => Eigenvalues.Length;
+
+    /// <summary>Rows [N, D] → whitened rows [N, d].</summary>
+    public float[] Apply(ReadOnlySpan<float> features, int rows)
+    {
+        int din = InputDimension, d = Dimension;
+        if (features.Length != (long)rows * din) throw new ArgumentException($"expected {rows}x{din} feature values, got {features.Length}");
+        var z = new float[(long)rows * d];
+        var centred = new double[din];
+        for (int i = 0; i < rows; i++)
+        {
+            for (int j = 0; j < din; j++) centred[j] = features[i * din + j] - Mean[j];
+            for (int k = 0; k < d; k++)
+            {
+                double v = 0;
+                var p = Projection.AsSpan(k * din, din);
+                for (int j = 0; j < din; j++) v += p[j] * centred[j];
+                z[(long)i * d + k] = (float)v;
+            }
+        }
+        return z;
+    }
+}

@@ -1,0 +1,230 @@
+using System.Text.Json;
+using Cedm.Clustering;
+using Cedm.Diffusion.FeatureConditioning;
+using Cedm.Diffusion.Training;
+using Cedm.IO;
+using Cedm.Tests.Diffusion;
+using Cedm.Tests.TestUtilities;
+using FluentAssertions;
+
+namespace Cedm.Tests.Cli;
+
+/// <summary>`cedm train --cond features:|gmm:` and `cedm sample` of such runs, on 12 synthetic 8×8 images with 6-D features.</summary>
+public sealed class FeatureConditionCommandTests : CliTest
+{
+    private const int Images = 12, FeatureDim = 6;
+
+    private string Source() => TrainingTestData.WritePatternsSource(Dir, 4);
+
+    /// <summary>6-D features: the pattern's label sets the mean, plus noise; rows in dataset order.</summary>
+    private string Features(string name = "feats.npy", int rows = Images, Func<int, int, float>? value = null)
+    {
+        var data = TrainingTestData.Patterns(4);
+        var rng = new Random(1);
+        var x = new float[rows * FeatureDim];
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < FeatureDim; j++)
+                x[i * FeatureDim + j] = value?.Invoke(i, j) ?? (float)((j == data.Labels![i % Images] ? 3 : 0) + rng.NextDouble());
+        string path = Path.Combine(Dir, name);
+        Npy.Write(path, x, rows, FeatureDim);
+        return path;
+    }
+
+    private string Clusters()
+    {
+        var data = TrainingTestData.Patterns(4);
+        string dir = Path.Combine(Dir, "clusters");
+        var ids = data.Labels!.Select(l => (int)(l / 10)).ToArray();   // labels 5/15/25 → clusters 0/1/2
+        var probs = new float[Images * 3];
+        for (int i = 0; i < Images; i++) { probs[i * 3 + ids[i]] = 0.8f; probs[i * 3 + (ids[i] + 1) % 3] = 0.2f; }
+        new ClusterAssignment("gmm", 3, ids, Enumerable.Repeat(0.8f, Images).ToArray(), probs).Save(dir);
+        return dir;
+    }
+
+    private static string[] Short(string run) => ["--out", run, "--batch", "4", "--kimg", "0.008", "--checkpoint-kimg", "0.008", "--log-kimg", "0.004"];
+
+    [Fact]
+    public void GmmRunTrainsResumesAndRecordsItsMixture()
+    {
+        string source = Source(), feats = Features(), clusters = Clusters(), run = Path.Combine(Dir, "gmm");
+        var (code, output, err) = Run(["train", source, "--cond", $"gmm:{clusters}", "--gmm-features", feats, "--feature-dim", "3", "--gmm-rank", "1",
+            "--p-uncond", "0.2", .. Short(run), "--json"]);
+        code.Should().Be(0, err);
+        JsonDocument.Parse(output).RootElement.GetProperty("feature_dim").GetInt32().Should().Be(3);
+        var config = RunConfig.Load(run);
+        config.Network.FeatureDim.Should().Be(3);
+        config.Network.LabelDim.Should().Be(0);
+        config.Features!.Kind.Should().Be("gmm");
+        config.Features.Options.Mode.Should().Be("draw");
+        config.Features.Responsibilities.Should().Be("soft");
+        config.Features.Components.Should().Be(3);
+        var (space, mixture) = FeatureConditionConfig.Load(run);
+        space.InputDimension.Should().Be(FeatureDim);
+        mixture.Rank.Should().Be(1);
+        mixture.Used.Should().Equal(0, 1, 2);
+        mixture.Weights.Sum().Should().BeApproximately(1, 1e-6);
+
+        (code, _, err) = Run("train", source, "--out", run, "--resume", "--kimg", "0.012");
+        code.Should().Be(0, err);
+        TrainingRun.ReadLog(run)[^1]["cur_nimg"]!.GetValue<long>().Should().Be(12);
+        Run("train", source, "--out", run, "--resume", "--kimg", "0.016", "--gmm-rank", "2").Code.Should().Be(2, "a resumed run keeps its mixture");
+    }
+
+    [Fact]
+    public void OracleRunConditionsOnEachImagesOwnFeature()
+    {
+        string source = Source(), feats = Features(), run = Path.Combine(Dir, "oracle");
+        var (code, _, err) = Run(["train", source, "--cond", $"features:{feats}", "--feature-dim", "4", .. Short(run)]);
+        code.Should().Be(0, err);
+        var config = RunConfig.Load(run);
+        config.Features!.Kind.Should().Be("features");
+        config.Features.Options.Mode.Should().Be("own");
+        config.Features.Components.Should().Be(1);
+        config.Network.FeatureDim.Should().Be(4);
+        Run(["train", source, "--cond", $"features:{feats}", "--gmm-mode", "centroid", .. Short(Path.Combine(Dir, "o2"))]).Code.Should().Be(2);
+    }
+
+    [Fact]
+    public void BadFeatureInputsAreExit2NamingTheFile()
+    {
+        string source = Source(), clusters = Clusters();
+        string fewer = Features("fewer.npy", rows: 10);
+        var (code, _, err) = Run(["train", source, "--cond", $"features:{fewer}", .. Short(Path.Combine(Dir, "a"))]);
+        code.Should().Be(2);
+        err.Should().Contain("fewer.npy").And.Contain("10 feature rows for 12 images");
+
+        string nan = Features("nan.npy", value: (i, j) => i == 5 && j == 2 ? float.NaN : 1f + i + j);
+        (code, _, err) = Run(["train", source, "--cond", $"gmm:{clusters}", "--gmm-features", nan, .. Short(Path.Combine(Dir, "b"))]);
+        code.Should().Be(2);
+        err.Should().Contain("nan.npy").And.Contain("row 5, column 2");
+
+        string feats = Features();
+        (code, _, err) = Run(["train", source, "--cond", $"features:{feats}", "--feature-dim", "9", .. Short(Path.Combine(Dir, "c"))]);
+        code.Should().Be(2);
+        err.Should().Contain("--feature-dim").And.Contain("feats.npy");
+
+        (code, _, err) = Run(["train", source, "--cond", $"gmm:{clusters}", .. Short(Path.Combine(Dir, "d"))]);
+        code.Should().Be(2, "a hand-made cluster folder names no features file");
+        err.Should().Contain("--gmm-features");
+
+        (code, _, err) = Run(["train", source, "--cond", "labels", "--gmm-mode", "draw", .. Short(Path.Combine(Dir, "e"))]);
+        code.Should().Be(2);
+        err.Should().Contain("--cond features:<npy> or gmm:<dir>");
+        Run(["train", source, "--cond", $"gmm:{clusters}", "--gmm-features", feats, "--gmm-temperature", "1.5", .. Short(Path.Combine(Dir, "f"))])
+            .Err.Should().Contain("--gmm-temperature");
+    }
+}
+
+/// <summary>`cedm sample` of feature-conditioned runs: component choice, temperature, interpolation, given features.</summary>
+public sealed class FeatureConditionSampleTests : CliTest
+{
+    [Fact]
+    public void SamplingChoosesComponentsInterpolatesAndTakesGivenFeatures()
+    {
+        string source = TrainingTestData.WritePatternsSource(Dir, 4);
+        var data = TrainingTestData.Patterns(4);
+        var rng = new Random(1);
+        var x = new float[12 * 6];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)((i % 6 == data.Labels![i / 6] / 10 ? 3 : 0) + rng.NextDouble());
+        string feats = Path.Combine(Dir, "f.npy");
+        Npy.Write(feats, x, 12, 6);
+        string clusters = Path.Combine(Dir, "c");
+        new ClusterAssignment("kmeans", 3, data.Labels!.Select(l => (int)(l / 10)).ToArray(), Enumerable.Repeat(1f, 12).ToArray()).Save(clusters);
+        string run = Path.Combine(Dir, "run");
+        var (code, _, err) = Run("train", source, "--cond", $"gmm:{clusters}", "--gmm-features", feats, "--feature-dim", "3", "--gmm-mode", "centroid",
+            "--out", run, "--batch", "4", "--kimg", "0.004", "--p-uncond", "0.2");
+        code.Should().Be(0, err);
+
+        string all = Path.Combine(Dir, "all.npy");
+        string output;
+        (code, output, err) = Run("sample", run, "--n", "2", "--cluster", "all", "--steps", "3", "--out", all, "--temperature", "0.5", "--guidance", "1", "--json");
+        code.Should().Be(0, err);
+        Npy.Read(all).Shape.Should().Equal(6, 8, 8, 1);
+        Npy.Read(Path.Combine(Dir, "all_clusters.npy")).ToInt64().Should().Equal(0, 0, 1, 1, 2, 2);
+        var record = JsonDocument.Parse(output).RootElement;
+        record.GetProperty("temperature").GetDouble().Should().Be(0.5);
+        record.GetProperty("feature_dim").GetInt32().Should().Be(3);
+        record.GetProperty("label_mode").GetString().Should().Be("gmm");
+
+        // Interpolation at t = 0 is the draw of cluster a with the same seed; t = 1 that of b.
+        string fixedA = Path.Combine(Dir, "a.npy"), fixedB = Path.Combine(Dir, "b.npy"), t0 = Path.Combine(Dir, "t0.npy"), t1 = Path.Combine(Dir, "t1.npy");
+        Run("sample", run, "--n", "2", "--cluster", "1", "--steps", "3", "--out", fixedA).Code.Should().Be(0);
+        Run("sample", run, "--n", "2", "--cluster", "2", "--steps", "3", "--out", fixedB).Code.Should().Be(0);
+        Run("sample", run, "--n", "2", "--interpolate", "1,2,0", "--steps", "3", "--out", t0).Code.Should().Be(0);
+        Run("sample", run, "--n", "2", "--interpolate", "1,2,1", "--steps", "3", "--out", t1).Code.Should().Be(0);
+        Npy.Read(t0).As<byte>().ToArray().Should().Equal(Npy.Read(fixedA).As<byte>().ToArray());
+        Npy.Read(t1).As<byte>().ToArray().Should().Equal(Npy.Read(fixedB).As<byte>().ToArray());
+
+        // Given features (look-alikes): ids −1; the same rows give the same images.
+        string given = Path.Combine(Dir, "g.npy");
+        (code, _, err) = Run("sample", run, "--n", "3", "--features", feats, "--steps", "3", "--out", given);
+        code.Should().Be(0, err);
+        Npy.Read(Path.Combine(Dir, "g_clusters.npy")).ToInt64().Should().Equal(-1, -1, -1);
+
+        // Bad inputs: exit 2, naming the file or the flag.
+        string wide = Path.Combine(Dir, "wide.npy");
+        Npy.Write(wide, new float[3 * 5], 3, 5);
+        (code, _, err) = Run("sample", run, "--n", "3", "--features", wide, "--steps", "3", "--out", Path.Combine(Dir, "w.npy"));
+        code.Should().Be(2);
+        err.Should().Contain("wide.npy").And.Contain("5 feature dimensions");
+        (code, _, err) = Run("sample", run, "--n", "20", "--features", feats, "--steps", "3", "--out", Path.Combine(Dir, "m.npy"));
+        code.Should().Be(2);
+        err.Should().Contain("f.npy").And.Contain("12 feature rows for 20 images");
+        Run("sample", run, "--interpolate", "1,7,0.5", "--out", Path.Combine(Dir, "i.npy")).Err.Should().Contain("7: not a component");
+        Run("sample", run, "--interpolate", "1,2", "--out", Path.Combine(Dir, "j.npy")).Err.Should().Contain("--interpolate");
+        Run("sample", run, "--temperature", "1.5", "--out", Path.Combine(Dir, "k.npy")).Err.Should().Contain("--temperature");
+    }
+
+    [Fact]
+    public void LabelRunsRefuseFeatureFlags()
+    {
+        string source = TrainingTestData.WritePatternsSource(Dir, 4), run = Path.Combine(Dir, "labels");
+        Run("train", source, "--cond", "labels", "--out", run, "--batch", "4", "--kimg", "0.004").Code.Should().Be(0);
+        var (code, _, err) = Run("sample", run, "--temperature", "0.5", "--steps", "3", "--out", Path.Combine(Dir, "s.npy"));
+        code.Should().Be(2);
+        err.Should().Contain("--temperature").And.Contain("not trained on a feature condition");
+    }
+}
+
+/// <summary>`cedm classifier` (NGMG / CE) and `cedm sample --classifier` guidance.</summary>
+public sealed class ClassifierCommandTests : CliTest
+{
+    [Fact]
+    public void TrainsAClassifierAndGuidesSamplingWithIt()
+    {
+        string source = TrainingTestData.WritePatternsSource(Dir, 4);
+        var data = TrainingTestData.Patterns(4);
+        var rng = new Random(1);
+        var x = new float[12 * 6];
+        for (int i = 0; i < x.Length; i++) x[i] = (float)((i % 6 == data.Labels![i / 6] / 10 ? 3 : 0) + rng.NextDouble());
+        string feats = Path.Combine(Dir, "f.npy");
+        Npy.Write(feats, x, 12, 6);
+        string clusters = Path.Combine(Dir, "c");
+        new ClusterAssignment("kmeans", 3, data.Labels!.Select(l => (int)(l / 10)).ToArray(), Enumerable.Repeat(1f, 12).ToArray()).Save(clusters);
+        string run = Path.Combine(Dir, "run"), labelRun = Path.Combine(Dir, "labels");
+        Run("train", source, "--cond", $"gmm:{clusters}", "--gmm-features", feats, "--feature-dim", "3", "--out", run, "--batch", "4", "--kimg", "0.004").Code.Should().Be(0);
+
+        string clf = Path.Combine(Dir, "clf.safetensors");
+        var (code, output, err) = Run("classifier", run, "--objective", "ngmg", "--steps", "5", "--batch", "8", "--width", "4", "--out", clf, "--json");
+        code.Should().Be(0, err);
+        var doc = JsonDocument.Parse(output).RootElement;
+        doc.GetProperty("k").GetInt32().Should().Be(3);
+        doc.GetProperty("accuracy").EnumerateObject().Should().HaveCount(5);
+
+        string plain = Path.Combine(Dir, "p.npy"), guided = Path.Combine(Dir, "g.npy");
+        Run("sample", run, "--n", "2", "--cluster", "1", "--steps", "3", "--out", plain).Code.Should().Be(0);
+        (code, _, err) = Run("sample", run, "--n", "2", "--cluster", "1", "--steps", "3", "--out", guided, "--classifier", clf, "--classifier-guidance", "50");
+        code.Should().Be(0, err);
+        Npy.Read(guided).As<byte>().ToArray().Should().NotEqual(Npy.Read(plain).As<byte>().ToArray(), "guidance moves the samples");
+
+        Run("sample", run, "--classifier", clf, "--out", Path.Combine(Dir, "x.npy")).Err.Should().Contain("--classifier-guidance");
+        Run("classifier", run, "--out", clf).Code.Should().Be(2, "no overwrite without --force");
+        Run("train", source, "--cond", "labels", "--out", labelRun, "--batch", "4", "--kimg", "0.004").Code.Should().Be(0);
+        (code, _, err) = Run("classifier", labelRun, "--objective", "ngmg", "--out", Path.Combine(Dir, "l.safetensors"));
+        code.Should().Be(2);
+        err.Should().Contain("--objective").And.Contain("features:/gmm:");
+        (code, _, err) = Run("sample", labelRun, "--classifier", clf, "--classifier-guidance", "1", "--out", Path.Combine(Dir, "y.npy"));
+        code.Should().Be(2);
+        err.Should().Contain("clf.safetensors");
+    }
+}
