@@ -88,7 +88,7 @@ public sealed record Cifar10Source(string Path, DataSplit Split) : DataSource
         => ImageTransforms.Apply(Cifar10.Load(Path, Split), transform ?? TransformOptions.None);
 }
 
-/// <summary><c>folder:&lt;dir&gt;</c>: PNG files, immediate sub-folders as labels.</summary>
+/// <summary><c>folder:&lt;dir&gt;</c>: PNG, JPEG, BMP, GIF or TGA files, immediate sub-folders as labels.</summary>
 public sealed record FolderSource(string Directory) : DataSource
 {
     public override ImageDataset Load(TransformOptions? transform = null) => ImageFolder.Load(Directory, transform);
