@@ -53,6 +53,17 @@ public sealed record EvalRequest
 
     public bool NoCache { get; init; }
 
+    /// <summary>
+    /// Reference statistics (.npz with float64 mu (D,) and sigma (D, D), the pytorch-fid / EDM fid.py layout) that the
+    /// FD is measured against instead of the real images' own: lets an FD be compared with one computed elsewhere on
+    /// the same reference. Only meaningful in the same feature space (D must match the evaluator's). The real images
+    /// are still read for KID and precision/recall, which need feature vectors, not statistics.
+    /// </summary>
+    public string? Ref { get; init; }
+
+    /// <summary>Writes the real images' statistics in the evaluator's space to this .npz (same layout as <see cref="Ref"/>).</summary>
+    public string? SaveRef { get; init; }
+
     public int Seed { get; init; }
 
     public string ResolvedEvaluator => Evaluator ?? EvalStage.DefaultEvaluator(Real);
@@ -67,6 +78,10 @@ public sealed record EvalRequest
         if (PrdcMax <= PrdcK) throw new ArgumentException($"must exceed the PRDC k, got {PrdcMax}", nameof(PrdcMax));
         if (MaxReal is < 2) throw new ArgumentException($"must be at least 2, got {MaxReal}", nameof(MaxReal));
         if (SampleClusterIds is not ("raw" or "compact")) throw new ArgumentException($"expected raw or compact, got {SampleClusterIds}", nameof(SampleClusterIds));
+        if (Ref is not null && !Ref.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)) throw new SettingException(nameof(Ref), $"expected an .npz of statistics (mu, sigma), got {Ref}");
+        if (Ref is not null && !File.Exists(Ref)) throw new FileNotFoundException($"{Ref}: no such file", Ref);
+        if (SaveRef is not null && !SaveRef.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)) throw new SettingException(nameof(SaveRef), $"expected an .npz file name, got {SaveRef}");
+        if (SaveRef is not null) OutputExistsException.ThrowIfAnyExists(Force, SaveRef);
         if (SampleClusters is not null && Clusters is null) throw new ArgumentException("the real images' clustering is needed with the samples' cluster ids (per-cluster FD)", nameof(Clusters));
     }
 }
@@ -129,7 +144,16 @@ public static class EvalStage
 
         clock.Restart();
         var fakeStats = FeatureStatistics.FromFeatures(fake, n, d);
-        double fd = FrechetDistance.FromStatistics(reference.Mean, reference.Covariance, fakeStats.Mean(), fakeStats.Covariance());
+        double fdReal = FrechetDistance.FromStatistics(reference.Mean, reference.Covariance, fakeStats.Mean(), fakeStats.Covariance());
+        double fd = fdReal;
+        if (o.Ref is not null)
+        {
+            var given = ReferenceStatistics.Load(o.Ref);
+            if (given.Dimension != d)
+                throw new InvalidDataException($"{o.Ref} holds statistics of D = {given.Dimension} but {o.Samples} has D = {d} in the evaluator's space ({reference.ResolvedEvaluator}); the reference must come from the same feature space");
+            fd = FrechetDistance.FromStatistics(given.Mu, given.Sigma, fakeStats.Mean(), fakeStats.Covariance());
+        }
+        if (o.SaveRef is not null) new ReferenceStatistics(reference.Mean, reference.Covariance).Save(o.SaveRef);
         timings["fd"] = clock.Elapsed.TotalSeconds;
         clock.Restart();
         var kid = Kid.Compute(reference.Subset, reference.SubsetRows, fake, n, d, new Rng(o.Seed), o.KidSubsets, o.KidSubsetSize);
@@ -147,6 +171,8 @@ public static class EvalStage
             ["n_real"] = reference.Count, ["n_samples"] = n, ["d"] = d,
             ["evaluator"] = o.ResolvedEvaluator, ["evaluator_resolved"] = reference.ResolvedEvaluator,
             ["real_source"] = o.Real, ["real_transform"] = reference.Transform.DeepClone(), ["samples"] = Path.GetFullPath(o.Samples),
+            ["fd_ref"] = o.Ref is null ? null : Path.GetFullPath(o.Ref), ["fd_real"] = fdReal,
+            ["saved_ref"] = o.SaveRef is null ? null : Path.GetFullPath(o.SaveRef),
             ["seed"] = o.Seed, ["cache"] = o.NoCache ? "off" : hit ? "hit" : "miss", ["cache_dir"] = o.NoCache ? null : cacheDir,
         };
         if (o.Clusters is not null)
