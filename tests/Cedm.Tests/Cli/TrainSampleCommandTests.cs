@@ -49,6 +49,13 @@ public sealed class TrainSampleCommandTests : CliTest
         Run("sample", run, "--seeds", "1-1", "--cluster", "15", "--steps", "4", "--out", one, "--batch", "1").Code.Should().Be(0);
         Npy.Read(one).As<byte>().Should().Equal(Npy.Read(two).As<byte>()[64..]);
         Npy.Read(Path.Combine(Dir, "one_clusters.npy")).ToInt64().Should().Equal(15);
+        // --seed S --n N is --seeds S-(S+N-1).
+        string fromSeed = Path.Combine(Dir, "seed.npy");
+        Run("sample", run, "--seed", "1", "--n", "1", "--cluster", "15", "--steps", "4", "--out", fromSeed).Code.Should().Be(0);
+        Npy.Read(fromSeed).As<byte>().Should().Equal(Npy.Read(one).As<byte>());
+        var (both, _, bothErr) = Run("sample", run, "--seed", "1", "--seeds", "0-1", "--out", Path.Combine(Dir, "b.npy"));
+        both.Should().Be(2);
+        bothErr.Should().Contain("--seed").And.Contain("--seeds");
 
         Run("sample", run, "--cluster", "7", "--out", Path.Combine(Dir, "x.npy")).Code.Should().Be(2, "7 is not a label of the run");
         Run("sample", run, "--n", "2", "--steps", "4", "--out", samples).Code.Should().Be(2, "no overwrite without --force");
