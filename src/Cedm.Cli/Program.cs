@@ -68,6 +68,7 @@ public static class Program
         root.Subcommands.Add(TrainCommand.Build());
         root.Subcommands.Add(SampleCommand.Build());
         root.Subcommands.Add(ClassifierCommand.Build());
+        root.Subcommands.Add(DenoiseCommand.Build());
         root.Subcommands.Add(FdCommand.Build());
         root.Subcommands.Add(EvalCommand.Build());
         root.Subcommands.Add(EvaluatorCommand.Build());

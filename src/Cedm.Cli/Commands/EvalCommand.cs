@@ -13,7 +13,8 @@ namespace Cedm.Cli.Commands;
 /// metrics.json keys: fd, kid, kid_std, precision, recall, density, coverage, n_real, n_samples, evaluator, d,
 /// real_source, real_transform, kid_subsets, kid_subset_size, prdc_k, prdc_n_real, prdc_n_samples,
 /// per_cluster_fd (object id → {fd, n_real, n_samples}) and per_cluster_fd_mean (sample-weighted); with a cluster model:
-/// cluster_features, cluster_distribution, cluster_tv, cluster_confidence_mean/median, cluster_agreement; cache, timings_s.
+/// cluster_features, cluster_distribution, cluster_tv, cluster_confidence_mean/median, cluster_agreement; cache, timings_s;
+/// fd_real (against the real images' own statistics; = fd unless --ref), fd_ref and saved_ref (paths or null).
 /// </summary>
 public static class EvalCommand
 {
@@ -33,12 +34,15 @@ public static class EvalCommand
         var idSpace = new Option<string>("--sample-cluster-ids") { Description = "raw: sample ids are the clustering's ids; compact: ids 0..K_used-1 over the non-empty clusters in sorted order (C-EDM's remapping).", DefaultValueFactory = _ => "raw" };
         var clusterFeatures = new Option<string?>("--cluster-features") { Description = "Extractor spec the --clusters model was fitted on (e.g. pca:<feats.pca.safetensors>). Default: the \"resolved\" spec in the JSON beside the features named in <clusters>/options.json." };
         var noCache = new Option<bool>("--no-cache") { Description = "Recompute the real statistics instead of reading/writing the cache ($CEDM_CACHE, else $XDG_CACHE_HOME/cedm or ~/.cache/cedm)." };
+        var refStats = new Option<string?>("--ref") { Description = "Measure the FD against these reference statistics (.npz with mu, sigma: pytorch-fid --save-stats / EDM fid.py ref layout) instead of the real images' own; same feature space required (an FID reference needs --evaluator inception:<weights>). metrics.json: fd (against --ref), fd_real, fd_ref." };
+        var saveRef = new Option<string?>("--save-ref") { Description = "Also write the real images' statistics in the evaluator's space as an .npz (mu, sigma; float64), readable by numpy, pytorch-fid and `cedm fd`." };
+        var trainSource = new Option<string?>("--train-source") { Description = "The model's training images (a source): adds the memorisation check, in which the real source plays the held-out images (use a test split). metrics.json: memorisation_share (samples closer to a training image than the 5th percentile of held-out images' nearest-training distances; ~0.05 when novel), memorisation_flagged (share >= 0.10), ...; grid of the closest pairs: <out>.memorisation.png." };
         var seed = GlobalOptions.Seed();
         var force = GlobalOptions.Force();
         var json = GlobalOptions.Json();
         var cmd = new Command("eval", "Evaluate generated images against a real source: FD, KID, precision/recall/density/coverage, per-cluster FD.")
         {
-            real, samples, output, evaluator, kidSubsets, kidSubsetSize, prdcK, prdcMax, maxReal, clusters, clusterFeatures, sampleClusters, idSpace, noCache, seed, force, json,
+            real, samples, output, evaluator, kidSubsets, kidSubsetSize, prdcK, prdcMax, maxReal, clusters, clusterFeatures, sampleClusters, idSpace, noCache, refStats, saveRef, trainSource, seed, force, json,
         };
         cmd.SetAction(parse =>
         {
@@ -48,10 +52,18 @@ public static class EvalCommand
                 KidSubsets = parse.GetValue(kidSubsets), KidSubsetSize = parse.GetValue(kidSubsetSize), PrdcK = parse.GetValue(prdcK), PrdcMax = parse.GetValue(prdcMax),
                 MaxReal = parse.GetValue(maxReal), Clusters = parse.GetValue(clusters), ClusterFeatures = parse.GetValue(clusterFeatures),
                 SampleClusters = parse.GetValue(sampleClusters), SampleClusterIds = parse.GetValue(idSpace)!, NoCache = parse.GetValue(noCache), Seed = parse.GetValue(seed),
+                Ref = parse.GetValue(refStats), SaveRef = parse.GetValue(saveRef), TrainSource = parse.GetValue(trainSource),
             };
             var report = ProgressDisplay.Run("evaluation", parse.InvocationConfiguration.Error, observer => EvalStage.Run(request, observer));
             var w = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json)) w.WriteLine(report.Document.ToJsonString());
+            else if (request.TrainSource is not null)
+            {
+                w.WriteLine(FormattableString.Invariant(
+                    $"fd {report.Fd:G6}  kid {report.Kid:G4} ± {report.Number("kid_std"):G2}  precision {report.Precision:F3}  recall {report.Recall:F3}  density {report.Density:F3}  coverage {report.Coverage:F3}  ({request.ResolvedEvaluator}; wrote {request.Out})"));
+                w.WriteLine(FormattableString.Invariant(
+                    $"memorisation: {report.Number("memorisation_share"):P1} of samples closer to a training image than 95% of held-out images are (expected ~5%){(report.Document["memorisation_flagged"]!.GetValue<bool>() ? " -- FLAGGED: samples copy training images" : "")}; closest pairs: {EvalStage.MemorisationGridPath(request.Out)}"));
+            }
             else
                 w.WriteLine(FormattableString.Invariant(
                     $"fd {report.Fd:G6}  kid {report.Kid:G4} ± {report.Number("kid_std"):G2}  precision {report.Precision:F3}  recall {report.Recall:F3}  density {report.Density:F3}  coverage {report.Coverage:F3}  ({request.ResolvedEvaluator}; wrote {request.Out})"));

@@ -19,6 +19,7 @@ public static class SampleCommand
         var run = new Argument<string>("run") { Description = "A `cedm train` run folder." };
         var n = new Option<int>("--n") { Description = "Images to generate (seeds 0..n-1); with --cluster all, images per cluster.", DefaultValueFactory = _ => 64 };
         var seeds = new Option<string?>("--seeds") { Description = "Seed range a-b (inclusive) instead of 0..n-1; one image per seed, the same image at any batch size." };
+        var seed = new Option<long?>("--seed") { Description = "First seed S: the images use seeds S..S+n-1 (so --seed S --n N is --seeds S-(S+N-1); default 0, the same images as before). Not with --seeds." };
         var output = new Option<string>("--out") { Description = "The .npy file of uint8 images (N, H, W, C).", Required = true };
         var cluster = new Option<string>("--cluster") { Description = "Condition of each image: p (drawn from the training p(c)), uniform, all (one row per utilised cluster, same seeds in every row) or an original cluster/label id. Path-conditioned runs (train --cond path:<dir>) also take node:<n> (a tree node; each image draws a leaf under it by the leaves' training mass), depth:<d> (one row per node at depth d) and path:<id> (one row per node from the root to cluster id's leaf): docs/hierarchy.md.", DefaultValueFactory = _ => "p" };
         var s = new SamplerOptions();
@@ -47,14 +48,14 @@ public static class SampleCommand
         var json = GlobalOptions.Json();
         var cmd = new Command("sample", "Generate images with a trained run's EMA weights (EDM Heun sampler, optional churn and guidance). Under mpirun the seeds are split over the ranks (docs/distributed.md).")
         {
-            run, n, seeds, output, cluster, guidance, coherence, caGuidance, caLow, steps, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise, batch, grid, scale, checkpoint, force, json,
+            run, n, seeds, seed, output, cluster, guidance, coherence, caGuidance, caLow, steps, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise, batch, grid, scale, checkpoint, force, json,
             temperature, interpolate, features, classifier, classifierGuidance,
         };
         cmd.SetAction(parse =>
         {
             var request = new SampleRequest
             {
-                Run = parse.GetValue(run)!, Seeds = ParseSeeds(parse.GetValue(seeds), parse.GetValue(n)), Cluster = parse.GetValue(cluster)!,
+                Run = parse.GetValue(run)!, Seeds = ParseSeeds(parse.GetValue(seeds), parse.GetValue(n), parse.GetValue(seed)), Cluster = parse.GetValue(cluster)!,
                 Sampler = new SamplerOptions
                 {
                     Steps = parse.GetValue(steps), SigmaMin = parse.GetValue(sigmaMin), SigmaMax = parse.GetValue(sigmaMax), Rho = parse.GetValue(rho),
@@ -77,11 +78,13 @@ public static class SampleCommand
         return cmd;
     }
 
-    /// <summary>0..n−1, or the inclusive range a-b, or one seed.</summary>
-    public static long[] ParseSeeds(string? text, int n)
+    /// <summary>first..first+n−1 (first = --seed, default 0), or the inclusive range a-b, or one seed.</summary>
+    public static long[] ParseSeeds(string? text, int n, long? first = null)
     {
         if (n < 1) throw new UsageException($"--n must be at least 1, got {n}");
-        if (text == null) return Enumerable.Range(0, n).Select(i => (long)i).ToArray();
+        if (first is not null && text is not null) throw new UsageException("--seed S (seeds S..S+n-1) and --seeds a-b both choose the seeds; give one");
+        if (first is < 0 or > long.MaxValue - 10_000_000) throw new UsageException($"--seed must be a non-negative integer, got {first}");
+        if (text == null) return Enumerable.Range(0, n).Select(i => (first ?? 0) + i).ToArray();
         var parts = text.Split('-');
         if (parts.Length == 2 && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out long a)
             && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out long b) && b >= a && b - a < 10_000_000)

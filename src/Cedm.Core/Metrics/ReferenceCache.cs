@@ -14,14 +14,7 @@ public static class ReferenceCache
 {
     public const int FormatVersion = 1;
 
-    public static string Root()
-    {
-        string? explicitRoot = Environment.GetEnvironmentVariable("CEDM_CACHE");
-        if (!string.IsNullOrWhiteSpace(explicitRoot)) return explicitRoot;
-        string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-        if (!string.IsNullOrWhiteSpace(xdg)) return Path.Combine(xdg, "cedm");
-        return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "cedm");
-    }
+    public static string Root() => Cedm.IO.CacheFolder.Root();
 
     /// <summary>The cache folder for <paramref name="key"/> (not created).</summary>
     public static string Folder(JsonObject key)

@@ -53,6 +53,26 @@ public sealed record EvalRequest
 
     public bool NoCache { get; init; }
 
+    /// <summary>
+    /// Reference statistics (.npz with float64 mu (D,) and sigma (D, D), the pytorch-fid / EDM fid.py layout) that the
+    /// FD is measured against instead of the real images' own: lets an FD be compared with one computed elsewhere on
+    /// the same reference. Only meaningful in the same feature space (D must match the evaluator's). The real images
+    /// are still read for KID and precision/recall, which need feature vectors, not statistics.
+    /// </summary>
+    public string? Ref { get; init; }
+
+    /// <summary>Writes the real images' statistics in the evaluator's space to this .npz (same layout as <see cref="Ref"/>).</summary>
+    public string? SaveRef { get; init; }
+
+    /// <summary>
+    /// The model's training images (a source, e.g. fashion-mnist:train): enables the memorisation check
+    /// (<see cref="Memorisation"/>), in which <see cref="Real"/> plays the held-out images, so it should be a test split.
+    /// </summary>
+    public string? TrainSource { get; init; }
+
+    /// <summary>Held-out images used by the memorisation check, at most (random, with <see cref="Seed"/>): the nearest-neighbour search costs held-out x training distances.</summary>
+    public int MemorisationMaxReal { get; init; } = 2000;
+
     public int Seed { get; init; }
 
     public string ResolvedEvaluator => Evaluator ?? EvalStage.DefaultEvaluator(Real);
@@ -67,6 +87,10 @@ public sealed record EvalRequest
         if (PrdcMax <= PrdcK) throw new ArgumentException($"must exceed the PRDC k, got {PrdcMax}", nameof(PrdcMax));
         if (MaxReal is < 2) throw new ArgumentException($"must be at least 2, got {MaxReal}", nameof(MaxReal));
         if (SampleClusterIds is not ("raw" or "compact")) throw new ArgumentException($"expected raw or compact, got {SampleClusterIds}", nameof(SampleClusterIds));
+        if (Ref is not null && !Ref.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)) throw new SettingException(nameof(Ref), $"expected an .npz of statistics (mu, sigma), got {Ref}");
+        if (Ref is not null && !File.Exists(Ref)) throw new FileNotFoundException($"{Ref}: no such file", Ref);
+        if (SaveRef is not null && !SaveRef.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)) throw new SettingException(nameof(SaveRef), $"expected an .npz file name, got {SaveRef}");
+        if (SaveRef is not null) OutputExistsException.ThrowIfAnyExists(Force, SaveRef);
         if (SampleClusters is not null && Clusters is null) throw new ArgumentException("the real images' clustering is needed with the samples' cluster ids (per-cluster FD)", nameof(Clusters));
     }
 }
@@ -129,7 +153,16 @@ public static class EvalStage
 
         clock.Restart();
         var fakeStats = FeatureStatistics.FromFeatures(fake, n, d);
-        double fd = FrechetDistance.FromStatistics(reference.Mean, reference.Covariance, fakeStats.Mean(), fakeStats.Covariance());
+        double fdReal = FrechetDistance.FromStatistics(reference.Mean, reference.Covariance, fakeStats.Mean(), fakeStats.Covariance());
+        double fd = fdReal;
+        if (o.Ref is not null)
+        {
+            var given = ReferenceStatistics.Load(o.Ref);
+            if (given.Dimension != d)
+                throw new InvalidDataException($"{o.Ref} holds statistics of D = {given.Dimension} but {o.Samples} has D = {d} in the evaluator's space ({reference.ResolvedEvaluator}); the reference must come from the same feature space");
+            fd = FrechetDistance.FromStatistics(given.Mu, given.Sigma, fakeStats.Mean(), fakeStats.Covariance());
+        }
+        if (o.SaveRef is not null) new ReferenceStatistics(reference.Mean, reference.Covariance).Save(o.SaveRef);
         timings["fd"] = clock.Elapsed.TotalSeconds;
         clock.Restart();
         var kid = Kid.Compute(reference.Subset, reference.SubsetRows, fake, n, d, new Rng(o.Seed), o.KidSubsets, o.KidSubsetSize);
@@ -147,6 +180,8 @@ public static class EvalStage
             ["n_real"] = reference.Count, ["n_samples"] = n, ["d"] = d,
             ["evaluator"] = o.ResolvedEvaluator, ["evaluator_resolved"] = reference.ResolvedEvaluator,
             ["real_source"] = o.Real, ["real_transform"] = reference.Transform.DeepClone(), ["samples"] = Path.GetFullPath(o.Samples),
+            ["fd_ref"] = o.Ref is null ? null : Path.GetFullPath(o.Ref), ["fd_real"] = fdReal,
+            ["saved_ref"] = o.SaveRef is null ? null : Path.GetFullPath(o.SaveRef),
             ["seed"] = o.Seed, ["cache"] = o.NoCache ? "off" : hit ? "hit" : "miss", ["cache_dir"] = o.NoCache ? null : cacheDir,
         };
         if (o.Clusters is not null)
@@ -155,6 +190,12 @@ public static class EvalStage
             AddClusterMetrics(metrics, o, extractor, fake, n, d, RealImages, log);
             AddClusterModelMetrics(metrics, o, samples, log);
             timings["clusters"] = clock.Elapsed.TotalSeconds;
+        }
+        if (o.TrainSource is not null)
+        {
+            clock.Restart();
+            AddMemorisation(metrics, o, extractor, samples, fake, n, d, RealImages);
+            timings["memorisation"] = clock.Elapsed.TotalSeconds;
         }
         metrics["timings_s"] = timings;
         return metrics;
@@ -246,6 +287,53 @@ public static class EvalStage
         var subset = Npy.Read(Path.Combine(dir, "real_subset.npy"));
         return new RealReference(mean, cov, doc["count"]!.GetValue<long>(), subset.ToFloat32(), subset.Shape[0], subset.Shape[1],
             doc["resolved"]!.GetValue<string>(), doc["transform"]!.AsObject());
+    }
+
+    /// <summary>The grid of the memorisation check beside metrics.json: metrics.json → metrics.memorisation.png.</summary>
+    public static string MemorisationGridPath(string metricsPath) => Path.ChangeExtension(metricsPath, ".memorisation.png");
+
+    /// <summary>
+    /// The memorisation check (<see cref="Memorisation"/>) in the evaluator's space: training images from
+    /// <see cref="EvalRequest.TrainSource"/>, held-out images = the real source (at most MemorisationMaxReal), and a grid
+    /// of the 16 samples closest to a training image (top row) above those training images (bottom row).
+    /// </summary>
+    private static void AddMemorisation(JsonObject metrics, EvalRequest o, IFeatureExtractor extractor, ImageDataset samples, float[] fake, int n, int d,
+        Func<ImageDataset> realImages)
+    {
+        var shape = (samples.Height, samples.Width, samples.Channels);
+        var train = LoadReal(o with { Real = o.TrainSource!, MaxReal = null }, shape);
+        var real = realImages();
+        if (real.Count > o.MemorisationMaxReal) real = real.Select(Subsets.AtMost(real.Count, o.MemorisationMaxReal, new Rng(o.Seed + 3)));
+        var trainFeatures = extractor.Extract(train).Data;
+        var realFeatures = extractor.Extract(real).Data;
+        var m = Memorisation.Compute(trainFeatures, train.Count, fake, n, realFeatures, real.Count, d);
+
+        var closest = Enumerable.Range(0, n).OrderBy(i => m.SampleDistances[i]).Take(16).ToArray();
+        int size = samples.Height * samples.Width * samples.Channels;
+        var pixels = new byte[2L * closest.Length * size];
+        for (int k = 0; k < closest.Length; k++)
+        {
+            samples.Image(closest[k]).CopyTo(pixels.AsSpan(k * size, size));
+            train.Image(m.SampleNearest[closest[k]]).CopyTo(pixels.AsSpan((closest.Length + k) * size, size));
+        }
+        var pairs = new ImageDataset("memorisation", pixels, 2 * closest.Length, samples.Height, samples.Width, samples.Channels);
+        int[] top = Enumerable.Range(0, closest.Length).ToArray();
+        var grid = ImageGrid.Compose(pairs, [top, top.Select(i => i + closest.Length).ToArray()], new GridOptions { Scale = 2 });
+        string gridPath = MemorisationGridPath(o.Out);
+        AtomicFile.WriteAllBytes(gridPath, Cedm.Imaging.Png.PngEncoder.Encode(grid), overwrite: true);
+
+        metrics["memorisation_share"] = m.Share;
+        metrics["memorisation_flagged"] = m.Flagged;
+        metrics["memorisation_expected_share"] = m.Percentile / 100;
+        metrics["memorisation_threshold"] = m.Threshold;
+        metrics["memorisation_percentile"] = m.Percentile;
+        metrics["memorisation_nn_median_samples"] = m.SampleMedian;
+        metrics["memorisation_nn_median_real"] = m.RealMedian;
+        metrics["memorisation_real_duplicates"] = m.RealDuplicates;
+        metrics["memorisation_n_train"] = train.Count;
+        metrics["memorisation_n_real"] = real.Count;
+        metrics["memorisation_train_source"] = o.TrainSource;
+        metrics["memorisation_grid"] = Path.GetFullPath(gridPath);
     }
 
     /// <summary>

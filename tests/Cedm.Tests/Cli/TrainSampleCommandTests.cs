@@ -3,6 +3,7 @@ using Cedm.Diffusion.Training;
 using Cedm.Imaging.Png;
 using Cedm.IO;
 using Cedm.Tests.Diffusion;
+using Cedm.Tensors;
 using FluentAssertions;
 
 using Cedm.Tests.TestUtilities;
@@ -49,6 +50,34 @@ public sealed class TrainSampleCommandTests : CliTest
         Run("sample", run, "--seeds", "1-1", "--cluster", "15", "--steps", "4", "--out", one, "--batch", "1").Code.Should().Be(0);
         Npy.Read(one).As<byte>().Should().Equal(Npy.Read(two).As<byte>()[64..]);
         Npy.Read(Path.Combine(Dir, "one_clusters.npy")).ToInt64().Should().Equal(15);
+        // --seed S --n N is --seeds S-(S+N-1).
+        string fromSeed = Path.Combine(Dir, "seed.npy");
+        Run("sample", run, "--seed", "1", "--n", "1", "--cluster", "15", "--steps", "4", "--out", fromSeed).Code.Should().Be(0);
+        Npy.Read(fromSeed).As<byte>().Should().Equal(Npy.Read(one).As<byte>());
+        var (both, _, bothErr) = Run("sample", run, "--seed", "1", "--seeds", "0-1", "--out", Path.Combine(Dir, "b.npy"));
+        both.Should().Be(2);
+        bothErr.Should().Contain("--seed").And.Contain("--seeds");
+
+        // cedm denoise (the interop hook): as σ -> 0, D(x; σ) = c_skip x + c_out F -> x (c_out = σ σ_d / sqrt(σ² + σ_d²)).
+        int[] imgShape = Npy.Read(fromSeed).Shape;   // [1, H, W, C]
+        int h = imgShape[1], w = imgShape[2], ch = imgShape[3];
+        var xs = new float[2 * ch * h * w];
+        new Rng(4).FillNormal(xs, 0f, 1f);
+        string xPath = Path.Combine(Dir, "x.npy"), dPath = Path.Combine(Dir, "d.npy"), lPath = Path.Combine(Dir, "l.npy");
+        Npy.Write(xPath, xs, 2, ch, h, w);
+        Npy.Write(lPath, new float[] { 0, 1, 0, 1, 0, 0 }, 2, 3);
+        (code, _, err) = Run("denoise", run, "--x", xPath, "--sigma", "0.002", "--labels", lPath, "--out", dPath);
+        code.Should().Be(0, err);
+        var denoised = Npy.Read(dPath);
+        denoised.Shape.Should().Equal(2, ch, h, w);
+        denoised.ToFloat32().Zip(xs).Max(t => Math.Abs(t.First - t.Second)).Should().BeLessThan(0.05f);
+        (code, _, err) = Run("denoise", run, "--x", xPath, "--sigma", "5", "--labels", lPath, "--out", dPath, "--force");
+        code.Should().Be(0, err);
+        Npy.Read(dPath).ToFloat32().Zip(xs).Max(t => Math.Abs(t.First - t.Second)).Should().BeGreaterThan(0.5f, "at σ = 5 the skip weight is 0.01: D is the network's estimate, not x");
+        Npy.Write(lPath, new float[4], 2, 2);
+        (code, _, err) = Run("denoise", run, "--x", xPath, "--sigma", "1", "--labels", lPath, "--out", Path.Combine(Dir, "d2.npy"));
+        code.Should().Be(2);
+        err.Should().Contain("l.npy").And.Contain("[2, 3]");
 
         Run("sample", run, "--cluster", "7", "--out", Path.Combine(Dir, "x.npy")).Code.Should().Be(2, "7 is not a label of the run");
         Run("sample", run, "--n", "2", "--steps", "4", "--out", samples).Code.Should().Be(2, "no overwrite without --force");

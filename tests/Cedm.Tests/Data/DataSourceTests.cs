@@ -28,7 +28,7 @@ public class DataSourceTests
     }
 
     [Theory]
-    [InlineData("mnist", "unknown kind")]
+    [InlineData("emnist", "unknown kind")]
     [InlineData("fashion-mnist:val", "unknown split 'val'")]
     [InlineData("cifar10:", "missing path")]
     [InlineData("folder:", "missing path")]

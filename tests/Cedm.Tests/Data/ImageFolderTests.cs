@@ -47,12 +47,12 @@ public sealed class ImageFolderTests : IDisposable
     }
 
     [Fact]
-    public void JpegFilesAreNamedInTheError()
+    public void UnreadFormatsAreNamedInTheError()
     {
         Png("a.png", 2, 2, 1, 0);
-        File.WriteAllBytes(Path.Combine(_dir, "photo.JPG"), [0xFF, 0xD8, 0xFF]);
+        File.WriteAllBytes(Path.Combine(_dir, "photo.WEBP"), [0x52, 0x49, 0x46, 0x46]);
         var act = () => ImageFolder.Load(_dir);
-        act.Should().Throw<NotSupportedException>().WithMessage("*1 image file(s)*(.jpg*photo.JPG*only PNG is supported*");
+        act.Should().Throw<NotSupportedException>().WithMessage("*1 image file(s)*(.webp*photo.WEBP*PNG, JPEG, BMP, GIF and TGA*");
     }
 
     [Fact]
@@ -72,7 +72,7 @@ public sealed class ImageFolderTests : IDisposable
     public void EmptyOrMixedLayoutsAreClearErrors()
     {
         var act = () => ImageFolder.Load(_dir);
-        act.Should().Throw<InvalidDataException>().WithMessage("*no PNG files*");
+        act.Should().Throw<InvalidDataException>().WithMessage("*no image files*");
         Png("top.png", 2, 2, 1, 0);
         Png("label/inner.png", 2, 2, 1, 0);
         act.Should().Throw<InvalidDataException>().WithMessage("*both directly in the folder*");
