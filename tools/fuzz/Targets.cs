@@ -90,6 +90,10 @@ public sealed class Workspace
                 (c, data, _) => Write(Path.Combine(c, "c.safetensors"), data, p => new Placed(p, ["sample", Run, "--checkpoint", p, "--seeds", "0-0", "--steps", "2", "--out", Path.Combine(c, "s.npy")]))),
             new("png", PngSeeds(), (c, data, _) =>
                 Write(Path.Combine(c, "img", "x.png"), data, p => new Placed(p, ["data", "info", $"folder:{Path.GetDirectoryName(p)}"]))),
+            new("jpeg-bmp-gif-tga", ImageSeeds(), (c, data, seed) =>
+                Write(Path.Combine(c, "img", "x" + Path.GetExtension(seed)), data, p => new Placed(p, ["data", "info", $"folder:{Path.GetDirectoryName(p)}"]))),
+            new("npz-statistics", NpzSeeds(), (c, data, _) =>
+                Write(Path.Combine(c, "s.npz"), data, p => new Placed(p, ["fd", p, p]))),
             // "-raw" seeds are mutated before compression, so the damage reaches the tar and IDX parsers past gzip's CRC.
             new("cifar-tar-gz", [("tgz", CifarTarGz()), ("tar-raw", Gunzip(CifarTarGz()))],
                 (c, data, seed) => Write(Path.Combine(c, "cifar-10-binary.tar.gz"), seed.EndsWith("-raw", StringComparison.Ordinal) ? Gzip(data) : data,
@@ -130,10 +134,33 @@ public sealed class Workspace
         foreach (int channels in new[] { 1, 2, 3, 4 })
             seeds.Add(($"encoded-c{channels}", PngEncoder.Encode(Enumerable.Range(0, 8 * 8 * channels).Select(i => (byte)(i * 7)).ToArray(), 8, 8, channels)));
         // The PIL-made variants of the decoder's fixtures (palette, 16-bit, interlaced, ...), when run from the repository.
-        string fixtures = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "tests", "Cedm.Tests", "Fixtures", "png");
+        string fixtures = FixtureFolder("png");
         if (Directory.Exists(fixtures))
             seeds.AddRange(Directory.GetFiles(fixtures, "*.png").Order(StringComparer.Ordinal).Select(f => (Path.GetFileName(f), File.ReadAllBytes(f))));
         return seeds;
+    }
+
+    /// <summary>A folder of the test fixtures, found from the harness's build folder upwards (run.sh builds into .cache/fuzz).</summary>
+    private static string FixtureFolder(string name)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Cedm.slnx"))) return Path.Combine(dir.FullName, "tests", "Cedm.Tests", "Fixtures", name);
+        return Path.Combine(AppContext.BaseDirectory, "fixtures-not-found", name);
+    }
+
+    /// <summary>The PIL-made JPEG, BMP, GIF and TGA fixtures of the folder reader (names keep their extension).</summary>
+    private static List<(string, byte[])> ImageSeeds()
+    {
+        string dir = FixtureFolder("images");
+        return !Directory.Exists(dir) ? [] : Directory.GetFiles(dir).Where(f => !f.EndsWith(".npy", StringComparison.Ordinal) && !Path.GetFileName(f).StartsWith("broken", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal).Select(f => (Path.GetFileName(f), File.ReadAllBytes(f))).ToList();
+    }
+
+    /// <summary>numpy-written statistics (.npz, stored and deflated) of the reference-statistics reader.</summary>
+    private static List<(string, byte[])> NpzSeeds()
+    {
+        string dir = FixtureFolder("npz");
+        return !Directory.Exists(dir) ? [] : Directory.GetFiles(dir, "*.npz").Order(StringComparer.Ordinal).Select(f => (Path.GetFileName(f), File.ReadAllBytes(f))).ToList();
     }
 
     private static byte[] CifarTarGz()

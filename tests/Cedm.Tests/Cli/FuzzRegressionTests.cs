@@ -1,0 +1,73 @@
+using System.IO.Compression;
+using Cedm.Cli;
+using Cedm.Diffusion.Labels;
+using Cedm.IO;
+using Cedm.Tests.Diffusion;
+using Cedm.Tests.TestUtilities;
+using FluentAssertions;
+
+namespace Cedm.Tests.Cli;
+
+/// <summary>
+/// What the fuzz harness (tools/fuzz) found, kept fixed: each case ended in exit 1 or in an error line that did not
+/// name the damaged file (issue 18).
+/// </summary>
+public sealed class FuzzRegressionTests : CliTest
+{
+    [Fact]
+    public void ACorruptGzipInAnIdxFileNamesTheFile()
+    {
+        var raw = new MemoryStream();
+        using (var gz = new GZipStream(raw, CompressionLevel.Fastest, leaveOpen: true)) gz.Write(new byte[] { 0, 0, 8, 1, 0, 0, 0, 2, 3, 4 });
+        var bytes = raw.ToArray();
+        bytes[2] = 7;   // gzip compression-method byte: not deflate (8)
+        foreach (var name in new[] { "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz" }) File.WriteAllBytes(Path.Combine(Dir, name), bytes);
+        var act = () => Cedm.Data.IdxReader.ReadUInt8(Path.Combine(Dir, "train-labels-idx1-ubyte.gz"));
+        act.Should().Throw<InvalidDataException>().Which.Message.Should().StartWith(Path.Combine(Dir, "train-labels-idx1-ubyte.gz") + ": ");
+    }
+
+    [Theory]
+    [InlineData("{\"mode\": \"labels\", \"used\": [0, 1], \"counts\": [3")]
+    [InlineData("{\"mode\": \"labels\", \"used\": [0, 1], \"counts\": [3, \"x\"]}")]
+    [InlineData("{\"mode\": \"labels\", \"used\": 7, \"counts\": [3, 4]}")]
+    [InlineData("[]")]
+    public void ADamagedLabelMapExitsTwoNamingIt(string text)
+    {
+        string source = TrainingTestData.WritePatternsSource(Dir, 4), run = Path.Combine(Dir, "run");
+        Run("train", source, "--out", run, "--kimg", "0.004", "--batch", "4", "--cond", "labels").Code.Should().Be(0);
+        string map = Path.Combine(run, LabelSource.MapFile);
+        File.WriteAllText(map, text);
+        var (code, _, err) = Run("sample", run, "--out", Path.Combine(Dir, "s.npy"), "--seeds", "0-0", "--steps", "2");
+        code.Should().Be(2, text);
+        err.Should().StartWith($"error: {map}: ");
+    }
+
+    [Fact]
+    public void ADamagedClustersJsonExitsTwoNamingIt()
+    {
+        string feats = Path.Combine(Dir, "f.npy"), labels = Path.Combine(Dir, "l.npy"), dir = Path.Combine(Dir, "c");
+        Npy.Write(feats, Enumerable.Range(0, 40).Select(i => (float)(i % 7) + (i % 2) * 10).ToArray(), 20, 2);
+        Npy.Write(labels, Enumerable.Range(0, 20).Select(i => (long)(i % 2)).ToArray(), 20);
+        Run("cluster", feats, "--k", "2", "--out", dir).Code.Should().Be(0);
+        string json = Path.Combine(dir, "clusters.json");
+        foreach (var text in new[] { "{\"k\": NaN}", "{\"k\": 0}", "{\"k\": \"two\"}", "{" })
+        {
+            File.WriteAllText(json, text);
+            var (code, _, err) = Run("score", dir, labels);
+            code.Should().Be(2, text);
+            err.Should().StartWith($"error: {json}: ", text);
+        }
+    }
+
+    [Fact]
+    public void ErrorLinesAreOneLineWithoutTerminalControls()
+    {
+        CliErrors.Printable("bad \u001b[31mred\u001b[0m name\nsecond line\u202e").Should().Be("bad \\x1b[31mred\\x1b[0m name second line\\u202e");
+        string evil = Path.Combine(Dir, "x\u001b]0;pwned\u0007.npy");
+        File.WriteAllBytes(evil, [1, 2, 3]);
+        var (code, _, err) = Run("cluster", evil, "--k", "2", "--out", Path.Combine(Dir, "o"));
+        code.Should().Be(2);
+        err.TrimEnd().Split('\n').Should().ContainSingle();
+        err.Should().NotContain("\u001b").And.NotContain("\u0007").And.Contain("\\x1b]0;pwned\\x07");
+    }
+}
