@@ -35,7 +35,7 @@ public static class Program
             if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
             {
                 // cli.md: bad usage exits 2 with one `error:` line naming what was wrong.
-                stderr.WriteLine($"error: {CliErrors.Printable(parsed.Errors[0].Message)} (see `{CommandPath(parsed.CommandResult)} --help`)");
+                stderr.WriteLine($"error: {CliErrors.Printable(ParseErrorText(parsed.Errors[0]))} (see `{CommandPath(parsed.CommandResult)} --help`)");
                 return 2;
             }
             return parsed.Invoke(config);
@@ -44,6 +44,22 @@ public static class Program
         {
             return CliErrors.Report(ex, stderr, verbose, parsed?.CommandResult.Command);
         }
+    }
+
+    /// <summary>
+    /// A parse error's message led by the option it is about (System.CommandLine's "Argument 'x' not recognized. Must
+    /// be one of: ..." does not say which option), with its tab-separated choices on one line.
+    /// </summary>
+    private static string ParseErrorText(System.CommandLine.Parsing.ParseError error)
+    {
+        string text = error.Message.Replace('\t', ' ').Replace("  ", " ", StringComparison.Ordinal);
+        var option = error.SymbolResult switch
+        {
+            System.CommandLine.Parsing.OptionResult o => o.Option,
+            System.CommandLine.Parsing.ArgumentResult { Parent: System.CommandLine.Parsing.OptionResult o } => o.Option,
+            _ => null,
+        };
+        return option is null || text.Contains(option.Name, StringComparison.Ordinal) ? text : $"{option.Name}: {text}";
     }
 
     /// <summary>"cedm data grid" for the command a parse ended in.</summary>

@@ -5,7 +5,7 @@ using Cedm.Tensors;
 namespace Cedm.Fuzz;
 
 /// <summary>
-/// `tools/fuzz/run.sh [--cases N] [--seed S] [--only target] [--minutes M] [--report file.json] [--keep dir]`:
+/// `tools/fuzz/run.sh [--cases N] [--seed S] [--only target|files|cli] [--minutes M] [--report file.json] [--keep dir]`:
 /// mutates every seed file of every target N times, runs the command that reads it in-process, and counts the
 /// outcomes (README.md). Exit 0 when no case ended in "other", else 1 (the cases are listed and kept).
 /// </summary>
@@ -41,7 +41,7 @@ public static class Program
             var ws = new Workspace(Path.Combine(work, "seeds"));
             Console.WriteLine($"set-up: {clock.Elapsed.TotalSeconds:0.0} s");
             int caseNo = 0;
-            foreach (var target in ws.Targets().Where(t => only is null || t.Name == only))
+            foreach (var target in ws.Targets().Where(t => only is null or "files" || t.Name == only))
             {
                 var rng = new Rng((ulong)(seed * 1000 + target.Name.Length));
                 foreach (var (seedName, data) in target.Seeds)

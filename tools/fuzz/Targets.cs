@@ -140,11 +140,12 @@ public sealed class Workspace
         return seeds;
     }
 
-    /// <summary>A folder of the test fixtures, found from the harness's build folder upwards (run.sh builds into .cache/fuzz).</summary>
+    /// <summary>A folder of the test fixtures, found from the harness's build folder or the working folder upwards.</summary>
     private static string FixtureFolder(string name)
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Cedm.slnx"))) return Path.Combine(dir.FullName, "tests", "Cedm.Tests", "Fixtures", name);
+        foreach (var start in new[] { AppContext.BaseDirectory, Environment.CurrentDirectory })
+            for (var dir = new DirectoryInfo(start); dir != null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "Cedm.slnx"))) return Path.Combine(dir.FullName, "tests", "Cedm.Tests", "Fixtures", name);
         return Path.Combine(AppContext.BaseDirectory, "fixtures-not-found", name);
     }
 

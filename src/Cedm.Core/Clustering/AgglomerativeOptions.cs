@@ -20,8 +20,8 @@ public sealed record AgglomerativeOptions
 
     public void Validate()
     {
-        if (K < 1) throw new ArgumentException($"K must be at least 1, got {K}");
-        if (ExactLimit < 2) throw new ArgumentException($"exact limit must be at least 2, got {ExactLimit}");
-        if (MicroClusters < 2) throw new ArgumentException($"micro-clusters must be at least 2, got {MicroClusters}");
+        if (K < 1) throw new SettingException(nameof(K), $"must be at least 1, got {K}");
+        if (ExactLimit < 2) throw new SettingException(nameof(ExactLimit), $"must be at least 2, got {ExactLimit}");
+        if (MicroClusters < 2) throw new SettingException(nameof(MicroClusters), $"must be at least 2, got {MicroClusters}");
     }
 }

@@ -25,10 +25,10 @@ public sealed record GaussianMixtureOptions
 
     public void Validate()
     {
-        if (K < 1) throw new ArgumentException($"K must be at least 1, got {K}");
-        if (NInit < 1) throw new ArgumentException($"n-init must be at least 1, got {NInit}");
-        if (MaxIter < 1) throw new ArgumentException($"max-iter must be at least 1, got {MaxIter}");
-        if (!(Tol >= 0) || double.IsInfinity(Tol)) throw new ArgumentException($"tol must be a finite number ≥ 0, got {Tol}");
-        if (!(RegCovar >= 0) || double.IsInfinity(RegCovar)) throw new ArgumentException($"reg-covar must be ≥ 0, got {RegCovar}");
+        if (K < 1) throw new SettingException(nameof(K), $"must be at least 1, got {K}");
+        if (NInit is < 1 or > KMeansOptions.MaxNInit) throw new SettingException(nameof(NInit), $"must be between 1 and {KMeansOptions.MaxNInit}, got {NInit}");
+        if (MaxIter < 1) throw new SettingException(nameof(MaxIter), $"must be at least 1, got {MaxIter}");
+        if (!(Tol >= 0) || double.IsInfinity(Tol)) throw new SettingException(nameof(Tol), $"must be a finite number ≥ 0, got {Tol}");
+        if (!(RegCovar >= 0) || double.IsInfinity(RegCovar)) throw new SettingException(nameof(RegCovar), $"must be ≥ 0, got {RegCovar}");
     }
 }

@@ -17,6 +17,9 @@ public sealed record KMeansOptions
 {
     public int K { get; init; } = 8;
     public int NInit { get; init; } = 1;
+
+    /// <summary>The most restarts accepted.</summary>
+    public const int MaxNInit = 10_000;
     public int MaxIter { get; init; } = 300;
     public double Tol { get; init; } = 1e-4;
     public bool Cosine { get; init; }
@@ -26,10 +29,11 @@ public sealed record KMeansOptions
 
     public void Validate()
     {
-        if (K < 1) throw new ArgumentException($"K must be at least 1, got {K}");
-        if (NInit < 1) throw new ArgumentException($"n-init must be at least 1, got {NInit}");
-        if (MaxIter < 1) throw new ArgumentException($"max-iter must be at least 1, got {MaxIter}");
-        if (!(Tol >= 0) || double.IsInfinity(Tol)) throw new ArgumentException($"tol must be a finite number ≥ 0, got {Tol}");
-        if (Temperature is { } t && !(t > 0 && double.IsFinite(t))) throw new ArgumentException($"temperature must be > 0, got {t}");
+        if (K < 1) throw new SettingException(nameof(K), $"must be at least 1, got {K}");
+        // sklearn has no upper limit; beyond 10 000 restarts a typo is likelier than an intent, and the run would take days.
+        if (NInit is < 1 or > MaxNInit) throw new SettingException(nameof(NInit), $"must be between 1 and {MaxNInit}, got {NInit}");
+        if (MaxIter < 1) throw new SettingException(nameof(MaxIter), $"must be at least 1, got {MaxIter}");
+        if (!(Tol >= 0) || double.IsInfinity(Tol)) throw new SettingException(nameof(Tol), $"must be a finite number ≥ 0, got {Tol}");
+        if (Temperature is { } t && !(t > 0 && double.IsFinite(t))) throw new SettingException(nameof(Temperature), $"must be > 0, got {t}");
     }
 }

@@ -42,6 +42,9 @@ public static class FeatureExtractors
 {
     public const string Syntax = "pixels, pca[:D] (default D 64), pca:<pca.safetensors>, ssl (SimCLR-trained on the source), ssl:quick, ssl:<encoder.safetensors>, fmnist (the shipped Fashion-MNIST evaluator), fmnist:<weights.safetensors>, vit:<weights.safetensors>, inception:<weights.safetensors>, resnet18 (ImageNet ResNet-18 from NuGet through ONNX Runtime at 224x224), resnet18:<size> (the same network on cedm's engine at size x size, a multiple of 32), onnx:<model.onnx>[:<output>] (any ONNX image model, through ONNX Runtime)";
 
+    /// <summary>The extractor kinds <see cref="Create"/> knows.</summary>
+    public static readonly string[] Kinds = ["pixels", "pca", "ssl", "vit", "inception", "resnet18", "onnx", "fmnist"];
+
     /// <summary>Splits "kind:argument" (the argument may itself contain ':' such as a path).</summary>
     public static (string Kind, string Argument) Parse(string spec)
     {

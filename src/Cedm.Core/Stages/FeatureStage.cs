@@ -47,6 +47,14 @@ public sealed record FeatureRequest
     public void Validate()
     {
         if (!Out.EndsWith(".npy", StringComparison.OrdinalIgnoreCase)) throw new ArgumentException($"expected a .npy file name, got {Out}", nameof(Out));
+        if (string.IsNullOrWhiteSpace(Extractor) || !FeatureExtractors.Kinds.Contains(FeatureExtractors.Parse(Extractor).Kind))
+            throw new SettingException(nameof(Extractor), $"unknown extractor '{Extractor}'; expected {FeatureExtractors.Syntax}");
+        if (Model is { Length: 0 }) throw new SettingException(nameof(Model), "give a model file");
+        if (FitOn is not null)
+        {
+            try { DataSource.Parse(FitOn); }
+            catch (FormatException e) { throw new SettingException(nameof(FitOn), e.Message); }
+        }
         OutputExistsException.ThrowIfAnyExists(Force, Outputs());
         // --force must never replace what the request reads: the images, their labels or the model.
         var inputs = new List<string?> { Model };

@@ -70,4 +70,29 @@ public sealed class FuzzRegressionTests : CliTest
         err.TrimEnd().Split('\n').Should().ContainSingle();
         err.Should().NotContain("\u001b").And.NotContain("\u0007").And.Contain("\\x1b]0;pwned\\x07");
     }
+
+    [Fact]
+    public void BadOptionValuesNameTheirFlag()
+    {
+        string feats = Path.Combine(Dir, "f.npy"), images = Path.Combine(Dir, "i.npy");
+        Npy.Write(feats, Enumerable.Range(0, 40).Select(i => (float)(i % 7)).ToArray(), 20, 2);
+        Npy.Write(images, new byte[4 * 8 * 8], 4, 8, 8, 1);
+        string o = Path.Combine(Dir, "o"), on = Path.Combine(Dir, "o.npy");
+        foreach (var (args, flag) in new (string[], string)[]
+        {
+            (["cluster", feats, "--k", "2", "--out", o, "--method", "nope"], "--method"),
+            (["cluster", feats, "--k", "2", "--out", o, "--covariance", "1,2"], "--covariance"),
+            (["cluster", feats, "--k", "2", "--out", o, "--n-init", "2000000000"], "--n-init"),
+            (["features", "npy:" + images, "--extractor", "nope", "--out", on], "--extractor"),
+            (["features", "npy:" + images, "--extractor", "", "--out", on], "--extractor"),
+            (["features", "npy:" + images, "--extractor", "pca:2", "--fit-on", "nan", "--out", on], "--fit-on"),
+            (["features", "npy:" + images, "--extractor", "pixels", "--model", "", "--out", on], "--model"),
+        })
+        {
+            var (code, _, err) = Run(args);
+            code.Should().Be(2, string.Join(' ', args));
+            err.TrimEnd().Split('\n').Should().ContainSingle();
+            err.Should().StartWith("error: ").And.Contain(flag, string.Join(' ', args)).And.NotContain("\t");
+        }
+    }
 }
