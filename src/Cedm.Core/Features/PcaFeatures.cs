@@ -159,9 +159,17 @@ public sealed class PcaFeatures : IFeatureExtractor
         var file = Safetensors.Read(path);
         if (!file.Metadata.TryGetValue("format", out var format) || format != "cedm-pca-1")
             throw new InvalidDataException($"{path}: not a cedm PCA model (cedm writes these when it fits a PCA extractor)");
-        int Meta(string key) => int.Parse(file.Metadata[key], CultureInfo.InvariantCulture);
+        int Meta(string key) => file.Metadata.TryGetValue(key, out var v) && int.TryParse(v, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n >= 1
+            ? n : throw new InvalidDataException($"{path}: metadata '{key}' is missing or not a positive integer");
         float[] Get(string name) => file.Tensors.TryGetValue(name, out var e) ? e.Data : throw new InvalidDataException($"{path}: no tensor '{name}'");
-        return new PcaFeatures(Meta("height"), Meta("width"), Meta("channels"), Get("mean"), Get("components"),
-            Get("eigenvalues").Select(v => (double)v).ToArray(), file.Metadata.GetValueOrDefault("whiten") != "false");
+        try
+        {
+            return new PcaFeatures(Meta("height"), Meta("width"), Meta("channels"), Get("mean"), Get("components"),
+                Get("eigenvalues").Select(v => (double)v).ToArray(), file.Metadata.GetValueOrDefault("whiten") != "false");
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
     }
 }

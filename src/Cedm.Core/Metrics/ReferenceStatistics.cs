@@ -30,6 +30,17 @@ public sealed record ReferenceStatistics(double[] Mu, double[] Sigma)
         var m = mu.ToFloat64();
         var s = sigma.ToFloat64();
         if (m.Any(v => !double.IsFinite(v)) || s.Any(v => !double.IsFinite(v))) throw FormatError.Of(path, "mu or sigma holds NaN or infinity");
+        // Beyond features of magnitude 1e15 (FeatureFile.MaxMagnitude) the trace-sqrt's eigen-decomposition overflows.
+        const double maxMean = 1e15, maxCov = maxMean * maxMean;
+        if (m.Any(v => Math.Abs(v) > maxMean) || s.Any(v => Math.Abs(v) > maxCov)) throw FormatError.Of(path, $"mu or sigma is out of range (|mu| > {maxMean:g2} or |sigma| > {maxCov:g2})");
+        double scale = s.Max(Math.Abs);
+        for (int i = 0; i < d; i++)
+        {
+            if (s[i * d + i] < 0) throw FormatError.Of(path, $"sigma[{i}, {i}] = {s[i * d + i]} is negative: not a covariance");
+            for (int j = i + 1; j < d; j++)
+                if (Math.Abs(s[i * d + j] - s[j * d + i]) > 1e-6 * scale)
+                    throw FormatError.Of(path, $"sigma is not symmetric (sigma[{i}, {j}] = {s[i * d + j]}, sigma[{j}, {i}] = {s[j * d + i]})");
+        }
         return new ReferenceStatistics(m, s);
     }
 

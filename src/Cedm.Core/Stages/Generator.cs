@@ -199,7 +199,8 @@ public sealed class Generator
         var map = LabelSource.LoadMap(run);
         string path = checkpoint ?? Diffusion.Training.Checkpoint.Latest(run)?.Path
             ?? throw new FileNotFoundException($"{run}: no checkpoint yet ({Diffusion.Training.Checkpoint.PointerFile} missing)");
-        if (map.Dim != config.Network.LabelDim) throw new InvalidDataException($"{run}: label_map.json has rows of {map.Dim}, the network label dimension {config.Network.LabelDim}");
+        if (map.Dim != config.Network.LabelDim)
+            throw new InvalidDataException($"{Path.Combine(run, RunConfig.FileName)}: the network's label dimension {config.Network.LabelDim} does not fit the rows of {map.Dim} of {Path.Combine(run, LabelSource.MapFile)}");
         var net = new EdmPrecond(config.Network, new Rng(0UL));
         Diffusion.Training.Checkpoint.LoadInto(net, Diffusion.Training.Checkpoint.LoadEma(path), path, run);
         net.SetTraining(false);

@@ -95,4 +95,39 @@ public sealed class FuzzRegressionTests : CliTest
             err.Should().StartWith("error: ").And.Contain(flag, string.Join(' ', args)).And.NotContain("\t");
         }
     }
+
+    [Theory]
+    [InlineData(1e200, 0, "out of range")]
+    [InlineData(1, 0.5, "not symmetric")]
+    [InlineData(-1, 0, "negative")]
+    public void ImplausibleNpzStatisticsExitTwoNamingTheFile(double diagonal, double asymmetry, string why)
+    {
+        string path = Path.Combine(Dir, "s.npz");
+        new Cedm.Metrics.ReferenceStatistics([0, 0], [diagonal, asymmetry, 0, 1]).Save(path);
+        var (code, _, err) = Run("fd", path, path);
+        code.Should().Be(2);
+        err.Should().StartWith($"error: {path}: ").And.Contain(why);
+    }
+
+    [Fact]
+    public void DamagedRunConfigAndPcaMetadataExitTwoNamingTheFile()
+    {
+        string source = TrainingTestData.WritePatternsSource(Dir, 4), run = Path.Combine(Dir, "run");
+        Run("train", source, "--out", run, "--kimg", "0.004", "--batch", "4").Code.Should().Be(0);
+        string config = Path.Combine(run, "config.json");
+        File.WriteAllText(config, File.ReadAllText(config).Replace("\"channels\": 1", "\"channels\": 0", StringComparison.Ordinal));
+        var (code, _, err) = Run("sample", run, "--out", Path.Combine(Dir, "s.npy"), "--seeds", "0-0", "--steps", "2");
+        code.Should().Be(2);
+        err.Should().StartWith($"error: {config}: ");
+
+        string images = Path.Combine(Dir, "i.npy"), model = Path.Combine(Dir, "f.pca.safetensors");
+        Npy.Write(images, Enumerable.Range(0, 6 * 16).Select(i => (byte)(i * 7)).ToArray(), 6, 4, 4, 1);
+        Run("features", "npy:" + images, "--extractor", "pca:2", "--out", Path.Combine(Dir, "f.npy")).Code.Should().Be(0);
+        var file = Safetensors.Read(model);
+        var meta = file.Metadata.Where(kv => kv.Key != "width").ToDictionary(kv => kv.Key, kv => kv.Value);
+        Safetensors.Write(model, file.Tensors.Select(kv => (kv.Key, kv.Value.Shape, kv.Value.Data)), meta);
+        (code, _, err) = Run("features", "npy:" + images, "--extractor", "pca:" + model, "--out", Path.Combine(Dir, "g.npy"));
+        code.Should().Be(2);
+        err.Should().StartWith($"error: {model}: ").And.Contain("width");
+    }
 }

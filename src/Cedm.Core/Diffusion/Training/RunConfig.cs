@@ -46,6 +46,17 @@ public sealed record RunConfig
     /// <summary>The config.json document.</summary>
     public System.Text.Json.Nodes.JsonNode ToJsonNode() => JsonSerializer.SerializeToNode(this, Json)!;
 
+    /// <summary>Throws <see cref="ArgumentException"/> when the image shape or the network cannot be built (a damaged file).</summary>
+    public void Validate()
+    {
+        if (Channels < 1 || Height < 1 || Width < 1) throw new ArgumentException($"image shape {Height}x{Width}x{Channels} must be positive");
+        ArgumentNullException.ThrowIfNull(Network, nameof(Network));
+        ArgumentNullException.ThrowIfNull(Training, nameof(Training));
+        Network.Validate();
+        if (Network.Resolution != Height || Network.InChannels != Channels)
+            throw new ArgumentException($"the network's resolution {Network.Resolution} and channels {Network.InChannels} do not match the images {Height}x{Width}x{Channels}");
+    }
+
     public void Save(string runDir, bool overwrite = true) =>
         AtomicFile.WriteAllBytes(Path.Combine(runDir, FileName), JsonSerializer.SerializeToUtf8Bytes(this, Json), overwrite);
 
@@ -55,9 +66,15 @@ public sealed record RunConfig
         if (!File.Exists(path)) throw new FileNotFoundException($"{runDir}: no {FileName} (expected a `cedm train` run folder)", path);
         try
         {
-            return JsonSerializer.Deserialize<RunConfig>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path}: empty");
+            var config = JsonSerializer.Deserialize<RunConfig>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path}: empty");
+            config.Validate();
+            return config;
         }
         catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+        catch (ArgumentException e)
         {
             throw new InvalidDataException($"{path}: {e.Message}", e);
         }
