@@ -19,6 +19,9 @@ public static class ImageFolder
         ".webp", ".tif", ".tiff", ".ppm", ".pgm", ".pnm", ".heic", ".avif", ".jxl",
     };
 
+    /// <summary>Largest image file read (a decoded 16k x 16k RGBA PNG is 1 GiB; files are far smaller).</summary>
+    public const long MaxFileBytes = 256L << 20;
+
     public static ImageDataset Load(string directory, TransformOptions? transform = null)
     {
         transform ??= TransformOptions.None;
@@ -26,8 +29,26 @@ public static class ImageFolder
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"folder:{directory}: no such folder");
 
         var (files, labels, labelNames) = FindImages(directory);
+        foreach (string f in files)
+        {
+            var (regular, bytes) = IO.FileKind.Stat(f);
+            if (!regular) throw new InvalidDataException($"{f}: not a regular file (a FIFO, device or dangling link); folder sources read image files only");
+            if (bytes > MaxFileBytes) throw new InvalidDataException($"{f}: {bytes} bytes, more than the {MaxFileBytes >> 20} MiB an image file may have here");
+        }
         var images = new PngImage[files.Count];
-        Parallel.For(0, files.Count, EnginePolicy.Current.ParallelOptions, i => images[i] = ImageFile.Decode(files[i]));
+        var errors = new Exception?[files.Count];
+        Parallel.For(0, files.Count, EnginePolicy.Current.ParallelOptions, i =>
+        {
+            try { images[i] = ImageFile.Decode(files[i]); }
+            catch (Exception e) when (e is InvalidDataException or NotSupportedException) { errors[i] = e; }
+        });
+        // Several bad files: the first in folder order, the same on every run, with a count of the others.
+        int bad = Array.FindIndex(errors, e => e != null);
+        if (bad >= 0)
+        {
+            int more = errors.Count(e => e != null) - 1;
+            throw more == 0 ? errors[bad]! : new InvalidDataException($"{errors[bad]!.Message} (and {more} more unreadable file(s) in folder:{directory})", errors[bad]);
+        }
 
         int channels = images.Any(im => im.Channels >= 3) ? 3 : 1;
         if (transform.Resolution is null)
@@ -66,8 +87,8 @@ public static class ImageFolder
         }
 
         var top = Images(Directory.EnumerateFiles(directory));
-        var groups = Directory.EnumerateDirectories(directory).Order(StringComparer.Ordinal)
-            .Select(d => (Name: Path.GetFileName(d), Files: Images(Directory.EnumerateFiles(d, "*", SearchOption.AllDirectories))))
+        var groups = Directory.EnumerateDirectories(directory).Where(d => !IsLink(d)).Order(StringComparer.Ordinal)
+            .Select(d => (Name: Path.GetFileName(d), Files: Images(FilesBelow(d))))
             .ToList();
 
         if (unsupported.Count > 0)
@@ -92,6 +113,20 @@ public static class ImageFolder
             labels.AddRange(Enumerable.Repeat((long)g, groups[g].Files.Count));
         }
         return (files, [.. labels], groups.Select(g => g.Name).ToArray());
+    }
+
+    private static bool IsLink(string directory) => new DirectoryInfo(directory).LinkTarget is not null;
+
+    /// <summary>
+    /// Every file below <paramref name="directory"/>, not descending into linked folders: a link loop would otherwise
+    /// list one image dozens of times (linked files are read; linked folders are skipped, docs/data.md).
+    /// </summary>
+    private static IEnumerable<string> FilesBelow(string directory)
+    {
+        foreach (string f in Directory.EnumerateFiles(directory)) yield return f;
+        foreach (string d in Directory.EnumerateDirectories(directory))
+            if (!IsLink(d))
+                foreach (string f in FilesBelow(d)) yield return f;
     }
 
     /// <summary>To 1 (gray) or 3 (RGB) channels: alpha is dropped, gray is repeated into RGB when needed.</summary>
