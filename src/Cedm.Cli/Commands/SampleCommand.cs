@@ -81,7 +81,8 @@ public static class SampleCommand
     /// <summary>first..first+n−1 (first = --seed, default 0), or the inclusive range a-b, or one seed.</summary>
     public static long[] ParseSeeds(string? text, int n, long? first = null)
     {
-        if (n < 1) throw new UsageException($"--n must be at least 1, got {n}");
+        // The same cap as a --seeds range: beyond it the seed list alone outgrows memory before sampling starts.
+        if (n is < 1 or > 10_000_000) throw new UsageException($"--n must be between 1 and 10000000 (sample larger sets in parts with --seed), got {n}");
         if (first is not null && text is not null) throw new UsageException("--seed S (seeds S..S+n-1) and --seeds a-b both choose the seeds; give one");
         if (first is < 0 or > long.MaxValue - 10_000_000) throw new UsageException($"--seed must be a non-negative integer, got {first}");
         if (text == null) return Enumerable.Range(0, n).Select(i => (first ?? 0) + i).ToArray();

@@ -223,6 +223,9 @@ public sealed class Generator
         options.Validate();
         if (FeatureConditioned) return SampleFeatures(seeds, choice, options, observer, features ?? new FeatureChoice());
         if (options.Guidance > 0 && Map.K == 0) throw new SettingException(nameof(options.Guidance), "classifier-free guidance needs a conditional run");
+        // D(x|∅) of a net never trained on the null condition is not the unconditional model (spec §1.5): guidance would extrapolate noise.
+        if (options.Guidance > 0 && !(Config.Training.PUncond > 0))
+            throw new SettingException(nameof(options.Guidance), "this run was trained without --p-uncond, so it has no unconditional model to guide with; train with --p-uncond 0.1");
         if (!Coherent && options.CoherenceGuidance > 0) throw new SettingException("CaGuidance", "coherence-aware guidance needs a run trained with coherence scores");
         var rows = new List<ConditionDraw?>();
         var rowNodes = (int[]?)null;

@@ -130,4 +130,17 @@ public sealed class FuzzRegressionTests : CliTest
         code.Should().Be(2);
         err.Should().StartWith($"error: {model}: ").And.Contain("width");
     }
+
+    [Fact]
+    public void SamplingRefusesGuidanceWithoutAnUnconditionalModelAndHugeCounts()
+    {
+        string source = TrainingTestData.WritePatternsSource(Dir, 4), run = Path.Combine(Dir, "run");
+        Run("train", source, "--out", run, "--kimg", "0.004", "--batch", "4", "--cond", "labels").Code.Should().Be(0);
+        var (code, _, err) = Run("sample", run, "--out", Path.Combine(Dir, "s.npy"), "--n", "2", "--steps", "2", "--guidance", "2");
+        code.Should().Be(2);
+        err.Should().Contain("--guidance").And.Contain("--p-uncond");
+        (code, _, err) = Run("sample", run, "--out", Path.Combine(Dir, "s.npy"), "--n", "2000000000", "--steps", "2");
+        code.Should().Be(2);
+        err.Should().Contain("--n");
+    }
 }
