@@ -120,6 +120,7 @@ public static class TrainCommand
                     },
                 });
             }
+            if (session.Config.Coherence?.Transform.Warning is { } warning) parse.InvocationConfiguration.Error.WriteLine($"warning: {warning}");
             var (summary, parameters) = ProgressDisplay.Run("training", parse.InvocationConfiguration.Error, session.Train);
             var w = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json))

@@ -114,6 +114,10 @@ public sealed class CoherenceCommandTests : CliTest
         code.Should().Be(0, err);
         Npy.Read(Path.Combine(fileRun, "coherence.npy")).ToFloat32()[11].Should().Be(1f);
         Train("--cond", $"clusters:{hard}", "--coherence", "maxprob", "--coherence-mode", "minmax").Code.Should().Be(0);
+        string ones = Path.Combine(Dir, "ones.npy");
+        Npy.Write(ones, Enumerable.Repeat(1f, 12).ToArray(), 12);
+        Train("--cond", "labels", "--coherence", ones).Should().Match<(int Code, string Err)>(r => r.Code == 0 && r.Err.Contains("warning: ") && r.Err.Contains("plain conditioning"),
+            "constant scores (every confidence 1) train plainly conditioned, with a warning");
 
         // Runs without coherence refuse the coherence sampling options.
         string plain = Path.Combine(Dir, "plain");

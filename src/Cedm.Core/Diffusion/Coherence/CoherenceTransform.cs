@@ -9,6 +9,9 @@ namespace Cedm.Diffusion.Coherence;
 /// bucket, as a left bucketize does), so the levels are {0, 1/(B−1), …, 1}.</item>
 /// <item><c>minmax</c>: lo = quantile(q_lo), hi = quantile(q_hi); c ↦ clamp((c − lo)/(hi − lo), 0, 1).</item>
 /// </list>
+/// When the scores carry no spread for <c>bin</c> or <c>minmax</c> (every cluster confidence 1, say), the fit is
+/// <see cref="Constant"/>: every image gets coherence 1, i.e. plain conditioning, and <see cref="Warning"/> says so,
+/// rather than refusing a run whose scores simply hold no information.
 /// Quantiles use at most <see cref="MaxFitScores"/> scores (C.3: "up to 1e5"), an evenly strided subset beyond that.
 /// </summary>
 public sealed record CoherenceTransform
@@ -16,6 +19,12 @@ public sealed record CoherenceTransform
     public const int MaxFitScores = 100_000;
 
     public required string Mode { get; init; }
+
+    /// <summary>The mode of a fit on scores without spread: every processed score is 1.</summary>
+    public const string Constant = "constant";
+
+    /// <summary>Why the fit fell back to <see cref="Constant"/>, else null.</summary>
+    public string? Warning { get; init; }
 
     /// <summary>The B + 1 bin edges of <c>bin</c> (first 0, last 1), else null.</summary>
     public IReadOnlyList<double>? Edges { get; init; }
@@ -39,7 +48,7 @@ public sealed record CoherenceTransform
             {
                 var sorted = SortedSubset(scores);
                 if (sorted[0] == sorted[^1])
-                    throw new InvalidDataException($"coherence mode bin: every score is {sorted[0]}, so quantile bins carry no information (use the raw mode or other scores)");
+                    return new CoherenceTransform { Mode = Constant, Warning = $"coherence mode bin: every score is {sorted[0]}, so quantile bins carry no information; every image gets coherence 1 (plain conditioning)" };
                 int b = options.Bins;
                 var edges = new double[b + 1];
                 for (int j = 0; j <= b; j++) edges[j] = Quantile(sorted, (double)j / b);
@@ -52,7 +61,7 @@ public sealed record CoherenceTransform
                 var sorted = SortedSubset(scores);
                 double lo = Quantile(sorted, options.QuantileLow), hi = Quantile(sorted, options.QuantileHigh);
                 if (!(hi > lo))
-                    throw new InvalidDataException($"coherence mode minmax: the {options.QuantileLow} and {options.QuantileHigh} quantiles are both {lo}; nothing to rescale (use raw or bin)");
+                    return new CoherenceTransform { Mode = Constant, Warning = $"coherence mode minmax: the {options.QuantileLow} and {options.QuantileHigh} quantiles are both {lo}; nothing to rescale, so every image gets coherence 1 (plain conditioning)" };
                 return new CoherenceTransform { Mode = CoherenceOptions.MinMax, Low = lo, High = hi };
             }
         }
@@ -65,6 +74,8 @@ public sealed record CoherenceTransform
         {
             case CoherenceOptions.Raw:
                 return c;
+            case Constant:
+                return 1f;
             case CoherenceOptions.Bin:
             {
                 var e = Edges!;

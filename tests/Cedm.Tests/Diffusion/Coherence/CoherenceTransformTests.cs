@@ -48,12 +48,18 @@ public sealed class CoherenceTransformTests
     }
 
     [Fact]
-    public void RawKeepsScoresAndDegenerateScoresAreRefused()
+    public void RawKeepsScoresAndScoresWithoutSpreadFallBackToPlainConditioningWithAWarning()
     {
         CoherenceTransform.Fit(Sixteenths, new CoherenceOptions { Mode = "raw" }).Apply(Sixteenths).Should().Equal(Sixteenths);
-        var constant = new float[] { 1, 1, 1 };
-        FluentActions.Invoking(() => CoherenceTransform.Fit(constant, new CoherenceOptions())).Should().Throw<InvalidDataException>().WithMessage("*every score is 1*");
-        FluentActions.Invoking(() => CoherenceTransform.Fit(constant, new CoherenceOptions { Mode = "minmax" })).Should().Throw<InvalidDataException>();
+        CoherenceTransform.Fit(Sixteenths, new CoherenceOptions()).Warning.Should().BeNull();
+        var constant = new float[] { 0.3f, 0.3f, 0.3f };
+        foreach (var mode in new[] { "bin", "minmax" })
+        {
+            var t = CoherenceTransform.Fit(constant, new CoherenceOptions { Mode = mode });
+            t.Mode.Should().Be(CoherenceTransform.Constant);
+            t.Warning.Should().Contain("plain conditioning").And.Contain(mode);
+            t.Apply(constant).Should().Equal(1f, 1f, 1f);
+        }
         FluentActions.Invoking(() => CoherenceTransform.Fit(Sixteenths, new CoherenceOptions { Bins = 1 })).Should().Throw<ArgumentException>();
         FluentActions.Invoking(() => new CoherenceOptions { Source = "scores.txt" }.Validate()).Should().Throw<ArgumentException>();
     }
