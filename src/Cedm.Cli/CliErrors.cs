@@ -37,7 +37,8 @@ public static class CliErrors
         // A failed pipeline step keeps the type of what failed inside it: bad input there is still bad input.
         var cause = ex is Cedm.Pipeline.PipelineStepException { InnerException: { } inner } ? inner : ex;
         bool usage = cause is UsageException or ArgumentException or FileNotFoundException or DirectoryNotFoundException
-            or InvalidDataException or FormatException or NotSupportedException or OutputExistsException or FolderInUseException;
+            or InvalidDataException or FormatException or NotSupportedException or OutputExistsException or FolderInUseException or OutputWriteException
+            or UnauthorizedAccessException;
         stderr.WriteLine($"error: {Printable(Message(ex, command))}");
         if (verbose) stderr.WriteLine(ex.ToString());
         return usage ? 2 : 1;

@@ -17,7 +17,9 @@ public static class AtomicFile
         string full = Path.GetFullPath(path);
         if (!overwrite && File.Exists(full))
             throw new OutputExistsException(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        if (Directory.Exists(full)) throw new OutputWriteException(path, "a folder of that name is in the way");
+        try { Directory.CreateDirectory(Path.GetDirectoryName(full)!); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new OutputWriteException(path, e.Message, e); }
         string tmp = $"{full}{TempMarker}{Convert.ToHexString(Guid.NewGuid().ToByteArray(), 0, 6).ToLowerInvariant()}";
         try
         {
@@ -28,9 +30,12 @@ public static class AtomicFile
             }
             File.Move(tmp, full, overwrite: true);
         }
-        catch
+        catch (Exception e)
         {
             try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            // A full disk, a read-only folder or a directory in the way: name the output, not our temp file.
+            if (e is UnauthorizedAccessException or IOException && e is not OutputExistsException and not OutputWriteException)
+                throw new OutputWriteException(path, e.Message.Replace(tmp, path, StringComparison.Ordinal), e);
             throw;
         }
     }

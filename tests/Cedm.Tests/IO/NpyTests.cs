@@ -183,7 +183,7 @@ public class NpyTests
         using var dir = new IoAssert.TempDir();
         string target = Path.Combine(dir.Path, "a.npy");
         Action act = () => AtomicFile.Write(target, s => { s.WriteByte(1); throw new IOException("disk full"); });
-        act.Should().Throw<IOException>().WithMessage("disk full");
+        act.Should().Throw<IOException>().WithMessage("*a.npy: cannot be written (disk full)");
         Directory.GetFileSystemEntries(dir.Path).Should().BeEmpty();
     }
 
