@@ -40,7 +40,37 @@ public static class CaseRunner
         {
             foreach (var (k, v) in saved) Environment.SetEnvironmentVariable(k, v);
         }
-        string err = stderr.ToString().TrimEnd();
+        return Classify(target, caseName, args, mustName, code, stderr.ToString());
+    }
+
+    /// <summary>
+    /// Runs `dotnet cedm.dll args` as a child process, killed with its tree after <paramref name="limit"/>: command
+    /// lines may start real work (a valid value trains), and a runaway in-process case would starve every later case.
+    /// </summary>
+    public static CaseResult RunProcess(string target, string caseName, string[] args, IReadOnlyList<string> mustName, TimeSpan limit)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "cedm.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["CEDM_THREADS"] = "1";
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        p.StandardInput.Close();
+        var err = p.StandardError.ReadToEndAsync();
+        var @out = p.StandardOutput.ReadToEndAsync();
+        if (!p.WaitForExit(limit))
+        {
+            p.Kill(entireProcessTree: true);
+            return new CaseResult(target, caseName, Outcome.Other, -1, $"no exit within {limit.TotalSeconds:0} s", args);
+        }
+        p.WaitForExit();
+        _ = @out.Result;
+        return Classify(target, caseName, args, mustName, p.ExitCode, err.Result);
+    }
+
+    private static CaseResult Classify(string target, string caseName, string[] args, IReadOnlyList<string> mustName, int code, string stderrText)
+    {
+        // A warning line before the error (e.g. the engine's) is not part of the error.
+        string err = string.Join('\n', stderrText.TrimEnd().Split('\n').Where(l => !l.StartsWith("cedm: ", StringComparison.Ordinal)));
         if (code == 0) return new CaseResult(target, caseName, Outcome.Accepted, 0, "", args);
         string[] lines = err.Split('\n');
         string first = lines[0];

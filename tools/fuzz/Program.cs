@@ -68,7 +68,7 @@ public static class Program
                 {
                     if (clock.Elapsed.TotalMinutes >= minutes) break;
                     Directory.CreateDirectory(dir);
-                    results.Add(CaseRunner.Run("command-line", name, cliArgs, must, limit));
+                    results.Add(CaseRunner.RunProcess("command-line", name, cliArgs, must, limit));
                     TryDelete(dir);
                 }
             }

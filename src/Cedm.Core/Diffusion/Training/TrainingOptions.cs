@@ -53,14 +53,23 @@ public sealed record TrainingOptions
     /// <summary>Dropout inside the U-Net blocks; null keeps the preset's value.</summary>
     public float? Dropout { get; init; }
 
+    /// <summary>Longest training accepted, in kimg (a billion images; EDM's CIFAR-10 recipe is 200 000 kimg).</summary>
+    public const double MaxKimg = 1_000_000;
+
+    /// <summary>Longest training accepted, in minutes (a year).</summary>
+    public const double MaxMinutes = 525_600;
+
     public void Validate()
     {
         if (Batch < 1) throw new ArgumentException($"must be ≥ 1, got {Batch}", nameof(Batch));
         if (!(Lr > 0)) throw new ArgumentException($"must be > 0, got {Lr}", nameof(Lr));
         if (!(LrRampupKimg >= 0)) throw new ArgumentException($"must be ≥ 0, got {LrRampupKimg}", nameof(LrRampupKimg));
         if (!(EmaHalflifeKimg >= 0)) throw new ArgumentException($"must be ≥ 0, got {EmaHalflifeKimg}", nameof(EmaHalflifeKimg));
-        if (Kimg is not null && !(Kimg > 0)) throw new ArgumentException($"must be > 0, got {Kimg}", nameof(Kimg));
-        if (Minutes is not null && !(Minutes > 0)) throw new ArgumentException($"must be > 0, got {Minutes}", nameof(Minutes));
+        // Finite bounds: an infinite --kimg or --minutes would train forever (EDM's longest recipe is 200 000 kimg).
+        if (Kimg is not null && !(Kimg > 0 && Kimg <= MaxKimg)) throw new ArgumentException($"must be > 0 and at most {MaxKimg}, got {Kimg}", nameof(Kimg));
+        if (Minutes is not null && !(Minutes > 0 && Minutes <= MaxMinutes)) throw new ArgumentException($"must be > 0 and at most {MaxMinutes} (a year), got {Minutes}", nameof(Minutes));
+        if (!double.IsFinite(Lr) || !double.IsFinite(LrRampupKimg) || !double.IsFinite(EmaHalflifeKimg) || !double.IsFinite(CheckpointKimg) || !double.IsFinite(LogKimg))
+            throw new ArgumentException("lr, ramp-up, EMA half-life, checkpoint and log intervals must be finite", double.IsFinite(Lr) ? nameof(CheckpointKimg) : nameof(Lr));
         if (Kimg is null && Minutes is null) throw new ArgumentException("give a length in kimg or minutes (or both) to bound training", nameof(Kimg));
         if (!(CheckpointKimg > 0)) throw new ArgumentException($"must be > 0, got {CheckpointKimg}", nameof(CheckpointKimg));
         if (!(LogKimg > 0)) throw new ArgumentException($"must be > 0, got {LogKimg}", nameof(LogKimg));
