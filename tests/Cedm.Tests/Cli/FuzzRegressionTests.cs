@@ -143,4 +143,16 @@ public sealed class FuzzRegressionTests : CliTest
         code.Should().Be(2);
         err.Should().Contain("--n");
     }
+
+    [Theory]
+    [InlineData("--kimg", "1e400")]
+    [InlineData("--kimg", "2000000000")]
+    [InlineData("--minutes", "1e400")]
+    public void TrainingLengthsMustBeFiniteAndBounded(string flag, string value)
+    {
+        string source = TrainingTestData.WritePatternsSource(Dir, 4);
+        var (code, _, err) = Run("train", source, "--out", Path.Combine(Dir, "run"), "--batch", "4", flag, value);
+        code.Should().Be(2, "an unbounded length would train forever");
+        err.Should().StartWith($"error: {flag}: ");
+    }
 }
