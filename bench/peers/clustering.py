@@ -26,6 +26,7 @@ DATA = "/usr/share/datasets/fashion-mnist"
 FEATURES = os.path.join(os.environ.get("TMPDIR", "/tmp"), "cedm-bench-clustering", "fmnist-train-pca50.npy")
 LABELS = FEATURES.replace(".npy", "-labels.npy")
 INIT_K10 = FEATURES.replace(".npy", "-init-k10.npy")  # sklearn's k-means++ centres (random_state=0): one start for both
+LABELS_K10 = FEATURES.replace(".npy", "-kmeans-k10.npy")  # sklearn's KMeans(10, random_state=0) labels: one GMM start for both
 SEEDS = range(5)
 
 
@@ -49,12 +50,16 @@ def prepare():
 
 
 def write_init(feats):
-    if os.path.exists(INIT_K10):
-        return
-    from sklearn.cluster import kmeans_plusplus
-    centres, _ = kmeans_plusplus(feats, 10, random_state=0)
-    np.save(INIT_K10 + ".tmp.npy", np.ascontiguousarray(centres, dtype=np.float32))
-    os.replace(INIT_K10 + ".tmp.npy", INIT_K10)
+    if not os.path.exists(INIT_K10):
+        from sklearn.cluster import kmeans_plusplus
+        centres, _ = kmeans_plusplus(feats, 10, random_state=0)
+        np.save(INIT_K10 + ".tmp.npy", np.ascontiguousarray(centres, dtype=np.float32))
+        os.replace(INIT_K10 + ".tmp.npy", INIT_K10)
+    if not os.path.exists(LABELS_K10):
+        from sklearn.cluster import KMeans
+        labels = KMeans(n_clusters=10, n_init=1, random_state=0).fit(feats).labels_
+        np.save(LABELS_K10 + ".tmp.npy", labels.astype(np.int64))
+        os.replace(LABELS_K10 + ".tmp.npy", LABELS_K10)
 
 
 def main():
@@ -103,9 +108,25 @@ def main():
         labels = m.predict(x)
         return {"loglik": float(m.score(x)), "nmi": normalized_mutual_info_score(y, labels), "iterations": int(m.n_iter_)}
 
+    def gmm_from_labels(cov):
+        # sklearn's own k-means initialisation, done by hand from the saved labels: the M-step on hard
+        # responsibilities, then EM (the same start as GaussianMixture.FitFrom on the C# side).
+        from sklearn.mixture._gaussian_mixture import _compute_precision_cholesky, _estimate_gaussian_parameters
+        labels = np.load(LABELS_K10)
+        resp = np.zeros((x.shape[0], 10))
+        resp[np.arange(x.shape[0]), labels] = 1
+        weights, means, covariances = _estimate_gaussian_parameters(x, resp, 1e-6, cov)
+        prec_chol = _compute_precision_cholesky(covariances, cov)
+        precisions = prec_chol ** 2 if cov == "diag" else np.einsum("kij,klj->kil", prec_chol, prec_chol)
+        m = GaussianMixture(n_components=10, covariance_type=cov, n_init=1, weights_init=weights / x.shape[0],
+                            means_init=means, precisions_init=precisions).fit(x)
+        labels_out = m.predict(x)
+        return {"loglik": float(m.score(x)), "nmi": normalized_mutual_info_score(y, labels_out), "iterations": int(m.n_iter_)}
+
     cases = [("kmeans-k10", lambda: kmeans(10)), ("kmeans-k100", lambda: kmeans(100)),
              ("kmeans-k10-init", kmeans_from_init), ("kmeans-k10-5seeds", lambda: kmeans_seeds(10)),
-             ("gmm-k10-diag", lambda: gmm(10, "diag")), ("gmm-k10-full", lambda: gmm(10, "full"))]
+             ("gmm-k10-diag", lambda: gmm(10, "diag")), ("gmm-k10-full", lambda: gmm(10, "full")),
+             ("gmm-k10-diag-init", lambda: gmm_from_labels("diag")), ("gmm-k10-full-init", lambda: gmm_from_labels("full"))]
     for name, fn in cases:
         if not selected(name, args):
             continue

@@ -73,6 +73,44 @@ public sealed class ClusteringSuite : IBenchSuite
                 };
             }) { Quality = state.Get });
         }
+        // One Lloyd pass (assignment + sums) and its distance GEMM alone, K = 10 from the peer's start: where an iteration's time goes.
+        list.Add(new BenchCase("lloyd-pass-k10", null, null, () =>
+        {
+            var (x, _) = Load();
+            int n = x.Dim(0), d = x.Dim(1);
+            var init = Npy.Read(InitK10Path).ToFloat32();
+            var norms = Distances.RowSquaredNorms(x.Data, n, d);
+            var labels = new int[n];
+            var minDist = new float[n];
+            var sums = new double[10 * d];
+            var counts = new long[10];
+            return () => LloydPass.Run(x.Data, norms, n, d, init, 10, labels, minDist, sums, counts);
+        }));
+        list.Add(new BenchCase("lloyd-assign-k10", null, null, () =>
+        {
+            var (x, _) = Load();
+            int n = x.Dim(0), d = x.Dim(1);
+            var init = Npy.Read(InitK10Path).ToFloat32();
+            var norms = Distances.RowSquaredNorms(x.Data, n, d);
+            var labels = new int[n];
+            var minDist = new float[n];
+            return () => LloydPass.Run(x.Data, norms, n, d, init, 10, labels, minDist, null, null);
+        }));
+        list.Add(new BenchCase("lloyd-gemm-k10", null, 2.0 * 60000 * 50 * 10, () =>
+        {
+            var (x, _) = Load();
+            int n = x.Dim(0), d = x.Dim(1);
+            var init = Npy.Read(InitK10Path).ToFloat32();
+            var dist = new float[Distances.BlockRows * 10];
+            return () =>
+            {
+                for (int s = 0; s < n; s += Distances.BlockRows)
+                {
+                    int rows = Math.Min(Distances.BlockRows, n - s);
+                    Cedm.Tensors.Kernels.Gemm.Sgemm(false, true, rows, 10, d, -2f, x.Data.AsSpan(s * d, rows * d), d, init, d, 0f, dist, 10);
+                }
+            };
+        }));
         foreach (var cov in new[] { CovarianceType.Diag, CovarianceType.Full })
         {
             var state = new State();
@@ -85,6 +123,27 @@ public sealed class ClusteringSuite : IBenchSuite
                     var g = new GaussianMixture(new GaussianMixtureOptions { K = 10, Covariance = cov });
                     var a = g.Fit(x, new Rng(0));
                     state.Set(new() { ["loglik"] = g.Result!.MeanLogLikelihood, ["nmi"] = Nmi(a.Ids, labels), ["iterations"] = g.Result.Iterations });
+                };
+            }) { Quality = state.Get });
+        }
+        foreach (var cov in new[] { CovarianceType.Diag, CovarianceType.Full })
+        {
+            // Same start on both sides (EM from the peer's k-means labels): iteration counts agree, time compares EM alone.
+            var state = new State();
+            string name = $"gmm-k10-{(cov == CovarianceType.Full ? "full" : "diag")}-init";
+            list.Add(new BenchCase(name, name, null, () =>
+            {
+                var (x, labels) = Load();
+                var start = Npy.Read(LabelsK10Path).ToInt64().Select(v => (int)v).ToArray();
+                int n = x.Dim(0), d = x.Dim(1);
+                return () =>
+                {
+                    var g = new GaussianMixture(new GaussianMixtureOptions { K = 10, Covariance = cov });
+                    var (r, logResp) = g.FitFrom(x.Data, n, d, start, null);
+                    var ids = new int[n];
+                    for (int i = 0; i < n; i++)
+                        for (int c = 1; c < 10; c++) if (logResp[i * 10 + c] > logResp[i * 10 + ids[i]]) ids[i] = c;
+                    state.Set(new() { ["loglik"] = r.MeanLogLikelihood, ["nmi"] = Nmi(ids, labels), ["iterations"] = r.Iterations });
                 };
             }) { Quality = state.Get });
         }
@@ -105,13 +164,16 @@ public sealed class ClusteringSuite : IBenchSuite
     /// <summary>The peer's k-means++ centres for K = 10 (sklearn, random_state 0), written by `clustering.py --prepare`.</summary>
     private static string InitK10Path => Path.Combine(Dir, "fmnist-train-pca50-init-k10.npy");
 
+    /// <summary>The peer's k-means labels for K = 10 (sklearn KMeans, random_state 0): the GMM cases' common start.</summary>
+    private static string LabelsK10Path => Path.Combine(Dir, "fmnist-train-pca50-kmeans-k10.npy");
+
     /// <summary>The peer's features (written by `clustering.py --prepare` when missing).</summary>
     private static (Tensor X, int[] Labels) Load()
     {
         if (s_cache is { } c) return c;
         string dir = Dir;
         string feats = Path.Combine(dir, "fmnist-train-pca50.npy"), labels = Path.Combine(dir, "fmnist-train-pca50-labels.npy");
-        if (!File.Exists(feats) || !File.Exists(labels) || !File.Exists(InitK10Path))
+        if (!File.Exists(feats) || !File.Exists(labels) || !File.Exists(InitK10Path) || !File.Exists(LabelsK10Path))
         {
             string script = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "peers", "clustering.py");
             var psi = new ProcessStartInfo(PeerRunner.Python) { UseShellExecute = false };

@@ -34,7 +34,9 @@ public sealed class GaussianMixture(GaussianMixtureOptions options) : IClusterer
         for (int run = 0; run < Options.NInit; run++)
         {
             int r = run;
-            var (res, logResp) = FitOnce(x, n, d, rng, progress is null ? null : f => progress.Report((r + f) / Options.NInit));
+            // sklearn init_params="kmeans": one k-means++ run, its labels as hard responsibilities.
+            var km = KMeans.Run(x, n, d, new KMeansOptions { K = Options.K, NInit = 1 }, rng);
+            var (res, logResp) = FitFrom(x, n, d, km.Labels, progress is null ? null : f => progress.Report((r + f) / Options.NInit));
             if (best is null || res.MeanLogLikelihood > best.MeanLogLikelihood) { best = res; bestResp = logResp; }
         }
         progress?.Report(1.0);
@@ -64,18 +66,17 @@ public sealed class GaussianMixture(GaussianMixtureOptions options) : IClusterer
         return new ClusterAssignment(Method, k, ids, conf, probs, json);
     }
 
-    private (GmmResult, double[]) FitOnce(float[] x, int n, int d, Rng rng, Action<double>? progress)
+    /// <summary>EM from a hard labelling (the first M-step takes the labels as responsibilities); also the benchmark's same-start entry.</summary>
+    internal (GmmResult Result, double[] LogResp) FitFrom(float[] x, int n, int d, int[] labels, Action<double>? progress)
     {
         int k = Options.K;
-        // sklearn init_params="kmeans": one k-means++ run, its labels as hard responsibilities.
-        var km = KMeans.Run(x, n, d, new KMeansOptions { K = k, NInit = 1 }, rng);
         _shift = new float[d];
         var mean = new double[d];
         for (int i = 0; i < n; i++)
             for (int j = 0; j < d; j++) mean[j] += x[i * d + j];
         for (int j = 0; j < d; j++) _shift[j] = (float)(mean[j] / n);
         var resp = new double[(long)n * k];
-        for (int i = 0; i < n; i++) resp[(long)i * k + km.Labels[i]] = 1;
+        for (int i = 0; i < n; i++) resp[(long)i * k + labels[i]] = 1;
         var model = MStep(x, n, d, resp, logResp: false);
 
         var bounds = new List<double>();

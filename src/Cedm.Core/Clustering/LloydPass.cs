@@ -7,18 +7,15 @@ using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 namespace Cedm.Clustering;
 
 /// <summary>
-/// One Lloyd iteration with a single read of X per row block (sklearn's chunked Lloyd does the same): per block of
-/// <see cref="Distances.BlockRows"/> rows one GEMM gives −2x·c [rows, K], then, rows split over threads, each row takes
-/// its argmin label and squared distance and adds itself (widened to float64) into its cluster's running sum. The old
-/// assign-then-update pair read X twice and spent more time in per-row library calls on 10-float rows than in the GEMM.
-/// <para>Rows of each block are split into a fixed number of parts ("tasks", independent of the thread count), each
-/// with its own float64 sums, reduced in task order: the result is the same for any thread count.</para>
+/// One Lloyd iteration with a single read of X (sklearn's chunked Lloyd does the same): each row takes its nearest
+/// centre and squared distance and adds itself (widened to float64) into its cluster's running sum. Distances come from
+/// <see cref="SmallKDistances"/> for K ≤ 32 (no GEMM: at such K the GEMM is too skinny to run fast) and otherwise from one
+/// GEMM −2x·c [rows, K] per block of <see cref="Distances.BlockRows"/> rows.
+/// <para>Rows are split into a fixed number of parts ("tasks", independent of the thread count), each with its own
+/// float64 sums, reduced in task order: the result is the same for any thread count.</para>
 /// </summary>
 internal static class LloydPass
 {
-    /// <summary>Below this K the argmin is one scalar loop (fused with the ‖c‖² add); above, two vectorised calls win.</summary>
-    private const int ScalarArgMinBelowK = 32;
-
     /// <summary>Per-task float64 sums are K·D each; all tasks together stay under this many doubles (16 MB).</summary>
     private const long MaxSumElements = 2L << 20;
 
@@ -39,50 +36,64 @@ internal static class LloydPass
         if (sums is not null)
             for (int t = 0; t < tasks; t++) { taskSums[t] = new double[k * d]; taskCounts[t] = new long[k]; }
         var changed = new long[tasks];
-        var dist = new float[block * k];
-        for (int start = 0; start < n; start += block)
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = EnginePolicy.Current.Threads };
+
+        // Row i goes to centre a at ‖c_a‖² − 2x·c_a = best: label, distance, and the task's float64 sum.
+        long Take(int t, int i, int a, float best)
         {
-            int rows = Math.Min(block, n - start), s0 = start;
-            Gemm.Sgemm(false, true, rows, k, d, -2f, x.AsSpan(start * d, rows * d), d, centers, d, 0f, dist, k);
-            int parallel = rows >= 1024 ? tasks : 1;
-            Parallel.For(0, tasks, new ParallelOptions { MaxDegreeOfParallelism = Math.Min(parallel, EnginePolicy.Current.Threads) }, t =>
+            minDist[i] = Math.Max(0f, best + xNorms[i]);
+            if (sums is not null)
             {
-                int r0 = (int)((long)rows * t / tasks), r1 = (int)((long)rows * (t + 1) / tasks);
-                double[]? s = sums is null ? null : taskSums[t];
-                long[]? c = sums is null ? null : taskCounts[t];
+                taskCounts[t][a]++;
+                AddWidened(x.AsSpan(i * d, d), taskSums[t].AsSpan(a * d, d));
+            }
+            if (labels[i] == a) return 0;
+            labels[i] = a;
+            return 1;
+        }
+
+        if (SmallKDistances.Supported(k))
+        {
+            // No GEMM and no blocks: each task walks its own contiguous share of the rows once.
+            var near = new SmallKDistances(centers, cNorms, k, d);
+            if (n < 1024) parallel.MaxDegreeOfParallelism = 1;
+            Parallel.For(0, tasks, parallel, t =>
+            {
+                int r0 = (int)((long)n * t / tasks), r1 = (int)((long)n * (t + 1) / tasks);
                 long ch = 0;
-                for (int r = r0; r < r1; r++)
+                Span<int> index = stackalloc int[4];
+                Span<float> best = stackalloc float[4];
+                for (int i = r0; i < r1; i += 4)
                 {
-                    int i = s0 + r;
-                    var row = dist.AsSpan(r * k, k);
-                    int a;
-                    float best;
-                    if (k < ScalarArgMinBelowK)
-                    {
-                        a = 0;
-                        best = row[0] + cNorms[0];
-                        for (int j = 1; j < k; j++)
-                        {
-                            float v = row[j] + cNorms[j];
-                            if (v < best) { best = v; a = j; } // strict: the first minimum wins, as IndexOfMin
-                        }
-                    }
-                    else
-                    {
-                        TensorPrimitives.Add(row, cNorms, row);
-                        a = TensorPrimitives.IndexOfMin(row);
-                        best = row[a];
-                    }
-                    if (labels[i] != a) { ch++; labels[i] = a; }
-                    minDist[i] = Math.Max(0f, best + xNorms[i]);
-                    if (s is not null)
-                    {
-                        c![a]++;
-                        AddWidened(x.AsSpan(i * d, d), s.AsSpan(a * d, d));
-                    }
+                    int count = Math.Min(4, r1 - i);
+                    near.Nearest4(x, i, count, index, best);
+                    for (int q = 0; q < count; q++) ch += Take(t, i + q, index[q], best[q]);
                 }
-                changed[t] += ch;
+                changed[t] = ch;
             });
+        }
+        else
+        {
+            var dist = new float[block * k];
+            for (int start = 0; start < n; start += block)
+            {
+                int rows = Math.Min(block, n - start), s0 = start;
+                Gemm.Sgemm(false, true, rows, k, d, -2f, x.AsSpan(start * d, rows * d), d, centers, d, 0f, dist, k);
+                parallel.MaxDegreeOfParallelism = rows >= 1024 ? EnginePolicy.Current.Threads : 1;
+                Parallel.For(0, tasks, parallel, t =>
+                {
+                    int r0 = (int)((long)rows * t / tasks), r1 = (int)((long)rows * (t + 1) / tasks);
+                    long ch = 0;
+                    for (int r = r0; r < r1; r++)
+                    {
+                        var row = dist.AsSpan(r * k, k);
+                        TensorPrimitives.Add(row, cNorms, row);
+                        int a = TensorPrimitives.IndexOfMin(row);
+                        ch += Take(t, s0 + r, a, row[a]);
+                    }
+                    changed[t] += ch;
+                });
+            }
         }
 
         if (sums is not null)

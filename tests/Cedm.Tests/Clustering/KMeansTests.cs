@@ -56,11 +56,14 @@ public sealed class KMeansTests
     }
 
     [Theory]
-    [InlineData(5)]   // scalar argmin path
-    [InlineData(40)]  // vectorised argmin path
+    [InlineData(5)]   // SmallKDistances, one pair of 8-lane tiles, 11 lanes of padding
+    [InlineData(16)]  // SmallKDistances, one full pair of tiles
+    [InlineData(23)]  // SmallKDistances, two pairs of tiles
+    [InlineData(40)]  // GEMM blocks, vectorised argmin
     public void LloydPassMatchesANaiveAssignmentAndFloat64Sums(int k)
     {
-        // 5,000 rows: two GEMM blocks, the second partial; d = 13 exercises the 8-wide widening add and its scalar tail.
+        // 5,000 rows: two GEMM blocks, the second partial; 8 tasks of 625 rows, so each ends in a partial group of four
+        // rows; d = 13 exercises the 8-wide widening add and its scalar tail.
         int n = 5000, d = 13;
         var (t, _) = ClusterTestData.Blobs(n: n, k: 7, d: d, spread: 3f, seed: 21);
         var x = t.Data;
