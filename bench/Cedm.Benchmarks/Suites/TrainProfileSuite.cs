@@ -3,6 +3,7 @@ using System.Globalization;
 using Cedm.Benchmarks.Harness;
 using Cedm.Diffusion.Networks;
 using Cedm.Tensors;
+using Cedm.Nn;
 using Cedm.Tensors.Autograd;
 
 namespace Cedm.Benchmarks.Suites;
@@ -26,7 +27,39 @@ public sealed class TrainProfileSuite : IBenchSuite
     [
         new("tiny/train-b32", null, null, () => Setup(SongUNetOptions.Tiny()), Batch),
         new("small/train-b32", null, null, () => Setup(SongUNetOptions.Small()), Batch),
+        new("tiny/eval-b64", null, null, () => SetupEval(SongUNetOptions.Tiny()), EvalBatch),
+        new("small/eval-b64", null, null, () => SetupEval(SongUNetOptions.Small()), EvalBatch),
     ];
+
+    private const int EvalBatch = 64;
+
+    /// <summary>One no-grad denoiser evaluation at batch 64 (a sampler step's network call), profiled per op.</summary>
+    private static Action SetupEval(SongUNetOptions options)
+    {
+        var net = new Cedm.Diffusion.EdmPrecond(options, new Rng(1)).Eval();
+        var x = Tensor.Randn(new Rng(2), [EvalBatch, options.InChannels, options.Resolution, options.Resolution], 0f, 5f);
+        var sigma = Tensor.Full(5f, EvalBatch);
+        void Eval() { using var _ = GradMode.NoGrad(); net.Denoise(x, sigma); }
+        Eval();
+        Eval();
+        long f = Stopwatch.Frequency;
+        OpProfiler.ByShape = Environment.GetEnvironmentVariable("CEDM_PROFILE_SHAPES") == "1";
+        OpProfiler.Start();
+        long t0 = Stopwatch.GetTimestamp();
+        for (int s = 0; s < ProfiledSteps; s++) { OpProfiler.Mark(); Eval(); }
+        double total = (Stopwatch.GetTimestamp() - t0) * 1000.0 / f / ProfiledSteps;
+        var times = OpProfiler.Stop();
+        var w = Console.Out;
+        w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  profile {options.ModelChannels}ch eval b{EvalBatch}, mean of {ProfiledSteps}: {total:F1} ms"));
+        w.WriteLine("    op                       calls  fwd ms   share");
+        foreach (var (op, t) in times.OrderByDescending(kv => kv.Value.ForwardTicks).Take(30))
+        {
+            double ms = t.ForwardTicks * 1000.0 / f / ProfiledSteps;
+            w.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"    {op,-24} {t.ForwardCalls / ProfiledSteps,5} {ms,7:F1} {100 * ms / total,6:F1}%"));
+        }
+        return Eval;
+    }
 
     private static Action Setup(SongUNetOptions options)
     {

@@ -1,3 +1,4 @@
+using Cedm.Tensors.Autograd;
 using Cedm.Tensors.Kernels;
 
 namespace Cedm.Tensors;
@@ -25,6 +26,12 @@ public sealed partial class Tensor
         float scale = 1f / MathF.Sqrt(d);
         var outShape = qkv.ShapeArray(); outShape[1] = c;
         var y = Uninitialized(outShape);
+        if (!GradMode.IsEnabled || !qkv.RequiresGrad)
+        {
+            // Nothing will run backward (sampling): no [BH, T, T] weights to keep.
+            AttentionKernel.SpatialForward(qkv._data, y._data, null, bh, d, t, scale);
+            return y.Record("spatial_attention", qkv, _ => { });
+        }
         var weights = GC.AllocateUninitializedArray<float>(bh * t * t);
         AttentionKernel.SpatialForward(qkv._data, y._data, weights, bh, d, t, scale);
         return y.Record("spatial_attention", qkv, g =>
@@ -46,6 +53,11 @@ public sealed partial class Tensor
         int b = q._shape[0], tq = q._shape[1], tk = k._shape[1], d = q._shape[2], dv = v._shape[2];
         float scale = 1f / MathF.Sqrt(Math.Max(1, d));
         var y = Uninitialized([b, tq, dv]);
+        if (!GradMode.IsEnabled || !(q.RequiresGrad || k.RequiresGrad || v.RequiresGrad))
+        {
+            AttentionKernel.TokenForward(q._data, k._data, v._data, y._data, null, b, tq, tk, d, dv, scale);
+            return y.Record("sdpa", [q, k, v], _ => { });
+        }
         var weights = GC.AllocateUninitializedArray<float>(b * tq * tk);
         AttentionKernel.TokenForward(q._data, k._data, v._data, y._data, weights, b, tq, tk, d, dv, scale);
         return y.Record("sdpa", [q, k, v], g =>
