@@ -28,6 +28,7 @@ public static class CliErrors
         ["GridPoints"] = "--grid",
         ["MaxRows"] = "--max-n",
         ["SamplerSteps"] = "--steps",
+        ["SamplerSolver"] = "--solver",
     };
 
     /// <summary>Turns an exception into one `error:` line (plus the stack with --verbose) and an exit code.</summary>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Cedm.Diffusion.Sampling;
 using Cedm.Pipeline;
 
 namespace Cedm.Cli.Commands;
@@ -25,10 +26,12 @@ public static class RunCommand
         var preset = new Option<string>("--preset") { Description = "U-Net preset: tiny, small or cifar-edm.", DefaultValueFactory = _ => d.Preset };
         var evalSamples = new Option<int?>("--eval-samples") { Description = $"Generated images for the metrics (default {d.EvalSamples}, quick 200)." };
         var evaluator = new Option<string?>("--evaluator") { Description = "Feature space of the metrics (default: `cedm eval`'s default for the source)." };
+        var solver = new Option<string>("--solver") { Description = $"ODE solver of the sampling steps, as `cedm sample --solver`: heun ({d.SamplerSteps} steps = {2 * d.SamplerSteps - 1} network evaluations per image) or dpm2m ({d.SamplerSteps} evaluations).", DefaultValueFactory = _ => SamplerSolvers.Name(d.SamplerSolver) };
+        solver.AcceptOnlyFromAmong(SamplerSolvers.Names);
         var seed = GlobalOptions.Seed();
         var cmd = new Command("run", "The main job: features, cluster bound, clustering, C-EDM training, samples, evaluation and an HTML report, in one resumable run folder.")
         {
-            source, output, quick, minutes, k, maxK, method, features, preset, evalSamples, evaluator, seed,
+            source, output, quick, minutes, k, maxK, method, features, preset, evalSamples, evaluator, solver, seed,
         };
         cmd.SetAction(parse =>
         {
@@ -38,6 +41,7 @@ public static class RunCommand
             {
                 Source = parse.GetValue(source)!, Features = parse.GetValue(features)!, Method = parse.GetValue(method)!,
                 K = parse.GetValue(k), Preset = parse.GetValue(preset)!, Evaluator = parse.GetValue(evaluator), Seed = parse.GetValue(seed),
+                SamplerSolver = SamplerSolvers.Parse(parse.GetValue(solver)!, nameof(MainJobOptions.SamplerSolver)),
             };
             if (parse.GetValue(quick)) options = options.AsQuick();
             options = options with

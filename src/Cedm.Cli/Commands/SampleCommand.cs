@@ -6,7 +6,8 @@ using Cedm.Stages;
 namespace Cedm.Cli.Commands;
 
 /// <summary>
-/// `cedm sample &lt;run&gt; --n N --out samples.npy` (cli.md): EDM Heun sampling with the latest checkpoint's EMA weights.
+/// `cedm sample &lt;run&gt; --n N --out samples.npy` (cli.md): EDM sampling with the latest checkpoint's EMA weights, with
+/// EDM's Heun solver or DPM-Solver++(2M) (--solver; docs/sampling.md).
 /// Writes samples.npy (uint8 [N, H, W, C]), samples_clusters.npy (int64 [N], the ORIGINAL label/cluster id of each
 /// image via the run's label_map.json; −1 for an unconditional model), samples.json (options, checkpoint, counts)
 /// and, with --grid, a PNG (with --cluster all: one row per cluster). A coherence-aware run samples at --coherence c
@@ -27,7 +28,9 @@ public static class SampleCommand
         var coherence = new Option<double?>("--coherence") { Description = "Coherence c in [0, 1] given to a coherence-aware run (c_hi under --ca-guidance). Default: 1, the clean conditional model; 0 is its label-free end." };
         var caGuidance = new Option<double>("--ca-guidance") { Description = "Coherence-aware guidance weight w: (1+w)·D(x|k, c_hi) − w·D(x|k, c_lo), c_hi = --coherence, c_lo = --ca-low (needs a coherence-aware run; not with --guidance).", DefaultValueFactory = _ => s.CoherenceGuidance };
         var caLow = new Option<double>("--ca-low") { Description = "c_lo of --ca-guidance.", DefaultValueFactory = _ => s.CoherenceLow };
-        var steps = new Option<int>("--steps") { Description = "Heun steps N (2N−1 network evaluations).", DefaultValueFactory = _ => s.Steps };
+        var steps = new Option<int>("--steps") { Description = "Sampler steps N, the non-zero noise levels of EDM's schedule: heun makes 2N−1 network evaluations, dpm2m N.", DefaultValueFactory = _ => s.Steps };
+        var solver = new Option<string>("--solver") { Description = "ODE solver: heun (EDM's 2nd-order Heun, 2N−1 evaluations for --steps N; takes --s-churn) or dpm2m (DPM-Solver++(2M), multistep 2nd order, N evaluations, deterministic). Recorded as \"solver\" in the samples' .json (docs/sampling.md).", DefaultValueFactory = _ => SamplerSolvers.Name(s.Solver) };
+        solver.AcceptOnlyFromAmong(SamplerSolvers.Names);
         var sigmaMin = new Option<double>("--sigma-min") { Description = "Lowest noise level.", DefaultValueFactory = _ => s.SigmaMin };
         var sigmaMax = new Option<double>("--sigma-max") { Description = "Highest noise level.", DefaultValueFactory = _ => s.SigmaMax };
         var rho = new Option<double>("--rho") { Description = "Time-step exponent ρ.", DefaultValueFactory = _ => s.Rho };
@@ -46,9 +49,9 @@ public static class SampleCommand
         var features = new Option<string?>("--features") { Description = "features:/gmm: runs: a features .npy (N, D) with one row per seed (e.g. of held-out real images, for look-alikes), whitened with the run's map." };
         var force = GlobalOptions.Force();
         var json = GlobalOptions.Json();
-        var cmd = new Command("sample", "Generate images with a trained run's EMA weights (EDM Heun sampler, optional churn and guidance). Under mpirun the seeds are split over the ranks (docs/distributed.md).")
+        var cmd = new Command("sample", "Generate images with a trained run's EMA weights (EDM sampler: Heun with optional churn, or DPM-Solver++(2M); optional guidance). Under mpirun the seeds are split over the ranks (docs/distributed.md).")
         {
-            run, n, seeds, seed, output, cluster, guidance, coherence, caGuidance, caLow, steps, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise, batch, grid, scale, checkpoint, force, json,
+            run, n, seeds, seed, output, cluster, guidance, coherence, caGuidance, caLow, steps, solver, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise, batch, grid, scale, checkpoint, force, json,
             temperature, interpolate, features, classifier, classifierGuidance,
         };
         cmd.SetAction(parse =>
@@ -58,7 +61,7 @@ public static class SampleCommand
                 Run = parse.GetValue(run)!, Seeds = ParseSeeds(parse.GetValue(seeds), parse.GetValue(n), parse.GetValue(seed)), Cluster = parse.GetValue(cluster)!,
                 Sampler = new SamplerOptions
                 {
-                    Steps = parse.GetValue(steps), SigmaMin = parse.GetValue(sigmaMin), SigmaMax = parse.GetValue(sigmaMax), Rho = parse.GetValue(rho),
+                    Steps = parse.GetValue(steps), Solver = SamplerSolvers.Parse(parse.GetValue(solver)!, "Solver"), SigmaMin = parse.GetValue(sigmaMin), SigmaMax = parse.GetValue(sigmaMax), Rho = parse.GetValue(rho),
                     SChurn = parse.GetValue(sChurn), SMin = parse.GetValue(sMin), SMax = parse.GetValue(sMax), SNoise = parse.GetValue(sNoise),
                     Guidance = parse.GetValue(guidance), BatchSize = parse.GetValue(batch),
                     CoherenceGuidance = parse.GetValue(caGuidance), CoherenceLow = parse.GetValue(caLow),

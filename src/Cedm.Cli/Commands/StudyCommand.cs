@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Cedm.Data;
+using Cedm.Diffusion.Sampling;
 using Cedm.Pipeline;
 using Cedm.Pipeline.Study;
 
@@ -30,7 +31,9 @@ public static class StudyCommand
         var kCap = new Option<int?>("--k-cap") { Description = $"Largest K of the default set (default {d.KCap}, quick {q.KCap}; also ≤ images/{d.MinImagesPerCluster})." };
         var maxK = new Option<int?>("--max-k") { Description = $"An explicit cap of the bound search (default: none, quick {q.MaxK}); the search stops at r < tau, its data cap or its {d.BoundMinutes}-minute budget." };
         var series = new Option<int?>("--series-points") { Description = $"Checkpoints on the sample-efficiency curve (FD over kimg) of the unconditional and best-K model (default {d.SeriesPoints}, quick {q.SeriesPoints})." };
-        var steps = new Option<int?>("--steps") { Description = $"Heun sampler steps (default {d.SamplerSteps}, quick {q.SamplerSteps})." };
+        var steps = new Option<int?>("--steps") { Description = $"Sampler steps N (default {d.SamplerSteps}, quick {q.SamplerSteps}): 2N−1 network evaluations per image with heun, N with dpm2m." };
+        var solver = new Option<string>("--solver") { Description = "ODE solver of every model's sampling, as `cedm sample --solver`: heun or dpm2m (a --variant's own --solver wins).", DefaultValueFactory = _ => SamplerSolvers.Name(d.SamplerSolver) };
+        solver.AcceptOnlyFromAmong(SamplerSolvers.Names);
         var noLabels = new Option<bool>("--no-labels") { Description = "Skip the ground-truth-label model (it is trained by default when the source has labels)." };
         var variant = new Option<string[]>("--variant") { Description = $"An extra model (repeatable): {StudyVariant.Syntax}.", AllowMultipleArgumentsPerToken = false };
         var noGuidance = new Option<bool>("--no-guidance") { Description = "Skip the guidance comparison at the best K (CAD, CAD with coherence-aware guidance, classifier-free guidance)." };
@@ -48,7 +51,7 @@ public static class StudyCommand
         var json = GlobalOptions.Json();
         var cmd = new Command("study", "The C-EDM experiment at this scale: unconditional vs label vs cluster conditioning over several K (equal kimg budgets), FD over K beside the utilisation ratio, sample efficiency; resumable (docs/study.md).")
         {
-            source, output, quick, kimg, evalSamples, ks, kStart, trainingSeeds, compareFeatures, kCap, maxK, series, steps, noLabels, noGuidance, coherence, caGuidance, cfgGuidance, pUncond, variant, method, features, preset, evaluator, seed, json,
+            source, output, quick, kimg, evalSamples, ks, kStart, trainingSeeds, compareFeatures, kCap, maxK, series, steps, solver, noLabels, noGuidance, coherence, caGuidance, cfgGuidance, pUncond, variant, method, features, preset, evaluator, seed, json,
         };
         cmd.SetAction(parse =>
         {
@@ -63,6 +66,7 @@ public static class StudyCommand
                 CaGuidance = ParseScales(parse.GetValue(caGuidance), "--ca-guidance") ?? d.CaGuidance,
                 CfgGuidance = ParseScales(parse.GetValue(cfgGuidance), "--cfg-guidance") ?? d.CfgGuidance,
                 PUncond = parse.GetValue(pUncond) ?? d.PUncond,
+                SamplerSolver = SamplerSolvers.Parse(parse.GetValue(solver)!, nameof(StudyOptions.SamplerSolver)),
             };
             if (parse.GetValue(quick)) options = options.AsQuick();
             options = options with

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Cedm.Diffusion.Sampling;
 
 namespace Cedm.Pipeline;
 
@@ -63,8 +64,11 @@ public sealed record MainJobOptions
     /// <summary>Training budget in minutes (wall clock, summed over resumed invocations).</summary>
     public double TrainMinutes { get; init; } = 12;
 
-    /// <summary>Heun steps of the sampler (EDM: 18, i.e. 35 network evaluations per image).</summary>
+    /// <summary>Steps N of the sampler (EDM: 18): 2N − 1 = 35 network evaluations per image with Heun, N with dpm2m.</summary>
     public int SamplerSteps { get; init; } = 18;
+
+    /// <summary>The sampler's ODE solver (`cedm sample --solver`), saved in run.json as "heun" or "dpm2m".</summary>
+    public SamplerSolver SamplerSolver { get; init; } = SamplerSolver.Heun;
 
     /// <summary>Generated images per cluster in the report's sample sheets.</summary>
     public int SamplesPerCluster { get; init; } = 6;
@@ -112,6 +116,7 @@ public sealed record MainJobOptions
         if (!(TrainMinutes > 0) || double.IsInfinity(TrainMinutes)) throw new SettingException("Minutes", $"must be a positive number of minutes, got {TrainMinutes}");
         if (EvalSamples < 2) throw new SettingException(nameof(EvalSamples), $"must be at least 2 (a covariance needs two samples), got {EvalSamples}");
         if (SamplerSteps < 1) throw new SettingException(nameof(SamplerSteps), $"must be at least 1, got {SamplerSteps}");
+        if (!Enum.IsDefined(SamplerSolver)) throw new SettingException(nameof(SamplerSolver), $"not a sampler solver: {(int)SamplerSolver}");
         if (SamplesPerCluster < 1) throw new SettingException(nameof(SamplesPerCluster), $"must be at least 1, got {SamplesPerCluster}");
         if (BoundRows < 2) throw new SettingException(nameof(BoundRows), $"must be at least 2, got {BoundRows}");
         if (!(BoundMinutes >= 0)) throw new SettingException(nameof(BoundMinutes), $"must be at least 0, got {BoundMinutes}");

@@ -41,7 +41,7 @@ public static class MainJobPlan
         return steps;
     }
 
-    private static SamplerOptions Sampler(MainJobOptions o) => new() { Steps = o.SamplerSteps };
+    private static SamplerOptions Sampler(MainJobOptions o) => new() { Steps = o.SamplerSteps, Solver = o.SamplerSolver };
 
     /// <summary>The user's --k, or the conditioning K the documented rule takes from the bound (capped at MaxK when given).</summary>
     public static int ChosenK(PipelineFolder c, MainJobOptions o)

@@ -23,6 +23,9 @@ public sealed class StageStep(string name, string title, double weight, Func<Pip
 
     public double Weight => weight;
 
+    /// <summary>The stage call this step makes in <paramref name="folder"/>, without running it (its command line, for tests).</summary>
+    internal StageCall CallFor(PipelineFolder folder) => call(folder);
+
     public JsonObject? Run(PipelineFolder folder, IStageObserver observer)
     {
         var stage = call(folder);

@@ -401,6 +401,7 @@ public sealed class Generator
             Interpolate = features?.Interpolate, FeaturesFile = features?.Features, LabelDim = Map.Dim, Nodes = set.RowNodes,
             NodeDepths = set.RowNodes?.Select(v => Map.Tree!.Depth(v)).ToArray(), Coherence = Coherent ? options.Coherence : null,
             ClusterCounts = set.OriginalIds.GroupBy(c => c).OrderBy(g => g.Key).ToDictionary(g => g.Key.ToString(CultureInfo.InvariantCulture), g => g.Count()),
+            Solver = options.Solver,
             Sampler = new Dictionary<string, double>
             {
                 ["steps"] = options.Steps, ["nfe"] = set.Nfe, ["sigma_min"] = options.SigmaMin, ["sigma_max"] = options.SigmaMax, ["rho"] = options.Rho,
@@ -443,6 +444,11 @@ public sealed record SampleRecord
     public string Clusters { get; init; } = "";
     public string? Grid { get; init; }
     public Dictionary<string, int> ClusterCounts { get; init; } = [];
+
+    /// <summary>The sampler's ODE solver, "solver": "heun" or "dpm2m" (records written before it existed were all Heun).</summary>
+    public SamplerSolver Solver { get; init; } = SamplerSolver.Heun;
+
+    /// <summary>The numeric sampler settings: steps, nfe (network evaluations per image under <see cref="Solver"/>), σ range, churn, guidance.</summary>
     public Dictionary<string, double> Sampler { get; init; } = [];
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };

@@ -6,16 +6,20 @@ using Cedm.Tensors.Autograd;
 namespace Cedm.Diffusion.Sampling;
 
 /// <summary>
-/// EDM's second-order (Heun) sampler, deterministic or with stochastic churn ("Algorithm 2", spec §1.5), for any
-/// <see cref="IDenoiser"/>. The state x is float64; the denoiser is evaluated in float32.
+/// EDM's sampler for any <see cref="IDenoiser"/>: latents at σ_max, EDM's time steps, and the ODE solver of
+/// <see cref="SamplerOptions.Solver"/> — EDM's second-order Heun method, deterministic or with stochastic churn
+/// ("Algorithm 2", spec §1.5; <see cref="HeunSolver"/>), or DPM-Solver++(2M) (<see cref="DpmSolver2M"/>). The state x
+/// is float64; the denoiser (wrapped for guidance when asked) is evaluated in float32.
 /// <para>Per-seed generators (spec §3): image i owns <c>new Rng(seed_i)</c> and draws, in this order, its latent z
-/// [C, H, W], its condition (conditional models), then C·H·W churn normals at every step (drawn even when γ = 0, as
-/// the reference does). Batches are only groups of seeds, so an image depends on its seed alone — provided the
-/// denoiser treats batch rows independently, which networks in evaluation mode do.</para>
+/// [C, H, W], its condition (conditional models), then, under Heun, C·H·W churn normals at every step (drawn even
+/// when γ = 0, as the reference does; DPM-Solver++(2M) draws none). So a seed starts from the same x_0 under either
+/// solver. Batches are only groups of seeds, so an image depends on its seed alone — provided the denoiser treats
+/// batch rows independently, which networks in evaluation mode do.</para>
 /// </summary>
 public sealed class EdmSampler
 {
     private readonly IDenoiser _denoiser;
+    private readonly ISolverSteps _solver;
 
     public EdmSampler(IDenoiser denoiser, SamplerOptions? options = null)
     {
@@ -28,6 +32,7 @@ public sealed class EdmSampler
             : Options.CoherenceGuidance > 0 ? new CoherenceGuidedDenoiser(denoiser, Options.CoherenceGuidance, Options.CoherenceLow)
             : denoiser;
         TimeSteps = SigmaSchedule.Edm(Options.Steps, Options.SigmaMin, Options.SigmaMax, Options.Rho);
+        _solver = Options.Solver == SamplerSolver.DpmSolver2M ? new DpmSolver2M() : new HeunSolver(Options);
     }
 
     public SamplerOptions Options { get; }
@@ -35,8 +40,11 @@ public sealed class EdmSampler
     /// <summary>t_0 … t_N (t_N = 0).</summary>
     public IReadOnlyList<double> TimeSteps { get; }
 
-    /// <summary>Network evaluations per image: 2N − 1 (doubled batch rows under guidance).</summary>
-    public int Nfe => 2 * Options.Steps - 1;
+    /// <summary>
+    /// Network evaluations per image for N = <see cref="SamplerOptions.Steps"/>: 2N − 1 under Heun, N under
+    /// DPM-Solver++(2M) (<see cref="SamplerSolvers.Evaluations"/>); doubled batch rows under guidance.
+    /// </summary>
+    public int Nfe => SamplerSolvers.Evaluations(Options.Solver, Options.Steps);
 
     /// <summary>
     /// One image per seed, shaped [channels, height, width]. A conditional denoiser needs <paramref name="conditions"/>
@@ -87,47 +95,9 @@ public sealed class EdmSampler
         return new SampleResult(images, n, channels, height, width, seeds.ToArray(), ids);
     }
 
-    /// <summary>The N Heun steps on one batch, in place on <paramref name="x"/>.</summary>
-    private void Run(double[] x, Rng[] rngs, int b, int[] shape, Conditioning? condition)
-    {
-        var o = Options;
-        int steps = o.Steps, size = x.Length / b;
-        var t = TimeSteps;
-        var xHat = new double[x.Length];
-        var d = new double[x.Length];
-        for (int i = 0; i < steps; i++)
-        {
-            double tCur = t[i], tNext = t[i + 1];
-            // Churn: raise the noise level to t̂ = t(1 + γ) by adding fresh noise of variance t̂² − t².
-            double gamma = o.SMin <= tCur && tCur <= o.SMax ? Math.Min(o.SChurn / steps, Math.Sqrt(2) - 1) : 0;
-            double tHat = tCur + gamma * tCur;
-            double noiseScale = Math.Sqrt(Math.Max(tHat * tHat - tCur * tCur, 0)) * o.SNoise;
-            for (int r = 0; r < b; r++)
-            {
-                var rng = rngs[r];
-                int off = r * size;
-                for (int j = 0; j < size; j++) xHat[off + j] = x[off + j] + noiseScale * rng.NextNormal();
-            }
-
-            // Euler step from t̂ to t_{i+1}.
-            var den = Evaluate(xHat, tHat, b, shape, condition);
-            for (int j = 0; j < x.Length; j++)
-            {
-                d[j] = (xHat[j] - den[j]) / tHat;
-                x[j] = xHat[j] + (tNext - tHat) * d[j];
-            }
-            // Second-order correction, except on the last step to t_N = 0 (plain Euler there).
-            if (i < steps - 1)
-            {
-                var den2 = Evaluate(x, tNext, b, shape, condition);
-                for (int j = 0; j < x.Length; j++)
-                {
-                    double d2 = (x[j] - den2[j]) / tNext;
-                    x[j] = xHat[j] + (tNext - tHat) * 0.5 * (d[j] + d2);
-                }
-            }
-        }
-    }
+    /// <summary>The solver's N steps on one batch, in place on <paramref name="x"/>.</summary>
+    private void Run(double[] x, Rng[] rngs, int b, int[] shape, Conditioning? condition) =>
+        _solver.Run(x, rngs, TimeSteps, (state, sigma) => Evaluate(state, sigma, b, shape, condition));
 
     private float[] Evaluate(double[] x, double sigma, int b, int[] shape, Conditioning? condition)
     {

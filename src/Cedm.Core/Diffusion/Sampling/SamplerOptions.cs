@@ -1,8 +1,10 @@
 namespace Cedm.Diffusion.Sampling;
 
 /// <summary>
-/// EDM's Heun sampler settings with the paper's defaults (spec §1.5): 18 steps (35 network evaluations),
-/// σ from 80 down to 0.002 with ρ = 7, deterministic (S_churn = 0). The stochastic variant of EDM's ImageNet-64
+/// EDM's sampler settings with the paper's defaults (spec §1.5): the Heun solver, 18 steps (35 network evaluations),
+/// σ from 80 down to 0.002 with ρ = 7, deterministic (S_churn = 0). <see cref="Steps"/> N is the number of non-zero
+/// noise levels of EDM's schedule under either <see cref="Solver"/>: Heun evaluates the network 2N − 1 times,
+/// DPM-Solver++(2M) N times (<see cref="SamplerSolvers.Evaluations"/>); churn needs Heun. The stochastic variant of EDM's ImageNet-64
 /// run is Steps 256, SChurn 40, SMin 0.05, SMax 50, SNoise 1.003. Guidance is the classifier-free guidance weight
 /// w of C-EDM's generate.py (0 = off; only useful when the model was trained with condition dropout).
 /// For a coherence-aware model (related-seeds C.6, D.1) <see cref="Coherence"/> is the c every image is generated at
@@ -12,6 +14,9 @@ namespace Cedm.Diffusion.Sampling;
 /// </summary>
 public sealed record SamplerOptions
 {
+    /// <summary>The ODE solver; Heun (EDM's) by default.</summary>
+    public SamplerSolver Solver { get; init; } = SamplerSolver.Heun;
+
     public int Steps { get; init; } = 18;
     public double SigmaMin { get; init; } = 0.002;
     public double SigmaMax { get; init; } = 80;
@@ -39,6 +44,9 @@ public sealed record SamplerOptions
             throw new ArgumentException($"need 0 < sigma-min ≤ sigma-max < ∞, got {SigmaMin} and {SigmaMax}");
         if (!(Rho > 0)) throw new ArgumentException($"rho must be > 0, got {Rho}");
         if (!(SChurn >= 0)) throw new ArgumentException($"S_churn must be ≥ 0, got {SChurn}");
+        if (!Enum.IsDefined(Solver)) throw new ArgumentException($"not a sampler solver: {(int)Solver}", nameof(Solver));
+        if (Solver != SamplerSolver.Heun && SChurn > 0)
+            throw new ArgumentException($"stochastic churn (S_churn = {SChurn}) needs the heun solver; {SamplerSolvers.Name(Solver)} is deterministic: set S_churn to 0 or sample with --solver heun", nameof(SChurn));
         if (!(SNoise >= 0)) throw new ArgumentException($"S_noise must be ≥ 0, got {SNoise}");
         if (!(Guidance >= 0) || double.IsInfinity(Guidance)) throw new ArgumentException($"guidance must be a finite value ≥ 0, got {Guidance}");
         if (!(Coherence >= 0 && Coherence <= 1)) throw new ArgumentException($"coherence must be in [0, 1], got {Coherence}");

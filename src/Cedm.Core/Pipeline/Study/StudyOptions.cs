@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Cedm.Diffusion.Sampling;
 
 namespace Cedm.Pipeline.Study;
 
@@ -78,8 +79,11 @@ public sealed record StudyOptions
     /// </summary>
     public int SeriesPoints { get; init; } = 3;
 
-    /// <summary>Heun steps of the sampler (EDM: 18).</summary>
+    /// <summary>Steps N of the sampler (EDM: 18): 2N − 1 network evaluations per image with Heun, N with dpm2m.</summary>
     public int SamplerSteps { get; init; } = 18;
+
+    /// <summary>The sampler's ODE solver of every variant (`cedm sample --solver`; a variant's own --solver wins).</summary>
+    public SamplerSolver SamplerSolver { get; init; } = SamplerSolver.Heun;
 
     /// <summary>Generated images per model for the metrics, clusters drawn from each model's training p(c), seeds 0..n−1 for all.</summary>
     public int EvalSamples { get; init; } = 250;
@@ -135,6 +139,7 @@ public sealed record StudyOptions
         if (EvalSamples < 2) throw new ArgumentException($"must be at least 2, got {EvalSamples}", nameof(EvalSamples));
         if (SeriesPoints < 1) throw new ArgumentException($"must be at least 1, got {SeriesPoints}", nameof(SeriesPoints));
         if (SamplerSteps < 1) throw new ArgumentException($"must be at least 1, got {SamplerSteps}", nameof(SamplerSteps));
+        if (!Enum.IsDefined(SamplerSolver)) throw new ArgumentException($"not a sampler solver: {(int)SamplerSolver}", nameof(SamplerSolver));
         if (MaxK is < 2) throw new ArgumentException($"must be at least 2, got {MaxK}", nameof(MaxK));
         if (!(BoundMinutes >= 0)) throw new ArgumentException($"must be at least 0, got {BoundMinutes}", nameof(BoundMinutes));
         if (KCap < 2) throw new ArgumentException($"must be at least 2, got {KCap}", nameof(KCap));

@@ -113,8 +113,8 @@ public static class StudyPlan
 
     /// <summary>
     /// Rough cost model for the progress weights and the documented budget, in seconds on 2 cores with the tiny
-    /// preset: ~40 training img/s (`cedm run` reaches 22 kimg in 9 minutes), ~2.5 sampled img/s at 18 Heun steps (35 network evaluations; fewer steps cost
-    /// proportionally less), ~60 s per TEMI clustering and ~4 min of bound search at the default settings.
+    /// preset: ~40 training img/s (`cedm run` reaches 22 kimg in 9 minutes), ~2.5 sampled img/s at 18 Heun steps (35 network evaluations; fewer evaluations
+    /// cost proportionally less, e.g. dpm2m's N per image), ~60 s per TEMI clustering and ~4 min of bound search at the default settings.
     /// </summary>
     public static class Cost
     {
@@ -122,7 +122,7 @@ public static class StudyPlan
 
         public static double Train(StudyOptions o) => o.Kimg * 1000 / TrainImagesPerSecond;
 
-        public static double Sample(StudyOptions o) => o.EvalSamples / SampleImagesPerSecondAt18Steps * (2 * o.SamplerSteps - 1) / 35.0;
+        public static double Sample(StudyOptions o) => o.EvalSamples / SampleImagesPerSecondAt18Steps * Diffusion.Sampling.SamplerSolvers.Evaluations(o.SamplerSolver, o.SamplerSteps) / 35.0;
 
         public static double Eval(StudyOptions o) => o.Quick ? 5 : 15;
 

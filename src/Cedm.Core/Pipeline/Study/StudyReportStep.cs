@@ -44,7 +44,7 @@ public sealed class StudyReportStep(StudyOptions o, SourceFacts source, StudySte
         var report = new HtmlReport($"cedm study: {o.Source}");
         report.Paragraph(string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"Every model is the {o.Preset} U-Net trained on {o.Source} for the same {o.Kimg:0.###} kimg (training images, not minutes) with seed {o.Seed}, " +
-            $"then {o.EvalSamples} images are sampled ({o.SamplerSteps} Heun steps, seeds 0..{o.EvalSamples - 1}, conditions drawn from the model's training p(c)) " +
+            $"then {o.EvalSamples} images are sampled ({o.SamplerSteps} {Diffusion.Sampling.SamplerSolvers.Title(o.SamplerSolver)} steps, seeds 0..{o.EvalSamples - 1}, conditions drawn from the model's training p(c)) " +
             $"and evaluated by the same `cedm eval` ({result.Evaluator}). FD from a few hundred samples is biased upwards: compare the rows with each other, not with papers."));
         report.Heading("FD over K (C-EDM Figure 3 at this scale)").Paragraph(
             "The cluster-conditioned models over K (log scale), the unconditional and the label-conditioned model as horizontal references, and the " +

@@ -135,7 +135,7 @@ public sealed class StudySteps(StudyOptions o, SourceFacts source)
 
     private StageCall SampleCall(PipelineFolder c, StudyVariant v, string samples, string? grid, string? checkpoint)
     {
-        var (sampler, coherence) = VariantArguments.ApplySample(new SamplerOptions { Steps = o.SamplerSteps }, v.SampleArgs, v.Name);
+        var (sampler, coherence) = VariantArguments.ApplySample(new SamplerOptions { Steps = o.SamplerSteps, Solver = o.SamplerSolver }, v.SampleArgs, v.Name);
         return PipelineStages.Sample(c.PathOf(TrainDir(v)), o.EvalSamples, sampler, c.PathOf(samples), grid, coherence: coherence, checkpoint: checkpoint);
     }
 

@@ -17,7 +17,7 @@ public static class VariantArguments
         ["--coherence", "--coherence-mode", "--coherence-bins", "--coherence-quantiles", "--p-uncond", "--xflip", "--dropout", "--lr", "--batch", "--ema-kimg"];
 
     public static readonly string[] SampleFlags =
-        ["--steps", "--guidance", "--ca-guidance", "--ca-low", "--coherence", "--s-churn", "--s-min", "--s-max", "--s-noise", "--sigma-min", "--sigma-max", "--rho"];
+        ["--steps", "--solver", "--guidance", "--ca-guidance", "--ca-low", "--coherence", "--s-churn", "--s-min", "--s-max", "--s-noise", "--sigma-min", "--sigma-max", "--rho"];
 
     public static TrainRequest ApplyTrain(TrainRequest request, IReadOnlyList<string> args, string variant)
     {
@@ -53,6 +53,11 @@ public static class VariantArguments
         double? coherence = null;
         foreach (var (flag, value) in Pairs(args, SampleFlags, variant))
         {
+            if (flag == "--solver")
+            {
+                sampler = sampler with { Solver = Solver(value, variant) };
+                continue;
+            }
             double v = Number(value, flag, variant);
             sampler = flag switch
             {
@@ -74,11 +79,11 @@ public static class VariantArguments
         return (sampler, coherence);
     }
 
-    /// <summary>Checks that every argument is an allowed flag with a value (or a listed switch).</summary>
+    /// <summary>Checks that every argument is an allowed flag with a value (or a listed switch), and that the sample arguments' values parse.</summary>
     public static void Validate(StudyVariant v)
     {
         _ = Pairs(v.TrainArgs, TrainFlags, v.Name, "--xflip").ToList();
-        _ = Pairs(v.SampleArgs, SampleFlags, v.Name).ToList();
+        _ = ApplySample(new SamplerOptions(), v.SampleArgs, v.Name);
     }
 
     private static IEnumerable<(string Flag, string? Value)> Pairs(IReadOnlyList<string> args, string[] allowed, string variant, params string[] switches)
@@ -97,6 +102,10 @@ public static class VariantArguments
     private static double Number(string? text, string flag, string variant) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v
             : throw new ArgumentException($"variant {variant}: {flag} expects a number, got '{text}'");
+
+    private static SamplerSolver Solver(string? text, string variant) =>
+        text is not null && SamplerSolvers.Names.Contains(text) ? SamplerSolvers.Parse(text)
+            : throw new ArgumentException($"variant {variant}: --solver expects {string.Join(" or ", SamplerSolvers.Names)}, got '{text}'");
 
     private static int Int(string? text, string flag, string variant) =>
         int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v
