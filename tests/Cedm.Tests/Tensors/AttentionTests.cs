@@ -88,6 +88,26 @@ public class AttentionTests
     }
 
     [Fact]
+    public void SlicesPerWorkerDoNotDependOnTheWorkerCountOrOnGradMode()
+    {
+        // 6 slices: per-worker with 2 and 4 threads (each slice on one thread, single-threaded GEMMs), one after
+        // another with threaded GEMMs at 1 thread; no-grad (no kept weights) and grad forwards share the arithmetic.
+        var qkv = Tensor.Randn(new Rng(45), [3, 48, 5, 5]);
+        float[] Run(int threads, bool grad)
+        {
+            using var _ = EnginePolicy.Override(p => p with { Threads = threads });
+            if (grad) return Tensor.SpatialSelfAttention(qkv.Detach().RequireGrad(), 2).Data;
+            using var ng = GradMode.NoGrad();
+            return Tensor.SpatialSelfAttention(qkv, 2).Data;
+        }
+        var two = Run(2, grad: false);
+        Assert.Equal(two, Run(4, grad: false));
+        Assert.Equal(two, Run(2, grad: true));
+        TensorAssert.Close(Run(1, grad: false), two, 1e-5, 1e-4, "one thread vs per-worker slices");
+        TensorAssert.Close(AttentionReference.Spatial(qkv.Data, 3, 16, 25, 2), two, 1e-5, 1e-4, "loops");
+    }
+
+    [Fact]
     public void AttentionValidatesShapes()
     {
         Assert.Throws<ArgumentException>(() => Tensor.SpatialSelfAttention(Tensor.Zeros(1, 8, 2, 2), 1));

@@ -107,8 +107,8 @@ internal static class AttentionKernel
     /// <summary>
     /// Runs body(slice, plan, scratch) for every slice. With at least as many slices as threads each worker takes whole
     /// slices: a UNet's 8×8 attention has 64 tokens, so one slice's GEMMs are ~0.5 MFLOP and a threaded GEMM would spend
-    /// more on forking and joining than on arithmetic. Each slice is computed by one thread in a fixed order, so results
-    /// do not depend on the thread count. <paramref name="scratchFloats"/> &gt; 0 gives each worker its own buffer.
+    /// more on forking and joining than on arithmetic. Each slice is then computed by one thread in a fixed order, so
+    /// results do not depend on how many workers share the slices. <paramref name="scratchFloats"/> &gt; 0 gives each worker its own buffer.
     /// </summary>
     private static void ForSlices(int slices, int scratchFloats, Action<int, SlicePlan, float[]> body)
     {
