@@ -9,8 +9,9 @@ namespace Cedm.Clustering;
 /// <summary>
 /// One Lloyd iteration with a single read of X (sklearn's chunked Lloyd does the same): each row takes its nearest
 /// centre and squared distance and adds itself (widened to float64) into its cluster's running sum. Distances come from
-/// <see cref="SmallKDistances"/> for K ≤ 32 (no GEMM: at such K the GEMM is too skinny to run fast) and otherwise from one
-/// GEMM −2x·c [rows, K] per block of <see cref="Distances.BlockRows"/> rows.
+/// <see cref="SmallKDistances"/> for K ≤ 32 (no GEMM: at such K the GEMM is too skinny to run fast) and otherwise from
+/// single-threaded managed GEMMs −2x·c [1024, K], each task over its own rows (K = 100, D = 50: a pass 2.2× faster
+/// than one threaded OpenBLAS GEMM per 4096-row block, which spent much of each product on fork/join).
 /// <para>Rows are split into a fixed number of parts ("tasks", independent of the thread count), each with its own
 /// float64 sums, reduced in task order: the result is the same for any thread count.</para>
 /// </summary>
@@ -74,26 +75,30 @@ internal static class LloydPass
         }
         else
         {
-            var dist = new float[block * k];
-            for (int start = 0; start < n; start += block)
+            // Each task runs its own single-threaded GEMMs over blocks of its rows: a threaded GEMM per shared block
+            // spends much of a [4096, K] product on fork/join.
+            if (n < 1024) parallel.MaxDegreeOfParallelism = 1;
+            int taskBlock = Math.Min(block, 1024);
+            Parallel.For(0, tasks, parallel, t =>
             {
-                int rows = Math.Min(block, n - start), s0 = start;
-                Gemm.Sgemm(false, true, rows, k, d, -2f, x.AsSpan(start * d, rows * d), d, centers, d, 0f, dist, k);
-                parallel.MaxDegreeOfParallelism = rows >= 1024 ? EnginePolicy.Current.Threads : 1;
-                Parallel.For(0, tasks, parallel, t =>
+                int r0 = (int)((long)n * t / tasks), r1 = (int)((long)n * (t + 1) / tasks);
+                var dist = System.Buffers.ArrayPool<float>.Shared.Rent(taskBlock * k);
+                long ch = 0;
+                for (int start = r0; start < r1; start += taskBlock)
                 {
-                    int r0 = (int)((long)rows * t / tasks), r1 = (int)((long)rows * (t + 1) / tasks);
-                    long ch = 0;
-                    for (int r = r0; r < r1; r++)
+                    int rows = Math.Min(taskBlock, r1 - start);
+                    GemmManaged.Sgemm(ManagedKernel.Auto, 1, false, true, rows, k, d, -2f, x.AsSpan(start * d, rows * d), d, centers, d, 0f, dist, k);
+                    for (int r = 0; r < rows; r++)
                     {
                         var row = dist.AsSpan(r * k, k);
                         TensorPrimitives.Add(row, cNorms, row);
                         int a = TensorPrimitives.IndexOfMin(row);
-                        ch += Take(t, s0 + r, a, row[a]);
+                        ch += Take(t, start + r, a, row[a]);
                     }
-                    changed[t] += ch;
-                });
-            }
+                }
+                changed[t] = ch;
+                System.Buffers.ArrayPool<float>.Shared.Return(dist);
+            });
         }
 
         if (sums is not null)
