@@ -92,7 +92,8 @@ public static class CommandLines
         if (r.Grid is not null) args.AddRange(["--grid", r.Grid]);
         if (r.Force) args.Add("--force");
         if (r.Cluster != "p") args.AddRange(["--cluster", r.Cluster]);
-        if (s.Solver != d.Solver) args.AddRange(["--solver", SamplerSolvers.Name(s.Solver)]);
+        // Always spelled out: a recorded line must reproduce its samples whatever the default solver becomes.
+        args.AddRange(["--solver", SamplerSolvers.Name(s.Solver)]);
         void Differs(string flag, double value, double fallback) { if (value != fallback) args.AddRange([flag, D(value)]); }
         Differs("--guidance", s.Guidance, d.Guidance);
         Differs("--ca-guidance", s.CoherenceGuidance, d.CoherenceGuidance);

@@ -68,7 +68,7 @@ public sealed record MainJobOptions
     public int SamplerSteps { get; init; } = 18;
 
     /// <summary>The sampler's ODE solver (`cedm sample --solver`), saved in run.json as "heun" or "dpm2m".</summary>
-    public SamplerSolver SamplerSolver { get; init; } = SamplerSolver.Heun;
+    public SamplerSolver SamplerSolver { get; init; } = SamplerSolvers.Default;
 
     /// <summary>Generated images per cluster in the report's sample sheets.</summary>
     public int SamplesPerCluster { get; init; } = 6;
@@ -129,6 +129,6 @@ public sealed record MainJobOptions
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
-    public static MainJobOptions FromJson(string json) => JsonSerializer.Deserialize<MainJobOptions>(json, Json)
+    public static MainJobOptions FromJson(string json) => JsonSerializer.Deserialize<MainJobOptions>(SamplerSolvers.WithLegacySolver(json, "sampler_solver"), Json)
         ?? throw new InvalidDataException("run.json is empty");
 }

@@ -52,11 +52,17 @@ public sealed class SolverCommandTests : CliTest
         Npy.Read(dpm).Shape.Should().Equal(3, 8, 8, 1);
 
         string heun = Path.Combine(Dir, "heun.npy");
-        (code, output, err) = Run("sample", run, "--n", "3", "--steps", "4", "--out", heun, "--json");
+        (code, output, err) = Run("sample", run, "--n", "3", "--steps", "4", "--solver", "heun", "--out", heun, "--json");
         code.Should().Be(0, err);
         json = JsonDocument.Parse(output).RootElement;
-        json.GetProperty("solver").GetString().Should().Be("heun", "the default");
+        json.GetProperty("solver").GetString().Should().Be("heun");
         json.GetProperty("sampler").GetProperty("nfe").GetDouble().Should().Be(7);
+
+        string plain = Path.Combine(Dir, "default.npy");
+        (code, output, err) = Run("sample", run, "--n", "3", "--steps", "4", "--out", plain, "--json");
+        code.Should().Be(0, err);
+        JsonDocument.Parse(output).RootElement.GetProperty("solver").GetString().Should().Be("dpm2m", "the default");
+        File.ReadAllBytes(plain).Should().Equal(File.ReadAllBytes(dpm));
 
         // Churn is Heun's: with dpm2m it is an error that names the flag, and nothing is written.
         string churned = Path.Combine(Dir, "churn.npy");
@@ -64,7 +70,8 @@ public sealed class SolverCommandTests : CliTest
         code.Should().Be(2);
         err.Should().StartWith("error: --s-churn").And.Contain("--solver heun");
         File.Exists(churned).Should().BeFalse();
-        Run("sample", run, "--n", "3", "--steps", "3", "--s-churn", "1", "--out", churned).Code.Should().Be(0, "churn with Heun still works");
+        Run("sample", run, "--n", "3", "--steps", "3", "--s-churn", "1", "--out", churned).Code.Should().Be(2, "the default solver is dpm2m");
+        Run("sample", run, "--n", "3", "--steps", "3", "--solver", "heun", "--s-churn", "1", "--out", churned).Code.Should().Be(0, "churn with Heun still works");
 
         // A pipeline's sample step records --solver in its command line, and that line writes the same files.
         string step = Path.Combine(Dir, "step.npy");
@@ -76,7 +83,8 @@ public sealed class SolverCommandTests : CliTest
         (code, _, err) = Run([.. call.CommandLine, "--force"]);
         code.Should().Be(0, err);
         File.ReadAllBytes(step).Should().Equal(byStep);
-        PipelineStages.Sample(run, 3, new SamplerOptions { Steps = 4 }, step, null).CommandLine.Should().NotContain("--solver", "a Heun line stays as it was");
+        PipelineStages.Sample(run, 3, new SamplerOptions { Steps = 4, Solver = SamplerSolver.Heun }, step, null).CommandLine
+            .Should().ContainInOrder(["--solver", "heun"], "a recorded line names its solver whatever the default");
     }
 
     [Fact]

@@ -42,7 +42,7 @@ public sealed class TrainSampleCommandTests : CliTest
         Npy.Read(Path.Combine(Dir, "s_clusters.npy")).ToInt64().Should().Equal(5, 5, 15, 15, 25, 25);
         var png = PngDecoder.Decode(File.ReadAllBytes(grid));
         png.Height.Should().Be(3 * (8 + 2) + 2, "one row per cluster");
-        JsonDocument.Parse(output).RootElement.GetProperty("sampler").GetProperty("nfe").GetDouble().Should().Be(7);
+        JsonDocument.Parse(output).RootElement.GetProperty("sampler").GetProperty("nfe").GetDouble().Should().Be(4, "4 steps of the default solver, DPM-Solver++(2M)");
 
         // A fixed original id, and seeds: seed 1 alone equals the second image of seeds 0-1.
         string one = Path.Combine(Dir, "one.npy"), two = Path.Combine(Dir, "two.npy");

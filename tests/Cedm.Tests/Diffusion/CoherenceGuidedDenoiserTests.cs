@@ -87,16 +87,16 @@ public class CoherenceGuidedDenoiserTests
     public void TheSamplerAppliesItAtEveryNetworkEvaluation()
     {
         var fake = new RecordingDenoiser();
-        var sampler = new EdmSampler(fake, new SamplerOptions { Steps = 3, Coherence = 0.8, CoherenceGuidance = 2, CoherenceLow = 0.1, BatchSize = 4 });
+        var sampler = new EdmSampler(fake, new SamplerOptions { Solver = SamplerSolver.Heun, Steps = 3, Coherence = 0.8, CoherenceGuidance = 2, CoherenceLow = 0.1, BatchSize = 4 });
         sampler.Sample([0, 1], 1, 2, 2, ConditionDraw.Fixed(1, 3));
         fake.Calls.Should().HaveCount(sampler.Nfe).And.OnlyContain(c => c.Rows == 4 && c.Coherence!.SequenceEqual(new[] { 0.8f, 0.8f, 0.1f, 0.1f }));
 
         var plain = new RecordingDenoiser();
-        new EdmSampler(plain, new SamplerOptions { Steps = 2, Coherence = 0.3 }).Sample([0], 1, 2, 2, ConditionDraw.Fixed(0, 3));
+        new EdmSampler(plain, new SamplerOptions { Solver = SamplerSolver.Heun, Steps = 2, Coherence = 0.3 }).Sample([0], 1, 2, 2, ConditionDraw.Fixed(0, 3));
         plain.Calls.Should().OnlyContain(c => c.Rows == 1 && c.Coherence!.Single() == 0.3f, "the requested c reaches every evaluation");
 
         var old = new RecordingDenoiser(coherent: false);
-        new EdmSampler(old, new SamplerOptions { Steps = 2 }).Sample([0], 1, 2, 2, ConditionDraw.Fixed(0, 3));
+        new EdmSampler(old, new SamplerOptions { Solver = SamplerSolver.Heun, Steps = 2 }).Sample([0], 1, 2, 2, ConditionDraw.Fixed(0, 3));
         old.Calls.Should().OnlyContain(c => c.Coherence == null, "models without coherence get none");
         FluentActions.Invoking(() => new EdmSampler(old, new SamplerOptions { CoherenceGuidance = 1 })).Should().Throw<ArgumentException>();
         FluentActions.Invoking(() => new EdmSampler(fake, new SamplerOptions { CoherenceGuidance = 1, Guidance = 1 })).Should().Throw<ArgumentException>();

@@ -22,7 +22,7 @@ public class ExactGmmSamplerTests(ITestOutputHelper output)
     public void DeterministicHeunReproducesTheMixture()
     {
         var gmm = GmmFixtures.ThreeComponents();
-        var result = new EdmSampler(new ExactGmmDenoiser(gmm), new SamplerOptions { BatchSize = 500 }).Sample(Seeds(N), 1, 1, 2);
+        var result = new EdmSampler(new ExactGmmDenoiser(gmm), new SamplerOptions { Solver = SamplerSolver.Heun, BatchSize = 500 }).Sample(Seeds(N), 1, 1, 2);
         // 18 steps (EDM's default) over-disperse these narrow components (std ≈ 0.08–0.16, far below σ_data = 0.5) by
         // ~10–20% in variance; the error shrinks with more steps (next test), so it is discretisation, not bias.
         CheckMatches(gmm, result, "deterministic, 18 steps", covTolerance: 0.25);
@@ -32,7 +32,7 @@ public class ExactGmmSamplerTests(ITestOutputHelper output)
     public void MoreStepsConvergeToTheMixture()
     {
         var gmm = GmmFixtures.ThreeComponents();
-        var result = new EdmSampler(new ExactGmmDenoiser(gmm), new SamplerOptions { Steps = 64, BatchSize = 500 }).Sample(Seeds(N), 1, 1, 2);
+        var result = new EdmSampler(new ExactGmmDenoiser(gmm), new SamplerOptions { Solver = SamplerSolver.Heun, Steps = 64, BatchSize = 500 }).Sample(Seeds(N), 1, 1, 2);
         CheckMatches(gmm, result, "deterministic, 64 steps", covTolerance: 0.10);
     }
 
@@ -52,7 +52,7 @@ public class ExactGmmSamplerTests(ITestOutputHelper output)
     public void StochasticHeunReproducesTheMixture()
     {
         var gmm = GmmFixtures.ThreeComponents();
-        var options = new SamplerOptions { Steps = 128, SChurn = 40, SMin = 0.01, SMax = 10, SNoise = 1, BatchSize = 500 };
+        var options = new SamplerOptions { Solver = SamplerSolver.Heun, Steps = 128, SChurn = 40, SMin = 0.01, SMax = 10, SNoise = 1, BatchSize = 500 };
         var result = new EdmSampler(new ExactGmmDenoiser(gmm), options).Sample(Seeds(N, 10_000), 1, 1, 2);
         CheckMatches(gmm, result, "stochastic, 128 steps, S_churn 40", covTolerance: 0.10);
     }
@@ -61,7 +61,7 @@ public class ExactGmmSamplerTests(ITestOutputHelper output)
     public void ConditioningOnAComponentGivesSamplesOfThatComponentOnly()
     {
         var gmm = GmmFixtures.ThreeComponents();
-        var sampler = new EdmSampler(new ExactGmmDenoiser(gmm, conditional: true), new SamplerOptions { BatchSize = 500 });
+        var sampler = new EdmSampler(new ExactGmmDenoiser(gmm, conditional: true), new SamplerOptions { Solver = SamplerSolver.Heun, BatchSize = 500 });
         for (int c = 0; c < 3; c++)
         {
             var r = sampler.Sample(Seeds(1000, 100_000 * c), 1, 1, 2, ConditionDraw.Fixed(c, 3));
@@ -84,8 +84,8 @@ public class ExactGmmSamplerTests(ITestOutputHelper output)
         // With w > 0 the guided field still ends inside the conditioned component (the exact conditional score is
         // pushed further from the unconditional one), so membership stays ~100% while the spread shrinks.
         var gmm = GmmFixtures.ThreeComponents();
-        var plain = new EdmSampler(new ExactGmmDenoiser(gmm, true), new SamplerOptions { BatchSize = 500 }).Sample(Seeds(1000), 1, 1, 2, ConditionDraw.Fixed(1, 3));
-        var guided = new EdmSampler(new ExactGmmDenoiser(gmm, true), new SamplerOptions { BatchSize = 500, Guidance = 2 }).Sample(Seeds(1000), 1, 1, 2, ConditionDraw.Fixed(1, 3));
+        var plain = new EdmSampler(new ExactGmmDenoiser(gmm, true), new SamplerOptions { Solver = SamplerSolver.Heun, BatchSize = 500 }).Sample(Seeds(1000), 1, 1, 2, ConditionDraw.Fixed(1, 3));
+        var guided = new EdmSampler(new ExactGmmDenoiser(gmm, true), new SamplerOptions { Solver = SamplerSolver.Heun, BatchSize = 500, Guidance = 2 }).Sample(Seeds(1000), 1, 1, 2, ConditionDraw.Fixed(1, 3));
         Assign(gmm, guided).Count(k => k == 1).Should().BeGreaterThanOrEqualTo(995);
         Trace(Covariance(guided, Enumerable.Range(0, 1000))).Should().BeLessThan(Trace(Covariance(plain, Enumerable.Range(0, 1000))));
     }

@@ -10,7 +10,7 @@ namespace Cedm.Tests.Diffusion;
 /// <summary>Per-seed generators (spec §3): a seed gives the same image and condition at any batch size or position.</summary>
 public class SamplerSeedTests
 {
-    private static readonly SamplerOptions Stochastic = new() { Steps = 6, SChurn = 10, SMin = 0.01, SMax = 50, SNoise = 1.003 };
+    private static readonly SamplerOptions Stochastic = new() { Solver = SamplerSolver.Heun, Steps = 6, SChurn = 10, SMin = 0.01, SMax = 50, SNoise = 1.003 };
 
     [Fact]
     public void ASeedGivesTheSameImageAtAnyBatchSize()
@@ -32,7 +32,7 @@ public class SamplerSeedTests
     {
         // Spec §3: z [C,H,W] first, then the condition, then C·H·W normals per step. Reproduce the first step by hand.
         var rec = new RecordingDenoiser(3);
-        var options = new SamplerOptions { Steps = 2, SChurn = 1, BatchSize = 1 };
+        var options = new SamplerOptions { Solver = SamplerSolver.Heun, Steps = 2, SChurn = 1, BatchSize = 1 };
         new EdmSampler(rec, options).Sample([42], 1, 1, 2, ConditionDraw.Uniform(3));
         var rng = new Rng(42);
         double z0 = rng.NextNormal(), z1 = rng.NextNormal();

@@ -128,13 +128,13 @@ public class SamplerSolverTests(ITestOutputHelper output)
         single.Images.Should().Equal(whole.Images);
         single.Conditions.Should().Equal(whole.Conditions);
         reordered.Images.Should().Equal(whole.Images[8..10].Concat(whole.Images[4..6]).Concat(whole.Images[0..2]));
-        whole.Conditions.Should().Equal(new EdmSampler(den, new SamplerOptions { Steps = 7 }).Sample(seeds, 1, 1, 2, draw).Conditions,
+        whole.Conditions.Should().Equal(new EdmSampler(den, new SamplerOptions { Solver = SamplerSolver.Heun, Steps = 7 }).Sample(seeds, 1, 1, 2, draw).Conditions,
             "the condition is drawn after the same latent under either solver");
 
         // The first network input is x_0 = t_0·z under both solvers.
         var heunRec = new AffineRecordingDenoiser();
         var dpmRec = new AffineRecordingDenoiser();
-        new EdmSampler(heunRec, new SamplerOptions { Steps = 4 }).Sample([42], 1, 1, 1);
+        new EdmSampler(heunRec, new SamplerOptions { Solver = SamplerSolver.Heun, Steps = 4 }).Sample([42], 1, 1, 1);
         new EdmSampler(dpmRec, dpm with { Steps = 4 }).Sample([42], 1, 1, 1);
         dpmRec.Calls[0].X.Should().Be(heunRec.Calls[0].X);
         dpmRec.Calls[0].X.Should().Be((float)(new Rng(42).NextNormal() * SigmaSchedule.Edm(4)[0]));
@@ -169,9 +169,9 @@ public class SamplerSolverTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void ChurnNeedsHeunAndHeunStaysTheDefault()
+    public void ChurnNeedsHeunAndDpmSolverIsTheDefault()
     {
-        new SamplerOptions().Solver.Should().Be(SamplerSolver.Heun);
+        new SamplerOptions().Solver.Should().Be(SamplerSolver.DpmSolver2M);
         var churned = new SamplerOptions { Solver = SamplerSolver.DpmSolver2M, SChurn = 1 };
         FluentActions.Invoking(churned.Validate).Should().Throw<ArgumentException>()
             .Where(e => e.ParamName == "SChurn" && e.Message.Contains("heun") && e.Message.Contains("dpm2m"));

@@ -18,7 +18,8 @@ public class SigmaScheduleTests
             t[i].Should().BeApproximately(expected[i], 5e-6 * expected[i] + 1e-12, $"t_{i}");
         t[0].Should().Be(80);
         t[17].Should().BeApproximately(0.002, 1e-15);
-        new EdmSampler(new ExactGmmDenoiser(GmmFixtures.ThreeComponents())).Nfe.Should().Be(35);
+        new EdmSampler(new ExactGmmDenoiser(GmmFixtures.ThreeComponents()), new SamplerOptions { Solver = SamplerSolver.Heun }).Nfe.Should().Be(35);
+        new EdmSampler(new ExactGmmDenoiser(GmmFixtures.ThreeComponents())).Nfe.Should().Be(18, "the default solver, DPM-Solver++(2M), evaluates once per step");
     }
 
     [Fact]

@@ -30,7 +30,7 @@ public sealed class ToyConditionalTrainingTests(ITestOutputHelper output) : IDis
         var trainer = new EdmTrainer(TrainingTestData.Micro(labels.K, dropout: 0), data, labels, options);
         var summary = TrainingRun.Train(trainer, _dir);
         double trainSeconds = clock.Elapsed.TotalSeconds;
-        var sampler = new EdmSampler(trainer.Ema, new SamplerOptions { Steps = 12, BatchSize = 24 });
+        var sampler = new EdmSampler(trainer.Ema, new SamplerOptions { Solver = SamplerSolver.Heun, Steps = 12, BatchSize = 24 });
         var wins = new int[3];
         const int perLabel = 8;
         for (int c = 0; c < 3; c++)

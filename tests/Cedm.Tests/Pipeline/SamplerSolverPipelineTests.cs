@@ -27,13 +27,14 @@ public sealed class SamplerSolverPipelineTests : IDisposable
         var folder = new PipelineFolder(_dir);
         foreach (string step in new[] { "samples", "eval-samples" })
             CommandLineOf(MainJobPlan.For(o), step, folder).Should().ContainInOrder("--steps", "18").And.ContainInOrder("--solver", "dpm2m");
-        CommandLineOf(MainJobPlan.For(o with { SamplerSolver = SamplerSolver.Heun }), "samples", folder).Should().NotContain("--solver");
+        CommandLineOf(MainJobPlan.For(o with { SamplerSolver = SamplerSolver.Heun }), "samples", folder).Should().ContainInOrder("--solver", "heun");
 
         MainJobOptions.FromJson(o.ToJson()).Should().Be(o);
         // A run.json written before the solver existed reads as Heun.
         var old = JsonNode.Parse(new MainJobOptions().ToJson())!.AsObject();
         old.Remove("sampler_solver").Should().BeTrue();
-        MainJobOptions.FromJson(old.ToJsonString()).Should().Be(new MainJobOptions());
+        MainJobOptions.FromJson(old.ToJsonString()).Should().Be(new MainJobOptions { SamplerSolver = SamplerSolver.Heun });
+        new MainJobOptions().SamplerSolver.Should().Be(SamplerSolver.DpmSolver2M, "the default since the FD sweep");
     }
 
     [Fact]
@@ -44,15 +45,15 @@ public sealed class SamplerSolverPipelineTests : IDisposable
         var plan = new StudySteps(o, new SourceFacts(1000, 10)).Plan(new PipelineFolder(_dir));
         var folder = new PipelineFolder(_dir);
         CommandLineOf(plan, "variants/uncond/sample", folder).Should().ContainInOrder("--solver", "dpm2m");
-        CommandLineOf(plan, "variants/slow/sample", folder).Should().NotContain("--solver", "the variant samples with Heun, the default");
+        CommandLineOf(plan, "variants/slow/sample", folder).Should().ContainInOrder("--solver", "heun");
 
         StudyOptions.FromJson(o.ToJson()).SameAs(o).Should().BeTrue();
         var old = JsonNode.Parse(new StudyOptions().ToJson())!.AsObject();
         old.Remove("sampler_solver").Should().BeTrue();
-        StudyOptions.FromJson(old.ToJsonString()).SameAs(new StudyOptions()).Should().BeTrue();
+        StudyOptions.FromJson(old.ToJsonString()).SameAs(new StudyOptions { SamplerSolver = SamplerSolver.Heun }).Should().BeTrue();
 
         // The cost model counts network evaluations: 18 for dpm2m against Heun's 35.
-        (StudyPlan.Cost.Sample(o) / StudyPlan.Cost.Sample(new StudyOptions())).Should().BeApproximately(18.0 / 35, 1e-12);
+        (StudyPlan.Cost.Sample(o) / StudyPlan.Cost.Sample(new StudyOptions { SamplerSolver = SamplerSolver.Heun })).Should().BeApproximately(18.0 / 35, 1e-12);
         VariantArguments.ApplySample(new SamplerOptions(), ["--solver", "dpm2m", "--steps", "9"], "v").Sampler
             .Should().Be(new SamplerOptions { Solver = SamplerSolver.DpmSolver2M, Steps = 9 });
     }

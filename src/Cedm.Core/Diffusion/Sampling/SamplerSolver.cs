@@ -21,8 +21,28 @@ public enum SamplerSolver
 /// <summary>Names, parsing and network-evaluation counts of the <see cref="SamplerSolver"/>s.</summary>
 public static class SamplerSolvers
 {
-    /// <summary>The command-line names, default first.</summary>
+    /// <summary>The command-line names.</summary>
     public static readonly string[] Names = ["heun", "dpm2m"];
+
+    /// <summary>
+    /// The solver of every sampling default (`cedm sample`, `cedm run`, `cedm study`): DPM-Solver++(2M), which matched
+    /// Heun's FD at half the evaluations (docs/sampling.md).
+    /// </summary>
+    public const SamplerSolver Default = SamplerSolver.DpmSolver2M;
+
+    /// <summary>What an options file written before the solver was saved used: Heun.</summary>
+    public const SamplerSolver Legacy = SamplerSolver.Heun;
+
+    /// <summary>
+    /// An options file's JSON with <paramref name="key"/> set to the legacy solver when it lacks the key, so a folder
+    /// started before the solver was saved resumes with the solver it started with, whatever the default is now.
+    /// </summary>
+    public static string WithLegacySolver(string json, string key)
+    {
+        if (System.Text.Json.Nodes.JsonNode.Parse(json) is not System.Text.Json.Nodes.JsonObject o || o.ContainsKey(key)) return json;
+        o[key] = Name(Legacy);
+        return o.ToJsonString();
+    }
 
     /// <summary>heun, dpm2m.</summary>
     public static string Name(SamplerSolver solver) => solver switch

@@ -83,7 +83,7 @@ public sealed record StudyOptions
     public int SamplerSteps { get; init; } = 18;
 
     /// <summary>The sampler's ODE solver of every variant (`cedm sample --solver`; a variant's own --solver wins).</summary>
-    public SamplerSolver SamplerSolver { get; init; } = SamplerSolver.Heun;
+    public SamplerSolver SamplerSolver { get; init; } = SamplerSolvers.Default;
 
     /// <summary>Generated images per model for the metrics, clusters drawn from each model's training p(c), seeds 0..n−1 for all.</summary>
     public int EvalSamples { get; init; } = 250;
@@ -159,7 +159,7 @@ public sealed record StudyOptions
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
-    public static StudyOptions FromJson(string json) => JsonSerializer.Deserialize<StudyOptions>(json, Json)
+    public static StudyOptions FromJson(string json) => JsonSerializer.Deserialize<StudyOptions>(SamplerSolvers.WithLegacySolver(json, "sampler_solver"), Json)
         ?? throw new InvalidDataException($"{FileName} is empty");
 
     /// <summary>Record equality compares lists by reference; a resumed study compares the saved options by value.</summary>

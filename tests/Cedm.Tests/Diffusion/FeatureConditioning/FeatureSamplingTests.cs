@@ -30,9 +30,9 @@ public sealed class FeatureSamplingTests
     public void EachSeedGetsTheSameDrawAtAnyBatchSizeAndTheChosenComponent()
     {
         var one = new Recorder(2);
-        var r1 = new EdmSampler(one, new SamplerOptions { Steps = 2, BatchSize = 1 }).Sample([5, 6, 7], 1, 2, 2, features: FeatureDraw.FromMixture(Two, FeatureDraw.ByWeight, 1));
+        var r1 = new EdmSampler(one, new SamplerOptions { Solver = SamplerSolver.Heun, Steps = 2, BatchSize = 1 }).Sample([5, 6, 7], 1, 2, 2, features: FeatureDraw.FromMixture(Two, FeatureDraw.ByWeight, 1));
         var three = new Recorder(2);
-        var r3 = new EdmSampler(three, new SamplerOptions { Steps = 2, BatchSize = 3 }).Sample([5, 6, 7], 1, 2, 2, features: FeatureDraw.FromMixture(Two, FeatureDraw.ByWeight, 1));
+        var r3 = new EdmSampler(three, new SamplerOptions { Solver = SamplerSolver.Heun, Steps = 2, BatchSize = 3 }).Sample([5, 6, 7], 1, 2, 2, features: FeatureDraw.FromMixture(Two, FeatureDraw.ByWeight, 1));
         r1.Conditions.Should().Equal(r3.Conditions);
         // The first evaluation of each batch: rows in seed order.
         var firstOne = new[] { one.Rows[0], one.Rows[3], one.Rows[6] };
@@ -43,7 +43,7 @@ public sealed class FeatureSamplingTests
             firstOne[i][0].Should().BeApproximately((float)expected, 0.5f, "the row comes from the image's component");
         }
         var fixedB = new Recorder(2);
-        new EdmSampler(fixedB, new SamplerOptions { Steps = 1 }).Sample([1, 2], 1, 2, 2, features: FeatureDraw.FromMixture(Two, 1, 1))
+        new EdmSampler(fixedB, new SamplerOptions { Solver = SamplerSolver.Heun, Steps = 1 }).Sample([1, 2], 1, 2, 2, features: FeatureDraw.FromMixture(Two, 1, 1))
             .Conditions.Should().Equal(1, 1);
         fixedB.Rows.Should().OnlyContain(r => r[0] < -9);
         FluentActions.Invoking(() => new EdmSampler(fixedB).Sample([1], 1, 2, 2)).Should().Throw<ArgumentException>().WithMessage("*feature dimension is 2*");
@@ -53,7 +53,7 @@ public sealed class FeatureSamplingTests
     public void GuidanceAddsTheZeroVectorRows()
     {
         var rec = new Recorder(2);
-        new EdmSampler(rec, new SamplerOptions { Steps = 1, Guidance = 1 }).Sample([1], 1, 2, 2, features: FeatureDraw.FromMixture(Two, 0, 1));
+        new EdmSampler(rec, new SamplerOptions { Solver = SamplerSolver.Heun, Steps = 1, Guidance = 1 }).Sample([1], 1, 2, 2, features: FeatureDraw.FromMixture(Two, 0, 1));
         rec.Rows.Should().HaveCount(2);
         rec.Rows[0][0].Should().BeGreaterThan(9);
         rec.Rows[1].Should().Equal(0f, 0f);
