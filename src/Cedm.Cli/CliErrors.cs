@@ -29,6 +29,9 @@ public static class CliErrors
         ["MaxRows"] = "--max-n",
         ["SamplerSteps"] = "--steps",
         ["SamplerSolver"] = "--solver",
+        ["CoherenceGuidance"] = "--ca-guidance",
+        ["CoherenceLow"] = "--ca-low",
+        ["BatchSize"] = "--batch",
     };
 
     /// <summary>Turns an exception into one `error:` line (plus the stack with --verbose) and an exit code.</summary>

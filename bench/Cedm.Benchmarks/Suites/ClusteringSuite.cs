@@ -73,29 +73,22 @@ public sealed class ClusteringSuite : IBenchSuite
                 };
             }) { Quality = state.Get });
         }
-        // One Lloyd pass (assignment + sums) and its distance GEMM alone, K = 10 from the peer's start: where an iteration's time goes.
-        list.Add(new BenchCase("lloyd-pass-k10", null, null, () =>
+        // One Lloyd pass (assignment + sums), the assignment alone, and the old path's distance GEMM alone, K = 10 from
+        // the peer's start: where an iteration's time goes.
+        foreach (bool withSums in new[] { true, false })
         {
-            var (x, _) = Load();
-            int n = x.Dim(0), d = x.Dim(1);
-            var init = Npy.Read(InitK10Path).ToFloat32();
-            var norms = Distances.RowSquaredNorms(x.Data, n, d);
-            var labels = new int[n];
-            var minDist = new float[n];
-            var sums = new double[10 * d];
-            var counts = new long[10];
-            return () => LloydPass.Run(x.Data, norms, n, d, init, 10, labels, minDist, sums, counts);
-        }));
-        list.Add(new BenchCase("lloyd-assign-k10", null, null, () =>
-        {
-            var (x, _) = Load();
-            int n = x.Dim(0), d = x.Dim(1);
-            var init = Npy.Read(InitK10Path).ToFloat32();
-            var norms = Distances.RowSquaredNorms(x.Data, n, d);
-            var labels = new int[n];
-            var minDist = new float[n];
-            return () => LloydPass.Run(x.Data, norms, n, d, init, 10, labels, minDist, null, null);
-        }));
+            list.Add(new BenchCase(withSums ? "lloyd-pass-k10" : "lloyd-assign-k10", null, null, () =>
+            {
+                var (x, _) = Load();
+                int n = x.Dim(0), d = x.Dim(1);
+                var init = Npy.Read(InitK10Path).ToFloat32();
+                var norms = Distances.RowSquaredNorms(x.Data, n, d);
+                var labels = new int[n];
+                var minDist = new float[n];
+                var (sums, counts) = withSums ? (new double[10 * d], new long[10]) : (null, null);
+                return () => LloydPass.Run(x.Data, norms, n, d, init, 10, labels, minDist, sums, counts);
+            }));
+        }
         list.Add(new BenchCase("lloyd-gemm-k10", null, 2.0 * 60000 * 50 * 10, () =>
         {
             var (x, _) = Load();

@@ -94,7 +94,8 @@ public static class TrainCommand
                 if (coherenceSpec is null && coherenceTuned) throw new UsageException("--coherence-mode, --coherence-bins and --coherence-quantiles need --coherence");
                 var q = coherenceSpec is null ? default : ParseQuantiles(parse.GetValue(coherenceQuantiles)!);
                 bool featureCond = FeatureConditions.IsFeatureSpec(condSpec);
-                if (featureTuned && !featureCond) throw new UsageException("--feature-dim and the --gmm-* flags need --cond features:<npy> or gmm:<dir>");
+                if (featureTuned && !featureCond)
+                    throw new UsageException($"{string.Join(", ", featureFlags.Where(o => parse.GetResult(o) is { Implicit: false }).Select(o => o.Name))}: needs --cond features:<npy> or gmm:<dir>");
                 bool oracle = condSpec.StartsWith(FeatureConditions.FeaturesPrefix, StringComparison.Ordinal);
                 if (oracle && parse.GetValue(gmmFeatures) != null) throw new UsageException("--gmm-features only applies to --cond gmm:<dir> (features:<npy> names its file)");
                 session = TrainStage.Create(new TrainRequest

@@ -38,22 +38,30 @@ public sealed record SamplerOptions
     public double CoherenceLow { get; init; }
     public int BatchSize { get; init; } = 64;
 
+    /// <summary>The most steps accepted: EDM's stochastic ImageNet recipe uses 256, a DDPM 1 000.</summary>
+    public const int MaxSteps = 10_000;
+
+    /// <summary>The largest batch accepted (a batch of 32×32 images this large is already gigabytes).</summary>
+    public const int MaxBatchSize = 65_536;
+
+    /// <summary>Checks every setting; an error's ParamName is the property it is about.</summary>
     public void Validate()
     {
-        if (Steps < 1) throw new ArgumentException($"steps must be ≥ 1, got {Steps}");
-        if (!(SigmaMin > 0) || !(SigmaMax >= SigmaMin) || double.IsInfinity(SigmaMax))
-            throw new ArgumentException($"need 0 < sigma-min ≤ sigma-max < ∞, got {SigmaMin} and {SigmaMax}");
-        if (!(Rho > 0)) throw new ArgumentException($"rho must be > 0, got {Rho}");
-        if (!(SChurn >= 0)) throw new ArgumentException($"S_churn must be ≥ 0, got {SChurn}");
+        if (Steps is < 1 or > MaxSteps) throw new ArgumentException($"steps must be between 1 and {MaxSteps}, got {Steps}", nameof(Steps));
+        if (!(SigmaMin > 0) || double.IsInfinity(SigmaMin)) throw new ArgumentException($"need 0 < sigma-min < ∞, got {SigmaMin}", nameof(SigmaMin));
+        if (!(SigmaMax >= SigmaMin) || double.IsInfinity(SigmaMax))
+            throw new ArgumentException($"need sigma-min ≤ sigma-max < ∞, got {SigmaMin} and {SigmaMax}", nameof(SigmaMax));
+        if (!(Rho > 0) || double.IsInfinity(Rho)) throw new ArgumentException($"rho must be a finite value > 0, got {Rho}", nameof(Rho));
+        if (!(SChurn >= 0) || double.IsInfinity(SChurn)) throw new ArgumentException($"S_churn must be a finite value ≥ 0, got {SChurn}", nameof(SChurn));
         if (!Enum.IsDefined(Solver)) throw new ArgumentException($"not a sampler solver: {(int)Solver}", nameof(Solver));
         if (Solver != SamplerSolver.Heun && SChurn > 0)
             throw new ArgumentException($"stochastic churn (S_churn = {SChurn}) needs the heun solver; {SamplerSolvers.Name(Solver)} is deterministic: set S_churn to 0 or sample with --solver heun", nameof(SChurn));
-        if (!(SNoise >= 0)) throw new ArgumentException($"S_noise must be ≥ 0, got {SNoise}");
-        if (!(Guidance >= 0) || double.IsInfinity(Guidance)) throw new ArgumentException($"guidance must be a finite value ≥ 0, got {Guidance}");
-        if (!(Coherence >= 0 && Coherence <= 1)) throw new ArgumentException($"coherence must be in [0, 1], got {Coherence}");
-        if (!(CoherenceLow >= 0 && CoherenceLow <= 1)) throw new ArgumentException($"the low coherence must be in [0, 1], got {CoherenceLow}");
-        if (!(CoherenceGuidance >= 0) || double.IsInfinity(CoherenceGuidance)) throw new ArgumentException($"coherence guidance must be a finite value ≥ 0, got {CoherenceGuidance}");
-        if (Guidance > 0 && CoherenceGuidance > 0) throw new ArgumentException("choose one guidance: classifier-free (guidance) or coherence-aware (coherence guidance)");
-        if (BatchSize < 1) throw new ArgumentException($"batch size must be ≥ 1, got {BatchSize}");
+        if (!(SNoise >= 0) || double.IsInfinity(SNoise)) throw new ArgumentException($"S_noise must be a finite value ≥ 0, got {SNoise}", nameof(SNoise));
+        if (!(Guidance >= 0) || double.IsInfinity(Guidance)) throw new ArgumentException($"guidance must be a finite value ≥ 0, got {Guidance}", nameof(Guidance));
+        if (!(Coherence >= 0 && Coherence <= 1)) throw new ArgumentException($"coherence must be in [0, 1], got {Coherence}", nameof(Coherence));
+        if (!(CoherenceLow >= 0 && CoherenceLow <= 1)) throw new ArgumentException($"the low coherence must be in [0, 1], got {CoherenceLow}", nameof(CoherenceLow));
+        if (!(CoherenceGuidance >= 0) || double.IsInfinity(CoherenceGuidance)) throw new ArgumentException($"coherence guidance must be a finite value ≥ 0, got {CoherenceGuidance}", nameof(CoherenceGuidance));
+        if (Guidance > 0 && CoherenceGuidance > 0) throw new ArgumentException("choose one guidance: classifier-free (guidance) or coherence-aware (coherence guidance)", nameof(CoherenceGuidance));
+        if (BatchSize is < 1 or > MaxBatchSize) throw new ArgumentException($"batch size must be between 1 and {MaxBatchSize}, got {BatchSize}", nameof(BatchSize));
     }
 }

@@ -59,22 +59,29 @@ public sealed record TrainingOptions
     /// <summary>Longest training accepted, in minutes (a year).</summary>
     public const double MaxMinutes = 525_600;
 
+    /// <summary>The largest batch accepted (activations of a bigger one would not fit any machine's memory).</summary>
+    public const int MaxBatch = 65_536;
+
     public void Validate()
     {
-        if (Batch < 1) throw new ArgumentException($"must be ≥ 1, got {Batch}", nameof(Batch));
+        if (Batch is < 1 or > MaxBatch) throw new ArgumentException($"must be between 1 and {MaxBatch}, got {Batch}", nameof(Batch));
+        static void Finite(double value, string name) { if (!double.IsFinite(value)) throw new ArgumentException($"must be finite, got {value}", name); }
+        Finite(Lr, nameof(Lr));
+        Finite(LrRampupKimg, nameof(LrRampupKimg));
+        Finite(EmaHalflifeKimg, nameof(EmaHalflifeKimg));
+        Finite(CheckpointKimg, nameof(CheckpointKimg));
+        Finite(LogKimg, nameof(LogKimg));
         if (!(Lr > 0)) throw new ArgumentException($"must be > 0, got {Lr}", nameof(Lr));
         if (!(LrRampupKimg >= 0)) throw new ArgumentException($"must be ≥ 0, got {LrRampupKimg}", nameof(LrRampupKimg));
         if (!(EmaHalflifeKimg >= 0)) throw new ArgumentException($"must be ≥ 0, got {EmaHalflifeKimg}", nameof(EmaHalflifeKimg));
         // Finite bounds: an infinite --kimg or --minutes would train forever (EDM's longest recipe is 200 000 kimg).
         if (Kimg is not null && !(Kimg > 0 && Kimg <= MaxKimg)) throw new ArgumentException($"must be > 0 and at most {MaxKimg}, got {Kimg}", nameof(Kimg));
         if (Minutes is not null && !(Minutes > 0 && Minutes <= MaxMinutes)) throw new ArgumentException($"must be > 0 and at most {MaxMinutes} (a year), got {Minutes}", nameof(Minutes));
-        if (!double.IsFinite(Lr) || !double.IsFinite(LrRampupKimg) || !double.IsFinite(EmaHalflifeKimg) || !double.IsFinite(CheckpointKimg) || !double.IsFinite(LogKimg))
-            throw new ArgumentException("lr, ramp-up, EMA half-life, checkpoint and log intervals must be finite", double.IsFinite(Lr) ? nameof(CheckpointKimg) : nameof(Lr));
         if (Kimg is null && Minutes is null) throw new ArgumentException("give a length in kimg or minutes (or both) to bound training", nameof(Kimg));
         if (!(CheckpointKimg > 0)) throw new ArgumentException($"must be > 0, got {CheckpointKimg}", nameof(CheckpointKimg));
         if (!(LogKimg > 0)) throw new ArgumentException($"must be > 0, got {LogKimg}", nameof(LogKimg));
         if (KeepCheckpoints < 1) throw new ArgumentException($"must be ≥ 1, got {KeepCheckpoints}", nameof(KeepCheckpoints));
         if (!(PUncond >= 0 && PUncond <= 1)) throw new ArgumentException($"must be in [0, 1], got {PUncond}", nameof(PUncond));
-        if (Dropout is < 0f or >= 1f) throw new ArgumentException($"must be in [0, 1), got {Dropout}", nameof(Dropout));
+        if (Dropout is { } dropout && !(dropout >= 0f && dropout < 1f)) throw new ArgumentException($"must be in [0, 1), got {Dropout}", nameof(Dropout));
     }
 }
