@@ -90,6 +90,28 @@ public static class Program
         root.Subcommands.Add(EvaluatorCommand.Build());
         root.Subcommands.Add(RunCommand.Build());
         root.Subcommands.Add(StudyCommand.Build());
+        RejectGroupSeparators(root);
         return root;
+    }
+
+    /// <summary>
+    /// .NET's number parsing accepts thousands separators, so `--kimg 1,2` would silently mean 12 kimg and
+    /// `--coherence 1,2` 12: every numeric option refuses a comma (a decimal comma is the likelier intent) with an error
+    /// naming the flag.
+    /// </summary>
+    private static void RejectGroupSeparators(Command command)
+    {
+        foreach (var option in command.Options)
+        {
+            var type = Nullable.GetUnderlyingType(option.ValueType) ?? option.ValueType;
+            if (type != typeof(double) && type != typeof(float) && type != typeof(int) && type != typeof(long)) continue;
+            option.Validators.Add(result =>
+            {
+                foreach (var token in result.Tokens)
+                    if (token.Value.Contains(',', StringComparison.Ordinal))
+                        result.AddError($"{option.Name}: '{token.Value}' is not a number (write decimals with a point, and no thousands separators)");
+            });
+        }
+        foreach (var sub in command.Subcommands) RejectGroupSeparators(sub);
     }
 }

@@ -148,11 +148,49 @@ public sealed class FuzzRegressionTests : CliTest
     [InlineData("--kimg", "1e400")]
     [InlineData("--kimg", "2000000000")]
     [InlineData("--minutes", "1e400")]
+    [InlineData("--kimg", "1,2")] // a thousands separator: .NET would read 12
     public void TrainingLengthsMustBeFiniteAndBounded(string flag, string value)
     {
         string source = TrainingTestData.WritePatternsSource(Dir, 4);
         var (code, _, err) = Run("train", source, "--out", Path.Combine(Dir, "run"), "--batch", "4", flag, value);
         code.Should().Be(2, "an unbounded length would train forever");
         err.Should().StartWith($"error: {flag}: ");
+    }
+
+    [Theory]
+    [InlineData("--batch", "2000000000")]
+    [InlineData("--lr-rampup-kimg", "1e400")]
+    [InlineData("--ema-kimg", "1e400")]
+    [InlineData("--log-kimg", "nan")]
+    [InlineData("--dropout", "nan")]
+    [InlineData("--gmm-rank", "3")]
+    [InlineData("--gmm-temperature", "0.5")]
+    public void TrainingOptionErrorsNameTheirFlag(string flag, string value)
+    {
+        string source = TrainingTestData.WritePatternsSource(Dir, 4);
+        var (code, _, err) = Run("train", source, "--out", Path.Combine(Dir, "run"), "--kimg", "0.004", flag, value);
+        code.Should().Be(2, err);
+        err.Should().StartWith($"error: {flag}");
+        err.TrimEnd().Split('\n').Should().ContainSingle();
+    }
+
+    [Fact]
+    public void SamplerOptionErrorsNameTheirFlag()
+    {
+        string source = TrainingTestData.WritePatternsSource(Dir, 4), run = Path.Combine(Dir, "run");
+        Run("train", source, "--out", run, "--kimg", "0.004", "--batch", "4").Code.Should().Be(0);
+        string output = Path.Combine(Dir, "s.npy");
+        foreach (var (flag, value) in new[]
+        {
+            ("--steps", "2000000000"), ("--steps", "0"), ("--guidance", "nan"), ("--coherence", "2"), ("--ca-guidance", "-1"),
+            ("--sigma-min", "0"), ("--sigma-max", "nan"), ("--rho", "1e400"), ("--s-noise", "-1"), ("--batch", "2000000000"),
+            ("--coherence", "0,5"), ("--steps", "1,000"),
+        })
+        {
+            var (code, _, err) = Run("sample", run, "--out", output, "--n", "2", flag, value);
+            code.Should().Be(2, $"{flag} {value}: {err}");
+            err.Should().StartWith($"error: {flag}", $"{flag} {value}");
+            File.Exists(output).Should().BeFalse();
+        }
     }
 }
