@@ -22,7 +22,7 @@ public static class CommandLines
         ["train"] = ["train", $"npy:{w.Images},{w.Labels}", "--out", Path.Combine(caseDir, "r"), "--kimg", "0.004", "--batch", "4"],
         ["sample"] = ["sample", w.Run, "--seeds", "0-0", "--steps", "2", "--out", Path.Combine(caseDir, "s.npy")],
         ["fd"] = ["fd", w.Features, w.Features],
-        ["bound"] = ["bound", w.Features, "--out", Path.Combine(caseDir, "b.json"), "--k-start", "2", "--max-k", "4", "--epochs", "2"],
+        ["bound"] = ["bound", w.Features, "--out", Path.Combine(caseDir, "b.json"), "--k0", "2", "--max-k", "4", "--epochs", "2"],
     };
 
     /// <summary>(case name, arguments, what the error must name: the flag, or the file a path value names).</summary>

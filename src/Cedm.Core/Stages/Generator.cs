@@ -195,6 +195,8 @@ public sealed class Generator
     /// <summary>Loads <paramref name="run"/>'s config, label map and the EMA weights of <paramref name="checkpoint"/> (default: the latest).</summary>
     public static Generator Load(string run, string? checkpoint = null)
     {
+        if (checkpoint is not null && !File.Exists(checkpoint))
+            throw new SettingException("Checkpoint", $"'{checkpoint}' is not a checkpoint file");
         var config = RunConfig.Load(run);
         var map = LabelSource.LoadMap(run);
         string path = checkpoint ?? Diffusion.Training.Checkpoint.Latest(run)?.Path

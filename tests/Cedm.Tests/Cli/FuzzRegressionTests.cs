@@ -184,7 +184,8 @@ public sealed class FuzzRegressionTests : CliTest
         {
             ("--steps", "2000000000"), ("--steps", "0"), ("--guidance", "nan"), ("--coherence", "2"), ("--ca-guidance", "-1"),
             ("--sigma-min", "0"), ("--sigma-max", "nan"), ("--rho", "1e400"), ("--s-noise", "-1"), ("--batch", "2000000000"),
-            ("--coherence", "0,5"), ("--steps", "1,000"),
+            ("--coherence", "0,5"), ("--steps", "1,000"), ("--sigma-min", "2000000000"), ("--s-min", "nan"), ("--s-max", "nan"),
+            ("--checkpoint", "nope"), ("--checkpoint", ""),
         })
         {
             var (code, _, err) = Run("sample", run, "--out", output, "--n", "2", flag, value);

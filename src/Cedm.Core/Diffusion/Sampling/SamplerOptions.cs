@@ -49,13 +49,15 @@ public sealed record SamplerOptions
     {
         if (Steps is < 1 or > MaxSteps) throw new ArgumentException($"steps must be between 1 and {MaxSteps}, got {Steps}", nameof(Steps));
         if (!(SigmaMin > 0) || double.IsInfinity(SigmaMin)) throw new ArgumentException($"need 0 < sigma-min < ∞, got {SigmaMin}", nameof(SigmaMin));
-        if (!(SigmaMax >= SigmaMin) || double.IsInfinity(SigmaMax))
-            throw new ArgumentException($"need sigma-min ≤ sigma-max < ∞, got {SigmaMin} and {SigmaMax}", nameof(SigmaMax));
+        if (!(SigmaMax > 0) || double.IsInfinity(SigmaMax)) throw new ArgumentException($"need 0 < sigma-max < ∞, got {SigmaMax}", nameof(SigmaMax));
+        if (SigmaMin > SigmaMax) throw new ArgumentException($"--sigma-min {SigmaMin} is above --sigma-max {SigmaMax}", nameof(SigmaMin));
         if (!(Rho > 0) || double.IsInfinity(Rho)) throw new ArgumentException($"rho must be a finite value > 0, got {Rho}", nameof(Rho));
         if (!(SChurn >= 0) || double.IsInfinity(SChurn)) throw new ArgumentException($"S_churn must be a finite value ≥ 0, got {SChurn}", nameof(SChurn));
         if (!Enum.IsDefined(Solver)) throw new ArgumentException($"not a sampler solver: {(int)Solver}", nameof(Solver));
         if (Solver != SamplerSolver.Heun && SChurn > 0)
             throw new ArgumentException($"stochastic churn (S_churn = {SChurn}) needs the heun solver; {SamplerSolvers.Name(Solver)} is deterministic: set S_churn to 0 or sample with --solver heun", nameof(SChurn));
+        if (!(SMin >= 0) || double.IsInfinity(SMin)) throw new ArgumentException($"S_min must be a finite value ≥ 0, got {SMin}", nameof(SMin));
+        if (!(SMax >= SMin)) throw new ArgumentException($"S_max must be ≥ S_min ({SMin}; ∞ = no upper end), got {SMax}", nameof(SMax));
         if (!(SNoise >= 0) || double.IsInfinity(SNoise)) throw new ArgumentException($"S_noise must be a finite value ≥ 0, got {SNoise}", nameof(SNoise));
         if (!(Guidance >= 0) || double.IsInfinity(Guidance)) throw new ArgumentException($"guidance must be a finite value ≥ 0, got {Guidance}", nameof(Guidance));
         if (!(Coherence >= 0 && Coherence <= 1)) throw new ArgumentException($"coherence must be in [0, 1], got {Coherence}", nameof(Coherence));
