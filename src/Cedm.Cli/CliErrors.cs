@@ -32,6 +32,8 @@ public static class CliErrors
         ["CoherenceGuidance"] = "--ca-guidance",
         ["CoherenceLow"] = "--ca-low",
         ["BatchSize"] = "--batch",
+        ["MinRowsPerCluster"] = "--min-per-cluster",
+        ["TimeBudgetSeconds"] = "--budget-minutes",
     };
 
     /// <summary>Turns an exception into one `error:` line (plus the stack with --verbose) and an exit code.</summary>

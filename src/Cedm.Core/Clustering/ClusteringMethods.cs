@@ -86,7 +86,7 @@ public static class ClusteringMethods
         if (epochs is int e)
         {
             if (e < 1) throw new SettingException("Epochs", $"must be at least 1, got {e}");
-            o = o with { Epochs = e, WarmupEpochs = e * o.WarmupEpochs / o.Epochs };
+            o = o with { Epochs = e, WarmupEpochs = (int)((long)e * o.WarmupEpochs / o.Epochs) };
         }
         o.Validate();
         return o;

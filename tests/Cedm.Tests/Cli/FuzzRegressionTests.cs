@@ -194,4 +194,24 @@ public sealed class FuzzRegressionTests : CliTest
             File.Exists(output).Should().BeFalse();
         }
     }
+
+    [Theory]
+    [InlineData("--threshold", "0")]
+    [InlineData("--k0", "0")]
+    [InlineData("--max-k", "1")]
+    [InlineData("--min-per-cluster", "0")]
+    [InlineData("--budget-minutes", "1e400")]
+    [InlineData("--grid", "-1")]
+    [InlineData("--lower-k", "-1")]
+    [InlineData("--epochs", "2000000000")]
+    public void BoundOptionErrorsNameTheirFlag(string flag, string value)
+    {
+        string feats = Path.Combine(Dir, "f.npy"), output = Path.Combine(Dir, "b.json");
+        Npy.Write(feats, Enumerable.Range(0, 400).Select(i => (float)(i % 13)).ToArray(), 100, 4);
+        string[] k0 = flag == "--k0" ? [] : ["--k0", "2"];
+        var (code, _, err) = Run(["bound", feats, "--out", output, .. k0, flag, value]);
+        code.Should().Be(2, err);
+        err.Should().StartWith($"error: {flag}");
+        File.Exists(output).Should().BeFalse();
+    }
 }

@@ -70,16 +70,16 @@ public sealed record BoundOptions
 
     public void Validate()
     {
-        if (K0 < 1) throw new ArgumentException($"K0 must be ≥ 1, got {K0}.");
+        if (K0 < 1) throw new ArgumentException($"K0 must be ≥ 1, got {K0}.", nameof(K0));
         if (!(Growth > 1)) throw new ArgumentException($"The growth factor must be > 1, got {Growth}.");
-        if (!(Threshold > 0 && Threshold <= 1)) throw new ArgumentException($"The threshold τ must be in (0, 1], got {Threshold}.");
-        if (GridPoints < 0) throw new ArgumentException($"Grid points must be ≥ 0, got {GridPoints}.");
-        if (MaxK < K0) throw new ArgumentException($"Max K ({MaxK}) must be ≥ K0 ({K0}).");
-        if (MinRowsPerCluster < 1) throw new ArgumentException($"Rows per cluster must be ≥ 1, got {MinRowsPerCluster}.");
+        if (!(Threshold > 0 && Threshold <= 1)) throw new ArgumentException($"The threshold τ must be in (0, 1], got {Threshold}.", nameof(Threshold));
+        if (GridPoints < 0) throw new ArgumentException($"Grid points must be ≥ 0, got {GridPoints}.", nameof(GridPoints));
+        if (MaxK < K0) throw new ArgumentException($"--max-k {MaxK} is below --k0 {K0}: the search starts at K0.", nameof(MaxK));
+        if (MinRowsPerCluster < 1) throw new ArgumentException($"Rows per cluster must be ≥ 1, got {MinRowsPerCluster}.", nameof(MinRowsPerCluster));
         if (DataRows < 0) throw new ArgumentException($"Data rows must be ≥ 0, got {DataRows}.");
-        if (!(TimeBudgetSeconds >= 0)) throw new ArgumentException($"The time budget must be ≥ 0 s, got {TimeBudgetSeconds}.");
+        if (!(TimeBudgetSeconds >= 0) || double.IsInfinity(TimeBudgetSeconds)) throw new ArgumentException($"The time budget must be finite and ≥ 0 s, got {TimeBudgetSeconds}.", nameof(TimeBudgetSeconds));
         if (!(Beta > 0 && Beta <= 1)) throw new ArgumentException($"β must be in (0, 1], got {Beta}.");
-        if (LowerK < 0) throw new ArgumentException($"The lower-bound K must be ≥ 0, got {LowerK}.");
+        if (LowerK < 0) throw new ArgumentException($"The lower-bound K must be ≥ 0, got {LowerK}.", nameof(LowerK));
         Temi.Validate();
     }
 }

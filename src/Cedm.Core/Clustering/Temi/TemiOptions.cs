@@ -144,6 +144,9 @@ public sealed record TemiOptions
         _ => throw new ArgumentException($"Unknown TEMI preset '{preset}' (expected spec or cpu)."),
     };
 
+    /// <summary>The most epochs accepted (the paper's recipe runs 100; a million would take years here).</summary>
+    public const int MaxEpochs = 1_000_000;
+
     /// <summary>Throws on values the trainer cannot use.</summary>
     public void Validate()
     {
@@ -153,7 +156,7 @@ public sealed record TemiOptions
         if (Neighbours < 1) throw new ArgumentException($"TEMI kNN k must be ≥ 1, got {Neighbours}.");
         if (MinStepsPerEpoch < 1) throw new ArgumentException($"TEMI min steps per epoch must be ≥ 1, got {MinStepsPerEpoch}.");
         if (BatchSize < 2) throw new ArgumentException($"TEMI batch must be ≥ 2, got {BatchSize}.");
-        if (Epochs < 1) throw new ArgumentException($"TEMI epochs must be ≥ 1, got {Epochs}.");
+        if (Epochs is < 1 or > MaxEpochs) throw new ArgumentException($"TEMI epochs must be between 1 and {MaxEpochs}, got {Epochs}.", nameof(Epochs));
         if (WarmupEpochs < 0 || WarmupEpochs > Epochs) throw new ArgumentException($"TEMI warm-up epochs must be within [0, {Epochs}], got {WarmupEpochs}.");
         if (!(Lr >= 0) || !(MinLr >= 0) || !(WeightDecay >= 0)) throw new ArgumentException("TEMI lr, min lr and weight decay must be ≥ 0.");
         if (!(TeacherMomentum is >= 0 and <= 1) || !(PriorMomentum is >= 0 and <= 1)) throw new ArgumentException("TEMI momenta must be in [0, 1].");
