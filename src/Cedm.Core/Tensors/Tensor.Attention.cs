@@ -1,4 +1,3 @@
-using Cedm.Tensors.Autograd;
 using Cedm.Tensors.Kernels;
 
 namespace Cedm.Tensors;
@@ -26,18 +25,13 @@ public sealed partial class Tensor
         float scale = 1f / MathF.Sqrt(d);
         var outShape = qkv.ShapeArray(); outShape[1] = c;
         var y = Uninitialized(outShape);
-        if (!GradMode.IsEnabled || !qkv.RequiresGrad)
-        {
-            // Nothing will run backward (sampling): no [BH, T, T] weights to keep.
-            AttentionKernel.SpatialForward(qkv._data, y._data, null, bh, d, t, scale);
-            return y.Record("spatial_attention", qkv, _ => { });
-        }
-        var weights = GC.AllocateUninitializedArray<float>(bh * t * t);
+        // The [BH, T, T] weights are kept only for a backward; without one (sampling) the kernel reuses a block per worker.
+        var weights = WillRecord(qkv) ? GC.AllocateUninitializedArray<float>(bh * t * t) : null;
         AttentionKernel.SpatialForward(qkv._data, y._data, weights, bh, d, t, scale);
         return y.Record("spatial_attention", qkv, g =>
         {
             var gqkv = Uninitialized(qkv._shape);
-            AttentionKernel.SpatialBackward(qkv._data, weights, g._data, gqkv._data, bh, d, t, scale);
+            AttentionKernel.SpatialBackward(qkv._data, weights!, g._data, gqkv._data, bh, d, t, scale);
             qkv.AccumulateGrad(gqkv, owned: true);
         });
     }
@@ -53,19 +47,14 @@ public sealed partial class Tensor
         int b = q._shape[0], tq = q._shape[1], tk = k._shape[1], d = q._shape[2], dv = v._shape[2];
         float scale = 1f / MathF.Sqrt(Math.Max(1, d));
         var y = Uninitialized([b, tq, dv]);
-        if (!GradMode.IsEnabled || !(q.RequiresGrad || k.RequiresGrad || v.RequiresGrad))
-        {
-            AttentionKernel.TokenForward(q._data, k._data, v._data, y._data, null, b, tq, tk, d, dv, scale);
-            return y.Record("sdpa", [q, k, v], _ => { });
-        }
-        var weights = GC.AllocateUninitializedArray<float>(b * tq * tk);
+        var weights = WillRecord(q, k, v) ? GC.AllocateUninitializedArray<float>(b * tq * tk) : null;
         AttentionKernel.TokenForward(q._data, k._data, v._data, y._data, weights, b, tq, tk, d, dv, scale);
         return y.Record("sdpa", [q, k, v], g =>
         {
             var gq = q.RequiresGrad ? Uninitialized(q._shape) : null;
             var gk = k.RequiresGrad ? Uninitialized(k._shape) : null;
             var gv = v.RequiresGrad ? Uninitialized(v._shape) : null;
-            AttentionKernel.TokenBackward(q._data, k._data, v._data, weights, g._data, gq?._data, gk?._data, gv?._data, b, tq, tk, d, dv, scale);
+            AttentionKernel.TokenBackward(q._data, k._data, v._data, weights!, g._data, gq?._data, gk?._data, gv?._data, b, tq, tk, d, dv, scale);
             if (gq != null) q.AccumulateGrad(gq, owned: true);
             if (gk != null) k.AccumulateGrad(gk, owned: true);
             if (gv != null) v.AccumulateGrad(gv, owned: true);

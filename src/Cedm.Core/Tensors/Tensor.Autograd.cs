@@ -36,17 +36,22 @@ public sealed partial class Tensor
     {
         // Profiled before the grad-mode check so no-grad passes (sampling) are profiled too.
         if (OpProfiler.Enabled) op = OpProfiler.Forward(op, inputs, this);
-        if (!GradMode.IsEnabled) return this;
-        foreach (var t in inputs)
-        {
-            if (t.RequiresGrad)
-            {
-                RequiresGrad = true;
-                Node = new GradNode(op, inputs, backward);
-                return this;
-            }
-        }
+        if (!WillRecord(inputs)) return this;
+        RequiresGrad = true;
+        Node = new GradNode(op, inputs, backward);
         return this;
+    }
+
+    /// <summary>
+    /// Whether an op on <paramref name="inputs"/> gets a backward rule (recording on, an input needing a gradient): an op
+    /// that keeps state only for its backward can skip keeping it otherwise.
+    /// </summary>
+    internal static bool WillRecord(params ReadOnlySpan<Tensor> inputs)
+    {
+        if (!GradMode.IsEnabled) return false;
+        foreach (var t in inputs)
+            if (t.RequiresGrad) return true;
+        return false;
     }
 
     internal Tensor Record(string op, Tensor input, Action<Tensor> backward) => Record(op, [input], backward);
