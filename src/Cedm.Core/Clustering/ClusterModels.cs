@@ -10,7 +10,7 @@ public static class ClusterModels
 {
     public const string FileName = "model.safetensors";
     public const string KindKey = "kind";
-    public const string KMeansKind = "kmeans", AggloKind = "agglo", GmmKind = "gmm", TemiKind = "temi";
+    public const string KMeansKind = "kmeans", AggloKind = "agglo", GmmKind = "gmm", TemiKind = "temi", TreeVaeKind = "treevae";
 
     /// <summary>Reads &lt;dir&gt;/model.safetensors (or the file itself when given a path) into the right model.</summary>
     public static IClusterModel Load(string dirOrFile)
@@ -25,6 +25,7 @@ public static class ClusterModels
             KMeansKind or AggloKind => KMeansModel.Load(file, kind),
             GmmKind => GmmModel.Load(file),
             TemiKind => Temi.TemiModel.Load(file),
+            TreeVaeKind => TreeVae.TreeVaeClusterModel.Load(file, path),
             _ => throw new InvalidDataException($"{path}: unknown cluster model kind \"{kind}\""),
         };
     }

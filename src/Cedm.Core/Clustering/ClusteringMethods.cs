@@ -1,4 +1,5 @@
 using Cedm.Clustering.Temi;
+using Cedm.Clustering.TreeVae;
 
 namespace Cedm.Clustering;
 
@@ -26,6 +27,12 @@ public sealed record ClusteringSettings
     /// <summary>TEMI settings; null = the cpu preset (<see cref="TemiOptions.CpuDefault"/>).</summary>
     public TemiOptions? Temi { get; init; }
 
+    /// <summary>TreeVAE settings; null = the cpu preset at K leaves (<see cref="TreeVaeOptions.Cpu"/>).</summary>
+    public TreeVaeOptions? TreeVae { get; init; }
+
+    /// <summary>[C, H, W] of the inputs when they are flattened images (TreeVAE keeps it to draw its decodes).</summary>
+    public int[]? ImageShape { get; init; }
+
     public void Validate()
     {
         if (!ClusteringMethods.Names.Contains(Method)) throw new ArgumentException($"unknown method {Method}; expected one of {string.Join(", ", ClusteringMethods.Names)}", nameof(Method));
@@ -34,6 +41,7 @@ public sealed record ClusteringSettings
         if (MaxIter is < 1) throw new ArgumentException($"must be at least 1, got {MaxIter}", nameof(MaxIter));
         if (Tol is { } t && !(t >= 0 && double.IsFinite(t))) throw new ArgumentException($"must be a finite number >= 0, got {t}", nameof(Tol));
         Temi?.Validate();
+        TreeVae?.Validate();
     }
 }
 
@@ -44,7 +52,10 @@ public sealed record ClusteringSettings
 /// </summary>
 public static class ClusteringMethods
 {
-    public static readonly string[] Names = ["kmeans", "gmm", "agglo", "temi"];
+    public static readonly string[] Names = ["kmeans", "gmm", "agglo", "temi", "treevae"];
+
+    /// <summary>Methods that cluster the images themselves: `cedm cluster` then takes a data source, not features.</summary>
+    public static bool TakesImages(string method) => method == "treevae";
 
     public static IClusterer Create(ClusteringSettings s)
     {
@@ -56,6 +67,7 @@ public static class ClusteringMethods
             "gmm" => new GaussianMixture(new GaussianMixtureOptions { K = s.K, NInit = s.NInit ?? 1, MaxIter = s.MaxIter ?? 100, Tol = s.Tol ?? 1e-3, Covariance = s.Covariance }),
             "agglo" => new Agglomerative(new AgglomerativeOptions { K = s.K, Cosine = s.Cosine }),
             "temi" => new TemiClusterer(s.K, s.Temi ?? TemiOptions.CpuDefault()),
+            "treevae" => new TreeVaeClusterer((s.TreeVae ?? TreeVaeOptions.Cpu(s.K)) with { MaxLeaves = s.K }) { ImageShape = s.ImageShape },
             _ => throw new SettingException(nameof(s.Method), $"unknown method {s.Method}"),
         };
     }
@@ -69,6 +81,7 @@ public static class ClusteringMethods
             case KMeans km: km.Model!.Save(modelPath, overwrite); break;
             case GaussianMixture g: g.Result!.Model.Save(modelPath, overwrite); break;
             case TemiClusterer t: t.LastModel!.Save(modelPath, overwrite); break;
+            case TreeVaeClusterer tv: tv.Save(dir, overwrite); break;
             case Agglomerative a:
                 a.Model!.Save(modelPath, overwrite);
                 a.Tree!.Save(Path.Combine(dir, ClusterTree.FileName), overwrite);

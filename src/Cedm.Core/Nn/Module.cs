@@ -107,6 +107,25 @@ public abstract partial class Module
 
     private void SetMode(bool training) => SetTraining(training);
 
+    /// <summary>
+    /// Evaluation mode until disposed, then every module's own mode again (a model whose frozen part is in evaluation
+    /// mode and whose new part trains keeps both).
+    /// </summary>
+    public IDisposable EvaluationScope()
+    {
+        var modes = NamedModules().Select(m => (m.Module, m.Module.IsTraining)).ToArray();
+        SetTraining(false);
+        return new ModeRestore(modes);
+    }
+
+    private sealed class ModeRestore((Module Module, bool Training)[] modes) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var (m, training) in modes) m.IsTraining = training;
+        }
+    }
+
     /// <summary>Clears every parameter's gradient.</summary>
     public void ZeroGrad()
     {

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Cedm.Clustering;
-using Cedm.Features;
 using Cedm.IO;
 using Cedm.Tensors;
 
@@ -46,12 +45,14 @@ public static class ClusterStage
         ArgumentNullException.ThrowIfNull(request);
         observer ??= StageObserver.None;
         request.Settings.Validate();
-        var x = FeatureFile.ReadMatrix(request.Features);
-        int n = x.Shape[0], k = request.Settings.K;
+        var settings = request.Settings;
+        var (x, imageShape) = ClusteringInputs.Read(request.Features, settings.Method);
+        if (imageShape != null) settings = settings with { ImageShape = imageShape };
+        int n = x.Shape[0], k = settings.K;
         if (k > n) throw new SettingException(nameof(request.Settings.K), $"{k} is larger than the number of points in {request.Features} (N = {n})");
         using var folderLock = FolderLock.Acquire(request.Out);
         request.Files().CheckWritable(request.Force);
-        var clusterer = ClusteringMethods.Create(request.Settings);
+        var clusterer = ClusteringMethods.Create(settings);
         var clock = Stopwatch.StartNew();
         var assignment = clusterer.Fit(x, new Rng(request.Seed), observer.Fraction($"{request.Settings.Method} K={k}"));
         double seconds = clock.Elapsed.TotalSeconds;
@@ -61,7 +62,7 @@ public static class ClusterStage
         ClusteringMethods.SaveModel(clusterer, request.Out, overwrite: true);
         var record = new ClusteringRecord
         {
-            Features = Path.GetFullPath(request.Features), Method = request.Settings.Method, K = k, Seed = request.Seed,
+            Features = ClusteringInputs.Describe(request.Features, settings.Method), Method = request.Settings.Method, K = k, Seed = request.Seed,
             N = n, D = x.Shape[1], Seconds = seconds, Fit = assignment.Options?.DeepClone(),
         };
         record.Save(request.Out);

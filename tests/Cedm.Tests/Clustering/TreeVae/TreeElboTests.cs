@@ -24,8 +24,8 @@ public sealed class TreeElboTests
             qRouter: [q, null, null],
             pRouter: [T(0.6f, 0.5f), null, null]);
 
-        terms.Reach[1].Data.Should().Equal(0.8f, 0.3f);
-        terms.Reach[2].Data[0].Should().BeApproximately(0.2f, 1e-6f);
+        terms.Reach[1]!.Data.Should().Equal(0.8f, 0.3f);
+        terms.Reach[2]!.Data[0].Should().BeApproximately(0.2f, 1e-6f);
         // L_rec: (0.8·10 + 0.2·30 + 0.3·20 + 0.7·40)/2 = (14 + 34)/2
         terms.Reconstruction.Data[0].Should().BeApproximately(24f, 1e-4f);
         terms.KlRoot.Data[0].Should().BeApproximately(1.5f, 1e-6f);
@@ -50,10 +50,10 @@ public sealed class TreeElboTests
         var zero = T(0, 0);
         var terms = TreeElbo.Compute(tree, [null, null, zero, null, zero, zero], zero,
             [null, zero, zero, zero, zero, zero], [T(0.6f, 0.1f), null, null, T(0.5f, 0.9f), null, null], [T(0.5f, 0.5f), null, null, T(0.5f, 0.5f), null, null]);
-        terms.Reach[3].Data.Should().Equal(terms.Reach[1].Data);
+        terms.Reach[3]!.Data.Should().Equal(terms.Reach[1]!.Data);
         for (int i = 0; i < 2; i++)
-            tree.Leaves.Sum(l => terms.Reach[l].Data[i]).Should().BeApproximately(1f, 1e-6f);
-        terms.Reach[4].Data[1].Should().BeApproximately(0.1f * 0.9f, 1e-6f);
+            tree.Leaves.Sum(l => terms.Reach[l]!.Data[i]).Should().BeApproximately(1f, 1e-6f);
+        terms.Reach[4]!.Data[1].Should().BeApproximately(0.1f * 0.9f, 1e-6f);
     }
 
     [Fact]

@@ -1,0 +1,284 @@
+using Cedm.Nn;
+using Cedm.Tensors;
+using Cedm.Tensors.Autograd;
+
+namespace Cedm.Clustering.TreeVae;
+
+/// <summary>One pass of <see cref="TreeVaeModel.Forward"/>: the loss terms, each node's posterior sample and each leaf's decode.</summary>
+/// <param name="Samples">z_i per node [N, latent] (null where the node was not needed).</param>
+/// <param name="Decodes">Decoder output per leaf [N, D], probabilities for a Bernoulli model (null where not needed).</param>
+public sealed record TreeVaeOutput(TreeElboTerms Terms, Tensor?[] Samples, Tensor?[] Decodes);
+
+/// <summary>
+/// TreeVAE, vector variant (related-seeds A.1–A.3, A.5): an encoder and a bottom-up chain give one feature d_h per
+/// depth; top-down, every node merges its bottom-up Gaussian with the prior its parent's sample induces (LadderVAE's
+/// precision merge) and samples z_i; q-routers (reading d) give each node's reach P(i|x); leaves decode. Nodes are the
+/// modules "node{i}" of a <see cref="TreeShape"/>, so a grown or pruned model is a new instance loaded from the old
+/// one's state (<see cref="WithShape"/>).
+/// </summary>
+public sealed class TreeVaeModel : Module
+{
+    private readonly Sequential _encoder;
+    private readonly Sequential[] _bottomUp;
+    private readonly TreeVaeNode[] _nodes;
+    private readonly int[] _depth;
+
+    public TreeVaeModel(TreeShape shape, TreeVaeOptions options, int inputDim, Rng rng)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(inputDim, 1);
+        Shape = shape; Options = options; InputDim = inputDim;
+        _depth = Depths(shape);
+        if (_depth.Max() >= options.Levels) throw new ArgumentException($"the tree is {_depth.Max()} deep; the model has {options.Levels} levels");
+        _encoder = RegisterModule("encoder", TreeVaeLayers.Mlp(inputDim, options.EncoderHidden, options.BottomUpWidth, options.LeakySlope, rng));
+        _bottomUp = new Sequential[options.Levels - 1];
+        for (int h = options.Levels - 2; h >= 0; h--)
+            _bottomUp[h] = RegisterModule($"bottom_up{h}", TreeVaeLayers.Mlp(options.BottomUpWidth, [options.BottomUpWidth], 0, options.LeakySlope, rng));
+        _nodes = new TreeVaeNode[shape.Nodes];
+        for (int i = 0; i < shape.Nodes; i++)
+            _nodes[i] = RegisterModule($"node{i}", new TreeVaeNode(i == 0, shape.IsRouter(i), shape.IsLeaf(i), options, inputDim, rng));
+    }
+
+    public TreeShape Shape { get; }
+
+    public TreeVaeOptions Options { get; }
+
+    public int InputDim { get; }
+
+    public int[] Leaves => Shape.Leaves;
+
+    public int Depth(int node) => _depth[node];
+
+    public TreeVaeNode Node(int i) => _nodes[i];
+
+    /// <summary>Depth of every node (root 0).</summary>
+    public static int[] Depths(TreeShape shape)
+    {
+        var depth = new int[shape.Nodes];
+        for (int i = 0; i < shape.Nodes; i++)
+            foreach (int c in shape.Children[i]) depth[c] = depth[i] + 1;
+        return depth;
+    }
+
+    /// <summary>d_0 … d_{Levels−1}: d_last = encoder(x), d_h = bottom_up_h(d_{h+1}) (A.2: one feature per depth).</summary>
+    public Tensor[] BottomUp(Tensor x)
+    {
+        if (x.Rank != 2 || x.Dim(1) != InputDim) throw new ArgumentException($"TreeVAE expects inputs [N, {InputDim}], got {Shapes.Format(x.Shape)}.");
+        var d = new Tensor[Options.Levels];
+        d[^1] = _encoder.Forward(x);
+        for (int h = Options.Levels - 2; h >= 0; h--) d[h] = _bottomUp[h].Forward(d[h + 1]);
+        return d;
+    }
+
+    /// <summary>
+    /// The ELBO pass (A.2–A.3) with one reparameterised sample per node. <paramref name="active"/> selects the nodes
+    /// whose terms count (null = all, the whole-tree phases); nodes neither active nor above an active one are skipped,
+    /// so training a new subtree under the frozen tree decodes only its two leaves.
+    /// </summary>
+    public TreeVaeOutput Forward(Tensor x, Rng rng, IReadOnlyList<bool>? active = null)
+    {
+        var needed = Needed(active);
+        var d = BottomUp(x);
+        int n = x.Dim(0), nodes = Shape.Nodes;
+        var z = new Tensor?[nodes];
+        var rec = new Tensor?[nodes];
+        var nodeKl = new Tensor?[nodes];
+        var q = new Tensor?[nodes];
+        var p = new Tensor?[nodes];
+        var decodes = new Tensor?[nodes];
+        var parent = Parents(Shape);
+        Tensor? rootKl = null;
+        for (int i = 0; i < nodes; i++)
+        {
+            if (!needed[i]) continue;
+            var node = _nodes[i];
+            var (muHat, varHat) = node.Dense.Forward(d[_depth[i]]);
+            if (i == 0)
+            {
+                z[0] = Reparameterise(muHat, varHat, rng);
+                rootKl = Tensor.GaussianKlFromVariance(muHat, varHat, Tensor.Zeros(1), Tensor.Ones(1)).Sum(1);
+            }
+            else
+            {
+                var (muP, varP) = node.Transform!.Forward(z[parent[i]]!);
+                var (muQ, varQ) = Tensor.PrecisionMerge(muHat, varHat, muP, varP);
+                z[i] = Reparameterise(muQ, varQ, rng);
+                nodeKl[i] = Tensor.GaussianKlFromVariance(muQ, varQ, muP, varP).Sum(1);
+            }
+            if (Shape.IsRouter(i))
+            {
+                q[i] = node.QRouter!.Forward(d[_depth[i]]);
+                p[i] = node.PRouter!.Forward(z[i]!);
+            }
+            if (Shape.IsLeaf(i))
+            {
+                var logits = node.Decoder!.Forward(z[i]!);
+                (decodes[i], rec[i]) = Options.Likelihood == TreeVaeLikelihood.Bernoulli
+                    ? BernoulliTerms(logits, x)
+                    : (logits, (logits - x).Square().Sum(1));
+            }
+        }
+        var terms = TreeElbo.Compute(Shape, rec, rootKl, nodeKl, q, p, active);
+        return new TreeVaeOutput(terms, z, decodes);
+    }
+
+    private static (Tensor Probs, Tensor Loss) BernoulliTerms(Tensor logits, Tensor x)
+    {
+        var probs = logits.Sigmoid();
+        return (probs, Tensor.BinaryCrossEntropySum(probs, x));
+    }
+
+    private static Tensor Reparameterise(Tensor mu, Tensor variance, Rng rng) =>
+        mu + variance.Sqrt() * Tensor.Randn(rng, mu.ShapeArray());
+
+    /// <summary>Active nodes and every ancestor of one (their samples and routers feed the active terms).</summary>
+    private bool[] Needed(IReadOnlyList<bool>? active)
+    {
+        var needed = new bool[Shape.Nodes];
+        if (active == null) { Array.Fill(needed, true); return needed; }
+        if (active.Count != Shape.Nodes) throw new ArgumentException($"one entry per node ({Shape.Nodes})", nameof(active));
+        var parent = Parents(Shape);
+        for (int i = 0; i < Shape.Nodes; i++)
+            for (int j = i; j >= 0 && active[i] && !needed[j]; j = parent[j]) needed[j] = true;
+        return needed;
+    }
+
+    /// <summary>Parent of every node (−1 for the root).</summary>
+    public static int[] Parents(TreeShape shape)
+    {
+        var parent = new int[shape.Nodes];
+        parent[0] = -1;
+        for (int i = 0; i < shape.Nodes; i++)
+            foreach (int c in shape.Children[i]) parent[c] = i;
+        return parent;
+    }
+
+    /// <summary>P(l | x) of every leaf from the q-routers alone (A.2: the soft clustering), [N, leaves], without sampling;
+    /// in evaluation mode (running statistics), whatever mode the model is in.</summary>
+    public float[] LeafProbabilities(Tensor x, int chunkRows = 4096)
+    {
+        int n = x.Dim(0), leaves = Leaves.Length;
+        var result = new float[(long)n * leaves];
+        using var _ = GradMode.NoGrad();
+        using (EvaluationScope()) Fill(result);
+        return result;
+
+        void Fill(float[] result)
+        {
+        for (int start = 0; start < n; start += chunkRows)
+        {
+            int rows = Math.Min(chunkRows, n - start);
+            var d = BottomUp(x.Slice(0, start, rows));
+            var reach = new float[Shape.Nodes][];
+            reach[0] = Enumerable.Repeat(1f, rows).ToArray();
+            for (int i = 0; i < Shape.Nodes; i++)
+            {
+                var kids = Shape.Children[i];
+                if (kids.Length == 1) reach[kids[0]] = reach[i];
+                if (kids.Length != 2) continue;
+                var qi = _nodes[i].QRouter!.Forward(d[_depth[i]]).Data;
+                reach[kids[0]] = new float[rows];
+                reach[kids[1]] = new float[rows];
+                for (int r = 0; r < rows; r++)
+                {
+                    reach[kids[0]][r] = reach[i][r] * qi[r];
+                    reach[kids[1]][r] = reach[i][r] * (1f - qi[r]);
+                }
+            }
+            var leafNodes = Leaves;
+            for (int r = 0; r < rows; r++)
+                for (int l = 0; l < leaves; l++) result[(long)(start + r) * leaves + l] = reach[leafNodes[l]][r];
+        }
+        }
+    }
+
+    /// <summary>
+    /// Generation (A.1): z_0 ~ N(0, I), every node's z drawn from its parent's transformation, reach π from the
+    /// p-routers; every leaf decodes. One root draw gives one image per leaf ("sample_all_leaves").
+    /// Returns the decodes [leaves][N, D] (probabilities for a Bernoulli model) and π [N, leaves].
+    /// </summary>
+    public (Tensor[] Decodes, float[] Pi) Generate(int n, Rng rng)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
+        using var _ = GradMode.NoGrad();
+        var z = new Tensor[Shape.Nodes];
+        var reach = new Tensor[Shape.Nodes];
+        z[0] = Tensor.Randn(rng, [n, Options.LatentDim]);
+        reach[0] = Tensor.Ones(n);
+        for (int i = 0; i < Shape.Nodes; i++)
+        {
+            var kids = Shape.Children[i];
+            foreach (int c in kids)
+            {
+                var (mu, variance) = _nodes[c].Transform!.Forward(z[i]);
+                z[c] = Reparameterise(mu, variance, rng);
+            }
+            if (kids.Length == 1) reach[kids[0]] = reach[i];
+            else if (kids.Length == 2)
+            {
+                var left = _nodes[i].PRouter!.Forward(z[i]);
+                reach[kids[0]] = reach[i] * left;
+                reach[kids[1]] = reach[i] * (1f - left);
+            }
+        }
+        return (Leaves.Select(l => Decode(l, z[l])).ToArray(), LeafMatrix(reach!, n));
+    }
+
+    /// <summary>Reconstructions of real inputs through every leaf (A′.1 "recons_all_leaves"): decodes [leaves][N, D] and P(l|x) [N, leaves].</summary>
+    public (Tensor[] Decodes, float[] Probabilities) Reconstruct(Tensor x, Rng rng)
+    {
+        using var _ = GradMode.NoGrad();
+        var output = Forward(x, rng);
+        return (Leaves.Select(l => output.Decodes[l]!).ToArray(), LeafMatrix(output.Terms.Reach, x.Dim(0)));
+    }
+
+    private Tensor Decode(int leaf, Tensor z)
+    {
+        var logits = _nodes[leaf].Decoder!.Forward(z);
+        return Options.Likelihood == TreeVaeLikelihood.Bernoulli ? logits.Sigmoid() : logits;
+    }
+
+    private float[] LeafMatrix(Tensor?[] reach, int n)
+    {
+        var leaves = Leaves;
+        var m = new float[(long)n * leaves.Length];
+        for (int l = 0; l < leaves.Length; l++)
+        {
+            var r = reach[leaves[l]]!.Data;
+            for (int i = 0; i < n; i++) m[(long)i * leaves.Length + l] = r[i];
+        }
+        return m;
+    }
+
+    /// <summary>
+    /// A model of <paramref name="shape"/> carrying over this one's parameters and statistics: node j of the new model
+    /// takes node <paramref name="oldNodeOf"/>[j]'s modules (−1: freshly initialised from <paramref name="rng"/>). A node
+    /// that stopped being a leaf or a router drops its decoder or routers; the encoder and bottom-up chain carry over.
+    /// </summary>
+    public TreeVaeModel WithShape(TreeShape shape, int[] oldNodeOf, Rng rng)
+    {
+        ArgumentNullException.ThrowIfNull(oldNodeOf);
+        if (oldNodeOf.Length != shape.Nodes) throw new ArgumentException($"one entry per new node ({shape.Nodes})", nameof(oldNodeOf));
+        var next = new TreeVaeModel(shape, Options, InputDim, rng);
+        var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var newPrefix = new Dictionary<int, int>();
+        for (int j = 0; j < oldNodeOf.Length; j++)
+            if (oldNodeOf[j] >= 0) newPrefix[oldNodeOf[j]] = j;
+        var target = next.StateDict();
+        foreach (var (key, value) in StateDict())
+        {
+            string mapped = key;
+            if (key.StartsWith("node", StringComparison.Ordinal))
+            {
+                int dot = key.IndexOf('.');
+                int old = int.Parse(key.AsSpan(4, dot - 4), System.Globalization.CultureInfo.InvariantCulture);
+                if (!newPrefix.TryGetValue(old, out int j)) continue;
+                mapped = $"node{j}{key[dot..]}";
+            }
+            if (target.ContainsKey(mapped)) state[mapped] = value;
+        }
+        next.LoadStateDict(state, strict: false);
+        return next;
+    }
+}
