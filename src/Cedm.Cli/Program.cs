@@ -80,6 +80,7 @@ public static class Program
         root.Subcommands.Add(FeaturesCommand.Build());
         root.Subcommands.Add(ClusterCommand.Build());
         root.Subcommands.Add(BoundCommand.Build());
+        root.Subcommands.Add(TreeVaeCommand.Build());
         root.Subcommands.Add(ScoreCommand.Build());
         root.Subcommands.Add(TrainCommand.Build());
         root.Subcommands.Add(SampleCommand.Build());

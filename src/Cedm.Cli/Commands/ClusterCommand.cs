@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Cedm.Clustering;
+using Cedm.Clustering.TreeVae;
 using Cedm.Stages;
 
 namespace Cedm.Cli.Commands;
@@ -13,7 +14,7 @@ public static class ClusterCommand
 {
     public static Command Build()
     {
-        var features = new Argument<string>("features") { Description = "Features .npy, float32 or float64, shape (N, D)." };
+        var features = new Argument<string>("features") { Description = "Features .npy, float32 or float64, shape (N, D). For --method treevae also a data source (its images are clustered, pixels in [0, 1])." };
         var method = new Option<string>("--method") { Description = string.Join(" | ", ClusteringMethods.Names) + ".", DefaultValueFactory = _ => "kmeans" };
         method.AcceptOnlyFromAmong(ClusteringMethods.Names);
         var k = new Option<int>("--k") { Description = "Number of clusters K, 1 <= K <= N.", Required = true };
@@ -25,17 +26,20 @@ public static class ClusterCommand
         var cosine = new Option<bool>("--cosine") { Description = "L2-normalise the rows first (kmeans, agglo)." };
         var covariance = new Option<string>("--covariance") { Description = "GMM covariance: full | diag.", DefaultValueFactory = _ => "full" };
         covariance.AcceptOnlyFromAmong("full", "diag");
-        var preset = new Option<string>("--preset") { Description = "TEMI settings: cpu (the default: 8 heads 64/32, 30 epochs; see TemiOptions) or spec (16 heads 512/256, 100 epochs; spec §4.5).", DefaultValueFactory = _ => "cpu" };
+        var preset = new Option<string>("--preset") { Description = "TEMI settings: cpu (the default: 8 heads 64/32, 30 epochs; see TemiOptions) or spec (16 heads 512/256, 100 epochs; spec §4.5). TreeVAE: cpu (30/15/8/30 epochs) or spec (150/150/80/200, related-seeds A.4).", DefaultValueFactory = _ => "cpu" };
         preset.AcceptOnlyFromAmong("spec", "cpu");
         var beta = new Option<double?>("--beta") { Description = "TEMI beta of the PMI loss. Default: 0.6 (1 = weighted PMI, the lower-bound runs)." };
         var heads = new Option<int?>("--heads") { Description = "TEMI heads. Default: the preset's (spec 16, cpu 8)." };
         var epochs = new Option<int?>("--epochs") { Description = "TEMI epochs (warm-up scaled with them). Default: the preset's (spec 100, cpu 30)." };
         var knn = new Option<int?>("--knn") { Description = "TEMI neighbours a partner is drawn from. Default: 50." };
+        var treeEpochs = new Option<string?>("--tree-epochs") { Description = "TreeVAE epochs initial/subtree/intermediate/final, e.g. 30/15/8/30. Default: the preset's." };
+        var likelihood = new Option<string?>("--likelihood") { Description = "TreeVAE decoder: bernoulli (inputs in [0, 1]; the default for a data source) or gaussian (the default for a features .npy)." };
+        likelihood.AcceptOnlyFromAmong("bernoulli", "gaussian");
         var force = GlobalOptions.Force();
         var json = GlobalOptions.Json();
         var cmd = new Command("cluster", "Cluster features into K clusters (ids, confidence, probabilities when soft, p(c), utilisation).")
         {
-            features, method, k, output, seed, nInit, maxIter, tol, cosine, covariance, preset, beta, heads, epochs, knn, force, json,
+            features, method, k, output, seed, nInit, maxIter, tol, cosine, covariance, preset, beta, heads, epochs, knn, treeEpochs, likelihood, force, json,
         };
         cmd.SetAction(parse =>
         {
@@ -45,6 +49,9 @@ public static class ClusterCommand
                 Method = m, K = parse.GetValue(k), NInit = parse.GetValue(nInit), MaxIter = parse.GetValue(maxIter), Tol = parse.GetValue(tol),
                 Cosine = parse.GetValue(cosine), Covariance = parse.GetValue(covariance) == "diag" ? CovarianceType.Diag : CovarianceType.Full,
                 Temi = m == "temi" ? ClusteringMethods.TemiPreset(parse.GetValue(preset)!, parse.GetValue(beta), parse.GetValue(heads), parse.GetValue(epochs), parse.GetValue(knn)) : null,
+                TreeVae = m == "treevae" ? TreeVaeOptions.Create(parse.GetValue(preset)!, parse.GetValue(k), parse.GetValue(treeEpochs),
+                    (parse.GetValue(likelihood) ?? (ClusteringInputs.IsSource(parse.GetValue(features)!, m) ? "bernoulli" : "gaussian")) == "bernoulli"
+                        ? TreeVaeLikelihood.Bernoulli : TreeVaeLikelihood.Gaussian) : null,
             };
             var request = new ClusteringRequest
             {

@@ -1,6 +1,7 @@
 using Cedm.Clustering;
 using Cedm.Data;
 using Cedm.Diffusion.Labels;
+using Cedm.IO;
 
 namespace Cedm.Stages;
 
@@ -12,7 +13,7 @@ namespace Cedm.Stages;
 /// </summary>
 public static class ConditionSources
 {
-    public const string Syntax = "none, labels, clusters:<dir>, path:<dir>, features:<npy> or gmm:<dir>";
+    public const string Syntax = "none, labels, clusters:<dir>, tree:<dir> (or path:<dir>), features:<npy> or gmm:<dir>";
 
     /// <summary>The conditioning of <paramref name="dataset"/> named by <paramref name="spec"/>, with the clustering it came from (or null).</summary>
     public static (LabelSource Labels, ClusterLabels? Clusters) Resolve(string spec, ImageDataset dataset)
@@ -36,16 +37,15 @@ public static class ConditionSources
                 throw new InvalidDataException($"clusters:{dir}: {clusters.Count} cluster ids for {dataset.Count} images of {dataset.Name}");
             return (LabelSource.FromClusters(clusters), clusters);
         }
-        if (spec.StartsWith("path:", StringComparison.Ordinal))
+        if (TreeFolder(spec) is { } treeDir)
         {
-            string dir = spec["path:".Length..];
-            if (!Directory.Exists(dir)) throw new DirectoryNotFoundException($"path:{dir}: no such folder (expected a `cedm cluster --method agglo` output)");
-            var clusters = LoadClusters(dir);
+            if (!Directory.Exists(treeDir)) throw new DirectoryNotFoundException($"{spec}: no such folder (expected a `cedm cluster --method treevae` or `--method agglo` output)");
+            var clusters = LoadClusters(treeDir);
             if (clusters.Count != dataset.Count)
-                throw new InvalidDataException($"path:{dir}: {clusters.Count} cluster ids for {dataset.Count} images of {dataset.Name}");
-            var tree = LoadTree(dir, clusters);
+                throw new InvalidDataException($"{spec}: {clusters.Count} cluster ids for {dataset.Count} images of {dataset.Name}");
+            var tree = LoadTree(treeDir, clusters);
             try { return (LabelSource.FromClusterPaths(clusters, tree), clusters); }
-            catch (ArgumentException e) { throw new InvalidDataException($"path:{dir}: {e.Message}", e); }
+            catch (ArgumentException e) { throw new InvalidDataException($"{spec}: {e.Message}", e); }
         }
         throw new SettingException("Cond", $"expected {Syntax}, got '{spec}'");
     }
@@ -56,6 +56,8 @@ public static class ConditionSources
     /// </summary>
     public static LabelTree LoadTree(string dir, ClusterLabels clusters)
     {
+        string treeVae = Path.Combine(dir, Clustering.TreeVae.TreeVaeClusterer.TreeFile);
+        if (File.Exists(treeVae)) return LoadTreeVaeTree(treeVae, clusters);
         string file = Path.Combine(dir, ClusterTree.FileName);
         if (!File.Exists(file))
             throw new SettingException("Cond", $"path:{dir}: no {ClusterTree.FileName} (path conditioning needs a tree: `cedm cluster --method agglo`)");
@@ -67,6 +69,34 @@ public static class ConditionSources
         var parent = ward.CutParents(clusters.K);
         var clusterOfNode = Enumerable.Range(0, parent.Length).Select(v => v < clusters.K ? v : -1).ToArray();
         return LabelTree.FromParents(parent, clusterOfNode).Tree;
+    }
+
+    /// <summary>`tree:&lt;dir&gt;` (cli.md) or its older spelling `path:&lt;dir&gt;`: the folder, else null.</summary>
+    public static string? TreeFolder(string spec) =>
+        spec.StartsWith("tree:", StringComparison.Ordinal) ? spec["tree:".Length..]
+        : spec.StartsWith("path:", StringComparison.Ordinal) ? spec["path:".Length..] : null;
+
+    /// <summary>A TreeVAE's tree (treevae.json: every node's parent, the leaf node of each cluster id in order).</summary>
+    private static LabelTree LoadTreeVaeTree(string file, ClusterLabels clusters)
+    {
+        var json = JsonFile.ReadObject(file);
+        try
+        {
+            var parent = json["parent"]!.AsArray().Select(v => (int)v!).ToArray();
+            var leaves = json["leaves"]!.AsArray().Select(v => (int)v!).ToArray();
+            if (clusters.K != leaves.Length) throw new InvalidDataException($"{file}: {leaves.Length} leaves; clusters.json has K = {clusters.K}");
+            var clusterOfNode = Enumerable.Repeat(-1, parent.Length).ToArray();
+            for (int c = 0; c < leaves.Length; c++)
+            {
+                if ((uint)leaves[c] >= (uint)parent.Length) throw new InvalidDataException($"{file}: leaf {c} is node {leaves[c]}, which does not exist");
+                clusterOfNode[leaves[c]] = c;
+            }
+            return LabelTree.FromParents(parent, clusterOfNode).Tree;
+        }
+        catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException or ArgumentException)
+        {
+            throw new InvalidDataException($"{file}: not a TreeVAE tree ({e.Message})", e);
+        }
     }
 
     /// <summary>A cluster folder as the generator sees it (the confidence only when confidence.npy was saved).</summary>

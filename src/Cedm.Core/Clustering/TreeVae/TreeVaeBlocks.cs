@@ -36,7 +36,10 @@ public sealed class GaussianHead : Module
         _var = RegisterModule("var", new Linear(input, latent, rng));
     }
 
-    public (Tensor Mu, Tensor Var) Forward(Tensor h) => (_mu.Forward(h), _var.Forward(h).Softplus());
+    /// <summary>Smallest variance: softplus underflows to 0 in float32 below about −88, and the KL's log σ² would be −∞.</summary>
+    public const float MinVariance = 1e-7f;
+
+    public (Tensor Mu, Tensor Var) Forward(Tensor h) => (_mu.Forward(h), _var.Forward(h).Softplus() + MinVariance);
 }
 
 /// <summary>Edge transformation p(z_j | z_pa(j)) = N(μ_p, σ²_p) (A.1, A.5): one hidden layer, then the Gaussian heads.</summary>

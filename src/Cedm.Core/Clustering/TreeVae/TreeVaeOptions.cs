@@ -99,14 +99,41 @@ public sealed record TreeVaeOptions
         MaxLeaves = k, InitialEpochs = 30, SubtreeEpochs = 15, IntermediateEpochs = 8, FinalEpochs = 30, KlDecay = 0.005f,
     };
 
-    public static readonly string[] Presets = ["cpu", "paper"];
+    public static readonly string[] Presets = ["cpu", "spec"];
 
     public static TreeVaeOptions FromPreset(string preset, int k) => preset switch
     {
         "cpu" => Cpu(k),
-        "paper" => Paper(k),
+        "spec" => Paper(k),
         _ => throw new SettingException("Preset", $"unknown TreeVAE preset {preset}; expected one of {string.Join(", ", Presets)}"),
     };
+
+    /// <summary>
+    /// The preset with the epochs of "I/S/M/F" (initial/subtree/intermediate/final, e.g. "30/15/8/30") when given;
+    /// the annealing decay keeps the preset's end weight over the initial phase.
+    /// </summary>
+    public static TreeVaeOptions Create(string preset, int k, string? epochs = null, TreeVaeLikelihood? likelihood = null)
+    {
+        var o = FromPreset(preset, k);
+        if (likelihood is { } l) o = o with { Likelihood = l };
+        if (epochs is null) return o;
+        var parts = epochs.Split('/');
+        if (parts.Length != 4 || !parts.All(p => int.TryParse(p, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _)))
+            throw new SettingException("TreeEpochs", $"expected initial/subtree/intermediate/final epochs such as 30/15/8/30, got '{epochs}'");
+        var e = parts.Select(p => int.Parse(p, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        float endWeight = o.KlStart + o.InitialEpochs * o.KlDecay;
+        o = o with
+        {
+            InitialEpochs = e[0], SubtreeEpochs = e[1], IntermediateEpochs = e[2], FinalEpochs = e[3],
+            KlDecay = e[0] > 0 ? (endWeight - o.KlStart) / e[0] : o.KlDecay,
+        };
+        try { o.Validate(); }
+        catch (SettingException x) when (x.ParamName?.EndsWith("Epochs", StringComparison.Ordinal) == true)
+        {
+            throw new SettingException("TreeEpochs", $"{x.Setting}: {x.Message.Split(" (Parameter")[0]}");
+        }
+        return o;
+    }
 
     /// <summary>Throws a <see cref="SettingException"/> naming the first setting out of range.</summary>
     public void Validate()

@@ -36,7 +36,7 @@ public sealed class TreeVaeTrainer(TreeVaeOptions options)
         for (int step = 0; step < Options.MaxGrowth; step++)
         {
             var probs = model.LeafProbabilities(x);
-            var choice = TreeGrowth.ChooseLeaf(model.Shape, probs, n, Options.MaxLeaves, Options.Levels - 1, Math.Min(Options.BatchSize, n), Options.MinLeafFraction);
+            var choice = TreeGrowth.ChooseLeaf(model.Shape, probs, n, Options.MaxLeaves, Options.Levels - 1, MinSplitSamples(n), Options.MinLeafFraction);
             growth.Add(choice.Reason);
             log?.Invoke(choice.Reason);
             if (choice.Leaf < 0) break;
@@ -59,6 +59,12 @@ public sealed class TreeVaeTrainer(TreeVaeOptions options)
         progress?.Report(1);
         return new TreeVaeTrainingResult(model, phases, growth);
     }
+
+    /// <summary>
+    /// A.4 skips leaves holding fewer samples than one batch (256); on data too small for K leaves of that size the
+    /// bar drops to N/(2K), so a few hundred images can still grow K leaves (a small-data guard, like TEMI's).
+    /// </summary>
+    public int MinSplitSamples(int n) => Math.Min(Options.BatchSize, Math.Max(2, n / (2 * Options.MaxLeaves)));
 
     /// <summary>A.4 step 3: drop the leaf with the fewest argmax samples while it holds under the minimum share.</summary>
     private TreeVaeModel Prune(TreeVaeModel model, Tensor x, Rng rng, List<string> growth, Action<string>? log)
@@ -142,6 +148,9 @@ public sealed class TreeVaeTrainer(TreeVaeOptions options)
                 optimizer.ZeroGrad();
                 total.Backward();
                 optimizer.Step();
+                if (!float.IsFinite(total.Data[0]))
+                    throw new InvalidOperationException($"TreeVAE diverged: the loss of phase '{name}' became {total.Data[0]} in epoch {epoch + 1} " +
+                        $"(reconstruction {terms.Reconstruction.Data[0]}, KL root {terms.KlRoot.Data[0]}, nodes {terms.KlNodes.Data[0]}, decisions {terms.KlDecisions.Data[0]})");
                 loss += total.Data[0];
                 rec += terms.Reconstruction.Data[0];
                 kl += terms.KlRoot.Data[0] + terms.KlNodes.Data[0] + terms.KlDecisions.Data[0];

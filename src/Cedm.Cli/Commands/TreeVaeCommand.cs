@@ -1,0 +1,89 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Cedm.Data;
+using Cedm.Imaging.Png;
+using Cedm.IO;
+using Cedm.Stages;
+
+namespace Cedm.Cli.Commands;
+
+/// <summary>
+/// `cedm treevae sample|recon`: pictures of a `cedm cluster --method treevae` folder (<see cref="TreeVaeImages"/>):
+/// root draws decoded at every leaf, one column per leaf, or real images and their decodes through every leaf.
+/// </summary>
+public static class TreeVaeCommand
+{
+    public static Command Build()
+    {
+        var cmd = new Command("treevae", "Pictures of a TreeVAE clustering: samples from its tree (one column per leaf) or reconstructions through its leaves.");
+        cmd.Subcommands.Add(BuildSample());
+        cmd.Subcommands.Add(BuildRecon());
+        return cmd;
+    }
+
+    private static Argument<string> Folder() => new("dir") { Description = "A `cedm cluster --method treevae` output folder fitted on images." };
+
+    private static Command BuildSample()
+    {
+        var dir = Folder();
+        var n = new Option<int>("--n") { Description = "Root draws z_0 ~ N(0, I); each gives one image per leaf (grid rows).", DefaultValueFactory = _ => 8 };
+        var output = new Option<string>("--out") { Description = "Images .npy, uint8 (rows x leaves, H, W, C), row-major by root draw then leaf.", Required = true };
+        var grid = new Option<string?>("--grid") { Description = "Also a PNG grid: one row per root draw, one column per leaf." };
+        var seed = GlobalOptions.Seed();
+        var force = GlobalOptions.Force();
+        var json = GlobalOptions.Json();
+        var cmd = new Command("sample", "Decode every leaf from the same root draws (related-seeds A.1 sample_all_leaves).") { dir, n, output, grid, seed, force, json };
+        cmd.SetAction(parse =>
+        {
+            var model = TreeVaeImages.LoadModel(parse.GetValue(dir)!);
+            var sheet = TreeVaeImages.Generate(model, parse.GetValue(n), parse.GetValue(seed));
+            Write(parse, sheet, parse.GetValue(output)!, parse.GetValue(grid), parse.GetValue(force), parse.GetValue(json), "root draws");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command BuildRecon()
+    {
+        var dir = Folder();
+        var source = new Argument<string>("source") { Description = $"Images to reconstruct: {DataSource.Syntax}." };
+        var n = new Option<int>("--n") { Description = "Images drawn from the source (grid rows).", DefaultValueFactory = _ => 8 };
+        var output = new Option<string>("--out") { Description = "Images .npy, uint8: every leaf decode (rows x leaves) then the originals.", Required = true };
+        var grid = new Option<string?>("--grid") { Description = "Also a PNG grid: one row per image, the original first, then its decode at every leaf." };
+        var seed = GlobalOptions.Seed();
+        var force = GlobalOptions.Force();
+        var json = GlobalOptions.Json();
+        var cmd = new Command("recon", "Reconstruct real images through every leaf (related-seeds A′.1 recons_all_leaves).") { dir, source, n, output, grid, seed, force, json };
+        cmd.SetAction(parse =>
+        {
+            var model = TreeVaeImages.LoadModel(parse.GetValue(dir)!);
+            var data = DataSource.Load(parse.GetValue(source)!);
+            var sheet = TreeVaeImages.Reconstruct(model, data, parse.GetValue(n), parse.GetValue(seed));
+            Write(parse, sheet, parse.GetValue(output)!, parse.GetValue(grid), parse.GetValue(force), parse.GetValue(json), "images");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static void Write(ParseResult parse, TreeVaeSheet sheet, string output, string? grid, bool force, bool json, string rowsName)
+    {
+        OutputExistsException.ThrowIfAnyExists(force, [output, grid]);
+        var images = sheet.Images;
+        Npy.Write(output, images.Pixels, images.Count, images.Height, images.Width, images.Channels);
+        if (grid != null) AtomicFile.WriteAllBytes(grid, PngEncoder.Encode(sheet.Grid()), overwrite: true);
+        int rows = sheet.Rows.Count;
+        // The mean leaf probability over the rows: which leaves these draws (or images) reach.
+        var mean = Enumerable.Range(0, sheet.Leaves).Select(l => Enumerable.Range(0, rows).Average(r => (double)sheet.LeafProbabilities[r * sheet.Leaves + l])).ToArray();
+        var w = parse.InvocationConfiguration.Output;
+        if (json)
+            w.WriteLine(new JsonObject
+            {
+                ["out"] = output, ["grid"] = grid, ["rows"] = rows, ["leaves"] = sheet.Leaves,
+                ["mean_leaf_probability"] = new JsonArray(mean.Select(m => (JsonNode)Math.Round(m, 4)).ToArray()),
+            }.ToJsonString());
+        else
+            w.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{rows} {rowsName} x {sheet.Leaves} leaves -> {output}{(grid != null ? " and " + grid : "")}; mean leaf probability {string.Join(" ", mean.Select(m => m.ToString("F2", CultureInfo.InvariantCulture)))}"));
+    }
+}

@@ -1,0 +1,71 @@
+using System.Text.Json;
+using Cedm.IO;
+using Cedm.Tests.Diffusion;
+using Cedm.Tests.TestUtilities;
+using FluentAssertions;
+
+namespace Cedm.Tests.Cli;
+
+/// <summary>`cedm cluster --method treevae` → `cedm treevae sample|recon` → `cedm train --cond tree:&lt;dir&gt;` → `cedm sample --cluster depth:1`.</summary>
+public sealed class TreeVaeCommandTests : CliTest
+{
+    [Fact]
+    public void ClusterDrawConditionAndSampleByDepth()
+    {
+        string source = TrainingTestData.WritePatternsSource(Dir, 20), dir = Path.Combine(Dir, "tree");
+        var (code, output, err) = Run("cluster", source, "--method", "treevae", "--k", "3", "--tree-epochs", "80/60/0/20", "--out", dir, "--json");
+        code.Should().Be(0, err);
+        var summary = JsonDocument.Parse(output).RootElement;
+        summary.GetProperty("method").GetString().Should().Be("treevae");
+        int leaves = summary.GetProperty("k").GetInt32();
+        leaves.Should().BeInRange(2, 3);
+        foreach (var f in new[] { "ids.npy", "probs.npy", "clusters.json", "model.safetensors", "treevae.json", "options.json" })
+            File.Exists(Path.Combine(dir, f)).Should().BeTrue(f);
+        Npy.Read(Path.Combine(dir, "probs.npy")).Shape.Should().Equal(60, leaves);
+        var tree = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "treevae.json"))).RootElement;
+        tree.GetProperty("leaves").GetArrayLength().Should().Be(leaves);
+        var record = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "options.json"))).RootElement;
+        record.GetProperty("features").GetString().Should().Be(source, "a data source is recorded as given");
+
+        string samples = Path.Combine(Dir, "s.npy"), grid = Path.Combine(Dir, "s.png");
+        (code, _, err) = Run("treevae", "sample", dir, "--n", "3", "--out", samples, "--grid", grid);
+        code.Should().Be(0, err);
+        Npy.Read(samples).Shape.Should().Equal(3 * leaves, 8, 8, 1);
+        File.ReadAllBytes(grid).Take(4).Should().Equal(0x89, (byte)'P', (byte)'N', (byte)'G');
+        (code, output, err) = Run("treevae", "recon", dir, source, "--n", "2", "--out", Path.Combine(Dir, "r.npy"), "--json");
+        code.Should().Be(0, err);
+        Npy.Read(Path.Combine(Dir, "r.npy")).Shape.Should().Equal(2 * leaves + 2, 8, 8, 1);
+        JsonDocument.Parse(output).RootElement.GetProperty("mean_leaf_probability").EnumerateArray().Sum(e => e.GetDouble()).Should().BeApproximately(1, 1e-3);
+        Run("treevae", "sample", dir, "--n", "3", "--out", samples).Code.Should().Be(2, "the output exists and --force was not given");
+
+        string run = Path.Combine(Dir, "run");
+        (code, _, err) = Run("train", source, "--cond", $"tree:{dir}", "--out", run, "--batch", "4", "--kimg", "0.008");
+        code.Should().Be(0, err);
+        var map = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "label_map.json"))).RootElement;
+        map.GetProperty("mode").GetString().Should().Be("path");
+        map.GetProperty("tree").GetProperty("parent").GetArrayLength().Should().Be(tree.GetProperty("parent").GetArrayLength());
+        (code, output, err) = Run("sample", run, "--n", "2", "--steps", "2", "--cluster", "depth:1", "--out", Path.Combine(Dir, "d.npy"), "--json");
+        code.Should().Be(0, err);
+        JsonDocument.Parse(output).RootElement.GetProperty("node_depths").EnumerateArray().Should().OnlyContain(e => e.GetInt32() == 1);
+    }
+
+    [Fact]
+    public void BadInputsExitTwoNamingTheProblem()
+    {
+        string source = TrainingTestData.WritePatternsSource(Dir, 4);
+        var (code, _, err) = Run("cluster", source, "--method", "treevae", "--k", "3", "--tree-epochs", "4/4", "--out", Path.Combine(Dir, "a"));
+        code.Should().Be(2);
+        err.Should().Contain("--tree-epochs");
+        string feats = Path.Combine(Dir, "f.npy");
+        Npy.Write(feats, new float[] { 0, 2, 1, 0, 3, 1, 0.5f, 0.5f }, 4, 2);
+        (code, _, err) = Run("cluster", feats, "--method", "treevae", "--k", "2", "--likelihood", "bernoulli", "--tree-epochs", "1/1/0/0", "--out", Path.Combine(Dir, "b"));
+        code.Should().Be(2);
+        err.Should().Contain("[0, 1]");
+        string km = Path.Combine(Dir, "km");
+        Run("cluster", feats, "--method", "kmeans", "--k", "2", "--out", km).Code.Should().Be(0);
+        (code, _, err) = Run("treevae", "sample", km, "--out", Path.Combine(Dir, "x.npy"));
+        code.Should().Be(2);
+        err.Should().Contain("not a TreeVAE");
+        Run("cluster", "--help").Out.Should().Contain("treevae").And.Contain("--tree-epochs");
+    }
+}
