@@ -73,7 +73,7 @@ public sealed class EdmLoss
         var x = images + noise * sigma4;
         Tensor d = denoiser switch
         {
-            EdmPrecond p => p.Denoise(x, sigma, condition?.Labels, condition?.Coherence, condition?.Features, augmentLabels, dropoutRng),
+            EdmPrecond p => p.Denoise(x, sigma, condition?.Labels, condition?.Coherence, condition?.Features, condition?.Image, augmentLabels, dropoutRng),
             _ when augmentLabels != null => throw new ArgumentException($"Augment labels need an {nameof(EdmPrecond)} denoiser, got {denoiser.GetType().Name}."),
             _ => denoiser.Denoise(x, sigma, condition),
         };

@@ -21,5 +21,8 @@ public interface IDenoiser
     /// <summary>Dimension of the continuous condition <see cref="Conditioning.Features"/> (0: none; related-seeds B.3).</summary>
     int FeatureDim => 0;
 
+    /// <summary>Channels of the condition image <see cref="Conditioning.Image"/> (0: none; related-seeds A′.1).</summary>
+    int ConditionChannels => 0;
+
     Tensor Denoise(Tensor x, Tensor sigma, Conditioning? condition = null);
 }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Cedm.Data;
 using Cedm.Diffusion;
 using Cedm.Diffusion.FeatureConditioning;
+using Cedm.Diffusion.ImageConditioning;
 using Cedm.Diffusion.Labels;
 using Cedm.Diffusion.Sampling;
 using Cedm.Diffusion.Training;
@@ -92,6 +93,12 @@ public sealed record SampleRequest
 
     public double ClassifierGuidance { get; init; }
 
+    /// <summary>
+    /// An image-conditioned run (config.json "image_condition", related-seeds A′.1): the condition sampler the caller
+    /// rebuilt from that record (e.g. a TreeVAE's root draws and leaf decodes). Required for such a run, refused otherwise.
+    /// </summary>
+    public IImageConditionSampler? ImageConditions { get; init; }
+
     public required string Out { get; init; }
 
     public string? Grid { get; init; }
@@ -143,7 +150,7 @@ public static class SampleStage
         if ((request.Classifier != null) != (request.ClassifierGuidance > 0))
             throw new SettingException(nameof(request.ClassifierGuidance), "classifier guidance needs both --classifier <file> and --classifier-guidance w > 0");
         if (request.Classifier != null) generator.Wrap = ClassifierStage.Guidance(request.Classifier, generator, request.ClassifierGuidance);
-        var set = generator.Sample(request.Seeds, ConditionChoice.Parse(request.Cluster), options, observer, comm, features);
+        var set = generator.Sample(request.Seeds, ConditionChoice.Parse(request.Cluster), options, observer, comm, features, request.ImageConditions);
         if (!comm.IsRoot()) return (set, new SampleRecord());
         return (set, generator.Save(set, request.Out, request.Grid, request.Scale, request.Cluster, options, request.Force, features));
     }
@@ -192,6 +199,9 @@ public sealed class Generator
     /// <summary>Whether the run conditions on a continuous vector (features:/gmm:, related-seeds B.3).</summary>
     public bool FeatureConditioned => Config.Network.FeatureDim > 0;
 
+    /// <summary>Whether the run conditions on an image and a leaf (related-seeds A′.1; config.json "image_condition").</summary>
+    public bool ImageConditioned => Config.Network.ConditionChannels > 0;
+
     /// <summary>Loads <paramref name="run"/>'s config, label map and the EMA weights of <paramref name="checkpoint"/> (default: the latest).</summary>
     public static Generator Load(string run, string? checkpoint = null)
     {
@@ -201,7 +211,9 @@ public sealed class Generator
         var map = LabelSource.LoadMap(run);
         string path = checkpoint ?? Diffusion.Training.Checkpoint.Latest(run)?.Path
             ?? throw new FileNotFoundException($"{run}: no checkpoint yet ({Diffusion.Training.Checkpoint.PointerFile} missing)");
-        if (map.Dim != config.Network.LabelDim)
+        // An image-conditioned run's leaves come from its condition sampler, not from a label map.
+        bool leavesFromImages = config.Network.ConditionChannels > 0 && map.K == 0;
+        if (map.Dim != config.Network.LabelDim && !leavesFromImages)
             throw new InvalidDataException($"{Path.Combine(run, RunConfig.FileName)}: the network's label dimension {config.Network.LabelDim} does not fit the rows of {map.Dim} of {Path.Combine(run, LabelSource.MapFile)}");
         var net = new EdmPrecond(config.Network, new Rng(0UL));
         Diffusion.Training.Checkpoint.LoadInto(net, Diffusion.Training.Checkpoint.LoadEma(path), path, run);
@@ -214,15 +226,18 @@ public sealed class Generator
     /// condition for <see cref="ConditionChoice.All"/>). An unconditional run takes only the default choice.
     /// With a <paramref name="communicator"/> of several ranks each rank samples its contiguous slice of the seeds
     /// (every image depends only on its seed, so the images are those of one process) and rank 0 gathers the whole
-    /// set in seed order; the other ranks get their slice.
+    /// set in seed order; the other ranks get their slice. An image-conditioned run needs <paramref name="images"/>,
+    /// the condition sampler rebuilt from its config.json "image_condition"; any other run refuses one.
     /// </summary>
     public SampleSet Sample(IReadOnlyList<long> seeds, ConditionChoice choice, SamplerOptions options, IStageObserver? observer = null,
-        ICommunicator? communicator = null, FeatureChoice? features = null)
+        ICommunicator? communicator = null, FeatureChoice? features = null, IImageConditionSampler? images = null)
     {
         var comm = communicator ?? SingleProcess.Instance;
         ArgumentNullException.ThrowIfNull(seeds);
         observer ??= StageObserver.None;
         options.Validate();
+        if (ImageConditioned) return SampleImageConditioned(seeds, choice, options, observer, comm, images);
+        if (images != null) throw new SettingException("ImageConditions", "this run was trained without a condition image (condition_channels 0)");
         if (FeatureConditioned) return SampleFeatures(seeds, choice, options, observer, features ?? new FeatureChoice());
         if (options.Guidance > 0 && Map.K == 0) throw new SettingException(nameof(options.Guidance), "classifier-free guidance needs a conditional run");
         // D(x|∅) of a net never trained on the null condition is not the unconditional model (spec §1.5): guidance would extrapolate noise.
@@ -250,27 +265,68 @@ public sealed class Generator
             _ => throw new ArgumentOutOfRangeException(nameof(choice)),
         }).Select(d => (ConditionDraw?)(Map.Tree != null ? d.WithRows(Map) : d)));
 
+        return SampleRows(seeds, rows, (sampler, mine, draw, progress) => sampler.Sample(mine, Config.Channels, Config.Height, Config.Width, draw, progress),
+            c => c < 0 ? -1L : Map.Used[c], options, observer, comm) with { RowNodes = rowNodes };
+    }
+
+    /// <summary>
+    /// An image-conditioned run (related-seeds A′.1): "p" lets the condition sampler draw each image's leaf (A′.1's
+    /// <c>sample</c>), "all" gives one row per leaf with the same seeds (<c>sample_all_leaves</c>), an id fixes that
+    /// leaf. Ids are leaf ids.
+    /// </summary>
+    private SampleSet SampleImageConditioned(IReadOnlyList<long> seeds, ConditionChoice choice, SamplerOptions options, IStageObserver observer,
+        ICommunicator comm, IImageConditionSampler? images)
+    {
+        var record = Config.ImageCondition!;   // RunConfig.Validate: present whenever the net has condition channels
+        if (images == null)
+            throw new SettingException("ImageConditions", $"this run is conditioned on '{record.Kind}' images ({record.Source}); hand in the condition sampler rebuilt from its config.json image_condition");
+        if (images.Channels != record.Channels || images.LeafCount != record.LeafCount)
+            throw new SettingException("ImageConditions", $"the run's condition has {record.Channels} channel(s) and {record.LeafCount} leaves; the sampler handed in has {images.Channels} and {images.LeafCount}");
+        if (FeatureConditioned) throw new NotSupportedException("sampling a run conditioned on both features and an image is not supported");
+        if (options.Guidance > 0 && !(Config.Training.PUncond > 0))
+            throw new SettingException(nameof(options.Guidance), "this run was trained without --p-uncond, so it has no unconditional model to guide with; train with --p-uncond 0.1");
+        if (!Coherent && options.CoherenceGuidance > 0) throw new SettingException("CaGuidance", "coherence-aware guidance needs a run trained with coherence scores");
+        int k = record.LeafCount;
+        List<int?> leaves = choice switch
+        {
+            ConditionChoice.Empirical => [null],
+            ConditionChoice.All => Enumerable.Range(0, k).Select(l => (int?)l).ToList(),
+            ConditionChoice.Fixed f when f.OriginalId >= 0 && f.OriginalId < k => [(int)f.OriginalId],
+            ConditionChoice.Fixed f => throw new SettingException("Cluster", $"{f.OriginalId}: not a leaf of this run (it has leaves 0..{k - 1})"),
+            _ => throw new SettingException("Cluster", "an image-conditioned run takes p (the condition sampler draws the leaf), all (one row per leaf) or a leaf id"),
+        };
+        return SampleRows(seeds, leaves, (sampler, mine, leaf, progress) => sampler.Sample(mine, Config.Channels, Config.Height, Config.Width,
+            progress: progress, images: new ImageConditionDraw(images, leaf)), c => c, options, observer, comm);
+    }
+
+    /// <summary>
+    /// One image per seed for each row: this rank's slice of the seeds through <paramref name="sampleRow"/> row by
+    /// row, condition ids mapped to original ids by <paramref name="original"/>, gathered on rank 0 in seed order.
+    /// </summary>
+    private SampleSet SampleRows<T>(IReadOnlyList<long> seeds, IReadOnlyList<T> rows, Func<EdmSampler, long[], T, IProgress<double>, SampleResult> sampleRow,
+        Func<int, long> original, SamplerOptions options, IStageObserver observer, ICommunicator comm)
+    {
         var sampler = new EdmSampler(Denoiser, options);
         var (lo, hi) = comm.Shard(seeds.Count);
         var mine = seeds.Skip(lo).Take(hi - lo).ToArray();
         int total = rows.Count * mine.Length, done = 0;
         var results = new List<SampleResult>(rows.Count);
-        foreach (var draw in rows)
+        foreach (var row in rows)
         {
-            var r = sampler.Sample(mine, Config.Channels, Config.Height, Config.Width, draw,
+            var r = sampleRow(sampler, mine, row,
                 new InOrderProgress<double>(f => observer.Progress((done + f * mine.Length) / Math.Max(total, 1), $"{total} images, {options.Steps} steps")));
             done += mine.Length;
             results.Add(r);
         }
         var pixels = results.SelectMany(r => r.ToUInt8()).ToArray();
-        var ids = results.SelectMany(r => r.Conditions).Select(c => c < 0 ? -1L : Map.Used[c]).ToArray();
+        var ids = results.SelectMany(r => r.Conditions).Select(original).ToArray();
         var seedList = results.SelectMany(r => r.Seeds).ToArray();
-        if (comm.Size == 1) return new SampleSet(pixels, total, Config.Height, Config.Width, Config.Channels, seedList, ids, rows.Count, sampler.Nfe) { RowNodes = rowNodes };
-        return GatherRows(comm, results, seeds.Count, rows.Count, sampler.Nfe) with { RowNodes = rowNodes };
+        if (comm.Size == 1) return new SampleSet(pixels, total, Config.Height, Config.Width, Config.Channels, seedList, ids, rows.Count, sampler.Nfe);
+        return GatherRows(comm, results, seeds.Count, rows.Count, sampler.Nfe, original);
     }
 
     /// <summary>Rank 0: every rank's rows concatenated row by row in rank (= seed) order. Others: their own slice.</summary>
-    private SampleSet GatherRows(ICommunicator comm, List<SampleResult> results, int seedCount, int rowCount, int nfe)
+    private SampleSet GatherRows(ICommunicator comm, List<SampleResult> results, int seedCount, int rowCount, int nfe, Func<int, long> original)
     {
         int imageBytes = Config.Height * Config.Width * Config.Channels;
         var pixels = new List<byte>();
@@ -280,8 +336,8 @@ public sealed class Generator
         {
             byte[] p = comm.Gather(r.ToUInt8());
             byte[] s = comm.Gather(System.Runtime.InteropServices.MemoryMarshal.AsBytes(r.Seeds.AsSpan()));
-            byte[] c = comm.Gather(System.Runtime.InteropServices.MemoryMarshal.AsBytes(r.Conditions.Select(c => c < 0 ? -1L : Map.Used[c]).ToArray().AsSpan()));
-            if (!comm.IsRoot()) { pixels.AddRange(r.ToUInt8()); seeds.AddRange(r.Seeds); ids.AddRange(r.Conditions.Select(c => c < 0 ? -1L : Map.Used[c])); continue; }
+            byte[] c = comm.Gather(System.Runtime.InteropServices.MemoryMarshal.AsBytes(r.Conditions.Select(original).ToArray().AsSpan()));
+            if (!comm.IsRoot()) { pixels.AddRange(r.ToUInt8()); seeds.AddRange(r.Seeds); ids.AddRange(r.Conditions.Select(original)); continue; }
             if (p.Length != seedCount * imageBytes) throw new InvalidOperationException($"gathered {p.Length} bytes of images, expected {seedCount * imageBytes}");
             pixels.AddRange(p);
             seeds.AddRange(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(s).ToArray());
@@ -397,10 +453,10 @@ public sealed class Generator
         {
             Run = Run, Checkpoint = Checkpoint, N = set.Count, Seeds = [set.Seeds.Min(), set.Seeds.Max()],
             Height = set.Height, Width = set.Width, Channels = set.Channels,
-            Cluster = Map.K == 0 && !FeatureConditioned ? null : features?.Features != null || features?.Interpolate != null ? null : choiceText,
-            LabelMode = FeatureConditioned ? Config.Features?.Kind ?? "features" : Map.Mode, FeatureDim = Config.Network.FeatureDim,
+            Cluster = Map.K == 0 && !FeatureConditioned && !ImageConditioned ? null : features?.Features != null || features?.Interpolate != null ? null : choiceText,
+            LabelMode = ImageConditioned ? Config.ImageCondition!.Kind : FeatureConditioned ? Config.Features?.Kind ?? "features" : Map.Mode, FeatureDim = Config.Network.FeatureDim,
             Temperature = FeatureConditioned && features?.Features == null ? features?.Temperature ?? 1.0 : null,
-            Interpolate = features?.Interpolate, FeaturesFile = features?.Features, LabelDim = Map.Dim, Nodes = set.RowNodes,
+            Interpolate = features?.Interpolate, FeaturesFile = features?.Features, LabelDim = ImageConditioned ? Config.Network.LabelDim : Map.Dim, Nodes = set.RowNodes,
             NodeDepths = set.RowNodes?.Select(v => Map.Tree!.Depth(v)).ToArray(), Coherence = Coherent ? options.Coherence : null,
             ClusterCounts = set.OriginalIds.GroupBy(c => c).OrderBy(g => g.Key).ToDictionary(g => g.Key.ToString(CultureInfo.InvariantCulture), g => g.Count()),
             Solver = options.Solver,

@@ -1,6 +1,7 @@
 using Cedm.Data;
 using Cedm.Diffusion.Coherence;
 using Cedm.Diffusion.FeatureConditioning;
+using Cedm.Diffusion.ImageConditioning;
 using Cedm.Diffusion.Labels;
 using Cedm.Diffusion.Networks;
 using Cedm.Diffusion.Training;
@@ -36,6 +37,13 @@ public sealed record TrainRequest
 
     /// <summary>Start over in a folder that holds a run.</summary>
     public bool Force { get; init; }
+
+    /// <summary>
+    /// An image condition (related-seeds A′.1, Diffuse-TreeVAE stage 2): the net reads the source's condition images as
+    /// extra input channels and its leaves as one-hot labels; <see cref="Cond"/> must then bring no labels. The
+    /// source's <see cref="IImageConditionSource.Describe"/> is saved as config.json "image_condition". Null = none.
+    /// </summary>
+    public IImageConditionSource? ImageConditions { get; init; }
 }
 
 /// <summary>Continuing a run from its latest checkpoint with its saved options; only the budget may change.</summary>
@@ -48,6 +56,10 @@ public sealed record ResumeRequest
 
     /// <summary>Minutes of this invocation; null keeps the saved minutes unless <see cref="Kimg"/> is given.</summary>
     public double? Minutes { get; init; }
+
+    /// <summary>The condition source of an image-conditioned run, rebuilt by the caller from its config.json
+    /// "image_condition"; required for such a run, refused otherwise.</summary>
+    public IImageConditionSource? ImageConditions { get; init; }
 }
 
 /// <summary>How long a pipeline trains: wall-clock minutes (`cedm run`) or training images (`cedm study`).</summary>
@@ -73,6 +85,9 @@ public sealed record TrainingSession(string Folder, RunConfig Config, ImageDatas
     /// <summary>The continuous condition of a features:/gmm: run, else null.</summary>
     public FeatureSource? Features { get; init; }
 
+    /// <summary>The condition source of an image-conditioned run (related-seeds A′.1), else null.</summary>
+    public IImageConditionSource? ImageConditions { get; init; }
+
     public void Dispose() => Lock?.Dispose();
 
     /// <summary>Trains until the budget of <see cref="Config"/> is spent, checkpointing into <see cref="Folder"/>.</summary>
@@ -80,7 +95,7 @@ public sealed record TrainingSession(string Folder, RunConfig Config, ImageDatas
     {
         using var held = this;
         observer ??= StageObserver.None;
-        var trainer = new EdmTrainer(Config.Network, Data, Labels, Config.Training, Scores, Features, Communicator.World);
+        var trainer = new EdmTrainer(Config.Network, Data, Labels, Config.Training, Scores, Features, Communicator.World, ImageConditions);
         var o = Config.Training;
         var progress = new InOrderProgress<TrainingProgress>(p =>
         {
@@ -154,7 +169,10 @@ public static class TrainStage
             (features, featureConfig, space) = FeatureConditions.Fit(request.Cond, fo, data);
         }
         else if (request.Features != null) throw new SettingException("Features", "feature-condition settings need --cond features:<npy> or gmm:<dir>");
-        if (training.PUncond > 0 && labels.K == 0 && features == null) throw new SettingException(nameof(training.PUncond), "condition dropout needs a conditional model");
+        var images = request.ImageConditions;
+        if (images != null && (labels.K > 0 || features != null))
+            throw new SettingException(nameof(request.Cond), $"'{request.Cond}' brings its own condition; an image-conditioned run takes its leaves from its condition source");
+        if (training.PUncond > 0 && labels.K == 0 && features == null && images == null) throw new SettingException(nameof(training.PUncond), "condition dropout needs a conditional model");
         float[]? scores = null;
         CoherenceConfig? coherence = null;
         if (request.Coherence is { } co)
@@ -164,17 +182,20 @@ public static class TrainStage
         }
         var network = baseNet with
         {
-            Resolution = data.Height, InChannels = data.Channels, OutChannels = data.Channels, LabelDim = labels.Dim,
+            Resolution = data.Height, InChannels = data.Channels, OutChannels = data.Channels, LabelDim = images?.LeafCount ?? labels.Dim,
             Dropout = training.Dropout ?? baseNet.Dropout, Coherence = scores != null, FeatureDim = features?.Dimension ?? 0,
+            ConditionChannels = images?.Channels ?? 0,
         };
         network.Validate();
+        var imageRecord = images?.Describe();
+        imageRecord?.Validate(network.ConditionChannels, network.LabelDim);
         var config = new RunConfig
         {
             Source = request.Source, Cond = request.Cond, Resolution = request.Resolution, Pad = padding, Channels = data.Channels,
             Height = data.Height, Width = data.Width, Images = data.Count, Network = network, Training = training, Coherence = coherence,
-            Features = featureConfig,
+            Features = featureConfig, ImageCondition = imageRecord,
         };
-        if (folderLock is null) return new TrainingSession(run, config, data, labels, scores, IsResume: false, null);   // a rank other than 0
+        if (folderLock is null) return new TrainingSession(run, config, data, labels, scores, IsResume: false, null) { ImageConditions = images };   // a rank other than 0
         if (request.Force && Directory.Exists(run))
         {
             foreach (var f in RunFiles) File.Delete(Path.Combine(run, f));
@@ -185,7 +206,7 @@ public static class TrainStage
         if (labels.K > 0) labels.Save(run);
         if (scores != null) CoherenceConfig.SaveValues(run, scores);
         if (features != null) FeatureConditionConfig.Save(run, space!, features.Mixture);
-        return new TrainingSession(run, config, data, labels, scores, IsResume: false, folderLock) { Features = features };
+        return new TrainingSession(run, config, data, labels, scores, IsResume: false, folderLock) { Features = features, ImageConditions = images };
     }
 
     public static TrainingSession Resume(ResumeRequest request)
@@ -213,7 +234,24 @@ public static class TrainStage
         var (labels, _) = ConditionSources.Resolve(config.Cond, data);
         var scores = config.Coherence != null ? CoherenceConfig.LoadValues(request.Out, data.Count) : null;
         var features = config.Features != null ? FeatureConditions.Reload(request.Out, config.Features, data) : null;
-        return new TrainingSession(request.Out, config, data, labels, scores, IsResume: true, folderLock) { Features = features };
+        CheckResumedImageConditions(request, config);
+        return new TrainingSession(request.Out, config, data, labels, scores, IsResume: true, folderLock) { Features = features, ImageConditions = request.ImageConditions };
+    }
+
+    /// <summary>A resumed image-conditioned run needs its condition source again, with the channels and leaves it was trained with.</summary>
+    private static void CheckResumedImageConditions(ResumeRequest request, RunConfig config)
+    {
+        var record = config.ImageCondition;
+        var images = request.ImageConditions;
+        if (record == null)
+        {
+            if (images != null) throw new SettingException(nameof(request.ImageConditions), $"{request.Out} was trained without a condition image");
+            return;
+        }
+        if (images == null)
+            throw new SettingException(nameof(request.ImageConditions), $"{request.Out} is conditioned on '{record.Kind}' images ({record.Source}); hand in the condition source rebuilt from its config.json image_condition");
+        if (images.Channels != record.Channels || images.LeafCount != record.LeafCount)
+            throw new SettingException(nameof(request.ImageConditions), $"{request.Out} was trained on {record.Channels} condition channel(s) and {record.LeafCount} leaves; the source handed in has {images.Channels} and {images.LeafCount}");
     }
 
     /// <summary>
@@ -223,7 +261,7 @@ public static class TrainStage
     public static TrainingSession CreateOrContinue(TrainRequest request, TrainBudget budget)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return Continuation(request.Out, budget) is { } resume ? Resume(resume) : Create(Fresh(request, budget));
+        return Continuation(request.Out, budget) is { } resume ? Resume(resume with { ImageConditions = request.ImageConditions }) : Create(Fresh(request, budget));
     }
 
     /// <summary>

@@ -17,7 +17,8 @@ namespace Cedm.Diffusion.Networks;
 /// A coherence-aware net (<see cref="SongUNetOptions.Coherence"/>, CAD) adds <c>map_coh.fc0/fc1.{weight,bias}</c>
 /// (<see cref="Coherence.CoherenceEmbedding"/>), which EDM checkpoints do not have; a feature-conditioned net
 /// (<see cref="SongUNetOptions.FeatureDim"/>, related-seeds B.3) adds <c>map_feat.fc0/fc1.{weight,bias}</c>
-/// (<see cref="FeatureEmbedding"/>).
+/// (<see cref="FeatureEmbedding"/>). An image-conditioned net (<see cref="SongUNetOptions.ConditionChannels"/>,
+/// related-seeds A′.1) has no new parameter path: its <c>enc.{R}x{R}_conv.weight</c> is wider, [C, in + condition, 3, 3].
 /// </para>
 /// </summary>
 public sealed class SongUNet : Module
@@ -77,7 +78,8 @@ public sealed class SongUNet : Module
             int res = options.Resolution >> level;
             if (level == 0)
             {
-                int cin = cout;
+                // A′.1: the condition image is concatenated to the input along channels, so the first conv is wider.
+                int cin = cout + options.ConditionChannels;
                 cout = options.ModelChannels;
                 _encConv = _enc.Add($"{res}x{res}_conv", new Conv2d(cin, cout, 3, rng, init: WeightInit.Song));
             }
@@ -131,7 +133,8 @@ public sealed class SongUNet : Module
     /// <summary>
     /// F(x; c_noise, labels, augment labels).
     /// </summary>
-    /// <param name="x">[N, in, R, R], the preconditioned input c_in·x.</param>
+    /// <param name="x">[N, in + condition, R, R]: the preconditioned input c_in·x, followed by the condition image's
+    /// channels for a net with <see cref="SongUNetOptions.ConditionChannels"/> &gt; 0 (<see cref="EdmPrecond"/> concatenates them).</param>
     /// <param name="cNoise">[N] noise conditioning c_noise(σ) = ln(σ)/4.</param>
     /// <param name="labels">[N, K] one-hot (unscaled; ×√K is applied here, spec §2.3); null or an all-zero row = no condition.
     /// Required shape when <see cref="SongUNetOptions.LabelDim"/> &gt; 0; must be null for an unconditional net.</param>
@@ -156,8 +159,10 @@ public sealed class SongUNet : Module
     public Tensor Forward(Tensor x, Tensor cNoise, Tensor? labels, Tensor? coherence, Tensor? features, Tensor? augmentLabels, Rng? dropoutRng)
     {
         var o = Options;
-        if (x.Rank != 4 || x.Dim(1) != o.InChannels || x.Dim(2) != o.Resolution || x.Dim(3) != o.Resolution)
-            throw new ArgumentException($"SongUNet expects x of shape [N, {o.InChannels}, {o.Resolution}, {o.Resolution}], got {Shapes.Format(x.Shape)}.");
+        int inputChannels = o.InChannels + o.ConditionChannels;
+        if (x.Rank != 4 || x.Dim(1) != inputChannels || x.Dim(2) != o.Resolution || x.Dim(3) != o.Resolution)
+            throw new ArgumentException($"SongUNet expects x of shape [N, {inputChannels}, {o.Resolution}, {o.Resolution}]"
+                + (o.ConditionChannels > 0 ? $" ({o.InChannels} image and {o.ConditionChannels} condition channels)" : "") + $", got {Shapes.Format(x.Shape)}.");
         int n = x.Dim(0);
         if (cNoise.Rank != 1 || cNoise.Dim(0) != n)
             throw new ArgumentException($"SongUNet expects c_noise of shape [{n}], got {Shapes.Format(cNoise.Shape)}.");

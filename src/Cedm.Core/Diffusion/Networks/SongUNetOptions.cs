@@ -35,6 +35,14 @@ public sealed record SongUNetOptions
     /// </summary>
     public int FeatureDim { get; init; }
 
+    /// <summary>
+    /// Channels of a condition image concatenated to the noisy input (0 = none; related-seeds A′.1, Diffuse-TreeVAE's
+    /// "reconstruction conditioning"): the first convolution <c>enc.{R}x{R}_conv</c> reads <see cref="InChannels"/> +
+    /// this many channels, the output keeps <see cref="OutChannels"/>. 0 by default, so configurations saved without
+    /// it load unchanged.
+    /// </summary>
+    public int ConditionChannels { get; init; }
+
     /// <summary>Augmentation-label dimension (0 = none; EDM's augment pipe emits 9, spec §1.6).</summary>
     public int AugmentDim { get; init; }
 
@@ -110,6 +118,7 @@ public sealed record SongUNetOptions
         Require(InChannels >= 1 && OutChannels >= 1, $"in/out channels must be ≥ 1 (got {InChannels}/{OutChannels})");
         Require(LabelDim >= 0 && AugmentDim >= 0, "label_dim and augment_dim must be ≥ 0");
         Require(FeatureDim >= 0, $"feature_dim must be ≥ 0 (got {FeatureDim})");
+        Require(ConditionChannels >= 0, $"condition_channels must be ≥ 0 (got {ConditionChannels})");
         Require(!Coherence || LabelDim > 0, "coherence conditioning needs a conditional net (label_dim > 0)");
         Require(ModelChannels >= 2 && ModelChannels % 2 == 0 && ModelChannels >= 4, $"model_channels must be even and ≥ 4 (got {ModelChannels})");
         Require(ChannelMult is { Count: > 0 } && ChannelMult.All(m => m >= 1), "channel_mult needs ≥ 1 entry, each ≥ 1");

@@ -16,6 +16,7 @@ public sealed class ClassifierGuidedDenoiser(IDenoiser inner, NoisyClassifier cl
     public int LabelDim => inner.LabelDim;
     public bool HasCoherence => inner.HasCoherence;
     public int FeatureDim => inner.FeatureDim;
+    public int ConditionChannels => inner.ConditionChannels;
 
     /// <summary>The target of images without a label row or condition vector.</summary>
     public int Fallback { get; init; }

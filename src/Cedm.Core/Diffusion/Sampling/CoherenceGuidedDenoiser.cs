@@ -7,7 +7,8 @@ namespace Cedm.Diffusion.Sampling;
 /// D̃ = (1 + w)·D(x; σ, k, c_hi) − w·D(x; σ, k, c_lo), the same condition k in both terms, w = 0 unguided.
 /// c_hi is the coherence the caller puts in the <see cref="Conditioning"/> (1 when it gives none), c_lo is fixed
 /// here (CAD's default 0: the model's own "label-free" end). Both terms run as one batch of 2N (c_hi rows first).
-/// The sampler applies it at every network evaluation of its Heun steps.
+/// The sampler applies it at every network evaluation of its Heun steps. An image-conditioned model's condition image
+/// is part of k (related-seeds A′.1), so both terms get it.
 /// </summary>
 public sealed class CoherenceGuidedDenoiser : IDenoiser
 {
@@ -34,6 +35,8 @@ public sealed class CoherenceGuidedDenoiser : IDenoiser
 
     public bool HasCoherence => true;
 
+    public int ConditionChannels => Inner.ConditionChannels;
+
     public Tensor Denoise(Tensor x, Tensor sigma, Conditioning? condition = null)
     {
         ArgumentNullException.ThrowIfNull(x);
@@ -43,8 +46,10 @@ public sealed class CoherenceGuidedDenoiser : IDenoiser
         var hi = condition?.Coherence ?? Tensor.Ones(n);
         if (hi.Rank != 1 || hi.Dim(0) != n) throw new ArgumentException($"Coherence must have shape [{n}], got {Shapes.Format(hi.Shape)}.");
         var labels = condition?.Labels;
+        var image = condition?.Image;
         var both = Inner.Denoise(Tensor.Concat(0, x, x), Tensor.Concat(0, sigma, sigma),
-            new Conditioning(labels == null ? null : Tensor.Concat(0, labels, labels), Tensor.Concat(0, hi, Tensor.Full((float)LowCoherence, n))));
+            new Conditioning(labels == null ? null : Tensor.Concat(0, labels, labels), Tensor.Concat(0, hi, Tensor.Full((float)LowCoherence, n)),
+                Image: image == null ? null : Tensor.Concat(0, image, image)));
         int half = x.Size;
         if (both.Size != 2 * half) throw new InvalidOperationException($"The denoiser returned {both.Size} values for {2 * n} images of {half / Math.Max(n, 1)}.");
         var d = both.Data;

@@ -1,4 +1,5 @@
 using Cedm.Diffusion.FeatureConditioning;
+using Cedm.Diffusion.ImageConditioning;
 using Cedm.Diffusion.Labels;
 using Cedm.Tensors;
 using Cedm.Tensors.Autograd;
@@ -14,7 +15,9 @@ namespace Cedm.Diffusion.Sampling;
 /// [C, H, W], its condition (conditional models), then, under Heun, C·H·W churn normals at every step (drawn even
 /// when γ = 0, as the reference does; DPM-Solver++(2M) draws none). So a seed starts from the same x_0 under either
 /// solver. Batches are only groups of seeds, so an image depends on its seed alone — provided the denoiser treats
-/// batch rows independently, which networks in evaluation mode do.</para>
+/// batch rows independently, which networks in evaluation mode do. An image-conditioned model's condition (leaf and
+/// image, related-seeds A′.1) is drawn after the latents, one per image from its own generator
+/// (<see cref="IImageConditionSampler"/>), so it too depends on the seed alone.</para>
 /// </summary>
 public sealed class EdmSampler
 {
@@ -51,16 +54,19 @@ public sealed class EdmSampler
     /// (its K must equal the label dimension); an unconditional one must get none.
     /// <paramref name="progress"/> receives the fraction of images done. A feature-conditioned denoiser needs
     /// <paramref name="features"/> (drawn per image after its label; the image's condition id is then the component).
+    /// An image-conditioned denoiser needs <paramref name="images"/> instead of <paramref name="conditions"/>: the
+    /// image's condition id is then its leaf, which is also its one-hot label when the model is leaf-conditioned.
     /// </summary>
     public SampleResult Sample(IReadOnlyList<long> seeds, int channels, int height, int width,
-        ConditionDraw? conditions = null, IProgress<double>? progress = null, FeatureDraw? features = null)
+        ConditionDraw? conditions = null, IProgress<double>? progress = null, FeatureDraw? features = null, ImageConditionDraw? images = null)
     {
         ArgumentNullException.ThrowIfNull(seeds);
         ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
         int k = _denoiser.LabelDim;
-        if (k > 0 && conditions == null) throw new ArgumentException($"The model is conditional (K = {k}); say how conditions are drawn.", nameof(conditions));
+        CheckImages(images, k, conditions);
+        if (k > 0 && conditions == null && images == null) throw new ArgumentException($"The model is conditional (K = {k}); say how conditions are drawn.", nameof(conditions));
         if (k == 0 && conditions != null) throw new ArgumentException("The model is unconditional; it takes no conditions.", nameof(conditions));
         if (conditions != null && conditions.Dim != k) throw new ArgumentException($"Condition rows have {conditions.Dim} entries; the model has label dimension {k}.", nameof(conditions));
         int fd = _denoiser.FeatureDim;
@@ -68,13 +74,13 @@ public sealed class EdmSampler
             throw new ArgumentException($"The model's feature dimension is {fd}; the feature draw's {features?.Dimension ?? 0}.", nameof(features));
 
         int n = seeds.Count, size = channels * height * width;
-        var images = new float[(long)n * size];
+        var output = new float[(long)n * size];
         var ids = new int[n];
         using var _ = GradMode.NoGrad();
         for (int start = 0; start < n; start += Options.BatchSize)
         {
             int b = Math.Min(Options.BatchSize, n - start);
-            var rngs = new Rng[b];
+            var rngs = new Rng[b];   // image i's generator: its latent, condition, then churn
             var x = new double[(long)b * size];
             var feats = features != null ? new float[b * fd] : null;
             for (int i = 0; i < b; i++)
@@ -85,14 +91,36 @@ public sealed class EdmSampler
                 ids[start + i] = conditions?.Draw(rngs[i]) ?? -1;
                 if (features != null) ids[start + i] = features.Draw(start + i, rngs[i], feats.AsSpan(i * fd, fd));
             }
+            Tensor? image = null, labels = conditions?.Encode(ids.AsSpan(start, b));
+            if (images != null)
+            {
+                var drawn = images.Draw(rngs, height, width);
+                drawn.LeafIds.CopyTo(ids, start);
+                image = drawn.Images;
+                // A′.1 feeds the leaf as one float scalar; here it is the one-hot label row of map_label, like every other
+                // condition id of this sampler (the net's label dimension is the leaf count).
+                if (k > 0) labels = Nn.OneHot.FromIds(drawn.LeafIds, k);
+            }
             // A coherence-aware model gets the same c for every image (no draw, so seeds keep their images).
-            var condition = conditions == null && feats == null ? null : new Conditioning(conditions == null ? null : conditions.Encode(ids.AsSpan(start, b)),
-                _denoiser.HasCoherence ? Tensor.Full((float)Options.Coherence, b) : null, feats == null ? null : new Tensor(feats, b, fd));
+            var condition = labels == null && feats == null && image == null ? null : new Conditioning(labels,
+                _denoiser.HasCoherence ? Tensor.Full((float)Options.Coherence, b) : null, feats == null ? null : new Tensor(feats, b, fd), image);
             Run(x, rngs, b, [b, channels, height, width], condition);
-            for (long j = 0; j < x.LongLength; j++) images[(long)start * size + j] = (float)x[j];
+            for (long j = 0; j < x.LongLength; j++) output[(long)start * size + j] = (float)x[j];
             progress?.Report((double)(start + b) / n);
         }
-        return new SampleResult(images, n, channels, height, width, seeds.ToArray(), ids);
+        return new SampleResult(output, n, channels, height, width, seeds.ToArray(), ids);
+    }
+
+    private void CheckImages(ImageConditionDraw? images, int k, ConditionDraw? conditions)
+    {
+        int cc = _denoiser.ConditionChannels;
+        if (cc > 0 && images == null) throw new ArgumentException($"The model is conditioned on an image of {cc} channel(s); give an image condition sampler.", nameof(images));
+        if (cc == 0 && images != null) throw new ArgumentException("The model has no condition channels; it takes no condition images.", nameof(images));
+        if (images == null) return;
+        if (images.Channels != cc) throw new ArgumentException($"The model has {cc} condition channel(s); the image condition sampler gives {images.Channels}.", nameof(images));
+        if (conditions != null) throw new ArgumentException("An image-conditioned model takes its leaves from the image condition sampler; give no condition draw.", nameof(conditions));
+        if (k != 0 && k != images.LeafCount)
+            throw new ArgumentException($"The model has label dimension {k}; the image condition sampler has {images.LeafCount} leaves.", nameof(images));
     }
 
     /// <summary>The solver's N steps on one batch, in place on <paramref name="x"/>.</summary>

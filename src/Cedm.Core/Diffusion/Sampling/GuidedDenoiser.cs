@@ -9,6 +9,8 @@ namespace Cedm.Diffusion.Sampling;
 /// For a coherence-aware model the unconditional half gets c = 0, the pairing its training used for dropped
 /// conditions (related-seeds C.1); the conditional half keeps the given c (1 when none is given). A feature-conditioned
 /// model's null condition is the zero vector (related-seeds B.3 item 2), so its unconditional half gets zero features.
+/// An image-conditioned model's null condition is the all-zero image (related-seeds A′.1: "replace the decode by
+/// zeros"), so its unconditional half gets a zero image with the zero label row.
 /// </summary>
 public sealed class GuidedDenoiser : IDenoiser
 {
@@ -16,7 +18,7 @@ public sealed class GuidedDenoiser : IDenoiser
     {
         ArgumentNullException.ThrowIfNull(inner);
         if (!(weight >= 0) || double.IsInfinity(weight)) throw new ArgumentOutOfRangeException(nameof(weight), weight, "Guidance weight must be finite and ≥ 0.");
-        if (inner.LabelDim == 0 && inner.FeatureDim == 0 && weight > 0) throw new ArgumentException("Classifier-free guidance needs a conditional model (label dimension 0).", nameof(inner));
+        if (inner.LabelDim == 0 && inner.FeatureDim == 0 && inner.ConditionChannels == 0 && weight > 0) throw new ArgumentException("Classifier-free guidance needs a conditional model (label dimension 0).", nameof(inner));
         Inner = inner;
         Weight = weight;
     }
@@ -31,11 +33,14 @@ public sealed class GuidedDenoiser : IDenoiser
 
     public int FeatureDim => Inner.FeatureDim;
 
+    public int ConditionChannels => Inner.ConditionChannels;
+
     public Tensor Denoise(Tensor x, Tensor sigma, Conditioning? condition = null)
     {
-        if (Weight == 0 || condition == null || (condition.Labels == null && condition.Features == null)) return Inner.Denoise(x, sigma, condition);
+        if (Weight == 0 || condition == null || (condition.Labels == null && condition.Features == null && condition.Image == null)) return Inner.Denoise(x, sigma, condition);
         var labels = condition.Labels;
         var features = condition.Features;
+        var image = condition.Image;
         int n = x.Dim(0);
         Tensor? coherence = null;
         if (Inner.HasCoherence || condition.Coherence != null)
@@ -45,7 +50,8 @@ public sealed class GuidedDenoiser : IDenoiser
         }
         var both = Inner.Denoise(Tensor.Concat(0, x, x), Tensor.Concat(0, sigma, sigma),
             new Conditioning(labels == null ? null : Tensor.Concat(0, labels, Tensor.ZerosLike(labels)), coherence,
-                features == null ? null : Tensor.Concat(0, features, Tensor.ZerosLike(features))));
+                features == null ? null : Tensor.Concat(0, features, Tensor.ZerosLike(features)),
+                image == null ? null : Tensor.Concat(0, image, Tensor.ZerosLike(image))));
         var d = both.Data;
         int half = x.Size;
         if (both.Size != 2 * half) throw new InvalidOperationException($"The denoiser returned {both.Size} values for {2 * n} images of {half / Math.Max(n, 1)}.");

@@ -1,5 +1,6 @@
 using Cedm.Data;
 using Cedm.Diffusion.FeatureConditioning;
+using Cedm.Diffusion.ImageConditioning;
 using Cedm.Diffusion.Labels;
 using Cedm.Diffusion.Networks;
 using Cedm.Distributed;
@@ -24,6 +25,10 @@ public readonly record struct TrainStep(long Step, long CurNimg, double Loss, do
 /// A feature-conditioned network (related-seeds B.3) gets each image's condition vector from its
 /// <see cref="FeatureSource"/> right after the drop decision (zeros when dropped); only the "draw" mode consumes
 /// numbers (r + d normals per undropped image).
+/// An image-conditioned network (related-seeds A′.1) gets, per batch, a leaf and a condition image per image from its
+/// <see cref="IImageConditionSource"/>, drawn for the whole batch after the per-image flips and drops and before σ; the
+/// leaf enters as the one-hot label (a net with label dimension K), the image through the extra input channels; a
+/// dropped condition is the zero image with the zero label row.
 /// </summary>
 public sealed class EdmTrainer
 {
@@ -32,6 +37,7 @@ public sealed class EdmTrainer
     private readonly EdmLoss _loss = new();
     private readonly float[]? _coherence;
     private readonly FeatureSource? _features;
+    private readonly IImageConditionSource? _images;
     private Rng _rng;
     private readonly ICommunicator _comm;
     private readonly GradientAllReduce? _allReduce;
@@ -41,14 +47,18 @@ public sealed class EdmTrainer
     /// <param name="features">The continuous condition per image (related-seeds B.3), required exactly when
     /// <paramref name="network"/> has <see cref="SongUNetOptions.FeatureDim"/> &gt; 0 (its dimension must match).</param>
     /// <param name="communicator">The job to train data-parallel in (default: a single process).</param>
+    /// <param name="images">The condition source of an image-conditioned network (related-seeds A′.1), required exactly
+    /// when <paramref name="network"/> has <see cref="SongUNetOptions.ConditionChannels"/> &gt; 0; its leaves are the
+    /// labels then, so <paramref name="labels"/> must be <see cref="LabelSource.None"/>.</param>
     public EdmTrainer(SongUNetOptions network, ImageDataset data, LabelSource labels, TrainingOptions options, float[]? coherence = null, FeatureSource? features = null,
-        ICommunicator? communicator = null)
+        ICommunicator? communicator = null, IImageConditionSource? images = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(labels);
         ArgumentNullException.ThrowIfNull(options);
-        if (network.LabelDim != labels.Dim) throw new ArgumentException($"The network has label dimension {network.LabelDim}; the labels have rows of {labels.Dim}.");
+        CheckImageSource(network, labels, images);
+        if (images == null && network.LabelDim != labels.Dim) throw new ArgumentException($"The network has label dimension {network.LabelDim}; the labels have rows of {labels.Dim}.");
         if (network.InChannels != data.Channels || network.Resolution != data.Height || data.Height != data.Width)
             throw new ArgumentException($"The network expects {network.Resolution}x{network.Resolution}x{network.InChannels} images; {data.Name} has {data.Height}x{data.Width}x{data.Channels}.");
         if (labels.Ids != null && labels.Ids.Length != data.Count) throw new ArgumentException($"{labels.Ids.Length} labels for {data.Count} images.");
@@ -60,6 +70,7 @@ public sealed class EdmTrainer
             throw new ArgumentException($"The network's feature dimension is {network.FeatureDim}; the feature source's {features?.Dimension ?? 0}.");
         if (features != null && features.Count != data.Count) throw new ArgumentException($"{features.Count} feature conditions for {data.Count} images.");
         _features = features;
+        _images = images;
         Network = network; _data = data; Labels = labels; Options = options; _coherence = coherence;
         Net = new EdmPrecond(network, new Rng(unchecked((ulong)options.Seed)));
         Ema = new EdmPrecond(network, new Rng(0UL));
@@ -76,6 +87,22 @@ public sealed class EdmTrainer
                 throw new SettingException(nameof(options.Batch), $"a batch of {options.Batch} cannot be split over {_comm.Size} ranks; give at least one image per rank");
             _allReduce = new GradientAllReduce(_comm, Net.Parameters());
         }
+    }
+
+    private static void CheckImageSource(SongUNetOptions network, LabelSource labels, IImageConditionSource? images)
+    {
+        int cc = network.ConditionChannels;
+        if (images == null)
+        {
+            if (cc > 0) throw new ArgumentException($"The network has {cc} condition channel(s); give an image condition source.", nameof(images));
+            return;
+        }
+        if (cc == 0) throw new ArgumentException("An image condition source needs a network built with condition channels (condition_channels 0).", nameof(images));
+        if (images.Channels != cc) throw new ArgumentException($"The network has {cc} condition channel(s); the image condition source gives {images.Channels}.", nameof(images));
+        if (images.LeafCount < 1) throw new ArgumentException($"The image condition source declares {images.LeafCount} leaves; at least 1 is needed.", nameof(images));
+        if (labels.K != 0) throw new ArgumentException($"An image-conditioned run takes its leaf ids from the condition source; give no labels (got '{labels.Mode}').", nameof(labels));
+        if (network.LabelDim != 0 && network.LabelDim != images.LeafCount)
+            throw new ArgumentException($"The network has label dimension {network.LabelDim}; the image condition source has {images.LeafCount} leaves (the label dimension must be the leaf count, or 0).", nameof(images));
     }
 
     /// <summary>The job this trainer runs in.</summary>
@@ -121,7 +148,7 @@ public sealed class EdmTrainer
     /// <summary>Images trained on so far (EDM's cur_nimg).</summary>
     public long CurNimg { get; private set; }
 
-    /// <summary>The condition of the last step's batch (labels with dropped rows zeroed, coherence), for inspection.</summary>
+    /// <summary>The condition of the last step's batch (labels with dropped rows zeroed, coherence, features, image), for inspection.</summary>
     public Conditioning? LastCondition { get; private set; }
 
     /// <summary>Optimiser steps taken so far.</summary>
@@ -134,31 +161,35 @@ public sealed class EdmTrainer
     {
         int b = Options.Batch, c = _data.Channels, h = _data.Height, w = _data.Width, size = _data.ImageSize;
         var x = new float[(long)b * size];
-        int dim = Labels.Dim;
+        int dim = Network.LabelDim;
         float[]? onehot = dim > 0 ? new float[b * dim] : null;
         float[]? coherence = _coherence != null ? new float[b] : null;
         int fd = _features?.Dimension ?? 0;
         float[]? feats = _features != null ? new float[b * fd] : null;
+        var rows = new int[b];
+        bool[] flipped = new bool[b], dropped = new bool[b];
         for (int i = 0; i < b; i++)
         {
-            int index = _order.At(CurNimg + i);
+            int index = rows[i] = _order.At(CurNimg + i);
             var img = x.AsSpan(i * size, size);
             _data.ToTrainingRange(index, 1, img);
-            if (Options.XFlip && _rng.NextDouble() < 0.5) FlipHorizontally(img, c, h, w);
-            if (onehot != null || feats != null)
+            flipped[i] = Options.XFlip && _rng.NextDouble() < 0.5;
+            if (flipped[i]) FlipHorizontally(img, c, h, w);
+            if (onehot != null || feats != null || _images != null)
             {
-                bool drop = Options.PUncond > 0 && _rng.NextDouble() < Options.PUncond;
-                if (!drop && onehot != null) Labels.WriteRow(Labels.Ids![index], onehot.AsSpan(i * dim, dim));
+                bool drop = dropped[i] = Options.PUncond > 0 && _rng.NextDouble() < Options.PUncond;
+                if (!drop && onehot != null && _images == null) Labels.WriteRow(Labels.Ids![index], onehot.AsSpan(i * dim, dim));
                 if (!drop && feats != null) _features!.Fill(index, _rng, feats.AsSpan(i * fd, fd));   // dropped: the zero vector
                 if (coherence != null) coherence[i] = drop ? 0f : _coherence![index];   // C.1: null condition ⇒ c = 0
             }
         }
+        var image = _images == null ? null : ImageConditionBatch.Draw(_images, rows, _rng, 0, b, flipped, dropped, onehot, dim, h, w);
         double lr = LrSchedule.EdmWarmup(Options.Lr, CurNimg, Options.LrRampupKimg);
         Optimizer.SetLr(lr);
         Optimizer.ZeroGrad();
         Net.SetTraining(true);
-        var condition = onehot == null && feats == null ? null : new Conditioning(onehot == null ? null : new Tensor(onehot, b, dim),
-            coherence == null ? null : new Tensor(coherence, b), feats == null ? null : new Tensor(feats, b, fd));
+        var condition = onehot == null && feats == null && image == null ? null : new Conditioning(onehot == null ? null : new Tensor(onehot, b, dim),
+            coherence == null ? null : new Tensor(coherence, b), feats == null ? null : new Tensor(feats, b, fd), image);
         LastCondition = condition;
         double value = TrainingPass.Run(() => _loss.Compute(Net, new Tensor(x, b, c, h, w), condition, _rng), Net.Parameters(), v =>
         {
@@ -185,28 +216,32 @@ public sealed class EdmTrainer
         var (lo, hi) = _comm.Shard(b);
         int n = hi - lo;
         var x = new float[(long)n * size];
-        int dim = Labels.Dim;
+        int dim = Network.LabelDim;
         float[]? onehot = dim > 0 ? new float[n * dim] : null;
         float[]? coherence = _coherence != null ? new float[n] : null;
         int fd = _features?.Dimension ?? 0;
         float[]? feats = _features != null ? new float[n * fd] : null;
         var otherFeats = new float[fd];   // another rank's draw, made only to keep the generator in step
+        var rows = new int[b];
+        bool[] flipped = new bool[b], dropped = new bool[b];
         for (int i = 0; i < b; i++)
         {
-            int index = _order.At(CurNimg + i);
+            int index = rows[i] = _order.At(CurNimg + i);
             bool mine = i >= lo && i < hi;
             var img = mine ? x.AsSpan((i - lo) * size, size) : default;
             if (mine) _data.ToTrainingRange(index, 1, img);
-            bool flip = Options.XFlip && _rng.NextDouble() < 0.5;
+            bool flip = flipped[i] = Options.XFlip && _rng.NextDouble() < 0.5;
             if (mine && flip) FlipHorizontally(img, c, h, w);
-            if (onehot != null || feats != null)
+            if (onehot != null || feats != null || _images != null)
             {
-                bool drop = Options.PUncond > 0 && _rng.NextDouble() < Options.PUncond;
-                if (!drop && mine && onehot != null) Labels.WriteRow(Labels.Ids![index], onehot.AsSpan((i - lo) * dim, dim));
+                bool drop = dropped[i] = Options.PUncond > 0 && _rng.NextDouble() < Options.PUncond;
+                if (!drop && mine && onehot != null && _images == null) Labels.WriteRow(Labels.Ids![index], onehot.AsSpan((i - lo) * dim, dim));
                 if (!drop && feats != null) _features!.Fill(index, _rng, mine ? feats.AsSpan((i - lo) * fd, fd) : otherFeats);
                 if (mine && coherence != null) coherence[i - lo] = drop ? 0f : _coherence![index];
             }
         }
+        // Every rank draws the whole batch's conditions, so the run generator stays in step with the single-process run.
+        var image = _images == null ? null : ImageConditionBatch.Draw(_images, rows, _rng, lo, hi, flipped, dropped, onehot, dim, h, w);
         var sigmaAll = new float[b];
         for (int i = 0; i < b; i++) sigmaAll[i] = (float)Math.Exp(_rng.NextNormal() * _loss.Options.PStd + _loss.Options.PMean);
         var noiseAll = new float[(long)b * size];
@@ -218,8 +253,8 @@ public sealed class EdmTrainer
         Optimizer.SetLr(lr);
         Optimizer.ZeroGrad();
         Net.SetTraining(true);
-        var condition = onehot == null && feats == null ? null : new Conditioning(onehot == null ? null : new Tensor(onehot, n, dim),
-            coherence == null ? null : new Tensor(coherence, n), feats == null ? null : new Tensor(feats, n, fd));
+        var condition = onehot == null && feats == null && image == null ? null : new Conditioning(onehot == null ? null : new Tensor(onehot, n, dim),
+            coherence == null ? null : new Tensor(coherence, n), feats == null ? null : new Tensor(feats, n, fd), image);
         LastCondition = condition;
         float weight = (float)n / b;
         double global = 0;

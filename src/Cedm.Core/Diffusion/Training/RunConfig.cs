@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Cedm.Diffusion.Coherence;
 using Cedm.Diffusion.FeatureConditioning;
+using Cedm.Diffusion.ImageConditioning;
 using Cedm.Diffusion.Networks;
 using Cedm.IO;
 
@@ -36,6 +37,11 @@ public sealed record RunConfig
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public FeatureConditionConfig? Features { get; init; }
 
+    /// <summary>An image condition (related-seeds A′.1, Diffuse-TreeVAE stage 2): what rebuilds the condition source and
+    /// sampler; null (absent) for every other run, present exactly when the network has condition channels.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ImageConditionConfig? ImageCondition { get; init; }
+
     public static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
@@ -55,6 +61,9 @@ public sealed record RunConfig
         Network.Validate();
         if (Network.Resolution != Height || Network.InChannels != Channels)
             throw new ArgumentException($"the network's resolution {Network.Resolution} and channels {Network.InChannels} do not match the images {Height}x{Width}x{Channels}");
+        if (ImageCondition is null && Network.ConditionChannels > 0)
+            throw new ArgumentException($"the network has {Network.ConditionChannels} condition channel(s) but there is no image_condition record to rebuild its condition source from");
+        ImageCondition?.Validate(Network.ConditionChannels, Network.LabelDim);
     }
 
     public void Save(string runDir, bool overwrite = true) =>
