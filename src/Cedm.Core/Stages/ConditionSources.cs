@@ -13,7 +13,7 @@ namespace Cedm.Stages;
 /// </summary>
 public static class ConditionSources
 {
-    public const string Syntax = "none, labels, clusters:<dir>, tree:<dir> (or path:<dir>), features:<npy> or gmm:<dir>";
+    public const string Syntax = "none, labels, clusters:<dir>, tree:<dir> (or path:<dir>), treevae:<dir>, features:<npy> or gmm:<dir>";
 
     /// <summary>The conditioning of <paramref name="dataset"/> named by <paramref name="spec"/>, with the clustering it came from (or null).</summary>
     public static (LabelSource Labels, ClusterLabels? Clusters) Resolve(string spec, ImageDataset dataset)
@@ -23,6 +23,8 @@ public static class ConditionSources
         if (spec == "none") return (LabelSource.None, null);
         // A continuous condition (features:, gmm:) has no labels; FeatureConditions reads it.
         if (FeatureConditions.IsFeatureSpec(spec)) return (LabelSource.None, null);
+        // Diffuse-TreeVAE's leaf and decode come from the image condition source (TreeVaeConditions), not labels.
+        if (TreeVaeConditions.IsSpec(spec)) return (LabelSource.None, null);
         if (spec == "labels")
         {
             if (dataset.Labels is null) throw new SettingException("Cond", $"labels: {dataset.Name} has no labels");

@@ -278,6 +278,7 @@ public sealed class Generator
         ICommunicator comm, IImageConditionSampler? images)
     {
         var record = Config.ImageCondition!;   // RunConfig.Validate: present whenever the net has condition channels
+        if (images == null && record.Kind == TreeVaeConditions.Kind) images = TreeVaeConditions.Sampler(record);
         if (images == null)
             throw new SettingException("ImageConditions", $"this run is conditioned on '{record.Kind}' images ({record.Source}); hand in the condition sampler rebuilt from its config.json image_condition");
         if (images.Channels != record.Channels || images.LeafCount != record.LeafCount)

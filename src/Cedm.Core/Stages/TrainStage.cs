@@ -169,7 +169,7 @@ public static class TrainStage
             (features, featureConfig, space) = FeatureConditions.Fit(request.Cond, fo, data);
         }
         else if (request.Features != null) throw new SettingException("Features", "feature-condition settings need --cond features:<npy> or gmm:<dir>");
-        var images = request.ImageConditions;
+        var images = request.ImageConditions ?? (TreeVaeConditions.IsSpec(request.Cond) ? TreeVaeConditions.Source(request.Cond, data) : null);
         if (images != null && (labels.K > 0 || features != null))
             throw new SettingException(nameof(request.Cond), $"'{request.Cond}' brings its own condition; an image-conditioned run takes its leaves from its condition source");
         if (training.PUncond > 0 && labels.K == 0 && features == null && images == null) throw new SettingException(nameof(training.PUncond), "condition dropout needs a conditional model");
@@ -234,6 +234,8 @@ public static class TrainStage
         var (labels, _) = ConditionSources.Resolve(config.Cond, data);
         var scores = config.Coherence != null ? CoherenceConfig.LoadValues(request.Out, data.Count) : null;
         var features = config.Features != null ? FeatureConditions.Reload(request.Out, config.Features, data) : null;
+        if (request.ImageConditions == null && config.ImageCondition is { Kind: TreeVaeConditions.Kind } record)
+            request = request with { ImageConditions = TreeVaeConditions.Source(record, data) };
         CheckResumedImageConditions(request, config);
         return new TrainingSession(request.Out, config, data, labels, scores, IsResume: true, folderLock) { Features = features, ImageConditions = request.ImageConditions };
     }

@@ -47,6 +47,23 @@ public sealed class TreeVaeCommandTests : CliTest
         (code, output, err) = Run("sample", run, "--n", "2", "--steps", "2", "--cluster", "depth:1", "--out", Path.Combine(Dir, "d.npy"), "--json");
         code.Should().Be(0, err);
         JsonDocument.Parse(output).RootElement.GetProperty("node_depths").EnumerateArray().Should().OnlyContain(e => e.GetInt32() == 1);
+
+        // Diffuse-TreeVAE: the leaf decode as extra input channels plus the leaf; the sampler is rebuilt from config.json.
+        string refined = Path.Combine(Dir, "refined");
+        (code, _, err) = Run("train", source, "--cond", $"treevae:{dir}", "--out", refined, "--batch", "4", "--kimg", "0.008");
+        code.Should().Be(0, err);
+        var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(refined, "config.json"))).RootElement;
+        config.GetProperty("network").GetProperty("condition_channels").GetInt32().Should().Be(1);
+        config.GetProperty("network").GetProperty("label_dim").GetInt32().Should().Be(leaves);
+        config.GetProperty("image_condition").GetProperty("kind").GetString().Should().Be("treevae");
+        string all = Path.Combine(Dir, "all.npy");
+        (code, output, err) = Run("sample", refined, "--n", "2", "--steps", "2", "--cluster", "all", "--out", all, "--json");
+        code.Should().Be(0, err);
+        Npy.Read(all).Shape.Should().Equal(2 * leaves, 8, 8, 1);
+        JsonDocument.Parse(output).RootElement.GetProperty("label_mode").GetString().Should().Be("treevae");
+        Npy.Read(Path.Combine(Dir, "all_clusters.npy")).ToInt64().Should().Equal(Enumerable.Range(0, leaves).SelectMany(l => new long[] { l, l }));
+        (code, _, err) = Run("train", source, "--resume", "--out", refined, "--kimg", "0.016");
+        code.Should().Be(0, err);
     }
 
     [Fact]
