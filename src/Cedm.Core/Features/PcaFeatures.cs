@@ -2,7 +2,6 @@ using System.Globalization;
 using Cedm.Data;
 using Cedm.IO;
 using Cedm.Tensors;
-using Cedm.Tensors.Kernels;
 
 namespace Cedm.Features;
 
@@ -121,10 +120,15 @@ public sealed class PcaFeatures : IFeatureExtractor
             var x = PixelFeatures.ToUnitRange(images.Pixels.AsSpan(start * din, n * din));
             for (int i = 0; i < n; i++)
                 System.Numerics.Tensors.TensorPrimitives.Subtract(x.AsSpan(i * din, din), Mean, x.AsSpan(i * din, din));
-            var y = output.AsSpan(start * d, n * d);
-            Gemm.Sgemm(false, true, n, d, din, 1f, x, din, Components, din, 0f, y, d);   // [n, din]·[d, din]ᵀ
-            for (int i = 0; i < n; i++)
-                System.Numerics.Tensors.TensorPrimitives.Multiply(y.Slice(i * d, d), Scales, y.Slice(i * d, d));
+            // One dot product per (row, component) rather than a GEMM: a BLAS may pick its kernel (and so its summation
+            // order) by the row count, and a sharded extraction (7 + 8 rows) must give the bytes of one process (15).
+            int offset = start * d;
+            System.Threading.Tasks.Parallel.For(0, n, i =>
+            {
+                var row = x.AsSpan(i * din, din);
+                var y = output.AsSpan(offset + i * d, d);
+                for (int k = 0; k < d; k++) y[k] = System.Numerics.Tensors.TensorPrimitives.Dot(row, Components.AsSpan(k * din, din)) * Scales[k];
+            });
             progress?.Report((double)(start + n) / images.Count);
         }
         return new Tensor(output, [images.Count, d]);
