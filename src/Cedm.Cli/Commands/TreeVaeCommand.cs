@@ -30,13 +30,27 @@ public static class TreeVaeCommand
         var n = new Option<int>("--n") { Description = "Root draws z_0 ~ N(0, I); each gives one image per leaf (grid rows).", DefaultValueFactory = _ => 8 };
         var output = new Option<string>("--out") { Description = "Images .npy, uint8 (rows x leaves, H, W, C), row-major by root draw then leaf.", Required = true };
         var grid = new Option<string?>("--grid") { Description = "Also a PNG grid: one row per root draw, one column per leaf." };
+        var leaf = new Option<string>("--leaf") { Description = "all: every leaf of every root draw (rows x leaves images); p: one image per root draw, its leaf drawn from the tree's pi(z_0) (the TreeVAE as a generator, for metrics; the leaf of each in <out>_clusters.npy).", DefaultValueFactory = _ => "all" };
+        leaf.AcceptOnlyFromAmong("all", "p");
         var seed = GlobalOptions.Seed();
         var force = GlobalOptions.Force();
         var json = GlobalOptions.Json();
-        var cmd = new Command("sample", "Decode every leaf from the same root draws (related-seeds A.1 sample_all_leaves).") { dir, n, output, grid, seed, force, json };
+        var cmd = new Command("sample", "Decode every leaf from the same root draws (related-seeds A.1 sample_all_leaves), or draw one image per root draw.") { dir, n, output, grid, leaf, seed, force, json };
         cmd.SetAction(parse =>
         {
             var model = TreeVaeImages.LoadModel(parse.GetValue(dir)!);
+            if (parse.GetValue(leaf) == "p")
+            {
+                string outPath = parse.GetValue(output)!, clusters = Path.ChangeExtension(outPath, null) + "_clusters.npy";
+                OutputExistsException.ThrowIfAnyExists(parse.GetValue(force), [outPath, clusters, parse.GetValue(grid)]);
+                var drawn = TreeVaeImages.Draw(model, parse.GetValue(n), parse.GetValue(seed));
+                Npy.Write(outPath, drawn.Pixels, drawn.Count, drawn.Height, drawn.Width, drawn.Channels);
+                Npy.Write(clusters, drawn.Labels!, drawn.Count);
+                if (parse.GetValue(grid) is { } g)
+                    AtomicFile.WriteAllBytes(g, PngEncoder.Encode(ImageGrid.Compose(drawn, (int)Math.Ceiling(Math.Sqrt(drawn.Count)), new GridOptions { Scale = 2 })), overwrite: true);
+                parse.InvocationConfiguration.Output.WriteLine($"{drawn.Count} images, leaves drawn from pi -> {outPath}");
+                return 0;
+            }
             var sheet = TreeVaeImages.Generate(model, parse.GetValue(n), parse.GetValue(seed));
             Write(parse, sheet, parse.GetValue(output)!, parse.GetValue(grid), parse.GetValue(force), parse.GetValue(json), "root draws");
             return 0;

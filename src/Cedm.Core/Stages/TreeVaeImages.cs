@@ -40,6 +40,40 @@ public static class TreeVaeImages
         return new TreeVaeSheet(images, rows, pi, leaves);
     }
 
+    /// <summary>
+    /// The TreeVAE as a generator (A.1): per root draw one image, its leaf drawn from π(z_0), in batches of 1 024.
+    /// Returns the images [n] (labels = the leaf drawn) for metrics against data.
+    /// </summary>
+    public static ImageDataset Draw(TreeVaeClusterModel model, int n, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (n is < 1 or > 10_000_000) throw new SettingException("N", $"must be in 1..1e7 images, got {n}");
+        var rng = new Rng(seed);
+        int size = model.Model.InputDim;
+        var rows = new float[n][];
+        var leafOf = new long[n];
+        for (int start = 0; start < n; start += 1024)
+        {
+            int b = Math.Min(1024, n - start);
+            var (decodes, pi) = model.Model.Generate(b, rng);
+            int k = decodes.Length;
+            for (int i = 0; i < b; i++)
+            {
+                double u = rng.NextDouble(), acc = 0;
+                int l = 0;
+                for (; l < k - 1; l++)
+                {
+                    acc += pi[i * k + l];
+                    if (u < acc) break;
+                }
+                leafOf[start + i] = l;
+                rows[start + i] = decodes[l].Data.AsSpan(i * size, size).ToArray();
+            }
+        }
+        var images = ToImages(model, [new Tensor(rows.SelectMany(r => r).ToArray(), n, size)], n, [], "treevae-draw");
+        return new ImageDataset(images.Name, images.Pixels, n, images.Height, images.Width, images.Channels, leafOf);
+    }
+
     public static TreeVaeSheet Reconstruct(TreeVaeClusterModel model, ImageDataset data, int n, int seed)
     {
         ArgumentNullException.ThrowIfNull(model);

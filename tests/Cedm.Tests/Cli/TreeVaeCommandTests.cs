@@ -32,6 +32,11 @@ public sealed class TreeVaeCommandTests : CliTest
         code.Should().Be(0, err);
         Npy.Read(samples).Shape.Should().Equal(3 * leaves, 8, 8, 1);
         File.ReadAllBytes(grid).Take(4).Should().Equal(0x89, (byte)'P', (byte)'N', (byte)'G');
+        string drawn = Path.Combine(Dir, "p.npy");
+        (code, _, err) = Run("treevae", "sample", dir, "--leaf", "p", "--n", "5", "--out", drawn);
+        code.Should().Be(0, err);
+        Npy.Read(drawn).Shape.Should().Equal(5, 8, 8, 1);
+        Npy.Read(Path.Combine(Dir, "p_clusters.npy")).ToInt64().Should().HaveCount(5).And.OnlyContain(l => l >= 0 && l < leaves);
         (code, output, err) = Run("treevae", "recon", dir, source, "--n", "2", "--out", Path.Combine(Dir, "r.npy"), "--json");
         code.Should().Be(0, err);
         Npy.Read(Path.Combine(Dir, "r.npy")).Shape.Should().Equal(2 * leaves + 2, 8, 8, 1);
