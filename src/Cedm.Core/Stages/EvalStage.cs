@@ -91,7 +91,9 @@ public sealed record EvalRequest
         if (Ref is not null && !File.Exists(Ref)) throw new FileNotFoundException($"{Ref}: no such file", Ref);
         if (SaveRef is not null && !SaveRef.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)) throw new SettingException(nameof(SaveRef), $"expected an .npz file name, got {SaveRef}");
         if (SaveRef is not null) OutputExistsException.ThrowIfAnyExists(Force, SaveRef);
-        if (SampleClusters is not null && Clusters is null) throw new ArgumentException("the real images' clustering is needed with the samples' cluster ids (per-cluster FD)", nameof(Clusters));
+        if (SampleClusters is not null && Clusters is null && !ResolvedEvaluator.StartsWith("fmnist", StringComparison.Ordinal))
+            throw new ArgumentException("the samples' cluster ids need the real images' clustering (per-cluster FD) or the fmnist evaluator (class purity)", nameof(Clusters));
+
     }
 }
 
@@ -184,6 +186,13 @@ public static class EvalStage
             ["saved_ref"] = o.SaveRef is null ? null : Path.GetFullPath(o.SaveRef),
             ["seed"] = o.Seed, ["cache"] = o.NoCache ? "off" : hit ? "hit" : "miss", ["cache_dir"] = o.NoCache ? null : cacheDir,
         };
+        if (o.SampleClusters is not null)
+        {
+            // The samples' ids say which condition made each: with a classifying evaluator, how pure each condition is.
+            if (o.Clusters is null && !ClassPurity.Applies(extractor))
+                throw new SettingException(nameof(o.Clusters), "the samples' cluster ids need the real images' clustering (per-cluster FD) or a classifying evaluator (fmnist: class purity)");
+            if (ClassPurity.Applies(extractor)) metrics["class_purity"] = ClassPurity.Compute(extractor, fake, n, ReadSampleIds(o.SampleClusters, n));
+        }
         if (o.Clusters is not null)
         {
             clock.Restart();
@@ -433,6 +442,14 @@ public static class EvalStage
                 if ((o.SampleClusterIds == "compact" ? used[cond[i]] : cond[i]) == ids[i]) agree++;
             metrics["cluster_agreement"] = (double)agree / ids.Length;
         }
+    }
+
+    private static long[] ReadSampleIds(string path, int n)
+    {
+        var array = Npy.Read(path);
+        if (array.DType.IsFloat() || array.Shape.Length != 1 || array.Shape[0] != n)
+            throw new InvalidDataException($"{path}: must be integer ids shaped ({n},); got {array.DType} ({string.Join(", ", array.Shape)})");
+        return array.ToInt64();
     }
 
     /// <summary>The "resolved" extractor spec of the features a `cedm cluster` folder was fitted on (its options.json), or null.</summary>

@@ -50,6 +50,23 @@ public sealed class ShippedEvaluatorTests
         FeatureExtractors.WithDefaultFiles("pca:64").Should().Be("pca:64");
     }
 
+    /// <summary>Class purity (related-seeds A′.1): real images grouped by their label are pure, grouped at random not.</summary>
+    [Fact]
+    public void ClassPurityIsHighForLabelGroupsAndLowForRandomGroups()
+    {
+        var fx = Shipped.Value;
+        var test = Real.Value.Test.Select(Enumerable.Range(0, 500).ToArray());
+        var features = fx.Extract(test).Data;
+        var byLabel = Cedm.Stages.ClassPurity.Compute(fx, features, 500, test.Labels!);
+        ((double)byLabel["mean"]!).Should().BeGreaterThan(0.85);
+        byLabel["per_condition"]!.AsObject().Should().HaveCount(10);
+        var first = byLabel["per_condition"]!["0"]!;
+        ((int)first["top_class"]!).Should().Be(0);
+        first["histogram"]!.AsArray().Sum(v => (int)v!).Should().Be((int)first["n"]!);
+        var random = Enumerable.Range(0, 500).Select(i => (long)(i * 7 % 10)).ToArray();
+        ((double)Cedm.Stages.ClassPurity.Compute(fx, features, 500, random)["mean"]!).Should().BeLessThan(0.3);
+    }
+
     [Fact]
     public void FeaturesOfRealTestImagesAreDeterministicAndClassifyThem()
     {
