@@ -65,6 +65,11 @@ public sealed class MainJobReportStep(MainJobOptions options) : IPipelineStep
         report.Heading("Clusters").Paragraph(string.Create(CultureInfo.InvariantCulture,
             $"{clusters.Method} with K = {clusters.K}: {clusters.Utilized} clusters used (ratio {clusters.Ratio:0.###}); mean confidence {clusters.Confidence.Average(v => (double)v):0.###}."));
 
+        if (ClusterTreeSection(c.PathOf(MainJobPlan.Clusters), clusters, data) is { } drawing)
+            report.Heading("Cluster tree", 3).Paragraph(
+                $"The {clusters.Method} tree above the {clusters.K} clusters, root first; each node with its images and, from the labels, its two most common classes (labels describe the tree, they never shaped it).")
+                .Preformatted(drawing);
+
         var log = TrainingLog(c.PathOf(MainJobPlan.Train));
         report.Heading("Training");
         if (log.Count > 0)
@@ -111,6 +116,14 @@ public sealed class MainJobReportStep(MainJobOptions options) : IPipelineStep
             report.Json("training config.json", RunConfig.Load(c.PathOf(MainJobPlan.Train)).ToJsonNode());
         report.Save(c.PathOf(MainJobPlan.Report));
         return new JsonObject { ["report"] = c.PathOf(MainJobPlan.Report) };
+    }
+
+    /// <summary>The drawing of the cluster folder's tree (treevae.json or agglo's tree.json), or null when it has none.</summary>
+    private static string? ClusterTreeSection(string dir, ClusterAssignment clusters, ImageDataset data)
+    {
+        if (!File.Exists(Path.Combine(dir, Clustering.TreeVae.TreeVaeClusterer.TreeFile)) && !File.Exists(Path.Combine(dir, ClusterTree.FileName))) return null;
+        var tree = ConditionSources.LoadTree(dir, ConditionSources.LoadClusters(dir));
+        return ClusterTreeText.Draw(tree, clusters.Ids, data.Labels?.Length == clusters.Count ? data.Labels : null, data.LabelNames);
     }
 
     private sealed record LogLine(double Kimg, double Loss, double ImagesPerSecond, double Seconds);

@@ -30,6 +30,13 @@ public sealed class HtmlReport(string title)
         return this;
     }
 
+    /// <summary>Text shown as written, in a fixed-width font (a tree drawn with box characters).</summary>
+    public HtmlReport Preformatted(string text)
+    {
+        _body.Append($"<pre>{Enc(text)}</pre>\n");
+        return this;
+    }
+
     /// <summary>A PNG image; <paramref name="width"/> in CSS pixels (the image is scaled with nearest-neighbour so small images stay crisp).</summary>
     public HtmlReport Image(byte[] png, string alt, int? width = null)
     {
