@@ -16,11 +16,12 @@ public sealed partial class Tensor
     }
 
     /// <summary>
-    /// Batch normalisation with the batch's own statistics over every axis but 1 (channels): (x − mean)/√(var + eps)
+    /// The composite reference of <see cref="BatchNorm"/> (the fused op is tested against it): batch normalisation with
+    /// the batch's own statistics over every axis but 1 (channels): (x − mean)/√(var + eps)
     /// with the biased variance, as PyTorch's BatchNorm in training mode; then γ, β per channel when given.
     /// Returns the normalised tensor and the per-channel mean and biased variance (for running statistics).
     /// </summary>
-    public static (Tensor Y, float[] Mean, float[] Var) BatchNorm(Tensor x, Tensor? gamma, Tensor? beta, float eps = 1e-5f)
+    public static (Tensor Y, float[] Mean, float[] Var) BatchNormReference(Tensor x, Tensor? gamma, Tensor? beta, float eps = 1e-5f)
     {
         if (x.Rank < 2) throw new ArgumentException($"BatchNorm expects [N, C, …], got {Shapes.Format(x.Shape)}.");
         int c = x.Dim(1);

@@ -103,4 +103,45 @@ public sealed class ProbabilisticOpsTests
         bce[1].Should().BeApproximately((float)(2 * Math.Log(2)), 1e-5f);
         ShouldPass(GradCheck.Check(t => Tensor.BinaryCrossEntropySum(t[0], t[1]), [Uniform(15, 0.1f, 0.9f, 3, 4), Uniform(16, 0f, 1f, 3, 4)], step: 1e-3f));
     }
+
+    [Theory]
+    [InlineData(new[] { 7, 5 })]
+    [InlineData(new[] { 3, 4, 2, 3 })]
+    public void FusedBatchNormMatchesTheCompositeReferenceInValueAndGradient(int[] shape)
+    {
+        Tensor[] Inputs() => [Normal(20, shape), Normal(21, shape[1]), Normal(22, shape[1])];
+        var upstream = Tensor.Randn(new Rng(23), shape);
+        var fused = Inputs();
+        var reference = Inputs();
+        var (y, mean, variance) = Tensor.BatchNorm(fused[0], fused[1], fused[2]);
+        var (yr, meanR, varianceR) = Tensor.BatchNormReference(reference[0], reference[1], reference[2]);
+        for (int i = 0; i < y.Size; i++) y.Data[i].Should().BeApproximately(yr.Data[i], 1e-4f);
+        for (int c = 0; c < shape[1]; c++)
+        {
+            mean[c].Should().BeApproximately(meanR[c], 1e-5f);
+            variance[c].Should().BeApproximately(varianceR[c], 1e-4f);
+        }
+        (y * upstream).Sum().Backward();
+        (yr * upstream).Sum().Backward();
+        for (int k = 0; k < 3; k++)
+            for (int i = 0; i < fused[k].Size; i++) fused[k].Grad!.Data[i].Should().BeApproximately(reference[k].Grad!.Data[i], 1e-3f, $"input {k}, element {i}");
+    }
+
+    [Fact]
+    public void BinaryCrossEntropyWithLogitsMatchesTheProbabilityFormAndStaysExactFarOut()
+    {
+        var logits = Normal(30, 3, 8);
+        var target = Uniform(31, 0f, 1f, 3, 8);
+        var fused = Tensor.BinaryCrossEntropyWithLogitsSum(logits, target).Data;
+        var reference = Tensor.BinaryCrossEntropySum(logits.Sigmoid(), target).Data;
+        for (int i = 0; i < 3; i++) fused[i].Should().BeApproximately(reference[i], 1e-3f);
+        ShouldPass(GradCheck.Check(t => Tensor.BinaryCrossEntropyWithLogitsSum(t[0], t[1]), [Normal(32, 2, 5), Uniform(33, 0f, 1f, 2, 5)], step: 1e-3f));
+        // A logit of 40 against target 0 costs 40 nats (the probability form clamps at −log ε ≈ 16.1) and has gradient 1.
+        var far = new Tensor([40f, -40f], 1, 2).RequireGrad();
+        var loss = Tensor.BinaryCrossEntropyWithLogitsSum(far, new Tensor([0f, 0f], 1, 2));
+        loss.Data[0].Should().BeApproximately(40f, 1e-4f);
+        loss.Backward();
+        far.Grad!.Data[0].Should().BeApproximately(1f, 1e-6f);
+        far.Grad.Data[1].Should().BeApproximately(0f, 1e-6f);
+    }
 }

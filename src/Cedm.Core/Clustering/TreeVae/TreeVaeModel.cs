@@ -123,10 +123,12 @@ public sealed class TreeVaeModel : Module
         return new TreeVaeOutput(terms, z, decodes);
     }
 
+    /// <summary>The decode (probabilities, outside the graph: only pictures use them) and the summed BCE from the logits.</summary>
     private static (Tensor Probs, Tensor Loss) BernoulliTerms(Tensor logits, Tensor x)
     {
-        var probs = logits.Sigmoid();
-        return (probs, Tensor.BinaryCrossEntropySum(probs, x));
+        Tensor probs;
+        using (GradMode.NoGrad()) probs = logits.Sigmoid();
+        return (probs, Tensor.BinaryCrossEntropyWithLogitsSum(logits, x));
     }
 
     private static Tensor Reparameterise(Tensor mu, Tensor variance, Rng rng) =>
