@@ -62,7 +62,7 @@ public static class ConditionSources
         if (File.Exists(treeVae)) return LoadTreeVaeTree(treeVae, clusters);
         string file = Path.Combine(dir, ClusterTree.FileName);
         if (!File.Exists(file))
-            throw new SettingException("Cond", $"path:{dir}: no {ClusterTree.FileName} (path conditioning needs a tree: `cedm cluster --method agglo`)");
+            throw new SettingException("Cond", $"path:{dir}: no {ClusterTree.FileName} (path conditioning needs a tree: `cedm cluster --method treevae` or `--method agglo`)");
         var ward = ClusterTree.Load(file);
         if (ward.Points != clusters.Count) throw new InvalidDataException($"{file}: a tree over {ward.Points} points; ids.npy has {clusters.Count}");
         if (clusters.K > ward.Leaves) throw new InvalidDataException($"{file}: {ward.Leaves} leaves cannot be cut into K = {clusters.K} clusters");
