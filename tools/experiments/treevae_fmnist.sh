@@ -10,8 +10,10 @@
 set -euo pipefail
 out=${1:-runs/treevae-fmnist}; k=${K:-10}; epochs=${EPOCHS:-20/10/0/10}; n=${N:-1000}; minutes=${MINUTES:-25}; seed=${SEED:-0}
 root=$(cd "$(dirname "$0")/../.." && pwd)
-cedm() { dotnet "$root/src/Cedm.Cli/bin/Release/net10.0/cedm.dll" "$@"; }
-[ -f "$root/src/Cedm.Cli/bin/Release/net10.0/cedm.dll" ] || dotnet build "$root/Cedm.slnx" -c Release --nologo -v q
+# CEDM_DLL: a copy of the built CLI, so that rebuilding the checkout during a long run cannot swap it underneath.
+dll=${CEDM_DLL:-$root/src/Cedm.Cli/bin/Release/net10.0/cedm.dll}
+cedm() { dotnet "$dll" "$@"; }
+[ -f "$dll" ] || dotnet build "$root/Cedm.slnx" -c Release --nologo -v q
 mkdir -p "$out"
 step() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 

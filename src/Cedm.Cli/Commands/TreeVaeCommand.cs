@@ -19,6 +19,26 @@ public static class TreeVaeCommand
         var cmd = new Command("treevae", "Pictures of a TreeVAE clustering: samples from its tree (one column per leaf) or reconstructions through its leaves.");
         cmd.Subcommands.Add(BuildSample());
         cmd.Subcommands.Add(BuildRecon());
+        cmd.Subcommands.Add(BuildTree());
+        return cmd;
+    }
+
+    private static Command BuildTree()
+    {
+        var dir = new Argument<string>("dir") { Description = "A `cedm cluster --method treevae` (or agglo) output folder." };
+        var labels = new Argument<string?>("labels") { Description = $"Optional labelled source of the clustered images (e.g. fashion-mnist): each node lists its two most common labels. {DataSource.Syntax}.", Arity = ArgumentArity.ZeroOrOne };
+        var cmd = new Command("tree", "Draw the cluster tree: one line per node with its images (and top labels).") { dir, labels };
+        cmd.SetAction(parse =>
+        {
+            string folder = parse.GetValue(dir)!;
+            var clusters = ConditionSources.LoadClusters(folder);
+            var tree = ConditionSources.LoadTree(folder, clusters);
+            var ids = Cedm.Clustering.ClusterAssignment.Load(folder).Ids;
+            ImageDataset? data = parse.GetValue(labels) is { } l ? DataSource.Load(l) : null;
+            if (data != null && data.Count != ids.Length) throw new UsageException($"{parse.GetValue(labels)} has {data.Count} images; {folder} clustered {ids.Length}");
+            parse.InvocationConfiguration.Output.Write(ClusterTreeText.Draw(tree, ids, data?.Labels, data?.LabelNames));
+            return 0;
+        });
         return cmd;
     }
 

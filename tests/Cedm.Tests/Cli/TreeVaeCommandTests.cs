@@ -32,6 +32,10 @@ public sealed class TreeVaeCommandTests : CliTest
         code.Should().Be(0, err);
         Npy.Read(samples).Shape.Should().Equal(3 * leaves, 8, 8, 1);
         File.ReadAllBytes(grid).Take(4).Should().Equal(0x89, (byte)'P', (byte)'N', (byte)'G');
+        (code, output, err) = Run("treevae", "tree", dir, source);
+        code.Should().Be(0, err);
+        output.Should().StartWith("root (60 images: ");
+        output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Count(l => l.Contains("cluster ")).Should().Be(leaves);
         string drawn = Path.Combine(Dir, "p.npy");
         (code, _, err) = Run("treevae", "sample", dir, "--leaf", "p", "--n", "5", "--out", drawn);
         code.Should().Be(0, err);
