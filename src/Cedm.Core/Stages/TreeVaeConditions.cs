@@ -32,6 +32,19 @@ public static class TreeVaeConditions
     /// <summary>The sampler of a run trained on a TreeVAE's conditions, from its config.json record.</summary>
     public static IImageConditionSampler Sampler(ImageConditionConfig record) => new TreeVaeImageSampler(TreeVaeImages.LoadModel(record.Source));
 
+    /// <summary>The index a uniform <paramref name="u"/> falls on in the cumulative <paramref name="probs"/>; the last
+    /// index takes any rounding remainder.</summary>
+    internal static int Categorical(ReadOnlySpan<float> probs, double u)
+    {
+        double acc = 0;
+        for (int l = 0; l < probs.Length - 1; l++)
+        {
+            acc += probs[l];
+            if (u < acc) return l;
+        }
+        return probs.Length - 1;
+    }
+
     /// <summary>Writes decode rows [n, C·h·w] in [0, 1] into [n, C, H, W] in [−1, 1], centred, the border −1 (black).</summary>
     internal static Tensor Frame(float[][] decodes, int c, int h, int w, int height, int width)
     {
@@ -75,15 +88,8 @@ public static class TreeVaeConditions
             var leaves = new int[rows.Count];
             for (int i = 0; i < rows.Count; i++)
             {
-                // A′.1: l ~ Categorical(P(·|x)); the last leaf takes any rounding remainder.
-                double u = rng.NextDouble(), acc = 0;
-                int l = 0;
-                for (; l < k - 1; l++)
-                {
-                    acc += _probs[(long)rows[i] * k + l];
-                    if (u < acc) break;
-                }
-                leaves[i] = l;
+                // A′.1: l ~ Categorical(P(·|x)).
+                leaves[i] = Categorical(_probs.AsSpan(rows[i] * k, k), rng.NextDouble());
             }
             var (decodes, _) = _model.Model.Reconstruct(Rows([.. rows]), rng);
             var chosen = new float[rows.Count][];
@@ -131,13 +137,7 @@ public static class TreeVaeConditions
                 // One root walk per image from its own generator (A.1), then l ~ π(z_0): the same numbers are drawn
                 // whether or not the leaf is fixed, so a fixed leaf changes only the condition.
                 var (decodes, pi) = model.Model.Generate(1, rngs[i]);
-                double u = rngs[i].NextDouble(), acc = 0;
-                int l = 0;
-                for (; l < k - 1; l++)
-                {
-                    acc += pi[l];
-                    if (u < acc) break;
-                }
+                int l = Categorical(pi, rngs[i].NextDouble());
                 leaves[i] = leaf ?? l;
                 chosen[i] = decodes[leaves[i]].Data.ToArray();
             }

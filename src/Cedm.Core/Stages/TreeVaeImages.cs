@@ -59,13 +59,7 @@ public static class TreeVaeImages
             int k = decodes.Length;
             for (int i = 0; i < b; i++)
             {
-                double u = rng.NextDouble(), acc = 0;
-                int l = 0;
-                for (; l < k - 1; l++)
-                {
-                    acc += pi[i * k + l];
-                    if (u < acc) break;
-                }
+                int l = TreeVaeConditions.Categorical(pi.AsSpan(i * k, k), rng.NextDouble());
                 leafOf[start + i] = l;
                 rows[start + i] = decodes[l].Data.AsSpan(i * size, size).ToArray();
             }
