@@ -142,18 +142,25 @@ public sealed class TreeVaeTrainer(TreeVaeOptions options)
             loss = rec = kl = 0;
             for (int it = 0; it < iters; it++)
             {
-                var xb = x.IndexSelect(order.AsSpan(it * batch, batch).ToArray());
-                var terms = model.Forward(xb, rng, active).Terms;
-                var total = terms.Loss(alpha);
+                var batchRows = order.AsSpan(it * batch, batch).ToArray();
+                float recValue = 0, klValue = 0;
                 optimizer.ZeroGrad();
-                total.Backward();
+                // Through the training pass's arena: a step's temporaries are recycled, not left to the GC (TensorArena).
+                double value = Cedm.Nn.TrainingPass.Run(() =>
+                {
+                    var terms = model.Forward(x.IndexSelect(batchRows), rng, active).Terms;
+                    recValue = terms.Reconstruction.Data[0];
+                    klValue = terms.KlRoot.Data[0] + terms.KlNodes.Data[0] + terms.KlDecisions.Data[0];
+                    return terms.Loss(alpha);
+                }, parameters, v =>
+                {
+                    if (!double.IsFinite(v))
+                        throw new InvalidOperationException($"TreeVAE diverged: the loss of phase '{name}' became {v} in epoch {epoch + 1} (reconstruction {recValue}, KL {klValue})");
+                });
                 optimizer.Step();
-                if (!float.IsFinite(total.Data[0]))
-                    throw new InvalidOperationException($"TreeVAE diverged: the loss of phase '{name}' became {total.Data[0]} in epoch {epoch + 1} " +
-                        $"(reconstruction {terms.Reconstruction.Data[0]}, KL root {terms.KlRoot.Data[0]}, nodes {terms.KlNodes.Data[0]}, decisions {terms.KlDecisions.Data[0]})");
-                loss += total.Data[0];
-                rec += terms.Reconstruction.Data[0];
-                kl += terms.KlRoot.Data[0] + terms.KlNodes.Data[0] + terms.KlDecisions.Data[0];
+                loss += value;
+                rec += recValue;
+                kl += klValue;
                 budget.Advance((double)batch / rows.Length);
             }
         }
