@@ -20,8 +20,8 @@ public static class RunCommand
         var minutes = new Option<double?>("--minutes") { Description = $"Training budget in minutes (default {d.TrainMinutes}, quick 1)." };
         var k = new Option<int?>("--k") { Description = "Condition on this many clusters instead of K_UB from the bound search (skips the search)." };
         var maxK = new Option<int?>("--max-k") { Description = "An explicit cap of the bound search and of K (default: none; the search stops at r < tau, its data cap or its time budget; quick 20)." };
-        var method = new Option<string>("--method") { Description = "Clustering at the chosen K: temi, kmeans, gmm or agglo.", DefaultValueFactory = _ => d.Method };
-        method.AcceptOnlyFromAmong("temi", "kmeans", "gmm", "agglo");
+        var method = new Option<string>("--method") { Description = "Clustering at the chosen K: temi, kmeans, gmm, agglo or treevae (on the images themselves, the cpu preset; --quick 4/2/0/2 epochs; its tree appears in the report).", DefaultValueFactory = _ => d.Method };
+        method.AcceptOnlyFromAmong("temi", "kmeans", "gmm", "agglo", "treevae");
         var features = new Option<string>("--features") { Description = "Feature extractor for clustering (see `cedm features --help`).", DefaultValueFactory = _ => d.Features };
         var preset = new Option<string>("--preset") { Description = "U-Net preset: tiny, small or cifar-edm.", DefaultValueFactory = _ => d.Preset };
         var evalSamples = new Option<int?>("--eval-samples") { Description = $"Generated images for the metrics (default {d.EvalSamples}, quick 200)." };

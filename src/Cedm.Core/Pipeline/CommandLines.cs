@@ -30,10 +30,12 @@ public static class CommandLines
 
     /// <param name="r">The request.</param>
     /// <param name="temiEpochs">The epochs override of a TEMI clustering's cpu preset (null: the preset's).</param>
-    public static string[] Cluster(ClusteringRequest r, int? temiEpochs) =>
+    /// <param name="treeEpochs">A TreeVAE clustering's "I/S/M/F" epochs (null: the cpu preset's).</param>
+    public static string[] Cluster(ClusteringRequest r, int? temiEpochs, string? treeEpochs = null) =>
     [
         "cluster", r.Features, "--method", r.Settings.Method, "--k", I(r.Settings.K), "--out", r.Out, "--seed", I(r.Seed), .. Force(r.Force),
         .. r.Settings.Method == "temi" ? ["--preset", "cpu", .. Epochs(temiEpochs)] : Array.Empty<string>(),
+        .. r.Settings.Method == "treevae" ? ["--preset", "cpu", .. treeEpochs is null ? Array.Empty<string>() : ["--tree-epochs", treeEpochs]] : Array.Empty<string>(),
     ];
 
     /// <summary>A fresh `cedm train`: every training setting that differs from the CLI's default is spelled out.</summary>

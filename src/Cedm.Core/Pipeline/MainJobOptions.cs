@@ -58,6 +58,9 @@ public sealed record MainJobOptions
     /// <summary>TEMI epochs of each bound-search run and of the final clustering (the cpu preset's default when null).</summary>
     public int? TemiEpochs { get; init; } = 5;
 
+    /// <summary>A TreeVAE clustering's epochs "I/S/M/F" (`cedm cluster --tree-epochs`); null = the cpu preset's (--quick: 4/2/0/2).</summary>
+    public string? TreeEpochs { get; init; }
+
     /// <summary>U-Net preset.</summary>
     public string Preset { get; init; } = "tiny";
 
@@ -94,6 +97,7 @@ public sealed record MainJobOptions
         BoundMinutes = 1,
         BoundRows = 4000,
         TemiEpochs = 2,
+        TreeEpochs = "4/2/0/2",
         TrainMinutes = 1,
         SamplerSteps = 8,
         SamplesPerCluster = 4,
@@ -109,7 +113,7 @@ public sealed record MainJobOptions
         try { Data.DataSource.Parse(Source); }
         catch (FormatException e) { throw new SettingException(nameof(Source), e.Message); }
         Diffusion.Networks.SongUNetOptions.FromPreset(Preset);
-        if (Method is not ("temi" or "kmeans" or "gmm" or "agglo")) throw new SettingException(nameof(Method), $"expected temi, kmeans, gmm or agglo, got {Method}");
+        if (Method is not ("temi" or "kmeans" or "gmm" or "agglo" or "treevae")) throw new SettingException(nameof(Method), $"expected temi, kmeans, gmm, agglo or treevae, got {Method}");
         if (string.IsNullOrWhiteSpace(Features)) throw new SettingException(nameof(Features), "give a feature extractor");
         if (K is < 1) throw new SettingException(nameof(K), $"must be at least 1, got {K}");
         if (MaxK is < 2) throw new SettingException(nameof(MaxK), $"must be at least 2, got {MaxK}");

@@ -23,7 +23,9 @@ public static class MainJobPlan
             steps.Add(new StageStep("bound", $"upper cluster bound K_UB (TEMI{(o.MaxK is int cap ? $", K ≤ {cap}" : "")}, ≤ {o.BoundMinutes:0.#} min)", o.Quick ? 3 : 4,
                 c => PipelineStages.Bound(c.PathOf(Features), c.PathOf(Bound), o.MaxK, o.BoundRows, o.TemiEpochs, o.Seed, o.BoundMinutes)));
         steps.Add(new StageStep("clusters", $"clustering ({o.Method})", 1,
-            c => PipelineStages.Cluster(c.PathOf(Features), o.Method, ChosenK(c, o), c.PathOf(Clusters), o.TemiEpochs, o.Seed)));
+            // TreeVAE clusters the images themselves; every other method the features.
+            c => PipelineStages.Cluster(Clustering.ClusteringMethods.TakesImages(o.Method) ? o.Source : c.PathOf(Features), o.Method, ChosenK(c, o),
+                c.PathOf(Clusters), o.TemiEpochs, o.Seed, o.TreeEpochs)));
         steps.Add(new StageStep("train", $"training C-EDM ({o.Preset}, {o.TrainMinutes:0.#} min)", o.Quick ? 4 : 15, c =>
         {
             var training = PipelineStages.CpuRecipe(o.Preset, o.Seed);

@@ -36,11 +36,15 @@ public static class PipelineStages
     }
 
     /// <summary>A clustering at K; TEMI with the same cpu preset as the bound search, so K_UB and the clustering agree.</summary>
-    public static StageCall Cluster(string features, string method, int k, string output, int? temiEpochs, int seed)
+    public static StageCall Cluster(string features, string method, int k, string output, int? temiEpochs, int seed, string? treeEpochs = null)
     {
-        var settings = new ClusteringSettings { Method = method, K = k, Temi = method == "temi" ? ClusteringMethods.TemiPreset("cpu", epochs: temiEpochs) : null };
+        var settings = new ClusteringSettings
+        {
+            Method = method, K = k, Temi = method == "temi" ? ClusteringMethods.TemiPreset("cpu", epochs: temiEpochs) : null,
+            TreeVae = method == "treevae" ? Clustering.TreeVae.TreeVaeOptions.Create("cpu", k, treeEpochs) : null,
+        };
         var r = new ClusteringRequest { Features = features, Settings = settings, Out = output, Seed = seed, Force = true };
-        return new StageCall(CommandLines.Cluster(r, temiEpochs), o => new JsonObject { ["k"] = k, ["utilized"] = ClusterStage.Run(r, o).Assignment.Utilized });
+        return new StageCall(CommandLines.Cluster(r, temiEpochs, treeEpochs), o => new JsonObject { ["k"] = k, ["utilized"] = ClusterStage.Run(r, o).Assignment.Utilized });
     }
 
     /// <summary>

@@ -44,6 +44,13 @@ public sealed class PipelineStagesTests : CliTest
         string temi = Path.Combine(Dir, "temi");
         Identical(StepThenCli(PipelineStages.Cluster(feats, "temi", 3, temi, 2, 5), Path.Combine(temi, ClusterAssignment.IdsFile), Path.Combine(temi, ClusterAssignment.ProbabilitiesFile)));
 
+        // TreeVAE clusters the source's images (cedm run --method treevae), with its epochs spelled out.
+        string tree = Path.Combine(Dir, "treevae");
+        var treeCall = PipelineStages.Cluster(source, "treevae", 3, tree, null, 5, "6/4/0/2");
+        treeCall.CommandLine.Should().ContainInOrder("cluster", source, "--method", "treevae").And.ContainInOrder("--tree-epochs", "6/4/0/2");
+        Identical(StepThenCli(treeCall, Path.Combine(tree, ClusterAssignment.IdsFile), Path.Combine(tree, ClusterAssignment.ProbabilitiesFile),
+            Path.Combine(tree, ClusterModels.FileName), Path.Combine(tree, Cedm.Clustering.TreeVae.TreeVaeClusterer.TreeFile)));
+
         // bound.json holds wall times; the search itself (every K, K_used and ratio, K_UB) must agree.
         string bound = Path.Combine(Dir, "bound.json");
         var call = PipelineStages.Bound(feats, bound, 4, 50, 2, 1, budgetMinutes: 5);
