@@ -34,6 +34,7 @@ public static class CliErrors
         ["BatchSize"] = "--batch",
         ["MinRowsPerCluster"] = "--min-per-cluster",
         ["TimeBudgetSeconds"] = "--budget-minutes",
+        ["MaxLeaves"] = "--k",
     };
 
     /// <summary>Turns an exception into one `error:` line (plus the stack with --verbose) and an exit code.</summary>

@@ -92,6 +92,9 @@ public sealed class TreeVaeCommandTests : CliTest
         (code, _, err) = Run("treevae", "sample", km, "--out", Path.Combine(Dir, "x.npy"));
         code.Should().Be(2);
         err.Should().Contain("not a TreeVAE");
+        (code, _, err) = Run("cluster", source, "--method", "treevae", "--k", "40", "--out", Path.Combine(Dir, "c"));
+        code.Should().Be(2);
+        err.Should().Contain("--k").And.Contain("depth 5");
         Run("cluster", "--help").Out.Should().Contain("treevae").And.Contain("--tree-epochs");
     }
 }
