@@ -20,9 +20,13 @@ public abstract partial class Module
     /// Loads a .safetensors file written by <see cref="SaveSafetensors"/> (or any file with matching keys; F16/BF16/F64
     /// are converted to float32) through <see cref="LoadStateDict"/>. Returns the file's metadata.
     /// </summary>
-    public IReadOnlyDictionary<string, string> LoadSafetensors(string path, bool strict = true)
+    public IReadOnlyDictionary<string, string> LoadSafetensors(string path, bool strict = true) => LoadSafetensors(Safetensors.Read(path), path, strict);
+
+    /// <summary>As <see cref="LoadSafetensors(string, bool)"/> from a file already read (its metadata first told the caller
+    /// which network to build); <paramref name="path"/> names it in errors.</summary>
+    public IReadOnlyDictionary<string, string> LoadSafetensors(SafetensorsFile file, string path, bool strict = true)
     {
-        var file = Safetensors.Read(path);
+        ArgumentNullException.ThrowIfNull(file);
         var state = file.Tensors.ToDictionary(kv => kv.Key, kv => new Tensor(kv.Value.Data, kv.Value.Shape), StringComparer.Ordinal);
         try
         {

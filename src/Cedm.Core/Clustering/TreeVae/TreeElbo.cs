@@ -2,47 +2,6 @@ using Cedm.Tensors;
 
 namespace Cedm.Clustering.TreeVae;
 
-/// <summary>
-/// The shape of a TreeVAE tree (related-seeds A.1): node 0 is the root, <see cref="Children"/>[i] is empty for a leaf,
-/// (left, right) for a router node, or a single child for a pass-through node left by pruning (A.4: no router, its
-/// reach probability passed on unchanged).
-/// </summary>
-public sealed class TreeShape
-{
-    public TreeShape(int[][] children)
-    {
-        ArgumentNullException.ThrowIfNull(children);
-        if (children.Length == 0) throw new ArgumentException("a tree has a root");
-        var seen = new bool[children.Length];
-        seen[0] = true;
-        for (int i = 0; i < children.Length; i++)
-        {
-            if (children[i].Length > 2) throw new ArgumentException($"node {i}: a binary tree node has at most 2 children");
-            foreach (int c in children[i])
-            {
-                if (c <= i || c >= children.Length) throw new ArgumentException($"node {i}: child {c} must come after it");
-                if (seen[c]) throw new ArgumentException($"node {c} has two parents");
-                seen[c] = true;
-            }
-        }
-        Children = children;
-    }
-
-    public int[][] Children { get; }
-
-    public int Nodes => Children.Length;
-
-    public bool IsLeaf(int node) => Children[node].Length == 0;
-
-    /// <summary>Whether the node decides left/right (two children).</summary>
-    public bool IsRouter(int node) => Children[node].Length == 2;
-
-    public int[] Leaves => Enumerable.Range(0, Nodes).Where(IsLeaf).ToArray();
-
-    /// <summary>The root with two leaves, TreeVAE's starting tree (A.4 step 1).</summary>
-    public static TreeShape TwoLeaves() => new([[1, 2], [], []]);
-}
-
 /// <summary>The TreeVAE loss terms of one batch, each the batch mean (related-seeds A.3), and the reach probabilities.</summary>
 /// <param name="Reach">P(i | x) of every node, [N] each (from the q-routers); null where it was not computed.</param>
 public sealed record TreeElboTerms(Tensor Reconstruction, Tensor KlRoot, Tensor KlNodes, Tensor KlDecisions, Tensor?[] Reach)
@@ -81,40 +40,25 @@ public static class TreeElbo
         bool Active(int i) => active == null || active[i];
         if (Active(0) && rootKl is null) throw new ArgumentNullException(nameof(rootKl), "the root is active");
         int n = rootKl?.Dim(0) ?? FirstBatch(reconstruction, nodeKl, qRouter);
-        var reach = new Tensor?[tree.Nodes];
-        reach[0] = Tensor.Ones(n);
+        var reach = tree.Reach(Tensor.Ones(n), i => qRouter[i]);
         Tensor rec = Tensor.Zeros(n), klNodes = Tensor.Zeros(n), klDecisions = Tensor.Zeros(n);
         for (int i = 0; i < tree.Nodes; i++)
         {
-            var kids = tree.Children[i];
-            var here = reach[i];
-            if (here is null)
-            {
-                if (Active(i)) throw new ArgumentException($"node {i} is active but its reach is unknown (a router above it has no q decision)", nameof(qRouter));
-                continue;
-            }
-            if (i > 0 && Active(i))
+            if (!Active(i)) continue;
+            var here = reach[i] ?? throw new ArgumentException($"node {i} is active but its reach is unknown (a router above it has no q decision)", nameof(qRouter));
+            if (i > 0)
             {
                 var kl = nodeKl[i] ?? throw new ArgumentException($"node {i} has no KL", nameof(nodeKl));
                 klNodes = klNodes + here * kl.Clamp(KlMin, KlMax);
             }
-            if (kids.Length == 0)
+            if (tree.IsLeaf(i))
+                rec = rec + here * (reconstruction[i] ?? throw new ArgumentException($"leaf {i} has no reconstruction loss", nameof(reconstruction)));
+            else if (tree.IsRouter(i))
             {
-                if (Active(i)) rec = rec + here * (reconstruction[i] ?? throw new ArgumentException($"leaf {i} has no reconstruction loss", nameof(reconstruction)));
+                var q = qRouter[i] ?? throw new ArgumentException($"router {i} has no q decision", nameof(qRouter));
+                var p = pRouter[i] ?? throw new ArgumentException($"router {i} has no p decision", nameof(pRouter));
+                klDecisions = klDecisions + here * Tensor.BernoulliKl(q, p);
             }
-            else if (kids.Length == 1)
-                reach[kids[0]] = here;
-            else if (qRouter[i] is { } q)
-            {
-                reach[kids[0]] = here * q;
-                reach[kids[1]] = here * (1f - q);
-                if (Active(i))
-                {
-                    var p = pRouter[i] ?? throw new ArgumentException($"router {i} has no p decision", nameof(pRouter));
-                    klDecisions = klDecisions + here * Tensor.BernoulliKl(q, p);
-                }
-            }
-            else if (Active(i)) throw new ArgumentException($"router {i} has no q decision", nameof(qRouter));
         }
         var rootTerm = Active(0) ? rootKl!.Mean() : Tensor.Scalar(0f);
         return new TreeElboTerms(rec.Mean(), rootTerm, klNodes.Mean(), klDecisions.Mean(), reach);

@@ -38,7 +38,7 @@ public static class TreeGrowth
             for (int l = 0; l < k; l++)
                 if (probs[(long)i * k + l] >= threshold) assigned[l]++;
         if (effective >= maxLeaves) return new GrowthChoice(-1, effective, assigned, $"{effective} effective leaves reach the {maxLeaves} asked for");
-        var depth = TreeVaeModel.Depths(shape);
+        var depth = shape.Depth;
         int best = -1;
         for (int l = 0; l < k; l++)
             if (depth[leaves[l]] < maxDepth && assigned[l] >= minSamples && (best < 0 || assigned[l] > assigned[best])) best = l;
@@ -67,7 +67,7 @@ public static class TreeGrowth
         ArgumentNullException.ThrowIfNull(shape);
         if ((uint)leaf >= (uint)shape.Nodes || !shape.IsLeaf(leaf)) throw new ArgumentException($"node {leaf} is not a leaf", nameof(leaf));
         if (leaf == 0 || shape.Leaves.Length < 2) throw new ArgumentException("the last leaf cannot be removed", nameof(leaf));
-        var parent = TreeVaeModel.Parents(shape);
+        var parent = shape.Parent;
         var kids = shape.Children.Select(c => c.ToList()).ToArray();
         for (int node = leaf; node > 0 && kids[node].Count == 0;)
         {

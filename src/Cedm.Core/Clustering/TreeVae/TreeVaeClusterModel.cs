@@ -60,7 +60,7 @@ public sealed class TreeVaeClusterModel : IClusterModel
             int inputDim = int.Parse(ClusterModels.Meta(file, InputDimKey), CultureInfo.InvariantCulture);
             int[]? imageShape = file.Metadata.TryGetValue(ImageShapeKey, out var s) ? JsonSerializer.Deserialize<int[]>(s) : null;
             var model = new TreeVaeModel(new TreeShape(children), options, inputDim, new Rng(0));
-            model.LoadSafetensors(path);
+            model.LoadSafetensors(file, path);
             return new TreeVaeClusterModel(model, imageShape);
         }
         catch (Exception e) when (e is JsonException or ArgumentException or FormatException or OverflowException)
@@ -77,9 +77,9 @@ public sealed class TreeVaeClusterModel : IClusterModel
         var doc = new JsonObject
         {
             ["kind"] = "treevae",
-            ["parent"] = new JsonArray(TreeVaeModel.Parents(shape).Select(p => (JsonNode)p).ToArray()),
+            ["parent"] = new JsonArray(shape.Parent.Select(p => (JsonNode)p).ToArray()),
             ["leaves"] = new JsonArray(shape.Leaves.Select(l => (JsonNode)l).ToArray()),
-            ["depth"] = new JsonArray(TreeVaeModel.Depths(shape).Select(d => (JsonNode)d).ToArray()),
+            ["depth"] = new JsonArray(shape.Depth.Select(d => (JsonNode)d).ToArray()),
         };
         if (leafCounts != null) doc["leaf_sizes"] = new JsonArray(leafCounts.Select(c => (JsonNode)c).ToArray());
         return doc;

@@ -51,11 +51,11 @@ public sealed class TreeVaeClusterer(TreeVaeOptions options) : IClusterer
         var (ids, conf) = Temi.TemiModel.ArgMax(probs, n, k);
         LastModel = model;
         LastTraining = training;
-        LastLeafCounts = TreeVaeTrainer.ArgmaxCounts(probs, n, k);
+        LastLeafCounts = TreeVaeTrainer.LeafCounts(ids, k);
         var opts = JsonSerializer.SerializeToNode(Options) as JsonObject ?? new JsonObject();
         opts["k_requested"] = Options.MaxLeaves;
         opts["leaves"] = k;
-        opts["depth"] = TreeVaeModel.Depths(training.Model.Shape).Max();
+        opts["depth"] = training.Model.Shape.Depth.Max();
         opts["tree"] = model.TreeJson(LastLeafCounts);
         opts["growth"] = new JsonArray(training.Growth.Select(g => (JsonNode)g).ToArray());
         opts["phases"] = new JsonArray(training.Phases.Select(p => (JsonNode)new JsonObject

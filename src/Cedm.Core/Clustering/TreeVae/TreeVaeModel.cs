@@ -21,7 +21,6 @@ public sealed class TreeVaeModel : Module
     private readonly Sequential _encoder;
     private readonly Sequential[] _bottomUp;
     private readonly TreeVaeNode[] _nodes;
-    private readonly int[] _depth;
 
     public TreeVaeModel(TreeShape shape, TreeVaeOptions options, int inputDim, Rng rng)
     {
@@ -29,8 +28,7 @@ public sealed class TreeVaeModel : Module
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(inputDim, 1);
         Shape = shape; Options = options; InputDim = inputDim;
-        _depth = Depths(shape);
-        if (_depth.Max() >= options.Levels) throw new ArgumentException($"the tree is {_depth.Max()} deep; the model has {options.Levels} levels");
+        if (shape.Depth.Max() >= options.Levels) throw new ArgumentException($"the tree is {shape.Depth.Max()} deep; the model has {options.Levels} levels");
         _encoder = RegisterModule("encoder", TreeVaeLayers.Mlp(inputDim, options.EncoderHidden, options.BottomUpWidth, options.LeakySlope, rng));
         _bottomUp = new Sequential[options.Levels - 1];
         for (int h = options.Levels - 2; h >= 0; h--)
@@ -48,18 +46,7 @@ public sealed class TreeVaeModel : Module
 
     public int[] Leaves => Shape.Leaves;
 
-    public int Depth(int node) => _depth[node];
-
     public TreeVaeNode Node(int i) => _nodes[i];
-
-    /// <summary>Depth of every node (root 0).</summary>
-    public static int[] Depths(TreeShape shape)
-    {
-        var depth = new int[shape.Nodes];
-        for (int i = 0; i < shape.Nodes; i++)
-            foreach (int c in shape.Children[i]) depth[c] = depth[i] + 1;
-        return depth;
-    }
 
     /// <summary>d_0 … d_{Levels−1}: d_last = encoder(x), d_h = bottom_up_h(d_{h+1}) (A.2: one feature per depth).</summary>
     public Tensor[] BottomUp(Tensor x)
@@ -87,13 +74,12 @@ public sealed class TreeVaeModel : Module
         var q = new Tensor?[nodes];
         var p = new Tensor?[nodes];
         var decodes = new Tensor?[nodes];
-        var parent = Parents(Shape);
         Tensor? rootKl = null;
         for (int i = 0; i < nodes; i++)
         {
             if (!needed[i]) continue;
             var node = _nodes[i];
-            var (muHat, varHat) = node.Dense.Forward(d[_depth[i]]);
+            var (muHat, varHat) = node.Dense.Forward(d[Shape.Depth[i]]);
             if (i == 0)
             {
                 z[0] = Reparameterise(muHat, varHat, rng);
@@ -101,14 +87,14 @@ public sealed class TreeVaeModel : Module
             }
             else
             {
-                var (muP, varP) = node.Transform!.Forward(z[parent[i]]!);
+                var (muP, varP) = node.Transform!.Forward(z[Shape.Parent[i]]!);
                 var (muQ, varQ) = Tensor.PrecisionMerge(muHat, varHat, muP, varP);
                 z[i] = Reparameterise(muQ, varQ, rng);
                 nodeKl[i] = Tensor.GaussianKlFromVariance(muQ, varQ, muP, varP).Sum(1);
             }
             if (Shape.IsRouter(i))
             {
-                q[i] = node.QRouter!.Forward(d[_depth[i]]);
+                q[i] = node.QRouter!.Forward(d[Shape.Depth[i]]);
                 p[i] = node.PRouter!.Forward(z[i]!);
             }
             if (Shape.IsLeaf(i))
@@ -140,20 +126,9 @@ public sealed class TreeVaeModel : Module
         var needed = new bool[Shape.Nodes];
         if (active == null) { Array.Fill(needed, true); return needed; }
         if (active.Count != Shape.Nodes) throw new ArgumentException($"one entry per node ({Shape.Nodes})", nameof(active));
-        var parent = Parents(Shape);
         for (int i = 0; i < Shape.Nodes; i++)
-            for (int j = i; j >= 0 && active[i] && !needed[j]; j = parent[j]) needed[j] = true;
+            for (int j = i; j >= 0 && active[i] && !needed[j]; j = Shape.Parent[j]) needed[j] = true;
         return needed;
-    }
-
-    /// <summary>Parent of every node (−1 for the root).</summary>
-    public static int[] Parents(TreeShape shape)
-    {
-        var parent = new int[shape.Nodes];
-        parent[0] = -1;
-        for (int i = 0; i < shape.Nodes; i++)
-            foreach (int c in shape.Children[i]) parent[c] = i;
-        return parent;
     }
 
     /// <summary>P(l | x) of every leaf from the q-routers alone (A.2: the soft clustering), [N, leaves], without sampling;
@@ -163,36 +138,15 @@ public sealed class TreeVaeModel : Module
         int n = x.Dim(0), leaves = Leaves.Length;
         var result = new float[(long)n * leaves];
         using var _ = GradMode.NoGrad();
-        using (EvaluationScope()) Fill(result);
-        return result;
-
-        void Fill(float[] result)
-        {
-        for (int start = 0; start < n; start += chunkRows)
-        {
-            int rows = Math.Min(chunkRows, n - start);
-            var d = BottomUp(x.Slice(0, start, rows));
-            var reach = new float[Shape.Nodes][];
-            reach[0] = Enumerable.Repeat(1f, rows).ToArray();
-            for (int i = 0; i < Shape.Nodes; i++)
+        using (EvaluationScope())
+            for (int start = 0; start < n; start += chunkRows)
             {
-                var kids = Shape.Children[i];
-                if (kids.Length == 1) reach[kids[0]] = reach[i];
-                if (kids.Length != 2) continue;
-                var qi = _nodes[i].QRouter!.Forward(d[_depth[i]]).Data;
-                reach[kids[0]] = new float[rows];
-                reach[kids[1]] = new float[rows];
-                for (int r = 0; r < rows; r++)
-                {
-                    reach[kids[0]][r] = reach[i][r] * qi[r];
-                    reach[kids[1]][r] = reach[i][r] * (1f - qi[r]);
-                }
+                int rows = Math.Min(chunkRows, n - start);
+                var d = BottomUp(x.Slice(0, start, rows));
+                var reach = Shape.Reach(Tensor.Ones(rows), i => Shape.IsRouter(i) ? _nodes[i].QRouter!.Forward(d[Shape.Depth[i]]) : null);
+                LeafMatrix(reach, rows).CopyTo(result, (long)start * leaves);
             }
-            var leafNodes = Leaves;
-            for (int r = 0; r < rows; r++)
-                for (int l = 0; l < leaves; l++) result[(long)(start + r) * leaves + l] = reach[leafNodes[l]][r];
-        }
-        }
+        return result;
     }
 
     /// <summary>
@@ -205,26 +159,16 @@ public sealed class TreeVaeModel : Module
         ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
         using var _ = GradMode.NoGrad();
         var z = new Tensor[Shape.Nodes];
-        var reach = new Tensor[Shape.Nodes];
         z[0] = Tensor.Randn(rng, [n, Options.LatentDim]);
-        reach[0] = Tensor.Ones(n);
+        // Children are drawn when their parent is visited (the draw order a seed's images depend on).
         for (int i = 0; i < Shape.Nodes; i++)
-        {
-            var kids = Shape.Children[i];
-            foreach (int c in kids)
+            foreach (int c in Shape.Children[i])
             {
                 var (mu, variance) = _nodes[c].Transform!.Forward(z[i]);
                 z[c] = Reparameterise(mu, variance, rng);
             }
-            if (kids.Length == 1) reach[kids[0]] = reach[i];
-            else if (kids.Length == 2)
-            {
-                var left = _nodes[i].PRouter!.Forward(z[i]);
-                reach[kids[0]] = reach[i] * left;
-                reach[kids[1]] = reach[i] * (1f - left);
-            }
-        }
-        return (Leaves.Select(l => Decode(l, z[l])).ToArray(), LeafMatrix(reach!, n));
+        var reach = Shape.Reach(Tensor.Ones(n), i => Shape.IsRouter(i) ? _nodes[i].PRouter!.Forward(z[i]) : null);
+        return (Leaves.Select(l => Decode(l, z[l])).ToArray(), LeafMatrix(reach, n));
     }
 
     /// <summary>Reconstructions of real inputs through every leaf (A′.1 "recons_all_leaves"): decodes [leaves][N, D] and P(l|x) [N, leaves].</summary>

@@ -71,7 +71,8 @@ public sealed class TreeVaeTrainer(TreeVaeOptions options)
     {
         while (model.Leaves.Length > 1)
         {
-            var counts = ArgmaxCounts(model.LeafProbabilities(x), x.Dim(0), model.Leaves.Length);
+            int k = model.Leaves.Length;
+            var counts = LeafCounts(Temi.TemiModel.ArgMax(model.LeafProbabilities(x), x.Dim(0), k).Ids, k);
             int leaf = TreeGrowth.SmallestLeafBelow(model.Shape, counts, Options.MinLeafFraction);
             if (leaf < 0) break;
             string reason = $"pruned leaf {leaf} ({counts[Array.IndexOf(model.Leaves, leaf)]} samples)";
@@ -83,15 +84,11 @@ public sealed class TreeVaeTrainer(TreeVaeOptions options)
         return model;
     }
 
-    public static int[] ArgmaxCounts(float[] probs, int n, int k)
+    /// <summary>Samples per leaf, from each sample's leaf id (argmax P(l|x), as the clustering's ids).</summary>
+    public static int[] LeafCounts(int[] ids, int k)
     {
         var counts = new int[k];
-        for (int i = 0; i < n; i++)
-        {
-            int best = 0;
-            for (int l = 1; l < k; l++) if (probs[(long)i * k + l] > probs[(long)i * k + best]) best = l;
-            counts[best]++;
-        }
+        foreach (int id in ids) counts[id]++;
         return counts;
     }
 

@@ -50,7 +50,7 @@ public sealed class TreeVaeFitTests
         var shape = clusterer.LastModel!.Model.Shape;
         a.K.Should().Be(4);
         scores.Acc.Should().BeGreaterThan(0.95);
-        TreeVaeModel.Depths(shape).Max().Should().BeInRange(2, 3);
+        shape.Depth.Max().Should().BeInRange(2, 3);
         var growth = clusterer.LastTraining!.Growth;
         growth.Should().HaveCount(3);
         growth.Take(2).Should().AllSatisfy(g => g.Should().Contain("holds the most samples"));
