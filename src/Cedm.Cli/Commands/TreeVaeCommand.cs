@@ -33,7 +33,7 @@ public static class TreeVaeCommand
             string folder = parse.GetValue(dir)!;
             var clusters = ConditionSources.LoadClusters(folder);
             var tree = ConditionSources.LoadTree(folder, clusters);
-            var ids = Cedm.Clustering.ClusterAssignment.Load(folder).Ids;
+            var ids = clusters.Ids;
             ImageDataset? data = parse.GetValue(labels) is { } l ? DataSource.Load(l) : null;
             if (data != null && data.Count != ids.Length) throw new UsageException($"{parse.GetValue(labels)} has {data.Count} images; {folder} clustered {ids.Length}");
             parse.InvocationConfiguration.Output.Write(ClusterTreeText.Draw(tree, ids, data?.Labels, data?.LabelNames));

@@ -122,7 +122,7 @@ public sealed class MainJobReportStep(MainJobOptions options) : IPipelineStep
     private static string? ClusterTreeSection(string dir, ClusterAssignment clusters, ImageDataset data)
     {
         if (!File.Exists(Path.Combine(dir, Clustering.TreeVae.TreeVaeClusterer.TreeFile)) && !File.Exists(Path.Combine(dir, ClusterTree.FileName))) return null;
-        var tree = ConditionSources.LoadTree(dir, ConditionSources.LoadClusters(dir));
+        var tree = ConditionSources.LoadTree(dir, ConditionSources.FromAssignment(clusters, dir));
         return ClusterTreeText.Draw(tree, clusters.Ids, data.Labels?.Length == clusters.Count ? data.Labels : null, data.LabelNames);
     }
 

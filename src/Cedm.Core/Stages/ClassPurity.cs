@@ -26,14 +26,7 @@ public static class ClassPurity
         int classes = FashionClassifier.Classes, d = FashionClassifier.FeatureDimension;
         Tensor logits;
         using (GradMode.NoGrad()) logits = evaluator.Model.Classify(new Tensor(features, n, d));
-        var predicted = new int[n];
-        for (int i = 0; i < n; i++)
-        {
-            var row = logits.Data.AsSpan(i * classes, classes);
-            int best = 0;
-            for (int c = 1; c < classes; c++) if (row[c] > row[best]) best = c;
-            predicted[i] = best;
-        }
+        var predicted = logits.ArgMaxLastAxis();
         var perCondition = new JsonObject();
         double weighted = 0;
         foreach (var group in Enumerable.Range(0, n).GroupBy(i => conditions[i]).OrderBy(g => g.Key))

@@ -28,14 +28,30 @@ public static class ClusteringInputs
     public static Tensor Pixels(ImageDataset data)
     {
         ArgumentNullException.ThrowIfNull(data);
-        int c = data.Channels, hw = data.Height * data.Width, size = data.ImageSize;
-        var x = new float[(long)data.Count * size];
-        var pixels = data.Pixels;
+        return Pixels(data, Enumerable.Range(0, data.Count).ToArray(), data.Height, data.Width);
+    }
+
+    /// <summary>
+    /// Images <paramref name="rows"/> of a dataset as rows [rows, C·h·w] of pixels in [0, 1], each cut to its centred
+    /// <paramref name="height"/>×<paramref name="width"/> window (a padded image back to the size a model was fitted on).
+    /// </summary>
+    public static Tensor Pixels(ImageDataset data, IReadOnlyList<int> rows, int height, int width)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(rows);
+        if (height > data.Height || width > data.Width) throw new ArgumentException($"a {height}x{width} window does not fit {data.Height}x{data.Width} images");
+        int c = data.Channels, size = c * height * width, top = (data.Height - height) / 2, left = (data.Width - width) / 2;
+        var x = new float[(long)rows.Count * size];
         // Pixels are stored [N, H, W, C]; rows are laid out [C, H, W] like every tensor image here.
-        for (long i = 0; i < data.Count; i++)
-            for (int p = 0; p < hw; p++)
-                for (int ch = 0; ch < c; ch++) x[i * size + (long)ch * hw + p] = pixels[i * size + (long)p * c + ch] / 255f;
-        return new Tensor(x, data.Count, data.ImageSize);
+        for (int r = 0; r < rows.Count; r++)
+        {
+            var image = data.Image(rows[r]);
+            for (int ch = 0; ch < c; ch++)
+                for (int y = 0; y < height; y++)
+                    for (int xx = 0; xx < width; xx++)
+                        x[(long)r * size + (ch * height + y) * width + xx] = image[((top + y) * data.Width + left + xx) * c + ch] / 255f;
+        }
+        return new Tensor(x, rows.Count, size);
     }
 
     /// <summary>How the record names the input: a features file by its full path, a data source as given.</summary>

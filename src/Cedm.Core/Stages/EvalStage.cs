@@ -186,18 +186,14 @@ public static class EvalStage
             ["saved_ref"] = o.SaveRef is null ? null : Path.GetFullPath(o.SaveRef),
             ["seed"] = o.Seed, ["cache"] = o.NoCache ? "off" : hit ? "hit" : "miss", ["cache_dir"] = o.NoCache ? null : cacheDir,
         };
-        if (o.SampleClusters is not null)
-        {
-            // The samples' ids say which condition made each: with a classifying evaluator, how pure each condition is.
-            if (o.Clusters is null && !ClassPurity.Applies(extractor))
-                throw new SettingException(nameof(o.Clusters), "the samples' cluster ids need the real images' clustering (per-cluster FD) or a classifying evaluator (fmnist: class purity)");
-            if (ClassPurity.Applies(extractor)) metrics["class_purity"] = ClassPurity.Compute(extractor, fake, n, ReadSampleIds(o.SampleClusters, n));
-        }
+        // The samples' ids say which condition made each (EvalRequest.Validate: with a clustering or the fmnist evaluator).
+        var sampleIds = o.SampleClusters is null ? null : ReadSampleIds(o.SampleClusters, n);
+        if (sampleIds != null && ClassPurity.Applies(extractor)) metrics["class_purity"] = ClassPurity.Compute(extractor, fake, n, sampleIds);
         if (o.Clusters is not null)
         {
             clock.Restart();
-            AddClusterMetrics(metrics, o, extractor, fake, n, d, RealImages, log);
-            AddClusterModelMetrics(metrics, o, samples, log);
+            AddClusterMetrics(metrics, o, extractor, fake, n, d, sampleIds, RealImages, log);
+            AddClusterModelMetrics(metrics, o, samples, sampleIds, log);
             timings["clusters"] = clock.Elapsed.TotalSeconds;
         }
         if (o.TrainSource is not null)
@@ -350,20 +346,17 @@ public static class EvalStage
     /// evaluator's feature space. Clusters with fewer than 2 vectors on either side are listed without an FD.
     /// </summary>
     private static void AddClusterMetrics(JsonObject metrics, EvalRequest o, IFeatureExtractor extractor, float[] fake, int n, int d,
-        Func<ImageDataset> realImages, IStageObserver log)
+        long[]? conditionIds, Func<ImageDataset> realImages, IStageObserver log)
     {
         var assignment = ClusterAssignment.Load(o.Clusters!);
-        if (o.SampleClusters is null)
+        if (conditionIds is null)
         {
             log.Note("note: a real clustering without the samples' cluster ids: no per-cluster FD");
             return;
         }
         if (o.MaxReal is not null) throw new SettingException(nameof(o.MaxReal), "per-cluster FD uses every real image; give no limit");
-        var idsArr = Npy.Read(o.SampleClusters);
-        if (idsArr.DType.IsFloat() || idsArr.Shape.Length != 1 || idsArr.Shape[0] != n)
-            throw new InvalidDataException($"{o.SampleClusters}: must be integer ids shaped ({n},); got {idsArr.DType} ({string.Join(", ", idsArr.Shape)})");
         var used = assignment.Compacted().Used;
-        var sampleIds = idsArr.ToInt64().Select(v =>
+        var sampleIds = conditionIds.Select(v =>
         {
             if (o.SampleClusterIds == "compact")
                 return v >= 0 && v < used.Length ? used[v] : throw new InvalidDataException($"{o.SampleClusters}: compact id {v} outside [0, {used.Length})");
@@ -404,7 +397,7 @@ public static class EvalStage
     /// cluster_distribution (samples per cluster), cluster_tv (total variation to the real p(c)),
     /// cluster_confidence_mean/median, and with --sample-clusters cluster_agreement (predicted = conditioned).
     /// </summary>
-    private static void AddClusterModelMetrics(JsonObject metrics, EvalRequest o, ImageDataset samples, IStageObserver log)
+    private static void AddClusterModelMetrics(JsonObject metrics, EvalRequest o, ImageDataset samples, long[]? conditionIds, IStageObserver log)
     {
         string dir = o.Clusters!;
         if (!File.Exists(Path.Combine(dir, ClusterModels.FileName)))
@@ -433,9 +426,8 @@ public static class EvalStage
         metrics["cluster_tv"] = tv;
         metrics["cluster_confidence_mean"] = confidence.Average(v => (double)v);
         metrics["cluster_confidence_median"] = sorted[sorted.Length / 2];
-        if (o.SampleClusters is not null)
+        if (conditionIds is { } cond)
         {
-            var cond = Npy.Read(o.SampleClusters).ToInt64();
             var used = assignment.Compacted().Used;
             long agree = 0;
             for (int i = 0; i < ids.Length && i < cond.Length; i++)

@@ -65,7 +65,7 @@ public static class TreeVaeConditions
         private readonly TreeVaeClusterModel _model;
         private readonly string _dir;
         private readonly ImageDataset _data;
-        private readonly int _c, _h, _w, _top, _left;
+        private readonly int _c, _h, _w;
         private readonly float[] _probs;
 
         public TreeVaeImageSource(TreeVaeClusterModel model, string dir, ImageDataset data)
@@ -74,8 +74,7 @@ public static class TreeVaeConditions
             (_c, _h, _w) = (model.ImageShape![0], model.ImageShape[1], model.ImageShape[2]);
             if (data.Channels != _c || data.Height < _h || data.Width < _w)
                 throw new SettingException("Cond", $"{dir}: the TreeVAE was fitted on {_c}x{_h}x{_w} images; the training images are {data.Channels}x{data.Height}x{data.Width}");
-            (_top, _left) = ((data.Height - _h) / 2, (data.Width - _w) / 2);
-            _probs = model.Model.LeafProbabilities(Rows(Enumerable.Range(0, data.Count).ToArray()));
+            _probs = model.Model.LeafProbabilities(ClusteringInputs.Pixels(data, Enumerable.Range(0, data.Count).ToArray(), _h, _w));
         }
 
         public int Channels => _c;
@@ -86,12 +85,9 @@ public static class TreeVaeConditions
         {
             int k = LeafCount;
             var leaves = new int[rows.Count];
-            for (int i = 0; i < rows.Count; i++)
-            {
-                // A′.1: l ~ Categorical(P(·|x)).
-                leaves[i] = Categorical(_probs.AsSpan(rows[i] * k, k), rng.NextDouble());
-            }
-            var (decodes, _) = _model.Model.Reconstruct(Rows([.. rows]), rng);
+            // A′.1: l ~ Categorical(P(·|x)).
+            for (int i = 0; i < rows.Count; i++) leaves[i] = Categorical(_probs.AsSpan(rows[i] * k, k), rng.NextDouble());
+            var (decodes, _) = _model.Model.Reconstruct(ClusteringInputs.Pixels(_data, rows, _h, _w), rng);
             var chosen = new float[rows.Count][];
             int size = _c * _h * _w;
             for (int i = 0; i < rows.Count; i++) chosen[i] = decodes[leaves[i]].Data.AsSpan(i * size, size).ToArray();
@@ -103,22 +99,6 @@ public static class TreeVaeConditions
             Kind = TreeVaeConditions.Kind, Source = _dir, Channels = Channels, LeafCount = LeafCount,
             Settings = new JsonObject { ["leaf_draw"] = "posterior", ["decode"] = "posterior sample of the image's path" },
         };
-
-        /// <summary>The TreeVAE's inputs for dataset rows: the centre h×w of each (padded) image, pixels in [0, 1].</summary>
-        private Tensor Rows(int[] rows)
-        {
-            int size = _c * _h * _w;
-            var x = new float[(long)rows.Length * size];
-            for (int r = 0; r < rows.Length; r++)
-            {
-                var image = _data.Image(rows[r]);   // [H, W, C]
-                for (int ch = 0; ch < _c; ch++)
-                    for (int y = 0; y < _h; y++)
-                        for (int xx = 0; xx < _w; xx++)
-                            x[(long)r * size + (ch * _h + y) * _w + xx] = image[((_top + y) * _data.Width + _left + xx) * _c + ch] / 255f;
-            }
-            return new Tensor(x, rows.Length, size);
-        }
     }
 
     private sealed class TreeVaeImageSampler(TreeVaeClusterModel model) : IImageConditionSampler

@@ -78,10 +78,10 @@ public static class TreeVaeImages
         if (n is < 1 or > 4096) throw new SettingException("N", $"must be in 1..4096 images, got {n}");
         n = Math.Min(n, data.Count);
         var pick = ImageGrid.Sample(Enumerable.Range(0, data.Count).ToArray(), n, new Random(seed));
-        var x = ClusteringInputs.Pixels(data.Select(pick));
+        var originals = data.Select(pick);
+        var x = ClusteringInputs.Pixels(originals);
         var (decodes, probs) = model.Model.Reconstruct(x, new Rng(seed));
         int leaves = decodes.Length;
-        var originals = data.Select(pick);
         var images = ToImages(model, decodes, n, originals.Pixels, "treevae-reconstruct");
         // Rows: original i (stored after the decodes), then its leaf decodes.
         var rows = Enumerable.Range(0, n).Select(i => (IReadOnlyList<int>)Enumerable.Range(0, leaves).Select(l => i * leaves + l).Prepend(n * leaves + i).ToArray()).ToList();
@@ -101,8 +101,8 @@ public static class TreeVaeImages
                 for (int ch = 0; ch < c; ch++)
                     for (int p = 0; p < h * w; p++)
                     {
-                        float v = model.Model.Options.Likelihood == TreeVaeLikelihood.Bernoulli ? d[(long)i * size + ch * h * w + p] : Math.Clamp(d[(long)i * size + ch * h * w + p], 0f, 1f);
-                        pixels[dst + (long)p * c + ch] = (byte)Math.Clamp(MathF.Round(v * 255f), 0f, 255f);
+                        // Probabilities (Bernoulli) or Gaussian means, clamped to the pixel range either way.
+                        pixels[dst + (long)p * c + ch] = (byte)Math.Clamp(MathF.Round(d[(long)i * size + ch * h * w + p] * 255f), 0f, 255f);
                     }
             }
         extra.CopyTo(pixels, (long)n * leaves * size);
