@@ -29,7 +29,51 @@ public sealed class TrainProfileSuite : IBenchSuite
         new("small/train-b32", null, null, () => Setup(SongUNetOptions.Small()), Batch),
         new("tiny/eval-b64", null, null, () => SetupEval(SongUNetOptions.Tiny()), EvalBatch),
         new("small/eval-b64", null, null, () => SetupEval(SongUNetOptions.Small()), EvalBatch),
+        new("temi/step-b1024", null, null, SetupTemi, 2 * TemiBatch),
     ];
+
+    private const int TemiBatch = 1024;
+
+    /// <summary>
+    /// One TEMI step at the default (cpu) preset on 2 × 1 024 rows of 512-d features, K = 100 (the bench "temi" epoch's
+    /// step): per op, with the teacher forward, student forward + loss, backward, AdamW and the EMA timed apart.
+    /// </summary>
+    private static Action SetupTemi()
+    {
+        const int d = 512, k = 100;
+        var o = Cedm.Clustering.Temi.TemiOptions.CpuDefault();
+        var rng = new Rng(0);
+        var student = new Cedm.Clustering.Temi.TemiHeads(d, k, o.Heads, o.Hidden, o.Bottleneck, rng);
+        var teacher = new Cedm.Clustering.Temi.TemiHeads(d, k, o.Heads, o.Hidden, o.Bottleneck, new Rng(0));
+        var optimizer = new Cedm.Nn.Optim.AdamW(Cedm.Nn.Optim.ParamGroups.DecayAndNoDecay(student.NamedParameters(), o.WeightDecay),
+            new Cedm.Nn.Optim.AdamOptions(Lr: 1e-4));
+        var loss = new Cedm.Clustering.Temi.TemiLoss(o.Heads, k, o.Beta, o.StudentTemperature, o.TeacherTemperature, o.PriorMomentum);
+        var step = new Cedm.Clustering.Temi.TemiStep(student, teacher, optimizer, loss);
+        var x = Tensor.Randn(new Rng(1), [2 * TemiBatch, d]);
+        void Step() => step.Run(x, 1e-4, false, 0.996);
+        Step();
+        Step();
+        long f = Stopwatch.Frequency;
+        long gcAlloc0 = GC.GetTotalAllocatedBytes(precise: true);
+        TimeSpan gc0 = GC.GetTotalPauseDuration();
+        OpProfiler.ByShape = Environment.GetEnvironmentVariable("CEDM_PROFILE_SHAPES") == "1";
+        OpProfiler.Start();
+        long t0 = Stopwatch.GetTimestamp();
+        for (int s = 0; s < ProfiledSteps; s++) { OpProfiler.Mark(); Step(); }
+        double total = (Stopwatch.GetTimestamp() - t0) * 1000.0 / f / ProfiledSteps;
+        var times = OpProfiler.Stop();
+        var w = Console.Out;
+        w.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  profile TEMI step, mean of {ProfiledSteps}: {total:F1} ms; GC pauses {(GC.GetTotalPauseDuration() - gc0).TotalMilliseconds / ProfiledSteps:F1} ms/step, allocated {(GC.GetTotalAllocatedBytes(precise: true) - gcAlloc0) / 1e6 / ProfiledSteps:F0} MB/step"));
+        w.WriteLine("    op                       calls  fwd ms   bwd ms   share");
+        foreach (var (op, t) in times.OrderByDescending(kv => kv.Value.ForwardTicks + kv.Value.BackwardTicks).Take(30))
+        {
+            double fm = t.ForwardTicks * 1000.0 / f / ProfiledSteps, bm = t.BackwardTicks * 1000.0 / f / ProfiledSteps;
+            w.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"    {op,-24} {t.ForwardCalls / ProfiledSteps,5} {fm,7:F1} {bm,8:F1} {100 * (fm + bm) / total,6:F1}%"));
+        }
+        return Step;
+    }
 
     private const int EvalBatch = 64;
 

@@ -112,7 +112,7 @@ public sealed partial class Tensor
     {
         var x = this;
         var y = Map(Activations.GeluForward);
-        return y.Record("gelu", x, g => x.AccumulateGrad(LocalGrad(g, x, y, (xv, _) => Activations.GeluDerivative(xv)), owned: true));
+        return y.Record("gelu", x, g => x.AccumulateGrad(ZipGrad(g, x, Activations.GeluBackward), owned: true));
     }
 
     /// <summary>softplus(x) = log(1 + eˣ), evaluated as max(x,0) + log1p(e^(−|x|)) to avoid overflow; derivative σ(x).</summary>

@@ -15,12 +15,20 @@ public sealed partial class Tensor
         {
             // dx = y ⊙ (g − Σ g⊙y) along the axis.
             var gx = Uninitialized(x._shape);
-            AlongAxis(x._shape, axis, (idx, n) =>
-            {
-                double dot = 0;
-                for (int j = 0; j < n; j++) dot += g._data[idx(j)] * y._data[idx(j)];
-                for (int j = 0; j < n; j++) gx._data[idx(j)] = y._data[idx(j)] * (g._data[idx(j)] - (float)dot);
-            });
+            if (IsLastAxis(x._shape, axis, out int rows, out int len))
+                LastAxisRows(rows, len, (r, n) =>
+                {
+                    var yr = y._data.AsSpan(r * n, n); var gr = g._data.AsSpan(r * n, n); var dst = gx._data.AsSpan(r * n, n);
+                    TensorPrimitives.Subtract(gr, TensorPrimitives.Dot(gr, yr), dst);
+                    TensorPrimitives.Multiply(dst, yr, dst);
+                });
+            else
+                AlongAxis(x._shape, axis, (idx, n) =>
+                {
+                    double dot = 0;
+                    for (int j = 0; j < n; j++) dot += g._data[idx(j)] * y._data[idx(j)];
+                    for (int j = 0; j < n; j++) gx._data[idx(j)] = y._data[idx(j)] * (g._data[idx(j)] - (float)dot);
+                });
             x.AccumulateGrad(gx, owned: true);
         });
     }
@@ -34,12 +42,20 @@ public sealed partial class Tensor
         {
             // dx = g − softmax ⊙ Σ g along the axis, with softmax = exp(y).
             var gx = Uninitialized(x._shape);
-            AlongAxis(x._shape, axis, (idx, n) =>
-            {
-                double sum = 0;
-                for (int j = 0; j < n; j++) sum += g._data[idx(j)];
-                for (int j = 0; j < n; j++) gx._data[idx(j)] = g._data[idx(j)] - MathF.Exp(y._data[idx(j)]) * (float)sum;
-            });
+            if (IsLastAxis(x._shape, axis, out int rows, out int len))
+                LastAxisRows(rows, len, (r, n) =>
+                {
+                    var gr = g._data.AsSpan(r * n, n); var dst = gx._data.AsSpan(r * n, n);
+                    TensorPrimitives.Exp(y._data.AsSpan(r * n, n), dst);
+                    TensorPrimitives.MultiplyAdd(dst, -TensorPrimitives.Sum<float>(gr), gr, dst);
+                });
+            else
+                AlongAxis(x._shape, axis, (idx, n) =>
+                {
+                    double sum = 0;
+                    for (int j = 0; j < n; j++) sum += g._data[idx(j)];
+                    for (int j = 0; j < n; j++) gx._data[idx(j)] = g._data[idx(j)] - MathF.Exp(y._data[idx(j)]) * (float)sum;
+                });
             x.AccumulateGrad(gx, owned: true);
         });
     }
@@ -53,27 +69,67 @@ public sealed partial class Tensor
         if (keepDim) outShape[axis] = 1;
         var y = Uninitialized(outShape);
         var (_, _, inner) = Shapes.AroundAxis(_shape, axis);
-        AlongAxis(_shape, axis, (idx, n) =>
-        {
-            float m = float.NegativeInfinity;
-            for (int j = 0; j < n; j++) m = MathF.Max(m, _data[idx(j)]);
-            double s = 0;
-            for (int j = 0; j < n; j++) s += MathF.Exp(_data[idx(j)] - m);
-            y._data[idx(0) / (n * inner) * inner + idx(0) % inner] = float.IsNegativeInfinity(m) ? m : m + (float)Math.Log(s);
-        }, parallel: false);
+        if (IsLastAxis(_shape, axis, out int rows, out int len))
+            LastAxisRows(rows, len, (r, n) =>
+            {
+                // y = m + log Σ exp(x − m), m the row's maximum (−∞ for a row of −∞).
+                var src = _data.AsSpan(r * n, n);
+                float m = TensorPrimitives.Max<float>(src);
+                if (float.IsNegativeInfinity(m)) { y._data[r] = m; return; }
+                Span<float> t = n <= StackRow ? stackalloc float[n] : new float[n];
+                TensorPrimitives.Subtract(src, m, t);
+                TensorPrimitives.Exp(t, t);
+                y._data[r] = m + MathF.Log(TensorPrimitives.Sum<float>(t));
+            });
+        else
+            AlongAxis(_shape, axis, (idx, n) =>
+            {
+                float m = float.NegativeInfinity;
+                for (int j = 0; j < n; j++) m = MathF.Max(m, _data[idx(j)]);
+                double s = 0;
+                for (int j = 0; j < n; j++) s += MathF.Exp(_data[idx(j)] - m);
+                y._data[idx(0) / (n * inner) * inner + idx(0) % inner] = float.IsNegativeInfinity(m) ? m : m + (float)Math.Log(s);
+            }, parallel: false);
         return y.Record("logsumexp", x, g =>
         {
             // d/dx logsumexp = softmax(x) along the axis.
             var gx = Uninitialized(x._shape);
-            AlongAxis(x._shape, axis, (idx, n) =>
-            {
-                int o = idx(0) / (n * inner) * inner + idx(0) % inner;
-                float lse = y._data[o], gv = g._data[o];
-                for (int j = 0; j < n; j++) gx._data[idx(j)] = gv * MathF.Exp(x._data[idx(j)] - lse);
-            });
+            if (IsLastAxis(x._shape, axis, out int rows, out int len))
+                LastAxisRows(rows, len, (r, n) =>
+                {
+                    var dst = gx._data.AsSpan(r * n, n);
+                    TensorPrimitives.Subtract(x._data.AsSpan(r * n, n), y._data[r], dst);
+                    TensorPrimitives.Exp(dst, dst);
+                    TensorPrimitives.Multiply(dst, g._data[r], dst);
+                });
+            else
+                AlongAxis(x._shape, axis, (idx, n) =>
+                {
+                    int o = idx(0) / (n * inner) * inner + idx(0) % inner;
+                    float lse = y._data[o], gv = g._data[o];
+                    for (int j = 0; j < n; j++) gx._data[idx(j)] = gv * MathF.Exp(x._data[idx(j)] - lse);
+                });
             x.AccumulateGrad(gx, owned: true);
         });
     }
+
+    /// <summary>Rows up to this length keep their scratch on the stack.</summary>
+    private const int StackRow = 2048;
+
+    /// <summary>True when <paramref name="axis"/> is the innermost one (contiguous rows of <paramref name="len"/>).</summary>
+    private static bool IsLastAxis(ReadOnlySpan<int> shape, int axis, out int rows, out int len)
+    {
+        var (outer, n, inner) = Shapes.AroundAxis(shape, axis);
+        (rows, len) = (outer, n);
+        return inner == 1 && n > 0;
+    }
+
+    /// <summary>Calls body(row, len) for every contiguous row, rows split over the engine's threads.</summary>
+    private static void LastAxisRows(int rows, int len, Action<int, int> body) =>
+        Parallelism.For(rows, (r0, nr) =>
+        {
+            for (int r = r0; r < r0 + nr; r++) body(r, len);
+        }, Math.Max(1, Parallelism.MinParallelElements / len));
 
     private static Tensor SoftmaxForward(Tensor x, int axis, bool log)
     {
@@ -85,6 +141,7 @@ public sealed partial class Tensor
             int rows = x.Size / Math.Max(1, n);
             Parallelism.For(rows, (r0, nr) =>
             {
+                Span<float> tmp = log ? n <= StackRow ? stackalloc float[n] : new float[n] : default;
                 for (int r = r0; r < r0 + nr; r++)
                 {
                     var src = x._data.AsSpan(r * n, n);
@@ -93,7 +150,6 @@ public sealed partial class Tensor
                     TensorPrimitives.Subtract(src, m, dst);
                     if (log)
                     {
-                        var tmp = new float[n];
                         TensorPrimitives.Exp(dst, tmp);
                         float lse = MathF.Log(TensorPrimitives.Sum<float>(tmp));
                         TensorPrimitives.Subtract(dst, lse, dst);

@@ -1,5 +1,7 @@
 using Cedm.Tensors;
 using Cedm.Tensors.Autograd;
+using Cedm.Tensors.Kernels;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace Cedm.Clustering.Temi;
 
@@ -55,14 +57,11 @@ public sealed class TemiLoss
 
             // Step 1 — cluster-prior EMA, before use: q̃^h ← m·q̃^h + (1 − m)·mean over the 2B rows of p_t^h.
             var q = Prior.Data;
+            var mean = new float[k];
             for (int hh = 0; hh < h; hh++)
             {
-                var mean = new double[k];
-                for (int r = 0; r < rows; r++)
-                {
-                    int o = (hh * rows + r) * k;
-                    for (int c = 0; c < k; c++) mean[c] += pt[o + c];
-                }
+                Array.Clear(mean);
+                for (int r = 0; r < rows; r++) TensorPrimitives.Add(mean, pt.AsSpan((hh * rows + r) * k, k), mean);
                 for (int c = 0; c < k; c++)
                     q[hh * k + c] = (float)(PriorMomentum * q[hh * k + c] + (1 - PriorMomentum) * mean[c] / rows);
             }
@@ -71,31 +70,109 @@ public sealed class TemiLoss
             var wd = new float[b];
             for (int i = 0; i < b; i++)
             {
-                double s = 0;
+                float s = 0;
                 for (int hh = 0; hh < h; hh++)
-                {
-                    int o1 = (hh * rows + i) * k, o2 = (hh * rows + b + i) * k;
-                    for (int c = 0; c < k; c++) s += (double)pt[o1 + c] * pt[o2 + c];
-                }
-                wd[i] = (float)(s / h);
+                    s += TensorPrimitives.Dot(pt.AsSpan((hh * rows + i) * k, k), pt.AsSpan((hh * rows + b + i) * k, k));
+                wd[i] = s / h;
             }
             w = new Tensor(wd, 1, b);
         }
 
         // Step 3 — per-head symmetrised loss. In logs: log Σ_k (p_s·p_t)^β / q̃_k = logsumexp_k(β(log p_s + log p_t) − log q̃_k),
         // the same quantity computed without under/overflow.
-        var logQ = new Tensor(Prior.Data.Select(v => MathF.Log(v)).ToArray(), h, 1, k);
+        var logQ = Prior.Data.Select(v => MathF.Log(v)).ToArray();
+        var perHead = UseComposite
+            ? PairLossComposite(student, logPt, new Tensor(logQ, h, 1, k), w, b)
+            : PairLoss(student, logPt.Data, logQ, w.Data, h, rows, k, (float)Beta, 1f / StudentTemperature);
+
+        // Step 4 — total = mean over the H heads (each head gets 1/H of the gradient).
+        var total = perHead.Mean();
+        return new TemiLossResult(total, perHead.ToArray());
+    }
+
+    /// <summary>Runs step 3 as the composite of tensor ops (<see cref="PairLossComposite"/>), the reference the fused op is tested against.</summary>
+    internal bool UseComposite { get; init; }
+
+    /// <summary>Step 3 as tensor ops: ℓ^h = −½ [mean_B w·lse1 + mean_B w·lse2], [H].</summary>
+    private Tensor PairLossComposite(Tensor student, Tensor logPt, Tensor logQ, Tensor w, int b)
+    {
         var logPs = (student * (1f / StudentTemperature)).LogSoftmax(-1);   // log p_s^h(k|·), [H, 2B, K]
         float beta = (float)Beta;
         // Teacher of x with student of x' ...
         var lse1 = ((logPs.Slice(1, b, b) + logPt.Slice(1, 0, b)) * beta - logQ).LogSumExp(-1);   // [H, B]
         // ... and teacher of x' with student of x (same-view pairs are skipped).
         var lse2 = ((logPs.Slice(1, 0, b) + logPt.Slice(1, b, b)) * beta - logQ).LogSumExp(-1);
-        // ℓ^h = ½ [mean_B w·(−lse1) + mean_B w·(−lse2)].
-        var perHead = ((lse1 + lse2) * w).Sum(1) * (-0.5f / b);                                   // [H]
+        return ((lse1 + lse2) * w).Sum(1) * (-0.5f / b);
+    }
 
-        // Step 4 — total = mean over the H heads (each head gets 1/H of the gradient).
-        var total = perHead.Mean();
-        return new TemiLossResult(total, perHead.ToArray());
+    /// <summary>
+    /// Step 3 fused over the student's rows [H, 2B, K]: row r (partner r ± B) gives
+    /// lse_r = logsumexp_k(β(log p_s(k|r) + log p_t(k|partner)) − log q̃_k), and ℓ^h = −(1/2B) Σ_r w_(r mod B)·lse_r.
+    /// The gradient needs no second pass over the teacher: with a_r = softmax_k of the same argument,
+    /// ∂lse_r/∂s_r = (β/τ_s)·(a_r − p_s(·|r)) (Σ_k a_r = 1), kept per row from the forward.
+    /// </summary>
+    private static Tensor PairLoss(Tensor student, float[] logPt, float[] logQ, float[] w, int h, int rows, int k, float beta, float invTemperature)
+    {
+        int b = rows / 2;
+        var s = student.Data;
+        bool grad = Tensor.WillRecord(student);
+        var direction = grad ? new float[s.Length] : null;       // a_r − p_s(·|r)
+        var lse = new float[h * rows];
+        Parallelism.For(h * rows, (r0, nr) =>
+        {
+            var logPs = new float[k];
+            var arg = new float[k];
+            for (int idx = r0; idx < r0 + nr; idx++)
+            {
+                int head = idx / rows, r = idx % rows, partner = r < b ? r + b : r - b;
+                var row = s.AsSpan(idx * k, k);
+                TensorPrimitives.Multiply(row, invTemperature, logPs);
+                float lseS = LogSumExp(logPs, arg);
+                TensorPrimitives.Subtract(logPs, lseS, logPs);
+                TensorPrimitives.Add(logPs, logPt.AsSpan((head * rows + partner) * k, k), arg);
+                TensorPrimitives.Multiply(arg, beta, arg);
+                TensorPrimitives.Subtract(arg, logQ.AsSpan(head * k, k), arg);
+                var d = direction is null ? arg.AsSpan() : direction.AsSpan(idx * k, k);
+                float value = LogSumExp(arg, d);
+                lse[idx] = value;
+                if (direction is null) continue;
+                TensorPrimitives.Subtract(arg, value, d);
+                TensorPrimitives.Exp(d, d);
+                TensorPrimitives.Exp(logPs, logPs);
+                TensorPrimitives.Subtract(d, logPs, d);
+            }
+        }, Math.Max(1, Parallelism.MinParallelElements / k));
+        var perHead = new float[h];
+        for (int head = 0; head < h; head++)
+        {
+            double sum = 0;
+            for (int r = 0; r < rows; r++) sum += (double)w[r % b] * lse[head * rows + r];
+            perHead[head] = (float)(-0.5 * sum / b);
+        }
+        var result = new Tensor(perHead, h);
+        if (direction is null) return result;
+        return result.Record("temi_pair_loss", student, g =>
+        {
+            var gs = new float[s.Length];
+            Parallelism.For(h * rows, (r0, nr) =>
+            {
+                for (int idx = r0; idx < r0 + nr; idx++)
+                {
+                    int head = idx / rows, r = idx % rows;
+                    float scale = g.Data[head] * (-0.5f / b) * w[r % b] * beta * invTemperature;
+                    TensorPrimitives.Multiply(direction.AsSpan(idx * k, k), scale, gs.AsSpan(idx * k, k));
+                }
+            }, Math.Max(1, Parallelism.MinParallelElements / k));
+            student.AccumulateGrad(new Tensor(gs, student.ShapeArray()), owned: true);
+        });
+    }
+
+    /// <summary>log Σ exp(x), max-shifted; <paramref name="scratch"/> (same length) is overwritten.</summary>
+    private static float LogSumExp(ReadOnlySpan<float> x, Span<float> scratch)
+    {
+        float m = TensorPrimitives.Max(x);
+        TensorPrimitives.Subtract(x, m, scratch);
+        TensorPrimitives.Exp(scratch, scratch);
+        return m + MathF.Log(TensorPrimitives.Sum<float>(scratch));
     }
 }

@@ -1,6 +1,5 @@
 using Cedm.Nn.Optim;
 using Cedm.Tensors;
-using Cedm.Tensors.Autograd;
 
 namespace Cedm.Clustering.Temi;
 
@@ -39,17 +38,15 @@ public sealed class TemiTrainer(TemiOptions options)
         double momentum = Options.EffectiveTeacherMomentum((long)epochs * iters);
 
         var student = new TemiHeads(d, k, Options.Heads, Options.Hidden, Options.Bottleneck, rng);
-        // The teacher starts as an exact copy (its own init draws are overwritten; a fixed Rng keeps rng's stream unchanged).
+        // The teacher's own init draws are overwritten by the student's state (a fixed Rng keeps rng's stream unchanged).
         var teacher = new TemiHeads(d, k, Options.Heads, Options.Hidden, Options.Bottleneck, new Rng(0));
-        teacher.LoadStateDict(student.StateDict());
-        var ema = new MomentumEma(student, teacher);
-        teacher.SetTraining(false);
         // lr·B/256 with the configured B (spec §4.5), not the batch the small-data guard shrank it to: scaling by the
         // shrunk batch cut the lr 13× on 1 200 rows (B = 75), and TEMI then stopped in split/merged blobs (TemiOptions).
         double lrScale = Math.Min(Options.BatchSize, n) / 256.0;
         var optimizer = new AdamW(ParamGroups.DecayAndNoDecay(student.NamedParameters(), Options.WeightDecay),
             new AdamOptions(Lr: Options.Lr * lrScale, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8));
         var loss = new TemiLoss(Options.Heads, k, Options.Beta, Options.StudentTemperature, Options.TeacherTemperature, Options.PriorMomentum);
+        var step = new TemiStep(student, teacher, optimizer, loss);
 
         var x = features.Data;
         var pairs = new float[2 * batch * d];
@@ -72,17 +69,9 @@ public sealed class TemiTrainer(TemiOptions options)
                     Array.Copy(x, (long)j * d, pairs, (long)(batch + r) * d, d);
                 }
                 var input = new Tensor(pairs, 2 * batch, d);
-                optimizer.SetLr(LrSchedule.WarmupCosine(iteration, Options.Lr * lrScale, Options.MinLr * lrScale, epochs, iters, Options.WarmupEpochs));
-
-                Tensor teacherLogits;
-                using (GradMode.NoGrad()) teacherLogits = teacher.Forward(input);
-                var result = loss.Forward(student.Forward(input), teacherLogits);
-                optimizer.ZeroGrad();
-                result.Loss.Backward();
-                if (epoch < Options.FreezeLastLayerEpochs) student.CancelLastLayerGradients();
-                optimizer.Step();
-                ema.Update(momentum);
-                for (int h = 0; h < sums.Length; h++) sums[h] += result.PerHead[h];
+                double lr = LrSchedule.WarmupCosine(iteration, Options.Lr * lrScale, Options.MinLr * lrScale, epochs, iters, Options.WarmupEpochs);
+                var perHead = step.Run(input, lr, epoch < Options.FreezeLastLayerEpochs, momentum);
+                for (int h = 0; h < sums.Length; h++) sums[h] += perHead[h];
                 progress?.Report((double)(iteration + 1) / ((long)epochs * iters));
             }
             epochLosses[epoch] = sums.Select(s => (float)(s / iters)).ToArray();

@@ -98,12 +98,66 @@ internal static class Activations
         for (; i < x.Length; i++) gx[i] = x[i] > 0 ? g[i] : 0f;
     }
 
+    /// <summary>GELU(x) = x·Φ(x), exact (erf) form, vectorised (<see cref="NormalCdfAndDensity"/>).</summary>
     public static void GeluForward(ReadOnlySpan<float> x, Span<float> y)
     {
-        for (int i = 0; i < x.Length; i++) y[i] = (float)(x[i] * SpecialFunctions.NormalCdf(x[i]));
+        Span<float> cdf = stackalloc float[Chunk];
+        Span<float> pdf = stackalloc float[Chunk];
+        for (int o = 0; o < x.Length; o += Chunk)
+        {
+            int n = Math.Min(Chunk, x.Length - o);
+            var xs = x.Slice(o, n);
+            NormalCdfAndDensity(xs, cdf[..n], pdf[..n]);
+            TensorPrimitives.Multiply(xs, cdf[..n], y.Slice(o, n));
+        }
     }
 
-    public static float GeluDerivative(float x) => (float)(SpecialFunctions.NormalCdf(x) + x * SpecialFunctions.NormalPdf(x));
+    /// <summary>gx = g · (Φ(x) + x·φ(x)), the GELU backward.</summary>
+    public static void GeluBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> g, Span<float> gx)
+    {
+        Span<float> cdf = stackalloc float[Chunk];
+        Span<float> pdf = stackalloc float[Chunk];
+        for (int o = 0; o < x.Length; o += Chunk)
+        {
+            int n = Math.Min(Chunk, x.Length - o);
+            var xs = x.Slice(o, n); var c = cdf[..n]; var d = pdf[..n];
+            NormalCdfAndDensity(xs, c, d);
+            TensorPrimitives.MultiplyAdd(xs, d, c, c);
+            TensorPrimitives.Multiply(c, g.Slice(o, n), gx.Slice(o, n));
+        }
+    }
+
+    /// <summary>
+    /// Φ(x) and φ(x) in float32 span passes: erf by Abramowitz and Stegun 7.1.26 (as <see cref="SpecialFunctions.Erf"/>,
+    /// absolute error below 1.5e-7) on a = |x|/√2, whose exp(−a²) is also φ(x)·√(2π); the sign is restored with
+    /// Φ = ½ + copysign(½ − ½·poly·exp(−a²), x). Spans of at most <see cref="Chunk"/> elements.
+    /// </summary>
+    private static void NormalCdfAndDensity(ReadOnlySpan<float> x, Span<float> cdf, Span<float> pdf)
+    {
+        Span<float> t = stackalloc float[x.Length];
+        var a = pdf;                                              // a, then a², then exp(−a²), then φ
+        TensorPrimitives.Abs(x, a);
+        TensorPrimitives.Multiply(a, 0.70710678118654752f, a);
+        TensorPrimitives.Multiply(a, 0.3275911f, t);
+        TensorPrimitives.Add(t, 1f, t);
+        TensorPrimitives.Reciprocal(t, t);
+        var poly = cdf;
+        TensorPrimitives.Multiply(t, 1.061405429f, poly);
+        TensorPrimitives.Add(poly, -1.453152027f, poly);
+        TensorPrimitives.MultiplyAdd(poly, t, 1.421413741f, poly);
+        TensorPrimitives.MultiplyAdd(poly, t, -0.284496736f, poly);
+        TensorPrimitives.MultiplyAdd(poly, t, 0.254829592f, poly);
+        TensorPrimitives.Multiply(poly, t, poly);
+        TensorPrimitives.Multiply(a, a, a);
+        TensorPrimitives.Negate(a, a);
+        TensorPrimitives.Exp(a, a);                               // exp(−x²/2)
+        TensorPrimitives.Multiply(poly, a, poly);
+        TensorPrimitives.Multiply(poly, -0.5f, poly);
+        TensorPrimitives.Add(poly, 0.5f, poly);                   // ½ − ½·poly·e = ½·erf(|x|/√2)
+        TensorPrimitives.CopySign(poly, x, poly);
+        TensorPrimitives.Add(poly, 0.5f, cdf);
+        TensorPrimitives.Multiply(a, 0.3989422804014327f, pdf);
+    }
 
     public static void SoftplusForward(ReadOnlySpan<float> x, Span<float> y)
     {

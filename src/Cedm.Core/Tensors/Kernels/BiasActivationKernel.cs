@@ -109,7 +109,7 @@ internal static class BiasActivationKernel
                 NormMath.SiluChain(g, h, dst, dst);
                 break;
             case Activation.Gelu:
-                for (int i = 0; i < g.Length; i++) dst[i] = g[i] * Activations.GeluDerivative(h[i]);
+                Activations.GeluBackward(h, g, dst);
                 break;
         }
     }
