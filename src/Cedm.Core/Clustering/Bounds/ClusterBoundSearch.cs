@@ -45,7 +45,10 @@ public sealed class ClusterBoundSearch(BoundOptions options)
             throw new ArgumentException($"Features must be [N ≥ 2, D], got {Shapes.Format(features.Shape)}.");
         var total = System.Diagnostics.Stopwatch.StartNew();
         int n = features.Dim(0);
-        var neighbours = UtilizedAt != null ? new int[0, 0] : Knn.CosineTopK(features, Math.Min(Options.Temi.Neighbours, n - 1));
+        // One whitening and one kNN graph for every TEMI run of the search.
+        var whitening = UtilizedAt == null && Options.Temi.Whiten > 0 ? TemiWhitening.Fit(features, Options.Temi.Whiten) : null;
+        var input = whitening?.Apply(features) ?? features;
+        var neighbours = UtilizedAt != null ? new int[0, 0] : Knn.CosineTopK(input, Math.Min(Options.Temi.Neighbours, n - 1));
         double knnSeconds = total.Elapsed.TotalSeconds;
         double tau = Options.Threshold;
         int dataCap = Math.Max(1, (Options.DataRows > 0 ? Options.DataRows : n) / Options.MinRowsPerCluster);
@@ -59,7 +62,7 @@ public sealed class ClusterBoundSearch(BoundOptions options)
         {
             if (byK.TryGetValue(k, out var done)) return done;
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            int used = k == 1 ? 1 : Fit(features, neighbours, k, Options.Beta, phase).Utilized; // K = 1 is trivially fully used
+            int used = k == 1 ? 1 : Fit(input, neighbours, k, Options.Beta, phase).Utilized; // K = 1 is trivially fully used
             var row = new BoundRow(k, used, (double)used / k, phase, Options.Beta, SecondsOf?.Invoke(k) ?? clock.Elapsed.TotalSeconds);
             slowest = Math.Max(slowest, row.Seconds);
             byK[k] = row;
@@ -117,7 +120,7 @@ public sealed class ClusterBoundSearch(BoundOptions options)
         {
             int k = Options.LowerK > 0 ? Options.LowerK : Math.Max(2, 2 * kUpper);
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            int used = Fit(features, neighbours, k, 1.0, "lower").Utilized;
+            int used = Fit(input, neighbours, k, 1.0, "lower").Utilized;
             lowerRun = new BoundRow(k, used, (double)used / k, "lower", 1.0, clock.Elapsed.TotalSeconds);
             RowFinished?.Invoke(lowerRun);
             kLower = used;
@@ -138,7 +141,8 @@ public sealed class ClusterBoundSearch(BoundOptions options)
             int used = UtilizedAt(k, beta);
             return new ClusterAssignment("fake", k, Enumerable.Range(0, features.Dim(0)).Select(i => i % used).ToArray(), new float[features.Dim(0)]);
         }
-        var temi = new TemiClusterer(k, Options.Temi with { Beta = beta }) { Neighbours = neighbours };
+        // The features arrive whitened (Run), so the runs do not whiten again.
+        var temi = new TemiClusterer(k, Options.Temi with { Beta = beta, Whiten = 0 }) { Neighbours = neighbours };
         var progress = RunProgress == null ? null : new SyncProgress(f => RunProgress(k, f));
         return temi.Fit(features, new Rng(RunSeed(Options.Seed, k, phase == "lower")), progress);
     }

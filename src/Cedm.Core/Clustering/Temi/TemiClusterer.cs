@@ -17,7 +17,8 @@ public sealed class TemiClusterer(int k, TemiOptions? options = null) : ICluster
 
     public TemiOptions Options { get; } = options ?? TemiOptions.Spec();
 
-    /// <summary>Precomputed neighbours to reuse across runs on the same features (the bound search sets it); else computed in Fit.</summary>
+    /// <summary>Precomputed neighbours to reuse across runs on the same features (the bound search sets it, on features it
+    /// whitened once, with <see cref="TemiOptions.Whiten"/> = 0 here); else computed in Fit.</summary>
     public int[,]? Neighbours { get; init; }
 
     public TemiModel? LastModel { get; private set; }
@@ -33,11 +34,13 @@ public sealed class TemiClusterer(int k, TemiOptions? options = null) : ICluster
         if (features.Rank != 2) throw new ArgumentException($"Features must be [N, D], got {Shapes.Format(features.Shape)}.");
         Options.Validate();
         int n = features.Dim(0);
+        var whitening = Options.Whiten > 0 ? TemiWhitening.Fit(features, Options.Whiten) : null;
+        var input = whitening?.Apply(features) ?? features;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var nn = Neighbours ?? Knn.CosineTopK(features, Math.Min(Options.Neighbours, n - 1));
+        var nn = Neighbours ?? Knn.CosineTopK(input, Math.Min(Options.Neighbours, n - 1));
         LastKnnSeconds = Neighbours == null ? clock.Elapsed.TotalSeconds : 0;
-        var training = new TemiTrainer(Options).Train(features, nn, K, rng, progress);
-        var model = new TemiModel(training.Teacher[training.BestHead], Options.TeacherTemperature);
+        var training = new TemiTrainer(Options).Train(input, nn, K, rng, progress);
+        var model = new TemiModel(training.Teacher[training.BestHead], Options.TeacherTemperature, whitening);
         var probs = model.Probabilities(features);
         var (ids, conf) = TemiModel.ArgMax(probs, n, K);
         LastModel = model;
@@ -45,6 +48,7 @@ public sealed class TemiClusterer(int k, TemiOptions? options = null) : ICluster
         var opts = JsonSerializer.SerializeToNode(Options) as JsonObject ?? new JsonObject();
         opts["k"] = K;
         opts["best_head"] = training.BestHead;
+        opts["whitened_dimension"] = whitening?.Dimension ?? 0;
         opts["teacher_momentum_used"] = training.TeacherMomentum;
         opts["knn_seconds"] = Math.Round(LastKnnSeconds, 3);
         opts["epoch_seconds"] = new JsonArray(training.EpochSeconds.Select(t => (JsonNode)Math.Round(t, 3)).ToArray());

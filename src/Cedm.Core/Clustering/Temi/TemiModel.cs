@@ -17,9 +17,12 @@ public sealed class TemiModel : IClusterModel
     /// <summary>Rows per forward chunk when predicting (bounds the [rows, hidden] activations).</summary>
     private const int ChunkRows = 8192;
 
-    public TemiModel(TemiHead head, float teacherTemperature)
+    public TemiModel(TemiHead head, float teacherTemperature, TemiWhitening? whitening = null)
     {
         Head = head ?? throw new ArgumentNullException(nameof(head));
+        if (whitening != null && whitening.Dimension != head.InputDim)
+            throw new ArgumentException($"the whitening gives {whitening.Dimension} values; the head reads {head.InputDim}", nameof(whitening));
+        Whitening = whitening;
         if (!(teacherTemperature > 0)) throw new ArgumentOutOfRangeException(nameof(teacherTemperature), teacherTemperature, "τ_t must be > 0.");
         TeacherTemperature = teacherTemperature;
         Head.SetTraining(false);
@@ -31,14 +34,19 @@ public sealed class TemiModel : IClusterModel
 
     public int K => Head.K;
 
-    public int InputDim => Head.InputDim;
+    /// <summary>The input transform the head was trained behind (null: raw features).</summary>
+    public TemiWhitening? Whitening { get; }
+
+    /// <summary>Dimension of the features the model takes (before any whitening).</summary>
+    public int InputDim => Whitening?.InputDim ?? Head.InputDim;
 
     /// <summary>Softmax probabilities at τ_t, [N, K] row-major.</summary>
     public float[] Probabilities(Tensor features)
     {
         if (features.Rank != 2 || features.Dim(1) != InputDim)
             throw new ArgumentException($"TEMI model expects features [N, {InputDim}], got {Shapes.Format(features.Shape)}.");
-        int n = features.Dim(0), d = InputDim, k = K;
+        if (Whitening != null) features = Whitening.Apply(features);
+        int n = features.Dim(0), d = Head.InputDim, k = K;
         var probs = new float[(long)n * k];
         using var _ = GradMode.NoGrad();
         for (int start = 0; start < n; start += ChunkRows)
@@ -83,13 +91,22 @@ public sealed class TemiModel : IClusterModel
         {
             [ClusterModels.KindKey] = ClusterModels.TemiKind,
             ["k"] = Str(K),
-            ["input_dim"] = Str(InputDim),
+            ["input_dim"] = Str(Head.InputDim),
             ["hidden"] = Str(Head.Hidden),
             ["bottleneck"] = Str(Head.Bottleneck),
             ["teacher_temperature"] = TeacherTemperature.ToString("R", CultureInfo.InvariantCulture),
         };
-        Safetensors.Write(path, Head.StateDict().Select(kv => (kv.Key, kv.Value.ShapeArray(), kv.Value.Data)), meta);
+        var tensors = Head.StateDict().Select(kv => (kv.Key, kv.Value.ShapeArray(), kv.Value.Data)).ToList();
+        if (Whitening != null)
+        {
+            // Stored beside the head: "whiten.mean" [D] and "whiten.projection" [d, D].
+            tensors.Add((WhitenMean, [Whitening.InputDim], Whitening.Mean));
+            tensors.Add((WhitenProjection, [Whitening.Dimension, Whitening.InputDim], Whitening.Projection));
+        }
+        Safetensors.Write(path, tensors, meta);
     }
+
+    private const string WhitenMean = "whiten.mean", WhitenProjection = "whiten.projection";
 
     private static string Str(int v) => v.ToString(CultureInfo.InvariantCulture);
 
@@ -98,13 +115,23 @@ public sealed class TemiModel : IClusterModel
     {
         int Int(string key) => int.Parse(ClusterModels.Meta(file, key), CultureInfo.InvariantCulture);
         var head = new TemiHead(Int("input_dim"), Int("k"), Int("hidden"), Int("bottleneck"), new Rng(0));
-        var state = file.Tensors.ToDictionary(kv => kv.Key, kv => new Tensor(kv.Value.Data, kv.Value.Shape));
-        try { head.LoadStateDict(state); }
+        var state = file.Tensors.Where(kv => !kv.Key.StartsWith("whiten.", StringComparison.Ordinal))
+            .ToDictionary(kv => kv.Key, kv => new Tensor(kv.Value.Data, kv.Value.Shape));
+        TemiWhitening? whitening = null;
+        try
+        {
+            head.LoadStateDict(state);
+            if (file.Tensors.TryGetValue(WhitenMean, out var mean) && file.Tensors.TryGetValue(WhitenProjection, out var projection))
+                whitening = new TemiWhitening(mean.Data, projection.Data);
+            else if (file.Tensors.ContainsKey(WhitenMean) || file.Tensors.ContainsKey(WhitenProjection))
+                throw new ArgumentException($"one of {WhitenMean} and {WhitenProjection} without the other");
+        }
         catch (Exception e) when (e is ArgumentException or Cedm.Nn.StateDictException)
         {
             throw new InvalidDataException($"TEMI cluster model: {e.Message}", e);
         }
         float tau = float.Parse(ClusterModels.Meta(file, "teacher_temperature"), CultureInfo.InvariantCulture);
-        return new TemiModel(head, tau);
+        try { return new TemiModel(head, tau, whitening); }
+        catch (ArgumentException e) { throw new InvalidDataException($"TEMI cluster model: {e.Message}", e); }
     }
 }

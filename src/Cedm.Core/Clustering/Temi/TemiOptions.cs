@@ -61,6 +61,13 @@ public sealed record TemiOptions
     /// <summary>Neighbours k a partner is drawn from (spec §4.1/§4.2: 50; clamped to N − 1 on tiny data).</summary>
     public int Neighbours { get; init; } = 50;
 
+    /// <summary>
+    /// Centre and PCA-whiten the features to this many values (at most D) before the kNN and the heads
+    /// (<see cref="TemiWhitening"/>; ours: spec §4.1 uses raw embeddings, on which TEMI collapses for uncentred
+    /// features such as ResNet-18's); 0 = the raw features.
+    /// </summary>
+    public int Whiten { get; init; } = 64;
+
     /// <summary>Batch B (spec §4.5: 1024, drop_last; when N &lt; B the whole shuffled set is one batch).</summary>
     public int BatchSize { get; init; } = 1024;
 
@@ -150,6 +157,7 @@ public sealed record TemiOptions
     /// <summary>Throws on values the trainer cannot use.</summary>
     public void Validate()
     {
+        if (Whiten < 0) throw new ArgumentException($"TEMI whitening dimension must be ≥ 0, got {Whiten}.");
         if (Heads < 1) throw new ArgumentException($"TEMI heads must be ≥ 1, got {Heads}.");
         if (!(Beta > 0 && Beta <= 1)) throw new ArgumentException($"TEMI β must be in (0, 1], got {Beta}.");
         if (!(StudentTemperature > 0) || !(TeacherTemperature > 0)) throw new ArgumentException("TEMI temperatures must be > 0.");

@@ -83,4 +83,30 @@ public sealed class TemiClustererTests(ITestOutputHelper output) : IDisposable
         var b = new TemiClusterer(3, opts).Fit(x, new Rng(4));
         a.Probabilities.Should().Equal(b.Probabilities);
     }
+
+    /// <summary>
+    /// Blobs far from the origin in the positive orthant (as ReLU-averaged network features are): every cosine
+    /// neighbour looks alike before centring (with Whiten = 0 this run put every point in one cluster: ACC 0.2). Whitened,
+    /// TEMI recovers the blobs, and a saved model
+    /// applies the same whitening when it predicts.
+    /// </summary>
+    [Fact]
+    public void WhiteningRecoversBlobsOfUncentredPositiveFeaturesAndIsSavedWithTheModel()
+    {
+        var (x, labels) = GaussianBlobs.Generate(800, 5, 16, new Rng(4), centreSpread: 3f, std: 0.6f);
+        var shifted = new Tensor(x.ToArray().Select(v => v + 40f).ToArray(), 800, 16);
+        var temi = new TemiClusterer(5, TestPresets.SmallTemi with { Whiten = 8 });
+        var a = temi.Fit(shifted, new Rng(0));
+        ClusterAccuracy.Compute(a.Ids, labels).Should().BeGreaterThanOrEqualTo(0.95);
+        a.Options!["whitened_dimension"]!.GetValue<int>().Should().Be(8);
+        temi.LastModel!.InputDim.Should().Be(16);
+        temi.LastModel.Head.InputDim.Should().Be(8);
+
+        string path = Path.Combine(_dir, "model.safetensors");
+        temi.LastModel.Save(path);
+        var loaded = ClusterModels.Load(_dir);
+        var (ids, conf) = loaded.Predict(shifted);
+        ids.Should().Equal(a.Ids);
+        conf.Should().Equal(a.Confidence);
+    }
 }
