@@ -35,11 +35,13 @@ public static class ClusterCommand
         var treeEpochs = new Option<string?>("--tree-epochs") { Description = "TreeVAE epochs initial/subtree/intermediate/final, e.g. 30/15/8/30. Default: the preset's." };
         var likelihood = new Option<string?>("--likelihood") { Description = "TreeVAE decoder: bernoulli (inputs in [0, 1]; the default for a data source) or gaussian (the default for a features .npy)." };
         likelihood.AcceptOnlyFromAmong("bernoulli", "gaussian");
+        var treeArch = new Option<string>("--tree-arch") { Description = "TreeVAE layers: mlp (the vector variant: vector latents, MLPs; any input) or cnn (CNN-TreeVAE: 16x2x2 latent maps, conv blocks, 7 levels; square images from a data source only; related-seeds A.5).", DefaultValueFactory = _ => "mlp" };
+        treeArch.AcceptOnlyFromAmong("mlp", "cnn");
         var force = GlobalOptions.Force();
         var json = GlobalOptions.Json();
         var cmd = new Command("cluster", "Cluster features into K clusters (ids, confidence, probabilities when soft, p(c), utilisation).")
         {
-            features, method, k, output, seed, nInit, maxIter, tol, cosine, covariance, preset, beta, heads, epochs, knn, treeEpochs, likelihood, force, json,
+            features, method, k, output, seed, nInit, maxIter, tol, cosine, covariance, preset, beta, heads, epochs, knn, treeEpochs, likelihood, treeArch, force, json,
         };
         cmd.SetAction(parse =>
         {
@@ -51,7 +53,8 @@ public static class ClusterCommand
                 Temi = m == "temi" ? ClusteringMethods.TemiPreset(parse.GetValue(preset)!, parse.GetValue(beta), parse.GetValue(heads), parse.GetValue(epochs), parse.GetValue(knn)) : null,
                 TreeVae = m == "treevae" ? TreeVaeOptions.Create(parse.GetValue(preset)!, parse.GetValue(k), parse.GetValue(treeEpochs),
                     (parse.GetValue(likelihood) ?? (ClusteringInputs.IsSource(parse.GetValue(features)!, m) ? "bernoulli" : "gaussian")) == "bernoulli"
-                        ? TreeVaeLikelihood.Bernoulli : TreeVaeLikelihood.Gaussian) : null,
+                        ? TreeVaeLikelihood.Bernoulli : TreeVaeLikelihood.Gaussian,
+                    parse.GetValue(treeArch) == "cnn" ? TreeVaeArchitecture.Cnn : TreeVaeArchitecture.Mlp) : null,
             };
             var request = new ClusteringRequest
             {

@@ -95,6 +95,24 @@ public sealed class TreeVaeCommandTests : CliTest
         (code, _, err) = Run("cluster", source, "--method", "treevae", "--k", "40", "--out", Path.Combine(Dir, "c"));
         code.Should().Be(2);
         err.Should().Contain("--k").And.Contain("depth 5");
-        Run("cluster", "--help").Out.Should().Contain("treevae").And.Contain("--tree-epochs");
+        (code, _, err) = Run("cluster", feats, "--method", "treevae", "--k", "2", "--tree-arch", "cnn", "--tree-epochs", "1/1/0/0", "--out", Path.Combine(Dir, "d"));
+        code.Should().Be(2);
+        err.Should().Contain("square images").And.Contain("vector variant");
+        Run("cluster", "--help").Out.Should().Contain("treevae").And.Contain("--tree-epochs").And.Contain("--tree-arch");
+    }
+
+    [Fact]
+    public void CnnTreeVaeClustersImagesAndDrawsFromItsLeaves()
+    {
+        string source = TrainingTestData.WritePatternsSource(Dir, 10), dir = Path.Combine(Dir, "cnn");
+        var (code, output, err) = Run("cluster", source, "--method", "treevae", "--tree-arch", "cnn", "--k", "2", "--tree-epochs", "2/1/0/1", "--out", dir, "--json");
+        code.Should().Be(0, err);
+        JsonDocument.Parse(output).RootElement.GetProperty("k").GetInt32().Should().BeInRange(1, 2);
+        var options = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "clusters.json"))).RootElement.GetProperty("options");
+        options.GetProperty("Architecture").ToString().Should().BeOneOf("1", "Cnn");
+        string leaves = Path.Combine(Dir, "leaves.npy");
+        (code, _, err) = Run("treevae", "sample", dir, "--n", "3", "--out", leaves);
+        code.Should().Be(0, err);
+        Npy.Read(leaves).Shape.Should().HaveCount(4).And.Contain(8);
     }
 }

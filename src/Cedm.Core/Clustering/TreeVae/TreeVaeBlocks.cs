@@ -24,9 +24,16 @@ internal static class TreeVaeLayers
     }
 }
 
+/// <summary>A layer giving a Gaussian's mean and variance over flat latents [N, latent]: a node's bottom-up head or
+/// the transformation from its parent (related-seeds A.1–A.2).</summary>
+public abstract class GaussianLayer : Module
+{
+    public abstract (Tensor Mu, Tensor Var) Forward(Tensor h);
+}
+
 /// <summary>Two linear heads giving a Gaussian's mean and variance (the variance through a softplus, A.1–A.2): the
 /// "Dense" head of a node over the bottom-up feature, and the last layer of every transformation.</summary>
-public sealed class GaussianHead : Module
+public sealed class GaussianHead : GaussianLayer
 {
     private readonly Linear _mu, _var;
 
@@ -39,11 +46,11 @@ public sealed class GaussianHead : Module
     /// <summary>Smallest variance: softplus underflows to 0 in float32 below about −88, and the KL's log σ² would be −∞.</summary>
     public const float MinVariance = 1e-7f;
 
-    public (Tensor Mu, Tensor Var) Forward(Tensor h) => (_mu.Forward(h), _var.Forward(h).Softplus() + MinVariance);
+    public override (Tensor Mu, Tensor Var) Forward(Tensor h) => (_mu.Forward(h), _var.Forward(h).Softplus() + MinVariance);
 }
 
 /// <summary>Edge transformation p(z_j | z_pa(j)) = N(μ_p, σ²_p) (A.1, A.5): one hidden layer, then the Gaussian heads.</summary>
-public sealed class Transformation : Module
+public sealed class Transformation : GaussianLayer
 {
     private readonly Sequential _hidden;
     private readonly GaussianHead _head;
@@ -54,18 +61,76 @@ public sealed class Transformation : Module
         _head = RegisterModule("head", new GaussianHead(hidden, latent, rng));
     }
 
-    public (Tensor Mu, Tensor Var) Forward(Tensor zParent) => _head.Forward(_hidden.Forward(zParent));
+    public override (Tensor Mu, Tensor Var) Forward(Tensor zParent) => _head.Forward(_hidden.Forward(zParent));
 }
 
 /// <summary>A router (A.1, A.5): two hidden layers, one output unit, sigmoid = the probability of going left; [N].</summary>
-public sealed class Router : Module
+public sealed class Router : Layer
 {
     private readonly Sequential _net;
 
     public Router(int input, int hidden, float slope, Rng rng) =>
         _net = RegisterModule("net", TreeVaeLayers.Mlp(input, [hidden, hidden], 1, slope, rng));
 
-    public Tensor Forward(Tensor h) => _net.Forward(h).Sigmoid().Reshape(h.Dim(0));
+    public override Tensor Forward(Tensor h) => _net.Forward(h).Sigmoid().Reshape(h.Dim(0));
+}
+
+/// <summary>
+/// The layers of one TreeVAE architecture (related-seeds A.5): the vector variant (<see cref="MlpTreeVaeBlocks"/>) or
+/// CNN-TreeVAE (<see cref="ConvTreeVaeBlocks"/>). Latents travel between nodes as flat rows [N, <see cref="LatentSize"/>];
+/// bottom-up features d_h are whatever the encoder gives (vectors, or feature maps).
+/// </summary>
+public abstract class TreeVaeBlocks
+{
+    /// <summary>Elements of one z_i (a C×R×R map counts C·R²).</summary>
+    public abstract int LatentSize { get; }
+
+    /// <summary>x [N, D] → d_{Levels−1}.</summary>
+    public abstract Layer Encoder(Rng rng);
+
+    /// <summary>d_{h+1} → d_h (A.2: one per depth).</summary>
+    public abstract Layer BottomUp(Rng rng);
+
+    public abstract GaussianLayer Transformation(Rng rng);
+
+    public abstract GaussianLayer Dense(Rng rng);
+
+    /// <summary>The generative router over z_i [N, latent] → [N] probabilities of going left.</summary>
+    public abstract Layer PRouter(Rng rng);
+
+    /// <summary>The posterior router over d_depth → [N].</summary>
+    public abstract Layer QRouter(Rng rng);
+
+    /// <summary>z_l [N, latent] → logits (or means) [N, D].</summary>
+    public abstract Layer Decoder(Rng rng);
+
+    /// <summary>The blocks <paramref name="options"/> name; CNN-TreeVAE needs the image shape [C, H, W] of the flattened inputs.</summary>
+    public static TreeVaeBlocks For(TreeVaeOptions options, int inputDim, int[]? imageShape) => options.Architecture switch
+    {
+        TreeVaeArchitecture.Mlp => new MlpTreeVaeBlocks(options, inputDim),
+        TreeVaeArchitecture.Cnn => new ConvTreeVaeBlocks(options, ConvTreeVaeBlocks.RequireImage(imageShape, inputDim)),
+        _ => throw new ArgumentOutOfRangeException(nameof(options), options.Architecture, "unknown TreeVAE architecture"),
+    };
+}
+
+/// <summary>The vector variant (A.5 "original TreeVAE"): MLP encoder, bottom-up chain, transformations, routers and decoders.</summary>
+internal sealed class MlpTreeVaeBlocks(TreeVaeOptions o, int inputDim) : TreeVaeBlocks
+{
+    public override int LatentSize => o.LatentDim;
+
+    public override Layer Encoder(Rng rng) => TreeVaeLayers.Mlp(inputDim, o.EncoderHidden, o.BottomUpWidth, o.LeakySlope, rng);
+
+    public override Layer BottomUp(Rng rng) => TreeVaeLayers.Mlp(o.BottomUpWidth, [o.BottomUpWidth], 0, o.LeakySlope, rng);
+
+    public override GaussianLayer Transformation(Rng rng) => new Transformation(o.LatentDim, o.Hidden, o.LeakySlope, rng);
+
+    public override GaussianLayer Dense(Rng rng) => new GaussianHead(o.BottomUpWidth, o.LatentDim, rng);
+
+    public override Layer PRouter(Rng rng) => new Router(o.LatentDim, o.Hidden, o.LeakySlope, rng);
+
+    public override Layer QRouter(Rng rng) => new Router(o.BottomUpWidth, o.Hidden, o.LeakySlope, rng);
+
+    public override Layer Decoder(Rng rng) => TreeVaeLayers.Mlp(o.LatentDim, o.DecoderHidden, inputDim, o.LeakySlope, rng);
 }
 
 /// <summary>
@@ -75,21 +140,21 @@ public sealed class Router : Module
 /// </summary>
 public sealed class TreeVaeNode : Module
 {
-    public TreeVaeNode(bool root, bool router, bool leaf, TreeVaeOptions o, int inputDim, Rng rng)
+    public TreeVaeNode(bool root, bool router, bool leaf, TreeVaeBlocks blocks, Rng rng)
     {
-        if (!root) Transform = RegisterModule("transform", new Transformation(o.LatentDim, o.Hidden, o.LeakySlope, rng));
-        Dense = RegisterModule("dense", new GaussianHead(o.BottomUpWidth, o.LatentDim, rng));
+        if (!root) Transform = RegisterModule("transform", blocks.Transformation(rng));
+        Dense = RegisterModule("dense", blocks.Dense(rng));
         if (router)
         {
-            PRouter = RegisterModule("p_router", new Router(o.LatentDim, o.Hidden, o.LeakySlope, rng));
-            QRouter = RegisterModule("q_router", new Router(o.BottomUpWidth, o.Hidden, o.LeakySlope, rng));
+            PRouter = RegisterModule("p_router", blocks.PRouter(rng));
+            QRouter = RegisterModule("q_router", blocks.QRouter(rng));
         }
-        if (leaf) Decoder = RegisterModule("decoder", TreeVaeLayers.Mlp(o.LatentDim, o.DecoderHidden, inputDim, o.LeakySlope, rng));
+        if (leaf) Decoder = RegisterModule("decoder", blocks.Decoder(rng));
     }
 
-    public Transformation? Transform { get; }
-    public GaussianHead Dense { get; }
-    public Router? PRouter { get; }
-    public Router? QRouter { get; }
-    public Sequential? Decoder { get; }
+    public GaussianLayer? Transform { get; }
+    public GaussianLayer Dense { get; }
+    public Layer? PRouter { get; }
+    public Layer? QRouter { get; }
+    public Layer? Decoder { get; }
 }

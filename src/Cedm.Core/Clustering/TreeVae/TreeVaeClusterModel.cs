@@ -59,7 +59,7 @@ public sealed class TreeVaeClusterModel : IClusterModel
             var options = JsonSerializer.Deserialize<TreeVaeOptions>(ClusterModels.Meta(file, OptionsKey)) ?? throw new InvalidDataException("no options");
             int inputDim = int.Parse(ClusterModels.Meta(file, InputDimKey), CultureInfo.InvariantCulture);
             int[]? imageShape = file.Metadata.TryGetValue(ImageShapeKey, out var s) ? JsonSerializer.Deserialize<int[]>(s) : null;
-            var model = new TreeVaeModel(new TreeShape(children), options, inputDim, new Rng(0));
+            var model = new TreeVaeModel(new TreeShape(children), options, inputDim, new Rng(0), imageShape);
             model.LoadSafetensors(file, path);
             return new TreeVaeClusterModel(model, imageShape);
         }

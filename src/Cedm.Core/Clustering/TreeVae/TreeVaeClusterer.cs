@@ -44,7 +44,7 @@ public sealed class TreeVaeClusterer(TreeVaeOptions options) : IClusterer
                 if (!(data[i] is >= 0f and <= 1f))
                     throw new ArgumentException($"a Bernoulli TreeVAE needs inputs in [0, 1]; value {data[i]} at row {i / features.Dim(1)} (give images, or use the Gaussian likelihood for features)");
         }
-        var training = new TreeVaeTrainer(Options).Train(features, rng, progress);
+        var training = new TreeVaeTrainer(Options) { ImageShape = ImageShape }.Train(features, rng, progress);
         var model = new TreeVaeClusterModel(training.Model, ImageShape);
         int k = model.K;
         var probs = training.Model.LeafProbabilities(features);

@@ -10,7 +10,8 @@ namespace Cedm.Clustering.TreeVae;
 public sealed record TreeVaeOutput(TreeElboTerms Terms, Tensor?[] Samples, Tensor?[] Decodes);
 
 /// <summary>
-/// TreeVAE, vector variant (related-seeds A.1–A.3, A.5): an encoder and a bottom-up chain give one feature d_h per
+/// TreeVAE (related-seeds A.1–A.3, A.5), built from the vector or the CNN-TreeVAE blocks (<see cref="TreeVaeBlocks"/>;
+/// latents pass between nodes as flat rows either way): an encoder and a bottom-up chain give one feature d_h per
 /// depth; top-down, every node merges its bottom-up Gaussian with the prior its parent's sample induces (LadderVAE's
 /// precision merge) and samples z_i; q-routers (reading d) give each node's reach P(i|x); leaves decode. Nodes are the
 /// modules "node{i}" of a <see cref="TreeShape"/>, so a grown or pruned model is a new instance loaded from the old
@@ -18,25 +19,34 @@ public sealed record TreeVaeOutput(TreeElboTerms Terms, Tensor?[] Samples, Tenso
 /// </summary>
 public sealed class TreeVaeModel : Module
 {
-    private readonly Sequential _encoder;
-    private readonly Sequential[] _bottomUp;
+    private readonly Layer _encoder;
+    private readonly Layer[] _bottomUp;
     private readonly TreeVaeNode[] _nodes;
 
-    public TreeVaeModel(TreeShape shape, TreeVaeOptions options, int inputDim, Rng rng)
+    /// <param name="imageShape">[C, H, W] of the flattened inputs; required by CNN-TreeVAE (<see cref="TreeVaeArchitecture.Cnn"/>).</param>
+    public TreeVaeModel(TreeShape shape, TreeVaeOptions options, int inputDim, Rng rng, int[]? imageShape = null)
     {
         ArgumentNullException.ThrowIfNull(shape);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(inputDim, 1);
-        Shape = shape; Options = options; InputDim = inputDim;
+        Shape = shape; Options = options; InputDim = inputDim; ImageShape = imageShape;
         if (shape.Depth.Max() >= options.Levels) throw new ArgumentException($"the tree is {shape.Depth.Max()} deep; the model has {options.Levels} levels");
-        _encoder = RegisterModule("encoder", TreeVaeLayers.Mlp(inputDim, options.EncoderHidden, options.BottomUpWidth, options.LeakySlope, rng));
-        _bottomUp = new Sequential[options.Levels - 1];
+        var blocks = TreeVaeBlocks.For(options, inputDim, imageShape);
+        LatentSize = blocks.LatentSize;
+        _encoder = RegisterModule("encoder", blocks.Encoder(rng));
+        _bottomUp = new Layer[options.Levels - 1];
         for (int h = options.Levels - 2; h >= 0; h--)
-            _bottomUp[h] = RegisterModule($"bottom_up{h}", TreeVaeLayers.Mlp(options.BottomUpWidth, [options.BottomUpWidth], 0, options.LeakySlope, rng));
+            _bottomUp[h] = RegisterModule($"bottom_up{h}", blocks.BottomUp(rng));
         _nodes = new TreeVaeNode[shape.Nodes];
         for (int i = 0; i < shape.Nodes; i++)
-            _nodes[i] = RegisterModule($"node{i}", new TreeVaeNode(i == 0, shape.IsRouter(i), shape.IsLeaf(i), options, inputDim, rng));
+            _nodes[i] = RegisterModule($"node{i}", new TreeVaeNode(i == 0, shape.IsRouter(i), shape.IsLeaf(i), blocks, rng));
     }
+
+    /// <summary>[C, H, W] of the flattened inputs when known.</summary>
+    public int[]? ImageShape { get; }
+
+    /// <summary>Elements of one latent z_i.</summary>
+    public int LatentSize { get; }
 
     public TreeShape Shape { get; }
 
@@ -159,7 +169,7 @@ public sealed class TreeVaeModel : Module
         ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
         using var _ = GradMode.NoGrad();
         var z = new Tensor[Shape.Nodes];
-        z[0] = Tensor.Randn(rng, [n, Options.LatentDim]);
+        z[0] = Tensor.Randn(rng, [n, LatentSize]);
         // Children are drawn when their parent is visited (the draw order a seed's images depend on).
         for (int i = 0; i < Shape.Nodes; i++)
             foreach (int c in Shape.Children[i])
@@ -206,7 +216,7 @@ public sealed class TreeVaeModel : Module
     {
         ArgumentNullException.ThrowIfNull(oldNodeOf);
         if (oldNodeOf.Length != shape.Nodes) throw new ArgumentException($"one entry per new node ({shape.Nodes})", nameof(oldNodeOf));
-        var next = new TreeVaeModel(shape, Options, InputDim, rng);
+        var next = new TreeVaeModel(shape, Options, InputDim, rng, ImageShape);
         var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var newPrefix = new Dictionary<int, int>();
         for (int j = 0; j < oldNodeOf.Length; j++)

@@ -10,9 +10,20 @@ public enum TreeVaeLikelihood
     Gaussian,
 }
 
+/// <summary>Which layers a TreeVAE is built from (related-seeds A.5).</summary>
+public enum TreeVaeArchitecture
+{
+    /// <summary>The original vector variant: every latent a vector, MLP encoder and decoders (any input vectors).</summary>
+    Mlp,
+
+    /// <summary>CNN-TreeVAE (Diffuse-TreeVAE's variant): every latent a C×R×R feature map, convolutional blocks (images).</summary>
+    Cnn,
+}
+
 /// <summary>
-/// TreeVAE hyper-parameters (related-seeds A.3–A.5), vector variant: every latent is a vector, the encoder and the
-/// leaf decoders are MLPs over the flattened input. <see cref="Paper"/> is the original MNIST/Fashion recipe;
+/// TreeVAE hyper-parameters (related-seeds A.3–A.5); the table is the vector variant (every latent a vector, the encoder and the
+/// leaf decoders MLPs over the flattened input; CNN-TreeVAE's settings are the Architecture ... SpectralNorm properties).
+/// <see cref="Paper"/> is the original MNIST/Fashion recipe;
 /// <see cref="Cpu"/> trades epochs for time on 2 cores (see its remarks). Side by side:
 /// <code>
 ///                                   paper (A.3–A.5)        cpu
@@ -29,6 +40,28 @@ public enum TreeVaeLikelihood
 /// </summary>
 public sealed record TreeVaeOptions
 {
+    /// <summary>Vector variant or CNN-TreeVAE (A.5); the CNN settings below apply only to the latter.</summary>
+    public TreeVaeArchitecture Architecture { get; init; } = TreeVaeArchitecture.Mlp;
+
+    /// <summary>CNN-TreeVAE: channels C of every latent map (A.5: 16 for MNIST/Fashion).</summary>
+    public int LatentChannels { get; init; } = 16;
+
+    /// <summary>CNN-TreeVAE: side R of every latent map and of the bottom-up maps (A.5: 2 for MNIST/Fashion).</summary>
+    public int LatentSide { get; init; } = 2;
+
+    /// <summary>CNN-TreeVAE: channels of the bottom-up maps d_h (A.5: 32) and of the transformations' hidden convolutions.</summary>
+    public int BottomUpChannels { get; init; } = 32;
+
+    /// <summary>CNN-TreeVAE: channels of the encoder's stride-2 convolutions before the last one (which gives the
+    /// bottom-up channels); the decoder runs them in reverse. Ours: the spec names only "a small CNN".</summary>
+    public int[] ConvChannels { get; init; } = [32, 32, 32];
+
+    /// <summary>CNN-TreeVAE: dropout in the routers' hidden layers (A.5 names dropout, not its rate; ours).</summary>
+    public float RouterDropout { get; init; } = 0.1f;
+
+    /// <summary>CNN-TreeVAE: spectral normalisation on the decoders' convolutions (A.5: on for MNIST/Fashion).</summary>
+    public bool SpectralNorm { get; init; } = true;
+
     /// <summary>Leaves to grow to (A.4 "num_clusters_tree"): the requested K.</summary>
     public int MaxLeaves { get; init; } = 10;
 
@@ -112,10 +145,13 @@ public sealed record TreeVaeOptions
     /// The preset with the epochs of "I/S/M/F" (initial/subtree/intermediate/final, e.g. "30/15/8/30") when given;
     /// the annealing decay keeps the preset's end weight over the initial phase.
     /// </summary>
-    public static TreeVaeOptions Create(string preset, int k, string? epochs = null, TreeVaeLikelihood? likelihood = null)
+    public static TreeVaeOptions Create(string preset, int k, string? epochs = null, TreeVaeLikelihood? likelihood = null,
+        TreeVaeArchitecture architecture = TreeVaeArchitecture.Mlp)
     {
         var o = FromPreset(preset, k);
         if (likelihood is { } l) o = o with { Likelihood = l };
+        // A.5: CNN-TreeVAE configures seven levels (max depth 6).
+        if (architecture == TreeVaeArchitecture.Cnn) o = o with { Architecture = architecture, Levels = 7 };
         if (epochs is null) return o;
         var parts = epochs.Split('/');
         if (parts.Length != 4 || !parts.All(p => int.TryParse(p, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _)))
@@ -160,6 +196,12 @@ public sealed record TreeVaeOptions
         AtLeast(nameof(MaxGrowth), MaxGrowth, 0);
         if (!(MinLeafFraction is >= 0 and < 0.5)) throw new SettingException(nameof(MinLeafFraction), $"must be in [0, 0.5), got {MinLeafFraction}");
         if (EncoderHidden.Any(h => h < 1) || DecoderHidden.Any(h => h < 1)) throw new SettingException(nameof(EncoderHidden), "hidden widths must be ≥ 1");
+        if (!Enum.IsDefined(Architecture)) throw new SettingException(nameof(Architecture), $"unknown architecture {Architecture}");
+        AtLeast(nameof(LatentChannels), LatentChannels, 1);
+        AtLeast(nameof(LatentSide), LatentSide, 1);
+        AtLeast(nameof(BottomUpChannels), BottomUpChannels, 1);
+        if (ConvChannels.Length == 0 || ConvChannels.Any(c => c < 1)) throw new SettingException(nameof(ConvChannels), "needs at least one width, each ≥ 1");
+        if (!(RouterDropout is >= 0 and < 1)) throw new SettingException(nameof(RouterDropout), $"must be in [0, 1), got {RouterDropout}");
         if (MaxLeaves > 1 << (Levels - 1)) throw new SettingException(nameof(MaxLeaves), $"{MaxLeaves} leaves do not fit in a binary tree of depth {Levels - 1}");
         if (InitialEpochs > 1_000_000 || SubtreeEpochs > 1_000_000 || FinalEpochs > 1_000_000 || IntermediateEpochs > 1_000_000)
             throw new SettingException(nameof(InitialEpochs), "epochs must be ≤ 1e6");

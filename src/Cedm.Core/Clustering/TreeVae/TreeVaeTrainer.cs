@@ -19,6 +19,9 @@ public sealed class TreeVaeTrainer(TreeVaeOptions options)
 {
     public TreeVaeOptions Options { get; } = options ?? throw new ArgumentNullException(nameof(options));
 
+    /// <summary>[C, H, W] of the flattened inputs (CNN-TreeVAE needs it).</summary>
+    public int[]? ImageShape { get; init; }
+
     /// <param name="x">Inputs [N, D] (in [0, 1] for a Bernoulli model).</param>
     public TreeVaeTrainingResult Train(Tensor x, Rng rng, IProgress<double>? progress = null, Action<string>? log = null)
     {
@@ -30,7 +33,7 @@ public sealed class TreeVaeTrainer(TreeVaeOptions options)
         var growth = new List<string>();
         var budget = new WorkBudget(Options, progress);
         var all = Enumerable.Range(0, n).ToArray();
-        var model = new TreeVaeModel(TreeShape.TwoLeaves(), Options, x.Dim(1), rng);
+        var model = new TreeVaeModel(TreeShape.TwoLeaves(), Options, x.Dim(1), rng, ImageShape);
 
         phases.Add(RunPhase("initial", model, x, all, Options.InitialEpochs, null, Options.KlDecay, rng, budget));
         for (int step = 0; step < Options.MaxGrowth; step++)
