@@ -24,13 +24,14 @@ public static class BoundCommand
         var preset = new Option<string>("--preset") { Description = "TEMI settings of every run: spec (16 heads, 100 epochs) or cpu (8 heads 64/32, 30 epochs).", DefaultValueFactory = _ => "cpu" };
         preset.AcceptOnlyFromAmong("spec", "cpu");
         var epochs = new Option<int?>("--epochs") { Description = "Override the preset's TEMI epochs." };
+        var whiten = new Option<int?>("--whiten") { Description = "TEMI input: centre and PCA-whiten the features to this many dimensions (at most D) before the kNN and the heads; 0 = the raw features of spec 4.1 (TEMI collapses on uncentred ones such as resnet18's). Default 64." };
         var seed = GlobalOptions.Seed();
         var force = GlobalOptions.Force();
         var json = GlobalOptions.Json();
         var maxN = new Option<int?>("--max-n") { Description = "Search on at most this many rows, drawn at random with --seed (TEMI time grows linearly with N; the utilisation ratio at K << N barely moves). Default: all rows." };
         var cmd = new Command("bound", "Upper cluster bound K_UB by the TEMI utilisation-ratio search (doubling on K, then a grid).")
         {
-            features, output, threshold, k0, maxK, perCluster, budget, grid, lower, lowerK, preset, epochs, maxN, seed, force, json,
+            features, output, threshold, k0, maxK, perCluster, budget, grid, lower, lowerK, preset, epochs, whiten, maxN, seed, force, json,
         };
         cmd.SetAction(parse =>
         {
@@ -39,7 +40,7 @@ public static class BoundCommand
                 Threshold = parse.GetValue(threshold), K0 = parse.GetValue(k0), MaxK = parse.GetValue(maxK) ?? int.MaxValue, GridPoints = parse.GetValue(grid),
                 MinRowsPerCluster = parse.GetValue(perCluster), TimeBudgetSeconds = parse.GetValue(budget) * 60,
                 Lower = parse.GetValue(lower), LowerK = parse.GetValue(lowerK), Seed = parse.GetValue(seed),
-                Temi = ClusteringMethods.TemiPreset(parse.GetValue(preset)!, epochs: parse.GetValue(epochs)),
+                Temi = ClusteringMethods.TemiPreset(parse.GetValue(preset)!, epochs: parse.GetValue(epochs), whiten: parse.GetValue(whiten)),
             };
             var request = new BoundRequest { Features = parse.GetValue(features)!, Out = parse.GetValue(output)!, Options = options, MaxRows = parse.GetValue(maxN), Force = parse.GetValue(force) };
             request.Validate();

@@ -31,6 +31,7 @@ public static class ClusterCommand
         var beta = new Option<double?>("--beta") { Description = "TEMI beta of the PMI loss. Default: 0.6 (1 = weighted PMI, the lower-bound runs)." };
         var heads = new Option<int?>("--heads") { Description = "TEMI heads. Default: the preset's (spec 16, cpu 8)." };
         var epochs = new Option<int?>("--epochs") { Description = "TEMI epochs (warm-up scaled with them). Default: the preset's (spec 100, cpu 30)." };
+        var whiten = new Option<int?>("--whiten") { Description = "TEMI input: centre and PCA-whiten the features to this many dimensions (at most D) before the kNN and the heads; 0 = the raw features of spec 4.1 (TEMI collapses on uncentred ones such as resnet18's). Default 64." };
         var knn = new Option<int?>("--knn") { Description = "TEMI neighbours a partner is drawn from. Default: 50." };
         var treeEpochs = new Option<string?>("--tree-epochs") { Description = "TreeVAE epochs initial/subtree/intermediate/final, e.g. 30/15/8/30. Default: the preset's." };
         var likelihood = new Option<string?>("--likelihood") { Description = "TreeVAE decoder: bernoulli (inputs in [0, 1]; the default for a data source) or gaussian (the default for a features .npy)." };
@@ -41,7 +42,7 @@ public static class ClusterCommand
         var json = GlobalOptions.Json();
         var cmd = new Command("cluster", "Cluster features into K clusters (ids, confidence, probabilities when soft, p(c), utilisation).")
         {
-            features, method, k, output, seed, nInit, maxIter, tol, cosine, covariance, preset, beta, heads, epochs, knn, treeEpochs, likelihood, treeArch, force, json,
+            features, method, k, output, seed, nInit, maxIter, tol, cosine, covariance, preset, beta, heads, epochs, knn, whiten, treeEpochs, likelihood, treeArch, force, json,
         };
         cmd.SetAction(parse =>
         {
@@ -50,7 +51,7 @@ public static class ClusterCommand
             {
                 Method = m, K = parse.GetValue(k), NInit = parse.GetValue(nInit), MaxIter = parse.GetValue(maxIter), Tol = parse.GetValue(tol),
                 Cosine = parse.GetValue(cosine), Covariance = parse.GetValue(covariance) == "diag" ? CovarianceType.Diag : CovarianceType.Full,
-                Temi = m == "temi" ? ClusteringMethods.TemiPreset(parse.GetValue(preset)!, parse.GetValue(beta), parse.GetValue(heads), parse.GetValue(epochs), parse.GetValue(knn)) : null,
+                Temi = m == "temi" ? ClusteringMethods.TemiPreset(parse.GetValue(preset)!, parse.GetValue(beta), parse.GetValue(heads), parse.GetValue(epochs), parse.GetValue(knn), parse.GetValue(whiten)) : null,
                 TreeVae = m == "treevae" ? TreeVaeOptions.Create(parse.GetValue(preset)!, parse.GetValue(k), parse.GetValue(treeEpochs),
                     (parse.GetValue(likelihood) ?? (ClusteringInputs.IsSource(parse.GetValue(features)!, m) ? "bernoulli" : "gaussian")) == "bernoulli"
                         ? TreeVaeLikelihood.Bernoulli : TreeVaeLikelihood.Gaussian,

@@ -90,9 +90,14 @@ public static class ClusteringMethods
     }
 
     /// <summary>A TEMI preset with overrides; the warm-up keeps its share of the epochs.</summary>
-    public static TemiOptions TemiPreset(string preset, double? beta = null, int? heads = null, int? epochs = null, int? knn = null)
+    public static TemiOptions TemiPreset(string preset, double? beta = null, int? heads = null, int? epochs = null, int? knn = null, int? whiten = null)
     {
         var o = TemiOptions.FromPreset(preset);
+        if (whiten is int w)
+        {
+            if (w < 0) throw new SettingException("Whiten", $"must be 0 (raw features) or a dimension ≥ 1, got {w}");
+            o = o with { Whiten = w };
+        }
         if (beta is double b) o = o with { Beta = b };
         if (heads is int h) o = o with { Heads = h };
         if (knn is int nn) o = o with { Neighbours = nn };

@@ -78,4 +78,25 @@ public sealed class ClusterTemiCommandTests : CliTest
         model.Predict(x).Ids.Should().Equal(a.Ids);
         Cedm.Cli.Program.Run(["cluster", feats, "--method", "temi", "--k", "4", "--out", outDir, "--heads", "0", "--force"], new StringWriter(), stderr).Should().Be(2);
     }
+
+    [Fact]
+    public void WhitenSetsTheInputTransformAndRefusesNegativeDimensions()
+    {
+        var (x, _) = GaussianBlobs.Generate(150, 3, 5, new Rng(2));
+        string feats = Path.Combine(Dir, "feats.npy");
+        Npy.Write(feats, x.Data, 150, 5);
+        foreach (var (whiten, dims) in new[] { ("0", 0), ("3", 3) })
+        {
+            string outDir = Path.Combine(Dir, $"w{whiten}");
+            var (code, _, err) = Run("cluster", feats, "--method", "temi", "--k", "3", "--epochs", "1", "--heads", "2", "--whiten", whiten, "--out", outDir);
+            code.Should().Be(0, err);
+            var a = ClusterAssignment.Load(outDir);
+            a.Options!["whitened_dimension"]!.GetValue<int>().Should().Be(dims);
+            ((Cedm.Clustering.Temi.TemiModel)ClusterModels.Load(outDir)).Head.InputDim.Should().Be(dims == 0 ? 5 : dims);
+        }
+        var (bad, _, message) = Run("cluster", feats, "--method", "temi", "--k", "3", "--whiten", "-1", "--out", Path.Combine(Dir, "bad"));
+        bad.Should().Be(2);
+        message.Should().Contain("--whiten");
+        Run("bound", "--help").Out.Should().Contain("--whiten");
+    }
 }
