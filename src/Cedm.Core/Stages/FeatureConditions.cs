@@ -2,6 +2,7 @@ using Cedm.Clustering;
 using Cedm.Data;
 using Cedm.Diffusion.FeatureConditioning;
 using Cedm.Features;
+using Cedm.Metrics;
 
 namespace Cedm.Stages;
 

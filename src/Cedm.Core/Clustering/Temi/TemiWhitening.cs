@@ -1,4 +1,4 @@
-using Cedm.Features;
+using Cedm.Metrics;
 using Cedm.Tensors;
 using Cedm.Tensors.Autograd;
 

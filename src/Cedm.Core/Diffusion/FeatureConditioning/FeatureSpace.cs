@@ -3,7 +3,7 @@ namespace Cedm.Diffusion.FeatureConditioning;
 /// <summary>
 /// The whitening map of a feature-conditioned run: z = P·(f − m), P = [v_k/√λ_k] the top-d principal directions of the
 /// training features (related-seeds B.3 item 1). Stored with the run so features given at sampling time (e.g. of
-/// held-out real images) land in the space the network was trained in. Fitted by <c>Cedm.Features.FeatureWhitening</c>.
+/// held-out real images) land in the space the network was trained in. Fitted by <c>Cedm.Metrics.FeatureWhitening</c>.
 /// </summary>
 public sealed class FeatureSpace
 {

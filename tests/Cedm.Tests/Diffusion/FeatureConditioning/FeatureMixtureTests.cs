@@ -1,6 +1,6 @@
 using Cedm.Clustering;
 using Cedm.Diffusion.FeatureConditioning;
-using Cedm.Features;
+using Cedm.Metrics;
 using Cedm.Tensors;
 using Cedm.Tests.TestUtilities;
 using FluentAssertions;
