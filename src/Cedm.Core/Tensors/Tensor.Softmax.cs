@@ -72,14 +72,8 @@ public sealed partial class Tensor
         if (IsLastAxis(_shape, axis, out int rows, out int len))
             LastAxisRows(rows, len, (r, n) =>
             {
-                // y = m + log Σ exp(x − m), m the row's maximum (−∞ for a row of −∞).
-                var src = _data.AsSpan(r * n, n);
-                float m = TensorPrimitives.Max<float>(src);
-                if (float.IsNegativeInfinity(m)) { y._data[r] = m; return; }
                 Span<float> t = n <= StackRow ? stackalloc float[n] : new float[n];
-                TensorPrimitives.Subtract(src, m, t);
-                TensorPrimitives.Exp(t, t);
-                y._data[r] = m + MathF.Log(TensorPrimitives.Sum<float>(t));
+                y._data[r] = RowLogSumExp.Compute(_data.AsSpan(r * n, n), t);
             });
         else
             AlongAxis(_shape, axis, (idx, n) =>

@@ -41,7 +41,7 @@ public sealed class TemiClusterer(int k, TemiOptions? options = null) : ICluster
         LastKnnSeconds = Neighbours == null ? clock.Elapsed.TotalSeconds : 0;
         var training = new TemiTrainer(Options).Train(input, nn, K, rng, progress);
         var model = new TemiModel(training.Teacher[training.BestHead], Options.TeacherTemperature, whitening);
-        var probs = model.Probabilities(features);
+        var probs = model.HeadProbabilities(input);   // the training input: whitened once
         var (ids, conf) = TemiModel.ArgMax(probs, n, K);
         LastModel = model;
         LastTraining = training;

@@ -127,13 +127,13 @@ public sealed class TemiLoss
                 int head = idx / rows, r = idx % rows, partner = r < b ? r + b : r - b;
                 var row = s.AsSpan(idx * k, k);
                 TensorPrimitives.Multiply(row, invTemperature, logPs);
-                float lseS = LogSumExp(logPs, arg);
+                float lseS = RowLogSumExp.Compute(logPs, arg);
                 TensorPrimitives.Subtract(logPs, lseS, logPs);
                 TensorPrimitives.Add(logPs, logPt.AsSpan((head * rows + partner) * k, k), arg);
                 TensorPrimitives.Multiply(arg, beta, arg);
                 TensorPrimitives.Subtract(arg, logQ.AsSpan(head * k, k), arg);
                 var d = direction is null ? arg.AsSpan() : direction.AsSpan(idx * k, k);
-                float value = LogSumExp(arg, d);
+                float value = RowLogSumExp.Compute(arg, d);
                 lse[idx] = value;
                 if (direction is null) continue;
                 TensorPrimitives.Subtract(arg, value, d);
@@ -165,14 +165,5 @@ public sealed class TemiLoss
             }, Math.Max(1, Parallelism.MinParallelElements / k));
             student.AccumulateGrad(new Tensor(gs, student.ShapeArray()), owned: true);
         });
-    }
-
-    /// <summary>log Σ exp(x), max-shifted; <paramref name="scratch"/> (same length) is overwritten.</summary>
-    private static float LogSumExp(ReadOnlySpan<float> x, Span<float> scratch)
-    {
-        float m = TensorPrimitives.Max(x);
-        TensorPrimitives.Subtract(x, m, scratch);
-        TensorPrimitives.Exp(scratch, scratch);
-        return m + MathF.Log(TensorPrimitives.Sum<float>(scratch));
     }
 }

@@ -45,7 +45,12 @@ public sealed class TemiModel : IClusterModel
     {
         if (features.Rank != 2 || features.Dim(1) != InputDim)
             throw new ArgumentException($"TEMI model expects features [N, {InputDim}], got {Shapes.Format(features.Shape)}.");
-        if (Whitening != null) features = Whitening.Apply(features);
+        return HeadProbabilities(Whitening?.Apply(features) ?? features);
+    }
+
+    /// <summary>Softmax probabilities at τ_t of features already in the head's input space (whitened when the model whitens).</summary>
+    internal float[] HeadProbabilities(Tensor features)
+    {
         int n = features.Dim(0), d = Head.InputDim, k = K;
         var probs = new float[(long)n * k];
         using var _ = GradMode.NoGrad();
