@@ -11,7 +11,7 @@ namespace Cedm.Cli;
 public static class DistributedRun
 {
     /// <summary>The verbs that split their work over ranks; the others would run R copies writing the same files.</summary>
-    public static readonly string[] Verbs = ["train", "sample", "features"];
+    public static readonly string[] Verbs = ["train", "sample", "features", "eval", "bound"];
 
     public static int Execute(ICommunicator world, string[] args)
     {

@@ -72,6 +72,20 @@ public static class CommunicatorExtensions
         return BitConverter.ToInt64(b);
     }
 
+    /// <summary>Root's bytes on every rank, whatever their length (the other ranks' <paramref name="value"/> is ignored).</summary>
+    public static byte[] BroadcastBytes(this ICommunicator comm, byte[]? value, int root = 0)
+    {
+        if (comm.Size == 1) return value ?? [];
+        var data = new byte[comm.BroadcastInt64(comm.Rank == root ? value?.Length ?? 0 : 0, root)];
+        if (comm.Rank == root) value?.CopyTo(data, 0);
+        comm.Broadcast(data, root);
+        return data;
+    }
+
+    /// <summary>Root's text on every rank.</summary>
+    public static string BroadcastString(this ICommunicator comm, string? value, int root = 0) =>
+        System.Text.Encoding.UTF8.GetString(comm.BroadcastBytes(value is null ? null : System.Text.Encoding.UTF8.GetBytes(value), root));
+
     /// <summary>Root's flag on every rank (e.g. "stop now", decided by one clock).</summary>
     public static bool BroadcastFlag(this ICommunicator comm, bool value, int root = 0) => comm.BroadcastInt64(value ? 1 : 0, root) != 0;
 }

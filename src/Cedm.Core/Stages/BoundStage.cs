@@ -1,4 +1,5 @@
 using Cedm.Clustering.Bounds;
+using Cedm.Distributed;
 using Cedm.Features;
 using Cedm.IO;
 using Cedm.Tensors;
@@ -35,6 +36,8 @@ public sealed record BoundRequest
 /// <summary>
 /// The bound stage (spec §5.2): validated features, optionally a random subset of rows, the TEMI utilisation-ratio
 /// search (<see cref="ClusterBoundSearch"/>), bound.json (<see cref="BoundFile"/>).
+/// In a job of several ranks (<see cref="Communicator.World"/>, docs/distributed.md) every rank reads the features and
+/// trains its share of each round's TEMI runs; rank 0 writes bound.json.
 /// </summary>
 public static class BoundStage
 {
@@ -42,10 +45,12 @@ public static class BoundStage
     /// <param name="observer">Progress of the current TEMI run.</param>
     /// <param name="rowFinished">Called after every TEMI run, e.g. to print the table as it grows.</param>
     /// <param name="started">Called once the features are read, before the first TEMI run (e.g. to print the caps).</param>
+    /// <param name="communicator">The job whose ranks share the runs; null = <see cref="Communicator.World"/>.</param>
     public static (BoundResult Result, int Rows, int Dimension) Run(BoundRequest request, IStageObserver? observer = null, Action<BoundRow>? rowFinished = null,
-        Action<BoundStart>? started = null)
+        Action<BoundStart>? started = null, ICommunicator? communicator = null)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var comm = communicator ?? Communicator.World;
         observer ??= StageObserver.None;
         request.Validate();
         var x = FeatureFile.ReadMatrix(request.Features);
@@ -60,10 +65,11 @@ public static class BoundStage
         started?.Invoke(new BoundStart(x.Dim(0), x.Dim(1), options.DataRows));
         var result = new ClusterBoundSearch(options)
         {
+            Communicator = comm,
             RowFinished = rowFinished,
             RunProgress = (k, f) => observer.Progress(f, $"TEMI K={k}"),
         }.Run(x);
-        BoundFile.Save(request.Out, result, options, x.Dim(0), request.Force);
+        if (comm.IsRoot()) BoundFile.Save(request.Out, result, options, x.Dim(0), request.Force);
         return (result, x.Dim(0), x.Dim(1));
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Cedm.Clustering;
 using Cedm.Data;
+using Cedm.Distributed;
 using Cedm.Features;
 using Cedm.Features.Ssl;
 using Cedm.IO;
@@ -102,18 +103,27 @@ public sealed record EvalRequest
 /// images against real ones in an evaluator's feature space, per-cluster FD when the samples' cluster ids and the
 /// real clustering are given, and the samples' placement in the real clustering. The real side's statistics are
 /// cached (<see cref="ReferenceCache"/>). Writes and returns <see cref="EvalReport"/> (metrics.json).
+/// In a job of several ranks (<see cref="Communicator.World"/>, docs/distributed.md) the real images (on a cache miss)
+/// and the samples are extracted in slices, one per rank (<see cref="ShardedExtraction"/>); rank 0 computes the
+/// metrics, writes metrics.json and the cache, and every rank returns its report. The per-cluster and memorisation
+/// extras run on rank 0 alone, and an evaluator that must be fitted (pca:&lt;n&gt;, ssl) is fitted in one process first:
+/// a cached fit serves every rank.
 /// </summary>
 public static class EvalStage
 {
     /// <summary>Real feature vectors kept in the cache for KID and PRDC (dgm-eval uses 10 000 per side).</summary>
     public const int RealSubsetSize = PrecisionRecall.DefaultMaxPerSide;
 
-    public static EvalReport Run(EvalRequest request, IStageObserver? observer = null)
+    /// <param name="communicator">The job whose ranks share the extraction; null = <see cref="Communicator.World"/>.</param>
+    public static EvalReport Run(EvalRequest request, IStageObserver? observer = null, ICommunicator? communicator = null)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var comm = communicator ?? Communicator.World;
         request.Validate();
-        var report = new EvalReport(Evaluate(request, observer ?? StageObserver.None));
-        report.Save(request.Out);
+        var metrics = Evaluate(request, observer ?? StageObserver.None, comm);
+        if (comm.Size > 1) metrics = JsonNode.Parse(comm.BroadcastString(metrics?.ToJsonString()))!.AsObject();
+        var report = new EvalReport(metrics!);
+        if (comm.IsRoot()) report.Save(request.Out);
         return report;
     }
 
@@ -125,7 +135,8 @@ public static class EvalStage
     private sealed record RealReference(double[] Mean, double[] Covariance, long Count, float[] Subset, int SubsetRows, int Dimension,
         string ResolvedEvaluator, JsonObject Transform);
 
-    private static JsonObject Evaluate(EvalRequest o, IStageObserver log)
+    /// <summary>The metrics on rank 0; null on the other ranks once their slices are gathered.</summary>
+    private static JsonObject? Evaluate(EvalRequest o, IStageObserver log, ICommunicator comm)
     {
         var timings = new JsonObject();
         var clock = Stopwatch.StartNew();
@@ -141,15 +152,18 @@ public static class EvalStage
             ["max_real"] = o.MaxReal, ["seed"] = o.Seed, ["subset"] = RealSubsetSize,
         };
         string cacheDir = ReferenceCache.Folder(key);
-        bool hit = !o.NoCache && File.Exists(Path.Combine(cacheDir, "reference.json"));
+        // Rank 0's file system decides, so every rank takes the same path.
+        bool hit = comm.BroadcastFlag(!o.NoCache && File.Exists(Path.Combine(cacheDir, "reference.json")));
         ImageDataset? realImages = null;
         ImageDataset RealImages() => realImages ??= LoadReal(o, shape);
-        var reference = hit ? LoadReference(cacheDir) : BuildReference(o, shape, RealImages, o.NoCache ? null : cacheDir, key);
+        var reference = hit ? (comm.IsRoot() ? LoadReference(cacheDir) : null) : BuildReference(o, shape, RealImages, o.NoCache ? null : cacheDir, key, comm);
+        string resolved = comm.Size > 1 ? comm.BroadcastString(reference?.ResolvedEvaluator) : reference!.ResolvedEvaluator;
         timings["real"] = clock.Elapsed.TotalSeconds;
 
         clock.Restart();
-        var extractor = FeatureExtractors.Create(reference.ResolvedEvaluator, new FeatureExtractorContext { ImageShape = shape, Seed = o.Seed });
-        var fake = extractor.Extract(samples).Data;
+        var extractor = FeatureExtractors.Create(resolved, new FeatureExtractorContext { ImageShape = shape, Seed = o.Seed });
+        if (ShardedExtraction.Extract(extractor, samples, comm) is not Tensor fakeFeatures || reference is null) return null;
+        var fake = fakeFeatures.Data;
         int d = reference.Dimension, n = samples.Count;
         timings["sample_features"] = clock.Elapsed.TotalSeconds;
 
@@ -232,15 +246,25 @@ public static class EvalStage
         throw new InvalidDataException($"{what} images are {h}x{w} but the samples are {sh}x{sw}; cannot match non-square samples");
     }
 
-    private static RealReference BuildReference(EvalRequest o, (int H, int W, int C) shape, Func<ImageDataset> realImages, string? cacheDir, JsonObject key)
+    /// <summary>The real side from the images (a cache miss); null on ranks other than 0 once their slice is gathered.</summary>
+    private static RealReference? BuildReference(EvalRequest o, (int H, int W, int C) shape, Func<ImageDataset> realImages, string? cacheDir, JsonObject key,
+        ICommunicator comm)
     {
         var real = realImages();
         bool fitted = false;
         var extractor = FeatureExtractors.Create(o.ResolvedEvaluator, new FeatureExtractorContext
         {
-            ImageShape = shape, Seed = o.Seed, FitData = () => { fitted = true; return real; },
+            ImageShape = shape, Seed = o.Seed,
+            FitData = () =>
+            {
+                if (comm.Size > 1)
+                    throw new SettingException(nameof(o.Evaluator), $"evaluator {o.ResolvedEvaluator} is fitted on the real images, which does not run on {comm.Size} ranks; run this `cedm eval` once in one process (the fit is cached for every later run) or pass a fitted model (--evaluator pca:<model.safetensors>)");
+                fitted = true;
+                return real;
+            },
         });
-        var features = extractor.Extract(real).Data;
+        if (ShardedExtraction.Extract(extractor, real, comm) is not Tensor all) return null;
+        var features = all.Data;
         int d = extractor.Dimension;
         var stats = FeatureStatistics.FromFeatures(features, real.Count, d);
         var subsetIdx = Subsets.AtMost(real.Count, RealSubsetSize, new Rng(o.Seed + 2));

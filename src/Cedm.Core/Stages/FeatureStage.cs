@@ -111,16 +111,11 @@ public static class FeatureStage
             Log = observer.Note,
         };
         var fx = FeatureExtractors.Create(request.Extractor, context);
-        Tensor features;
-        if (comm.Size == 1) features = fx.Extract(dataset, observer.Part(fitted ? 0.5 : 0, fitted ? 0.5 : 1, $"{dataset.Count} images"));
-        else
-        {
-            var (lo, hi) = comm.Shard(dataset.Count);
-            var mine = fx.Extract(dataset.Select(Enumerable.Range(lo, hi - lo).ToArray()), observer.Part(0, 1, $"{hi - lo} of {dataset.Count} images"));
-            byte[] all = comm.Gather(System.Runtime.InteropServices.MemoryMarshal.AsBytes(mine.Data.AsSpan()));
-            if (!comm.IsRoot()) return new FeatureResult(request.Out, hi - lo, fx.Dimension, fx.Name, null, new JsonObject(), clock.Elapsed.TotalSeconds);
-            features = new Tensor(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(all).ToArray(), dataset.Count, fx.Dimension);
-        }
+        var (lo, hi) = comm.Shard(dataset.Count);
+        string what = comm.Size == 1 ? $"{dataset.Count} images" : $"{hi - lo} of {dataset.Count} images";
+        var extracted = ShardedExtraction.Extract(fx, dataset, comm, observer.Part(fitted ? 0.5 : 0, fitted ? 0.5 : 1, what));
+        if (extracted is not Tensor features)
+            return new FeatureResult(request.Out, hi - lo, fx.Dimension, fx.Name, null, new JsonObject(), clock.Elapsed.TotalSeconds);
 
         string? savedModel = request.Model, fittedModel = null;
         if (fitted && fx is PcaFeatures pca)

@@ -117,6 +117,51 @@ public sealed class MpiJobTests : CliTest
     }
 
     [OpenMpiFact]
+    public void TwoRanksEvaluateAsOneProcessAndRefuseToFitTheEvaluator()
+    {
+        string source = TrainingTestData.WritePatternsSource(Dir, 5);
+        var real = Cedm.IO.Npy.Read(Path.Combine(Dir, "images.npy"));
+        var rng = new Rng(4);
+        var noisy = real.ToFloat32().Select(v => (byte)Math.Clamp(v + 40 * (rng.NextDouble() - 0.5), 0, 255)).ToArray();
+        Cedm.IO.Npy.Write(Path.Combine(Dir, "samples.npy"), noisy, real.Shape[0], 8, 8);
+        string[] eval = ["eval", source, "samples.npy", "--evaluator", "pixels", "--kid-subsets", "4", "--kid-subset-size", "10", "--prdc-k", "3", "--no-cache"];
+        var one = MpiJob.Run(0, [.. eval, "--out", "one.json"], Dir);
+        one.Code.Should().Be(0, one.Err);
+        var two = MpiJob.Run(2, [.. eval, "--out", "two.json"], Dir);
+        two.Code.Should().Be(0, two.Err);
+        var a = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(Dir, "one.json")))!;
+        var b = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(Dir, "two.json")))!;
+        foreach (var key in new[] { "fd", "kid", "kid_std", "precision", "recall", "density", "coverage", "n_real", "n_samples" })
+            b[key]!.GetValue<double>().Should().Be(a[key]!.GetValue<double>(), $"{key}: 15 real and 15 sampled images split 7 + 8, gathered in order");
+        a["fd"]!.GetValue<double>().Should().BeGreaterThan(0, "the samples differ from the real images");
+
+        var refused = MpiJob.Run(2, ["eval", source, "samples.npy", "--evaluator", "pca:6", "--no-cache", "--out", "pca.json"], Dir);
+        refused.Code.Should().Be(2, "fitting the evaluator on every rank would repeat it R times");
+        refused.Err.Should().Contain("does not run on 2 ranks");
+    }
+
+    [OpenMpiFact]
+    public void TwoRanksSearchTheBoundOfOneProcess()
+    {
+        var (x, _) = Cedm.Clustering.GaussianBlobs.Generate(600, 6, 8, new Rng(2), centreSpread: 8f);
+        Cedm.IO.Npy.Write(Path.Combine(Dir, "feats.npy"), x.Data, 600, 8);
+        string[] bound = ["bound", "feats.npy", "--k0", "2", "--epochs", "2", "--grid", "2", "--whiten", "0"];
+        var one = MpiJob.Run(0, [.. bound, "--out", "one.json"], Dir);
+        one.Code.Should().Be(0, one.Err);
+        var two = MpiJob.Run(2, [.. bound, "--out", "two.json"], Dir);
+        two.Code.Should().Be(0, two.Err);
+        var a = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(Dir, "one.json")))!;
+        var b = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(Dir, "two.json")))!;
+        b["k_ub"]!.GetValue<int>().Should().Be(a["k_ub"]!.GetValue<int>());
+        static Dictionary<int, int> Used(System.Text.Json.Nodes.JsonNode doc) =>
+            doc["table"]!.AsArray().ToDictionary(r => r!["k"]!.GetValue<int>(), r => r!["utilized"]!.GetValue<int>());
+        var (single, ranks) = (Used(a), Used(b));
+        single.Count.Should().BeGreaterThan(2, "the search doubled and refined");
+        foreach (var (k, used) in single)
+            ranks.Should().ContainKey(k).WhoseValue.Should().Be(used, $"K = {k} is trained with the seed (seed, K) on whichever rank");
+    }
+
+    [OpenMpiFact]
     public void AVerbThatDoesNotShardRefusesToRunOnSeveralRanks()
     {
         var r = MpiJob.Run(2, ["cluster", "feats.npy", "--k", "3", "--out", "clusters"], Dir);

@@ -1,4 +1,5 @@
 using Cedm.Clustering.Temi;
+using Cedm.Distributed;
 using Cedm.Tensors;
 
 namespace Cedm.Clustering.Bounds;
@@ -14,10 +15,17 @@ namespace Cedm.Clustering.Bounds;
 /// Optionally the β = 1 run at an over-estimated K whose K_used is the lower bound (spec §5.2 step 3).
 /// The kNN graph is computed once and shared by every run; run K uses the seed (Seed, K) so a K is reproducible
 /// whatever path reached it.
+/// In a job of R ranks (<see cref="Communicator"/>, docs/distributed.md) the search goes in rounds of R runs, one per
+/// rank: the next R doublings (or halvings, or grid points) at once, each rank training one of them. A doubling round
+/// may try Ks above the first failure; they are recorded in the table but, as in one process, K_UB comes only from
+/// the Ks up to the first failure, so R ranks find the K_UB one process finds, in fewer rounds.
 /// </summary>
 public sealed class ClusterBoundSearch(BoundOptions options)
 {
     public BoundOptions Options { get; } = options ?? throw new ArgumentNullException(nameof(options));
+
+    /// <summary>The job whose ranks share the TEMI runs; null = this process alone.</summary>
+    public ICommunicator? Communicator { get; init; }
 
     /// <summary>Called after each TEMI run (the CLI prints the table as it grows).</summary>
     public Action<BoundRow>? RowFinished { get; init; }
@@ -36,6 +44,9 @@ public sealed class ClusterBoundSearch(BoundOptions options)
 
     /// <summary>Test seam: the search's elapsed seconds. Null = the wall clock.</summary>
     internal Func<double>? ElapsedOverride { get; init; }
+
+    /// <summary>Test seam: Ks tried per round. Null = the communicator's rank count (1 in one process).</summary>
+    internal int? RoundWidth { get; init; }
 
     public BoundResult Run(Tensor features)
     {
@@ -57,47 +68,61 @@ public sealed class ClusterBoundSearch(BoundOptions options)
         double budget = Options.TimeBudgetSeconds, slowest = 0;
         var table = new List<BoundRow>();
         var byK = new Dictionary<int, BoundRow>();
+        var comm = Communicator ?? SingleProcess.Instance;
+        int width = RoundWidth ?? comm.Size;
 
-        BoundRow Eval(int k, string phase)
+        // One round: the Ks not tried yet, run side by side on the ranks; rows of every K asked, in the order asked.
+        List<BoundRow> Round(IReadOnlyList<int> ks, string phase)
         {
-            if (byK.TryGetValue(k, out var done)) return done;
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            int used = k == 1 ? 1 : Fit(input, neighbours, k, Options.Beta, phase).Utilized; // K = 1 is trivially fully used
-            var row = new BoundRow(k, used, (double)used / k, phase, Options.Beta, SecondsOf?.Invoke(k) ?? clock.Elapsed.TotalSeconds);
-            slowest = Math.Max(slowest, row.Seconds);
-            byK[k] = row;
-            table.Add(row);
-            RowFinished?.Invoke(row);
-            return row;
+            var fresh = ks.Where(k => !byK.ContainsKey(k)).Distinct().ToList();
+            var runs = RunSpread(input, neighbours, fresh, Options.Beta, phase, comm);
+            foreach (var row in runs)
+            {
+                slowest = Math.Max(slowest, row.Seconds);
+                byK[row.K] = row;
+                table.Add(row);
+                RowFinished?.Invoke(row);
+            }
+            return ks.Select(k => byK[k]).ToList();
         }
-        // Another run fits the budget if the time spent plus the slowest run so far stays within it.
+        // Another round fits the budget if the time spent plus the slowest run so far stays within it.
         bool TimeLeft() => budget <= 0 || Elapsed(total) + slowest <= budget;
+        // The next doubling, or the cap itself when the doubling would jump over it.
+        int Up(int k) => Math.Min(cap, Math.Max(k + 1, (int)Math.Ceiling(k * Options.Growth)));
+        int Down(int k) => Math.Max(1, Math.Min(k - 1, (int)Math.Floor(k / Options.Growth)));
 
         int pass = 0, fail = -1;
         string stop = BoundStop.Threshold;
         int k0 = Math.Min(Options.K0, cap);
-        if (Eval(k0, "double").Ratio >= tau)
+        if (Round([k0], "double")[0].Ratio >= tau)
         {
             pass = k0;
-            while (true)
+            while (fail < 0)
             {
                 if (pass >= cap) { stop = capReason; break; }
-                // The next doubling, or the cap itself when the doubling would jump over it.
-                int next = Math.Min(cap, Math.Max(pass + 1, (int)Math.Ceiling(pass * Options.Growth)));
                 if (!TimeLeft()) { stop = BoundStop.TimeBudget; break; }
-                if (Eval(next, "double").Ratio >= tau) pass = next;
-                else { fail = next; break; }
+                var next = new List<int> { Up(pass) };
+                while (next.Count < width && next[^1] < cap) next.Add(Up(next[^1]));
+                foreach (var row in Round(next, "double"))
+                {
+                    if (row.Ratio >= tau) pass = row.K;
+                    else { fail = row.K; break; }
+                }
             }
         }
         else
         {
             fail = k0;
-            while (fail > 1)
+            while (fail > 1 && pass == 0)
             {
                 if (!TimeLeft()) { stop = BoundStop.TimeBudget; break; }
-                int next = Math.Max(1, Math.Min(fail - 1, (int)Math.Floor(fail / Options.Growth)));
-                if (Eval(next, "halve").Ratio >= tau) { pass = next; break; }
-                fail = next;
+                var next = new List<int> { Down(fail) };
+                while (next.Count < width && next[^1] > 1) next.Add(Down(next[^1]));
+                foreach (var row in Round(next, "halve"))
+                {
+                    if (row.Ratio >= tau) { pass = row.K; break; }
+                    fail = row.K;
+                }
             }
             pass = Math.Max(pass, 1);
         }
@@ -107,10 +132,11 @@ public sealed class ClusterBoundSearch(BoundOptions options)
         if (fail > 0 && stop == BoundStop.Threshold)
         {
             refined = true;
-            foreach (int k in GridBetween(pass, fail, Options.GridPoints))
+            foreach (var chunk in GridBetween(pass, fail, Options.GridPoints).Chunk(width))
             {
                 if (!TimeLeft()) { stop = BoundStop.TimeBudget; refined = false; break; }
-                if (Eval(k, "grid").Ratio >= tau) kUpper = Math.Max(kUpper, k);
+                foreach (var row in Round(chunk, "grid"))
+                    if (row.Ratio >= tau) kUpper = Math.Max(kUpper, row.K);
             }
         }
 
@@ -119,17 +145,32 @@ public sealed class ClusterBoundSearch(BoundOptions options)
         if (Options.Lower)
         {
             int k = Options.LowerK > 0 ? Options.LowerK : Math.Max(2, 2 * kUpper);
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            int used = Fit(input, neighbours, k, 1.0, "lower").Utilized;
-            lowerRun = new BoundRow(k, used, (double)used / k, "lower", 1.0, clock.Elapsed.TotalSeconds);
+            lowerRun = RunSpread(input, neighbours, [k], 1.0, "lower", comm)[0];
             RowFinished?.Invoke(lowerRun);
-            kLower = used;
+            kLower = lowerRun.Utilized;
         }
         return new BoundResult(kUpper, tau, table, stop == BoundStop.MaxK, kLower, lowerRun, knnSeconds, Elapsed(total))
         {
             Stop = stop, Crossed = fail > 0, Refined = refined, DataCapK = dataCap, Rows = n,
             DataRows = Options.DataRows > 0 ? Options.DataRows : n, TimeBudgetSeconds = budget,
         };
+    }
+
+    /// <summary>
+    /// Runs TEMI at each of <paramref name="ks"/>, the i-th on rank i mod R, and shares every run's K_used and seconds
+    /// with every rank (one all-reduce), so all ranks take the same next step.
+    /// </summary>
+    private List<BoundRow> RunSpread(Tensor input, int[,] neighbours, List<int> ks, double beta, string phase, ICommunicator comm)
+    {
+        var shared = new double[2 * ks.Count];
+        for (int i = comm.Rank; i < ks.Count; i += comm.Size)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            shared[2 * i] = ks[i] == 1 ? 1 : Fit(input, neighbours, ks[i], beta, phase).Utilized; // K = 1 is trivially fully used
+            shared[2 * i + 1] = SecondsOf?.Invoke(ks[i]) ?? clock.Elapsed.TotalSeconds;
+        }
+        if (comm.Size > 1 && ks.Count > 0) comm.AllReduceSum(shared);
+        return ks.Select((k, i) => new BoundRow(k, (int)shared[2 * i], shared[2 * i] / k, phase, beta, shared[2 * i + 1])).ToList();
     }
 
     private double Elapsed(System.Diagnostics.Stopwatch clock) => ElapsedOverride?.Invoke() ?? clock.Elapsed.TotalSeconds;

@@ -24,6 +24,31 @@ public sealed class ClusterBoundSearchTests(ITestOutputHelper output)
         r.KLower.Should().BeNull();
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(5)]
+    public void RoundsOfSeveralKsFindTheKUpperOfOneAtATime(int width)
+    {
+        // Rounds are how R ranks share the search: each tries the next `width` Ks at once. Curves: a clean crossing, a
+        // non-monotone r(K) whose Ks past the first failure pass again (they must not raise K_UB), a halving, the cap.
+        var curves = new (BoundOptions Options, Func<int, int> Used)[]
+        {
+            (new() { K0 = 2, GridPoints = 3, Threshold = 0.9 }, k => Math.Min(k, 13)),
+            (new() { K0 = 2, GridPoints = 3, Threshold = 0.9 }, k => k is > 8 and < 40 ? k / 2 : k),
+            (new() { K0 = 40, GridPoints = 2 }, k => Math.Min(k, 6)),
+            (new() { K0 = 4, MaxK = 20 }, k => k),
+        };
+        foreach (var (options, used) in curves)
+        {
+            var one = new ClusterBoundSearch(options) { UtilizedAt = (k, _) => used(k) }.Run(Dummy);
+            var rounds = new ClusterBoundSearch(options) { UtilizedAt = (k, _) => used(k), RoundWidth = width }.Run(Dummy);
+            (rounds.KUpper, rounds.Stop, rounds.Crossed, rounds.Refined).Should().Be((one.KUpper, one.Stop, one.Crossed, one.Refined), $"width {width}, K0 {options.K0}");
+            rounds.Table.Select(t => (t.K, t.Utilized, t.Phase)).Should().Contain(one.Table.Select(t => (t.K, t.Utilized, t.Phase)), "every K one process tries is tried");
+            rounds.Table.Select(t => t.K).Should().OnlyHaveUniqueItems();
+        }
+    }
+
     [Fact]
     public void HalvesWhenK0AlreadyFailsAndCapsAtMaxK()
     {
