@@ -46,13 +46,15 @@ public static class SampleCommand
         var interpolate = new Option<string?>("--interpolate") { Description = "features:/gmm: runs: a,b,t — condition on (1-t) z_a + t z_b, draws of clusters a and b from the same normals." };
         var classifier = new Option<string?>("--classifier") { Description = "A `cedm classifier` file: classifier guidance D - w sigma^2 grad_x L toward each image's class (with --classifier-guidance w)." };
         var classifierGuidance = new Option<double>("--classifier-guidance") { Description = "Weight w of --classifier guidance.", DefaultValueFactory = _ => 0 };
+        var nodeRows = new Option<string?>("--node-rows") { Description = "Path-conditioned runs, with --cluster node:/depth:/path:: subtree (each image draws a leaf under the node by the leaves' training mass and takes its full path) or partial (the node's partial path root..node, for runs trained with --path-truncation). Default: partial for runs trained with --path-truncation, else subtree. docs/hierarchy.md." };
+        nodeRows.AcceptOnlyFromAmong("subtree", "partial");
         var features = new Option<string?>("--features") { Description = "features:/gmm: runs: a features .npy (N, D) with one row per seed (e.g. of held-out real images, for look-alikes), whitened with the run's map." };
         var force = GlobalOptions.Force();
         var json = GlobalOptions.Json();
         var cmd = new Command("sample", "Generate images with a trained run's EMA weights (EDM sampler: Heun with optional churn, or DPM-Solver++(2M); optional guidance). Under mpirun the seeds are split over the ranks (docs/distributed.md).")
         {
             run, n, seeds, seed, output, cluster, guidance, coherence, caGuidance, caLow, steps, solver, sigmaMin, sigmaMax, rho, sChurn, sMin, sMax, sNoise, batch, grid, scale, checkpoint, force, json,
-            temperature, interpolate, features, classifier, classifierGuidance,
+            temperature, interpolate, features, classifier, classifierGuidance, nodeRows,
         };
         cmd.SetAction(parse =>
         {
@@ -69,6 +71,7 @@ public static class SampleCommand
                 Coherence = parse.GetValue(coherence), Checkpoint = parse.GetValue(checkpoint),
                 Temperature = parse.GetValue(temperature), Interpolate = parse.GetValue(interpolate), Features = parse.GetValue(features),
                 Classifier = parse.GetValue(classifier), ClassifierGuidance = parse.GetValue(classifierGuidance),
+                NodeRows = parse.GetValue(nodeRows) switch { "partial" => NodeRowMode.Partial, "subtree" => NodeRowMode.Subtree, _ => null },
                 Out = parse.GetValue(output)!, Grid = parse.GetValue(grid), Scale = parse.GetValue(scale), Force = parse.GetValue(force),
             };
             if (parse.GetResult(caLow) is { Implicit: false } && !(request.Sampler.CoherenceGuidance > 0)) throw new UsageException("--ca-low only applies with --ca-guidance");

@@ -49,6 +49,7 @@ public static class TrainCommand
         var ckpt = new Option<double>("--checkpoint-kimg") { Description = "Checkpoint interval, kimg (one is also written at the end).", DefaultValueFactory = _ => d.CheckpointKimg };
         var logKimg = new Option<double>("--log-kimg") { Description = "log.jsonl interval, kimg.", DefaultValueFactory = _ => d.LogKimg };
         var keep = new Option<int>("--keep") { Description = "Newest checkpoints kept on disk.", DefaultValueFactory = _ => d.KeepCheckpoints };
+        var pathTruncation = new Option<double>("--path-truncation") { Description = "Path-conditioned runs (--cond tree:<dir>): probability that an image's root-to-leaf path stops at an ancestor drawn uniformly from the root to the leaf's parent (related-seeds D.3), so every internal node gets a trained row and `cedm sample --cluster node:<n>` can condition on it (--node-rows partial). Default 0: full paths only.", DefaultValueFactory = _ => 0 };
         var pUncond = new Option<double>("--p-uncond") { Description = "Condition dropout probability (for classifier-free guidance; C-EDM default 0).", DefaultValueFactory = _ => 0 };
         var xflip = new Option<bool>("--xflip") { Description = "Random horizontal flips of training images." };
         var co = new CoherenceOptions();
@@ -63,7 +64,7 @@ public static class TrainCommand
         var json = GlobalOptions.Json();
         var cmd = new Command("train", "Train a (cluster-)conditional EDM diffusion model (DDPM++ U-Net, EDM loss, Adam, EMA). Under mpirun -np R: data-parallel, the global --batch split over the ranks (docs/distributed.md).")
         {
-            source, cond, output, preset, kimg, minutes, resume, batch, lr, rampup, ema, emaRamp, ckpt, logKimg, keep, pUncond, xflip, dropout,
+            source, cond, output, preset, kimg, minutes, resume, batch, lr, rampup, ema, emaRamp, ckpt, logKimg, keep, pUncond, pathTruncation, xflip, dropout,
             coherence, coherenceMode, coherenceBins, coherenceQuantiles, resolution, pad, seed, force, json,
             featureDim, gmmMode, gmmRank, gmmShrinkage, gmmTemperature, gmmAssign, gmmFeatures,
         };
@@ -106,7 +107,7 @@ public static class TrainCommand
                         Preset = parse.GetValue(preset)!, Batch = parse.GetValue(batch), Lr = parse.GetValue(lr), LrRampupKimg = parse.GetValue(rampup),
                         EmaHalflifeKimg = parse.GetValue(ema), EmaRampupRatio = parse.GetValue(emaRamp) is var r && r > 0 ? r : null,
                         Kimg = parse.GetValue(kimg), Minutes = parse.GetValue(minutes), CheckpointKimg = parse.GetValue(ckpt), LogKimg = parse.GetValue(logKimg),
-                        KeepCheckpoints = parse.GetValue(keep), Seed = parse.GetValue(seed), PUncond = parse.GetValue(pUncond), XFlip = parse.GetValue(xflip),
+                        KeepCheckpoints = parse.GetValue(keep), Seed = parse.GetValue(seed), PUncond = parse.GetValue(pUncond), PathTruncation = parse.GetValue(pathTruncation), XFlip = parse.GetValue(xflip),
                         Dropout = parse.GetValue(dropout),
                     },
                     Features = !featureCond ? null : new FeatureConditionOptions

@@ -58,6 +58,7 @@ public static class CommandLines
         Differs("--log-kimg", t.LogKimg, d.LogKimg);
         Differs("--keep", t.KeepCheckpoints, d.KeepCheckpoints);
         Differs("--p-uncond", t.PUncond, d.PUncond);
+        Differs("--path-truncation", t.PathTruncation, d.PathTruncation);
         if (t.XFlip) args.Add("--xflip");
         if (t.Dropout is float dropout) args.AddRange(["--dropout", dropout.ToString("R", CultureInfo.InvariantCulture)]);
         if (r.Resolution is int res) args.AddRange(["--resolution", I(res)]);

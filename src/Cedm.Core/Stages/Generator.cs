@@ -93,6 +93,9 @@ public sealed record SampleRequest
 
     public double ClassifierGuidance { get; init; }
 
+    /// <summary>How node:/depth:/path: rows are conditioned; null = the run's default (<see cref="Generator.NodeRows"/>).</summary>
+    public NodeRowMode? NodeRows { get; init; }
+
     /// <summary>
     /// An image-conditioned run (config.json "image_condition", related-seeds A′.1): the condition sampler the caller
     /// rebuilt from that record (e.g. a TreeVAE's root draws and leaf decodes). Required for such a run, refused otherwise.
@@ -149,7 +152,12 @@ public static class SampleStage
                 "this run was not trained on a feature condition (features:/gmm:)");
         if ((request.Classifier != null) != (request.ClassifierGuidance > 0))
             throw new SettingException(nameof(request.ClassifierGuidance), "classifier guidance needs both --classifier <file> and --classifier-guidance w > 0");
-        if (request.Classifier != null) generator.Wrap = ClassifierStage.Guidance(request.Classifier, generator, request.ClassifierGuidance);
+        if (request.Classifier != null)
+        {
+            generator.Wrap = ClassifierStage.Guidance(request.Classifier, generator, request.ClassifierGuidance);
+            (generator.ClassifierFile, generator.ClassifierWeight) = (Path.GetFullPath(request.Classifier), request.ClassifierGuidance);
+        }
+        if (request.NodeRows is { } nodeRows) generator.NodeRows = nodeRows;
         var set = generator.Sample(request.Seeds, ConditionChoice.Parse(request.Cluster), options, observer, comm, features, request.ImageConditions);
         if (!comm.IsRoot()) return (set, new SampleRecord());
         return (set, generator.Save(set, request.Out, request.Grid, request.Scale, request.Cluster, options, request.Force, features));
@@ -199,6 +207,28 @@ public sealed class Generator
     /// <summary>Whether the run conditions on a continuous vector (features:/gmm:, related-seeds B.3).</summary>
     public bool FeatureConditioned => Config.Network.FeatureDim > 0;
 
+    /// <summary>
+    /// How node:, depth: and path: rows condition a path-conditioned run: <see cref="NodeRowMode.Partial"/>, the node's
+    /// partial-path row, only for runs trained with path truncation (their default); else <see cref="NodeRowMode.Subtree"/>.
+    /// </summary>
+    public NodeRowMode NodeRows
+    {
+        get => _nodeRows;
+        set
+        {
+            if (value == NodeRowMode.Partial && !(Config.Training.PathTruncation > 0))
+                throw new SettingException("NodeRows", "this run was trained without --path-truncation, so its partial-path rows were never trained; use --node-rows subtree");
+            _nodeRows = value;
+        }
+    }
+
+    private NodeRowMode _nodeRows;
+
+    /// <summary>The classifier guiding the samples (recorded in samples.json; set with <see cref="Wrap"/>).</summary>
+    public string? ClassifierFile { get; set; }
+
+    public double ClassifierWeight { get; set; }
+
     /// <summary>Whether the run conditions on an image and a leaf (related-seeds A′.1; config.json "image_condition").</summary>
     public bool ImageConditioned => Config.Network.ConditionChannels > 0;
 
@@ -218,7 +248,7 @@ public sealed class Generator
         var net = new EdmPrecond(config.Network, new Rng(0UL));
         Diffusion.Training.Checkpoint.LoadInto(net, Diffusion.Training.Checkpoint.LoadEma(path), path, run);
         net.SetTraining(false);
-        return new Generator(run, path, config, map, net);
+        return new Generator(run, path, config, map, net) { _nodeRows = config.Training.PathTruncation > 0 ? NodeRowMode.Partial : NodeRowMode.Subtree };
     }
 
     /// <summary>
@@ -254,7 +284,8 @@ public sealed class Generator
         else if (choice is ConditionChoice.Node or ConditionChoice.Depth or ConditionChoice.PathTo)
         {
             rowNodes = TreeRows(choice);
-            rows.AddRange(rowNodes.Select(v => (ConditionDraw?)SubtreeDraw(v).WithRows(Map)));
+            rows.AddRange(rowNodes.Select(v => (ConditionDraw?)(NodeRows == NodeRowMode.Partial && !Map.Tree!.IsLeaf(v)
+                ? ConditionDraw.AtNode(Map, v) : SubtreeDraw(v).WithRows(Map))));
         }
         else rows.AddRange((choice switch
         {
@@ -458,7 +489,8 @@ public sealed class Generator
             LabelMode = ImageConditioned ? Config.ImageCondition!.Kind : FeatureConditioned ? Config.Features?.Kind ?? "features" : Map.Mode, FeatureDim = Config.Network.FeatureDim,
             Temperature = FeatureConditioned && features?.Features == null ? features?.Temperature ?? 1.0 : null,
             Interpolate = features?.Interpolate, FeaturesFile = features?.Features, LabelDim = ImageConditioned ? Config.Network.LabelDim : Map.Dim, Nodes = set.RowNodes,
-            NodeDepths = set.RowNodes?.Select(v => Map.Tree!.Depth(v)).ToArray(), Coherence = Coherent ? options.Coherence : null,
+            NodeDepths = set.RowNodes?.Select(v => Map.Tree!.Depth(v)).ToArray(), NodeRows = set.RowNodes is null ? null : NodeRows == NodeRowMode.Partial ? "partial" : "subtree",
+            Classifier = ClassifierFile, ClassifierGuidance = ClassifierWeight, Coherence = Coherent ? options.Coherence : null,
             ClusterCounts = set.OriginalIds.GroupBy(c => c).OrderBy(g => g.Key).ToDictionary(g => g.Key.ToString(CultureInfo.InvariantCulture), g => g.Count()),
             Solver = options.Solver,
             Sampler = new Dictionary<string, double>
@@ -494,6 +526,13 @@ public sealed record SampleRecord
     /// <summary>Path-conditioned runs sampled by node:, depth: or path:: the tree node of each grid row and its depth.</summary>
     public int[]? Nodes { get; init; }
     public int[]? NodeDepths { get; init; }
+
+    /// <summary>With <see cref="Nodes"/>: "subtree" (a leaf drawn under each node) or "partial" (the node's partial-path row).</summary>
+    public string? NodeRows { get; init; }
+
+    /// <summary>The `cedm classifier` file that guided the samples and its weight (null and 0 without).</summary>
+    public string? Classifier { get; init; }
+    public double ClassifierGuidance { get; init; }
     public double? Coherence { get; init; }
     public int FeatureDim { get; init; }
     public double? Temperature { get; init; }
@@ -556,4 +595,14 @@ public sealed record FeatureChoice(double Temperature = 1.0, string? Interpolate
             return (a, b, t);
         throw new SettingException("Interpolate", $"expected a,b,t (two cluster ids and t in [0, 1]), got '{text}'");
     }
+}
+
+/// <summary>How a tree node conditions a path-conditioned run's samples (docs/hierarchy.md "Sampling at any depth").</summary>
+public enum NodeRowMode
+{
+    /// <summary>Each image draws a leaf under the node by the leaves' training counts and takes that leaf's full path.</summary>
+    Subtree,
+
+    /// <summary>Every image takes the node's partial path (root … node), trained by path truncation.</summary>
+    Partial,
 }

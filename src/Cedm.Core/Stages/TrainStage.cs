@@ -173,6 +173,7 @@ public static class TrainStage
         if (images != null && (labels.K > 0 || features != null))
             throw new SettingException(nameof(request.Cond), $"'{request.Cond}' brings its own condition; an image-conditioned run takes its leaves from its condition source");
         if (training.PUncond > 0 && labels.K == 0 && features == null && images == null) throw new SettingException(nameof(training.PUncond), "condition dropout needs a conditional model");
+        if (training.PathTruncation > 0 && labels.Tree == null) throw new SettingException(nameof(training.PathTruncation), "path truncation needs a path-conditioned run (--cond tree:<dir>)");
         float[]? scores = null;
         CoherenceConfig? coherence = null;
         if (request.Coherence is { } co)

@@ -216,6 +216,10 @@ public sealed class ClassifierCommandTests : CliTest
         (code, _, err) = Run("sample", run, "--n", "2", "--cluster", "1", "--steps", "3", "--out", guided, "--classifier", clf, "--classifier-guidance", "50");
         code.Should().Be(0, err);
         Npy.Read(guided).As<byte>().ToArray().Should().NotEqual(Npy.Read(plain).As<byte>().ToArray(), "guidance moves the samples");
+        var guidedRecord = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, "g.json"))).RootElement;
+        guidedRecord.GetProperty("classifier").GetString().Should().Be(Path.GetFullPath(clf));
+        guidedRecord.GetProperty("classifier_guidance").GetDouble().Should().Be(50);
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir, "p.json"))).RootElement.GetProperty("classifier").ValueKind.Should().Be(JsonValueKind.Null);
 
         Run("sample", run, "--classifier", clf, "--out", Path.Combine(Dir, "x.npy")).Err.Should().Contain("--classifier-guidance");
         Run("classifier", run, "--out", clf).Code.Should().Be(2, "no overwrite without --force");

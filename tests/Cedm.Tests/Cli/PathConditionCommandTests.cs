@@ -72,6 +72,39 @@ public sealed class PathConditionCommandTests : CliTest
     }
 
     [Fact]
+    public void TruncatedPathsSampleNodesFromTheirPartialRows()
+    {
+        string source = TrainingTestData.WritePatternsSource(Dir, 4), run = Path.Combine(Dir, "run"), plain = Path.Combine(Dir, "plain");
+        string[] quick = ["--batch", "4", "--kimg", "0.008"];
+        var (code, _, err) = Run(["train", source, "--cond", $"path:{Clusters()}", "--out", run, "--path-truncation", "0.3", .. quick]);
+        code.Should().Be(0, err);
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "config.json"))).RootElement.GetProperty("training").GetProperty("path_truncation").GetDouble().Should().Be(0.3);
+
+        string partial = Path.Combine(Dir, "partial.npy");
+        (code, var output, err) = Run("sample", run, "--n", "3", "--steps", "2", "--cluster", "path:1", "--out", partial, "--json");
+        code.Should().Be(0, err);
+        JsonDocument.Parse(output).RootElement.GetProperty("node_rows").GetString().Should().Be("partial", "the default of a run trained with truncation");
+        var ids = Npy.Read(Path.Combine(Dir, "partial_clusters.npy")).ToInt64();
+        ids.Take(6).Should().OnlyContain(c => c == -1, "the root and node 2 condition on their partial rows, not on a cluster");
+        ids.Skip(6).Should().OnlyContain(c => c == 1, "the leaf row is cluster 1's own");
+
+        string subtree = Path.Combine(Dir, "subtree.npy");
+        (code, output, err) = Run("sample", run, "--n", "3", "--steps", "2", "--cluster", "path:1", "--node-rows", "subtree", "--out", subtree, "--json");
+        code.Should().Be(0, err);
+        JsonDocument.Parse(output).RootElement.GetProperty("node_rows").GetString().Should().Be("subtree");
+        Npy.Read(Path.Combine(Dir, "subtree_clusters.npy")).ToInt64().Take(6).Should().OnlyContain(c => c >= 0);
+        Npy.Read(subtree).As<byte>().Skip(6 * 64).Should().Equal(Npy.Read(partial).As<byte>().Skip(6 * 64), "a leaf is sampled alike either way");
+
+        Run(["train", source, "--cond", $"path:{Clusters()}", "--out", plain, .. quick]).Code.Should().Be(0);
+        (code, _, err) = Run("sample", plain, "--cluster", "node:2", "--node-rows", "partial", "--out", Path.Combine(Dir, "x.npy"));
+        code.Should().Be(2);
+        err.Should().Contain("--path-truncation");
+        (code, _, err) = Run(["train", source, "--cond", $"clusters:{Clusters()}", "--out", Path.Combine(Dir, "flat"), "--path-truncation", "0.2", .. quick]);
+        code.Should().Be(2);
+        err.Should().Contain("path-conditioned");
+    }
+
+    [Fact]
     public void RefusesFoldersWithoutTheirTreeAndFlatRunsTreeChoices()
     {
         string source = TrainingTestData.WritePatternsSource(Dir, 4);

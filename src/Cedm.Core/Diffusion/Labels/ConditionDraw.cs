@@ -24,6 +24,7 @@ public sealed class ConditionDraw
 {
     private readonly double[] _cumulative;
     private LabelMap? _rows;
+    private int _node = -1;
 
     private ConditionDraw(ConditionDrawMode mode, int k, double[] cumulative, int fixedId)
     {
@@ -46,8 +47,28 @@ public sealed class ConditionDraw
         return new ConditionDraw(Mode, K, _cumulative, FixedId) { _rows = map };
     }
 
+    /// <summary>
+    /// Every image conditioned on tree node <paramref name="node"/>'s partial path (root … node), the row a run trained
+    /// with path truncation learned for the node's subtree (related-seeds D.3). The draw still takes its one uniform
+    /// number, so seeds keep their images, and gives id −1: no single cluster made the image.
+    /// </summary>
+    public static ConditionDraw AtNode(LabelMap map, int node)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        var tree = map.Tree ?? throw new ArgumentException("a node row needs a path-conditioned run's tree", nameof(map));
+        if ((uint)node >= (uint)tree.Nodes) throw new ArgumentOutOfRangeException(nameof(node), node, $"the tree has nodes 0..{tree.Nodes - 1}");
+        return new ConditionDraw(ConditionDrawMode.Fixed, map.K, [], -1) { _rows = map, _node = node };
+    }
+
     /// <summary>The network's condition rows [ids.Length, <see cref="Dim"/>] for drawn ids.</summary>
-    public Cedm.Tensors.Tensor Encode(ReadOnlySpan<int> ids) => _rows?.Rows(ids) ?? Nn.OneHot.FromIds(ids, K);
+    public Cedm.Tensors.Tensor Encode(ReadOnlySpan<int> ids)
+    {
+        if (_node < 0) return _rows?.Rows(ids) ?? Nn.OneHot.FromIds(ids, K);
+        int dim = _rows!.Dim;
+        var data = new float[ids.Length * dim];
+        for (int i = 0; i < ids.Length; i++) _rows.Tree!.WriteRow(_node, data.AsSpan(i * dim, dim));
+        return new Cedm.Tensors.Tensor(data, ids.Length, dim);
+    }
 
     /// <summary>The condition of <see cref="ConditionDrawMode.Fixed"/>, else −1.</summary>
     public int FixedId { get; }

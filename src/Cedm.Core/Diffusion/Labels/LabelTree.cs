@@ -70,6 +70,9 @@ public sealed class LabelTree
         return path.ToArray();
     }
 
+    /// <summary>Whether <paramref name="node"/> has no children.</summary>
+    public bool IsLeaf(int node) => _children[node].Length == 0;
+
     /// <summary>Whether <paramref name="node"/> lies on the path of <paramref name="descendant"/> (a node is its own ancestor).</summary>
     public bool IsAncestor(int node, int descendant)
     {

@@ -157,6 +157,28 @@ public sealed class EdmTrainer
     /// <summary>One optimiser step. Throws <see cref="TrainingDivergedException"/> (weights untouched) if the loss is not finite.</summary>
     public TrainStep TrainOneStep() => _comm.Size > 1 ? TrainOneStepDistributed() : TrainOneStepLocal();
 
+    /// <summary>
+    /// The condition row of training image <paramref name="index"/>: its label's row, or with
+    /// <see cref="TrainingOptions.PathTruncation"/> q in a path-conditioned run, with probability q the partial path
+    /// to an ancestor drawn uniformly from the root to the leaf's parent (related-seeds D.3). Those two draws come from
+    /// the run generator on every rank, only when q &gt; 0, so runs without truncation keep their generator sequence.
+    /// </summary>
+    private void WriteConditionRow(int index, Span<float> row, bool mine)
+    {
+        int id = Labels.Ids![index];
+        if (Options.PathTruncation > 0 && Labels.Tree is { } tree)
+        {
+            double cut = _rng.NextDouble(), level = _rng.NextDouble();
+            var path = tree.Path(tree.LeafOfCluster[Labels.Used[id]]);
+            if (cut < Options.PathTruncation && path.Length > 1)   // a leaf at the root has no ancestor to stop at
+            {
+                if (mine) tree.WriteRow(path[Math.Min((int)(level * (path.Length - 1)), path.Length - 2)], row);
+                return;
+            }
+        }
+        if (mine) Labels.WriteRow(id, row);
+    }
+
     private TrainStep TrainOneStepLocal()
     {
         int b = Options.Batch, c = _data.Channels, h = _data.Height, w = _data.Width, size = _data.ImageSize;
@@ -178,7 +200,7 @@ public sealed class EdmTrainer
             if (onehot != null || feats != null || _images != null)
             {
                 bool drop = dropped[i] = Options.PUncond > 0 && _rng.NextDouble() < Options.PUncond;
-                if (!drop && onehot != null && _images == null) Labels.WriteRow(Labels.Ids![index], onehot.AsSpan(i * dim, dim));
+                if (!drop && onehot != null && _images == null) WriteConditionRow(index, onehot.AsSpan(i * dim, dim), mine: true);
                 if (!drop && feats != null) _features!.Fill(index, _rng, feats.AsSpan(i * fd, fd));   // dropped: the zero vector
                 if (coherence != null) coherence[i] = drop ? 0f : _coherence![index];   // C.1: null condition ⇒ c = 0
             }
@@ -235,7 +257,7 @@ public sealed class EdmTrainer
             if (onehot != null || feats != null || _images != null)
             {
                 bool drop = dropped[i] = Options.PUncond > 0 && _rng.NextDouble() < Options.PUncond;
-                if (!drop && mine && onehot != null && _images == null) Labels.WriteRow(Labels.Ids![index], onehot.AsSpan((i - lo) * dim, dim));
+                if (!drop && onehot != null && _images == null) WriteConditionRow(index, mine ? onehot.AsSpan((i - lo) * dim, dim) : default, mine);
                 if (!drop && feats != null) _features!.Fill(index, _rng, mine ? feats.AsSpan((i - lo) * fd, fd) : otherFeats);
                 if (mine && coherence != null) coherence[i - lo] = drop ? 0f : _coherence![index];
             }

@@ -47,6 +47,13 @@ public sealed record TrainingOptions
     /// <summary>Probability of replacing an image's condition by the all-zero vector (C-EDM --p_uncond; for guidance).</summary>
     public double PUncond { get; init; }
 
+    /// <summary>
+    /// Path-conditioned runs (--cond tree:&lt;dir&gt;): probability that an image's root-to-leaf path is cut at an ancestor
+    /// drawn uniformly from the root to the leaf's parent (related-seeds D.3 "path truncation"), so the network learns a
+    /// row for every internal node and can be sampled at any depth from that row. 0 (default) trains full paths only.
+    /// </summary>
+    public double PathTruncation { get; init; }
+
     /// <summary>Random horizontal flips of training images (EDM's dataset --xflip; off by default, spec §1.1).</summary>
     public bool XFlip { get; init; }
 
@@ -82,6 +89,7 @@ public sealed record TrainingOptions
         if (!(LogKimg > 0)) throw new ArgumentException($"must be > 0, got {LogKimg}", nameof(LogKimg));
         if (KeepCheckpoints < 1) throw new ArgumentException($"must be ≥ 1, got {KeepCheckpoints}", nameof(KeepCheckpoints));
         if (!(PUncond >= 0 && PUncond <= 1)) throw new ArgumentException($"must be in [0, 1], got {PUncond}", nameof(PUncond));
+        if (!(PathTruncation >= 0 && PathTruncation < 1)) throw new ArgumentException($"must be in [0, 1), got {PathTruncation}", nameof(PathTruncation));
         if (Dropout is { } dropout && !(dropout >= 0f && dropout < 1f)) throw new ArgumentException($"must be in [0, 1), got {Dropout}", nameof(Dropout));
     }
 }

@@ -93,6 +93,65 @@ public sealed class LabelTreeTests
     }
 
     [Fact]
+    public void PathTruncationTrainsPrefixRowsAtItsRateAndLeavesOtherRunsAlone()
+    {
+        // Tree: root 4 → {node 3 → {cluster 0 (node 0), cluster 1 (node 1)}, cluster 2 (node 2)}, breadth-first
+        // renumbered by FromParents. A truncated row is the unit path row of a proper ancestor of the image's leaf.
+        var data = TrainingTestData.Patterns(4);
+        var (tree, _) = LabelTree.FromParents([3, 3, 4, 4, -1], [0, 1, 2, -1, -1]);
+        var clusters = new ClusterLabels("agglo", 3, Enumerable.Range(0, data.Count).Select(i => i % 3).ToArray(), null, null, null, null);
+        var source = LabelSource.FromClusterPaths(clusters, tree);
+        var options = TrainingTestData.Options(1, batch: 12) with { PathTruncation = 0.5 };
+        var trainer = new EdmTrainer(TrainingTestData.Micro(5), data, source, options);
+        int full = 0, cut = 0;
+        var cutDepths = new HashSet<int>();
+        for (int step = 0; step < 20; step++)
+        {
+            trainer.TrainOneStep();
+            var rows = trainer.LastCondition!.Labels!.Data;
+            for (int i = 0; i < 12; i++)
+            {
+                var row = rows.AsSpan(i * 5, 5).ToArray();
+                int last = Array.FindLastIndex(row, v => v > 0);
+                var expected = new float[5];
+                tree.WriteRow(last, expected);
+                row.Should().Equal(expected, "every row is the unit path row of one node");
+                if (tree.IsLeaf(last)) full++;
+                else { cut++; cutDepths.Add(tree.Depth(last)); }
+            }
+        }
+        // P(cut) = 0.5 for every image (each has at least one ancestor): 240 rows, binomial sd ≈ 7.7.
+        cut.Should().BeInRange(120 - 35, 120 + 35);
+        (full + cut).Should().Be(240);
+        cutDepths.Should().BeEquivalentTo(new[] { 0, 1 }, "the root and the inner node are both trained");
+
+        var plain = new EdmTrainer(TrainingTestData.Micro(5), data, source, TrainingTestData.Options(0.008, batch: 4));
+        var zero = new EdmTrainer(TrainingTestData.Micro(5), data, source, TrainingTestData.Options(0.008, batch: 4) with { PathTruncation = 0 });
+        plain.TrainOneStep();
+        zero.TrainOneStep();
+        zero.LastCondition!.Labels!.Data.Should().Equal(plain.LastCondition!.Labels!.Data, "no truncation draws no numbers");
+        FluentActions.Invoking(() => (TrainingTestData.Options(0.008) with { PathTruncation = 1 }).Validate()).Should().Throw<ArgumentException>();
+    }
+
+    [Fact]
+    public void ANodeDrawGivesEveryImageThePartialRowAndNoCluster()
+    {
+        var (tree, _) = LabelTree.FromParents([3, 3, 4, 4, -1], [0, 1, 2, -1, -1]);
+        var map = new LabelMap("path", [0, 1, 2], [6, 2, 4]) { Tree = tree };
+        int inner = Enumerable.Range(0, 5).Single(v => !tree.IsLeaf(v) && tree.Depth(v) == 1);
+        var draw = ConditionDraw.AtNode(map, inner);
+        var rng = new Cedm.Tensors.Rng(3);
+        draw.Draw(rng).Should().Be(-1, "no single cluster makes the image");
+        var other = new Cedm.Tensors.Rng(3);
+        other.NextDouble();
+        rng.NextDouble().Should().Be(other.NextDouble(), "the draw takes exactly one uniform number, like every condition draw");
+        var expected = new float[5];
+        tree.WriteRow(inner, expected);
+        draw.Encode([-1, -1]).Data.Should().Equal([.. expected, .. expected]);
+        FluentActions.Invoking(() => ConditionDraw.AtNode(map, 5)).Should().Throw<ArgumentOutOfRangeException>();
+    }
+
+    [Fact]
     public void RowedDrawsKeepTheirIdsAndWidenTheirRows()
     {
         // The draw of node 2 (clusters 0 and 1, counts 6 and 2) is p(c) restricted to its leaves.
