@@ -3,7 +3,8 @@ namespace Cedm.Metrics;
 /// <summary>
 /// PCA whitening of a feature matrix (related-seeds B.3 item 1: "PCA-whiten them to d ≈ 32–128"): the top-d
 /// eigenvectors of the unbiased covariance (N−1, as scikit-learn's PCA), each divided by the square root of its
-/// eigenvalue, so the whitened features have zero mean and identity covariance on the fitting set. The same
+/// eigenvalue, so the whitened features have zero mean and identity covariance on the fitting set. Applied by
+/// <see cref="Cedm.Tensors.CentredProjection"/>. The same
 /// eigen-solver and sign rule as <see cref="Cedm.Features.PcaFeatures"/> (each component's largest-magnitude entry is positive).
 /// </summary>
 public static class FeatureWhitening

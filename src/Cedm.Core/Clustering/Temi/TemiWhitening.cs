@@ -1,6 +1,5 @@
 using Cedm.Metrics;
 using Cedm.Tensors;
-using Cedm.Tensors.Autograd;
 
 namespace Cedm.Clustering.Temi;
 
@@ -13,8 +12,6 @@ namespace Cedm.Clustering.Temi;
 /// </summary>
 public sealed class TemiWhitening
 {
-    private const int ChunkRows = 8192;
-
     public TemiWhitening(float[] mean, float[] projection)
     {
         ArgumentNullException.ThrowIfNull(mean);
@@ -42,22 +39,11 @@ public sealed class TemiWhitening
         return new TemiWhitening(mean, projection);
     }
 
-    /// <summary>(x − μ)·Pᵀ for [N, D] features: [N, d].</summary>
+    /// <summary>(x − μ)·Pᵀ for [N, D] features: [N, d] (<see cref="CentredProjection.Apply"/>).</summary>
     public Tensor Apply(Tensor features)
     {
         if (features.Rank != 2 || features.Dim(1) != InputDim)
             throw new ArgumentException($"whitening expects features [N, {InputDim}], got {Shapes.Format(features.Shape)}.");
-        int n = features.Dim(0), dIn = InputDim, dOut = Dimension;
-        var result = new float[(long)n * dOut];
-        var p = new Tensor(Projection, dOut, dIn);
-        var mu = new Tensor(Mean, dIn);
-        using var _ = GradMode.NoGrad();
-        for (int start = 0; start < n; start += ChunkRows)
-        {
-            int rows = Math.Min(ChunkRows, n - start);
-            var chunk = new Tensor(features.Data.AsSpan(start * dIn, rows * dIn).ToArray(), rows, dIn);
-            Tensor.Linear(chunk - mu, p).Data.CopyTo(result, (long)start * dOut);
-        }
-        return new Tensor(result, n, dOut);
+        return new Tensor(CentredProjection.Apply(features.Data, features.Dim(0), Mean, Projection), features.Dim(0), Dimension);
     }
 }

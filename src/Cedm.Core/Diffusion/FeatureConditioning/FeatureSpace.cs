@@ -28,23 +28,5 @@ public sealed class FeatureSpace
     public int Dimension => Eigenvalues.Length;
 
     /// <summary>Rows [N, D] → whitened rows [N, d].</summary>
-    public float[] Apply(ReadOnlySpan<float> features, int rows)
-    {
-        int din = InputDimension, d = Dimension;
-        if (features.Length != (long)rows * din) throw new ArgumentException($"expected {rows}x{din} feature values, got {features.Length}");
-        var z = new float[(long)rows * d];
-        var centred = new double[din];
-        for (int i = 0; i < rows; i++)
-        {
-            for (int j = 0; j < din; j++) centred[j] = features[i * din + j] - Mean[j];
-            for (int k = 0; k < d; k++)
-            {
-                double v = 0;
-                var p = Projection.AsSpan(k * din, din);
-                for (int j = 0; j < din; j++) v += p[j] * centred[j];
-                z[(long)i * d + k] = (float)v;
-            }
-        }
-        return z;
-    }
+    public float[] Apply(ReadOnlySpan<float> features, int rows) => Tensors.CentredProjection.ApplyReference(features, rows, Mean, Projection);
 }
