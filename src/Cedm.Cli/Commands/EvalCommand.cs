@@ -14,7 +14,8 @@ namespace Cedm.Cli.Commands;
 /// real_source, real_transform, kid_subsets, kid_subset_size, prdc_k, prdc_n_real, prdc_n_samples,
 /// per_cluster_fd (object id → {fd, n_real, n_samples}) and per_cluster_fd_mean (sample-weighted); with a cluster model:
 /// cluster_features, cluster_distribution, cluster_tv, cluster_confidence_mean/median, cluster_agreement; cache, timings_s;
-/// fd_real (against the real images' own statistics; = fd unless --ref), fd_ref and saved_ref (paths or null).
+/// fd_real (against the real images' own statistics; = fd unless --ref), fd_ref and saved_ref (paths or null);
+/// realism_median and realism_below_one (per-sample realism score), with --worst: worst_samples and worst_grid.
 /// </summary>
 public static class EvalCommand
 {
@@ -37,12 +38,13 @@ public static class EvalCommand
         var refStats = new Option<string?>("--ref") { Description = "Measure the FD against these reference statistics (.npz with mu, sigma: pytorch-fid --save-stats / EDM fid.py ref layout) instead of the real images' own; same feature space required (an FID reference needs --evaluator inception:<weights>). metrics.json: fd (against --ref), fd_real, fd_ref." };
         var saveRef = new Option<string?>("--save-ref") { Description = "Also write the real images' statistics in the evaluator's space as an .npz (mu, sigma; float64), readable by numpy, pytorch-fid and `cedm fd`." };
         var trainSource = new Option<string?>("--train-source") { Description = "The model's training images (a source): adds the memorisation check, in which the real source plays the held-out images (use a test split). metrics.json: memorisation_share (samples closer to a training image than the 5th percentile of held-out images' nearest-training distances; ~0.05 when novel), memorisation_flagged (share >= 0.10), ...; grid of the closest pairs: <out>.memorisation.png." };
+        var worst = new Option<int>("--worst") { Description = "Also write <out>.worst.png: the N samples of lowest realism score (Kynkäänniemi et al. 2019: max over real k-NN balls of radius / distance; below 1 = outside every real ball), 8 to a row, lowest first, listed in metrics.json as worst_samples. metrics.json always has realism_median and realism_below_one.", DefaultValueFactory = _ => 0 };
         var seed = GlobalOptions.Seed();
         var force = GlobalOptions.Force();
         var json = GlobalOptions.Json();
         var cmd = new Command("eval", "Evaluate generated images against a real source: FD, KID, precision/recall/density/coverage, per-cluster FD.")
         {
-            real, samples, output, evaluator, kidSubsets, kidSubsetSize, prdcK, prdcMax, maxReal, clusters, clusterFeatures, sampleClusters, idSpace, noCache, refStats, saveRef, trainSource, seed, force, json,
+            real, samples, output, evaluator, kidSubsets, kidSubsetSize, prdcK, prdcMax, maxReal, clusters, clusterFeatures, sampleClusters, idSpace, noCache, refStats, saveRef, trainSource, worst, seed, force, json,
         };
         cmd.SetAction(parse =>
         {
@@ -52,7 +54,7 @@ public static class EvalCommand
                 KidSubsets = parse.GetValue(kidSubsets), KidSubsetSize = parse.GetValue(kidSubsetSize), PrdcK = parse.GetValue(prdcK), PrdcMax = parse.GetValue(prdcMax),
                 MaxReal = parse.GetValue(maxReal), Clusters = parse.GetValue(clusters), ClusterFeatures = parse.GetValue(clusterFeatures),
                 SampleClusters = parse.GetValue(sampleClusters), SampleClusterIds = parse.GetValue(idSpace)!, NoCache = parse.GetValue(noCache), Seed = parse.GetValue(seed),
-                Ref = parse.GetValue(refStats), SaveRef = parse.GetValue(saveRef), TrainSource = parse.GetValue(trainSource),
+                Ref = parse.GetValue(refStats), SaveRef = parse.GetValue(saveRef), TrainSource = parse.GetValue(trainSource), Worst = parse.GetValue(worst),
             };
             var report = ProgressDisplay.Run("evaluation", parse.InvocationConfiguration.Error, observer => EvalStage.Run(request, observer));
             var w = parse.InvocationConfiguration.Output;

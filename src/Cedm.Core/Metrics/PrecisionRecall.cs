@@ -73,7 +73,7 @@ public static class PrecisionRecall
         return Compute(rs, ri.Length, fs, fi.Length, d, k);
     }
 
-    private static double[] ToDouble(ReadOnlySpan<float> v)
+    internal static double[] ToDouble(ReadOnlySpan<float> v)
     {
         var r = new double[v.Length];
         for (int i = 0; i < v.Length; i++) r[i] = v[i];

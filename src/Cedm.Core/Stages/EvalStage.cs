@@ -71,6 +71,12 @@ public sealed record EvalRequest
     /// </summary>
     public string? TrainSource { get; init; }
 
+    /// <summary>
+    /// Also write a grid of the this many samples with the lowest realism score (<see cref="RealismScore"/>) beside
+    /// metrics.json (<see cref="EvalStage.WorstGridPath"/>), lowest first, and list them in metrics.json; 0 = none.
+    /// </summary>
+    public int Worst { get; init; }
+
     /// <summary>Held-out images used by the memorisation check, at most (random, with <see cref="Seed"/>): the nearest-neighbour search costs held-out x training distances.</summary>
     public int MemorisationMaxReal { get; init; } = 2000;
 
@@ -86,6 +92,8 @@ public sealed record EvalRequest
         if (KidSubsetSize < 2) throw new ArgumentException($"must be at least 2, got {KidSubsetSize}", nameof(KidSubsetSize));
         if (PrdcK < 1) throw new ArgumentException($"must be at least 1, got {PrdcK}", nameof(PrdcK));
         if (PrdcMax <= PrdcK) throw new ArgumentException($"must exceed the PRDC k, got {PrdcMax}", nameof(PrdcMax));
+        if (Worst is < 0 or > 1024) throw new ArgumentException($"must be between 0 and 1024, got {Worst}", nameof(Worst));
+        if (Worst > 0) OutputExistsException.ThrowIfAnyExists(Force, EvalStage.WorstGridPath(Out));
         if (MaxReal is < 2) throw new ArgumentException($"must be at least 2, got {MaxReal}", nameof(MaxReal));
         if (SampleClusterIds is not ("raw" or "compact")) throw new ArgumentException($"expected raw or compact, got {SampleClusterIds}", nameof(SampleClusterIds));
         if (Ref is not null && !Ref.EndsWith(".npz", StringComparison.OrdinalIgnoreCase)) throw new SettingException(nameof(Ref), $"expected an .npz of statistics (mu, sigma), got {Ref}");
@@ -186,6 +194,9 @@ public static class EvalStage
         clock.Restart();
         var prdc = PrecisionRecall.ComputeSubsampled(reference.Subset, reference.SubsetRows, fake, n, d, new Rng(o.Seed + 1), o.PrdcK, o.PrdcMax);
         timings["prdc"] = clock.Elapsed.TotalSeconds;
+        clock.Restart();
+        var realism = RealismScore.Compute(reference.Subset, reference.SubsetRows, fake, n, d, Math.Min(o.PrdcK, reference.SubsetRows - 1));
+        timings["realism"] = clock.Elapsed.TotalSeconds;
 
         var metrics = new JsonObject
         {
@@ -193,6 +204,7 @@ public static class EvalStage
             ["kid"] = kid.Mean, ["kid_std"] = kid.Std, ["kid_subsets"] = kid.Subsets, ["kid_subset_size"] = kid.SubsetSize,
             ["precision"] = prdc.Precision, ["recall"] = prdc.Recall, ["density"] = prdc.Density, ["coverage"] = prdc.Coverage,
             ["prdc_k"] = prdc.K, ["prdc_n_real"] = prdc.RealCount, ["prdc_n_samples"] = prdc.FakeCount,
+            ["realism_median"] = RealismScore.Median(realism), ["realism_below_one"] = realism.Count(r => r < 1) / (double)n,
             ["n_real"] = reference.Count, ["n_samples"] = n, ["d"] = d,
             ["evaluator"] = o.ResolvedEvaluator, ["evaluator_resolved"] = reference.ResolvedEvaluator,
             ["real_source"] = o.Real, ["real_transform"] = reference.Transform.DeepClone(), ["samples"] = Path.GetFullPath(o.Samples),
@@ -210,6 +222,7 @@ public static class EvalStage
             AddClusterModelMetrics(metrics, o, samples, sampleIds, log);
             timings["clusters"] = clock.Elapsed.TotalSeconds;
         }
+        if (o.Worst > 0) AddWorst(metrics, o, samples, realism);
         if (o.TrainSource is not null)
         {
             clock.Restart();
@@ -316,6 +329,23 @@ public static class EvalStage
         var subset = Npy.Read(Path.Combine(dir, "real_subset.npy"));
         return new RealReference(mean, cov, doc["count"]!.GetValue<long>(), subset.ToFloat32(), subset.Shape[0], subset.Shape[1],
             doc["resolved"]!.GetValue<string>(), doc["transform"]!.AsObject());
+    }
+
+    /// <summary>The grid of the lowest-realism samples beside metrics.json: metrics.json → metrics.worst.png.</summary>
+    public static string WorstGridPath(string metricsPath) => Path.ChangeExtension(metricsPath, ".worst.png");
+
+    /// <summary>
+    /// The <see cref="EvalRequest.Worst"/> samples of lowest realism score: "worst_samples" (index into the samples
+    /// file and its score, lowest first) and a grid of them, 8 to a row, at twice their size.
+    /// </summary>
+    private static void AddWorst(JsonObject metrics, EvalRequest o, ImageDataset samples, double[] realism)
+    {
+        var worst = RealismScore.Worst(realism, Math.Min(o.Worst, samples.Count));
+        metrics["worst_samples"] = new JsonArray(worst.Select(i => (JsonNode)new JsonObject { ["index"] = i, ["realism"] = realism[i] }).ToArray());
+        var grid = ImageGrid.Compose(samples.Select(worst), Enumerable.Range(0, (worst.Length + 7) / 8)
+            .Select(r => (IReadOnlyList<int>)Enumerable.Range(r * 8, Math.Min(8, worst.Length - r * 8)).ToArray()).ToList(), new GridOptions { Scale = 2 });
+        AtomicFile.WriteAllBytes(WorstGridPath(o.Out), Cedm.Imaging.Png.PngEncoder.Encode(grid), overwrite: true);
+        metrics["worst_grid"] = Path.GetFullPath(WorstGridPath(o.Out));
     }
 
     /// <summary>The grid of the memorisation check beside metrics.json: metrics.json → metrics.memorisation.png.</summary>

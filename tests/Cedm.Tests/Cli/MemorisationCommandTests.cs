@@ -34,6 +34,29 @@ public sealed class MemorisationCommandTests : CliTest
     }
 
     [Fact]
+    public void TheWorstSamplesAreThePlantedDefects()
+    {
+        var rng = new Rng(12);
+        byte[] test = Images(200, rng), fresh = Images(40, rng);
+        for (int i = 0; i < 3; i++)   // samples 10, 20 and 30 become flat grey squares: no blob, nothing like a real image
+            Array.Fill(fresh, (byte)(i == 1 ? 255 : 0), (10 + 10 * i) * 64, 64);
+        Npy.Write(P("test.npy"), test, 200, 8, 8);
+        Npy.Write(P("fresh.npy"), fresh, 40, 8, 8);
+        var (code, output, err) = Run("eval", $"npy:{P("test.npy")}", P("fresh.npy"), "--out", P("m.json"), "--evaluator", "pixels", "--no-cache",
+            "--kid-subsets", "5", "--kid-subset-size", "20", "--worst", "3", "--json");
+        code.Should().Be(0, err);
+        var doc = JsonDocument.Parse(output).RootElement;
+        doc.GetProperty("worst_samples").EnumerateArray().Select(w => w.GetProperty("index").GetInt32()).Should().BeEquivalentTo([10, 20, 30]);
+        doc.GetProperty("worst_samples").EnumerateArray().Should().OnlyContain(w => w.GetProperty("realism").GetDouble() < 1);
+        doc.GetProperty("realism_median").GetDouble().Should().BeGreaterThan(doc.GetProperty("worst_samples")[2].GetProperty("realism").GetDouble());
+        doc.GetProperty("realism_below_one").GetDouble().Should().BeInRange(3 / 40.0, 1);
+        var png = PngDecoder.Decode(File.ReadAllBytes(P("m.worst.png")));
+        png.Width.Should().BeGreaterThanOrEqualTo(3 * 16, "three 8x8 samples at twice their size in a row");
+        png.Height.Should().BeLessThan(2 * 16, "one row");
+        Run("eval", $"npy:{P("test.npy")}", P("fresh.npy"), "--out", P("m2.json"), "--worst", "-1").Code.Should().Be(2);
+    }
+
+    [Fact]
     public void TrainingImagesAsSamplesAreFlaggedAndFreshImagesAreNot()
     {
         var rng = new Rng(11);
