@@ -22,3 +22,10 @@ public interface IPipelineStep
     /// <summary>Does the work, reporting to <paramref name="observer"/>; returns a small summary kept in the step's completion marker (or null).</summary>
     JsonObject? Run(PipelineFolder folder, IStageObserver observer);
 }
+
+/// <summary>
+/// A step built from every earlier step's outputs (a report): on resume it counts as done only while its marker is
+/// newer than each earlier step's, so a run that finished more steps since (a study widened by editing its options)
+/// rewrites it instead of keeping the old summary.
+/// </summary>
+public interface ISummaryStep : IPipelineStep;

@@ -16,7 +16,7 @@ namespace Cedm.Pipeline;
 /// wrote (so it can be rebuilt after replacing any of them): the data, the utilisation curve with K_UB, the
 /// training loss, real and generated images side by side for every cluster, the metrics and the options.
 /// </summary>
-public sealed class MainJobReportStep(MainJobOptions options) : IPipelineStep
+public sealed class MainJobReportStep(MainJobOptions options) : ISummaryStep
 {
     public string Name => "report";
 

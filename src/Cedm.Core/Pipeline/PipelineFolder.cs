@@ -30,6 +30,9 @@ public sealed class PipelineFolder(string directory)
         AtomicFile.WriteAllBytes(MarkerPath(step), System.Text.Encoding.UTF8.GetBytes(marker.ToJsonString()), overwrite: true);
     }
 
+    /// <summary>When <paramref name="step"/>'s marker was written, or null while the step is not complete.</summary>
+    public DateTime? CompletedAt(string step) => IsComplete(step) ? File.GetLastWriteTimeUtc(MarkerPath(step)) : null;
+
     public JsonObject? Marker(string step) =>
         IsComplete(step) ? JsonFile.ReadObject(MarkerPath(step)) : null;
 }

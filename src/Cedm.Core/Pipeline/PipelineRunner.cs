@@ -34,7 +34,7 @@ public static class PipelineRunner
             for (int i = 0; i < steps.Count; i++)
             {
                 var step = steps[i];
-                if (!context.IsComplete(step.Name)) { next = i; break; }
+                if (!IsCurrent(steps, i, context)) { next = i; break; }
                 if (reported.Add(step.Name)) observer.StepSkipped(i, steps.Count, step);
                 done += step.Weight;
             }
@@ -42,6 +42,16 @@ public static class PipelineRunner
             RunStep(steps, next, context, observer, done, total);
             reported.Add(steps[next].Name);
         }
+    }
+
+    /// <summary>Whether step <paramref name="i"/> is done: its marker exists and, for a summary, is newer than every earlier marker.</summary>
+    private static bool IsCurrent(IReadOnlyList<IPipelineStep> steps, int i, PipelineFolder context)
+    {
+        if (context.CompletedAt(steps[i].Name) is not DateTime at) return false;
+        if (steps[i] is not ISummaryStep) return true;
+        for (int j = 0; j < i; j++)
+            if (context.CompletedAt(steps[j].Name) is DateTime earlier && earlier > at) return false;
+        return true;
     }
 
     private static void RunStep(IReadOnlyList<IPipelineStep> steps, int i, PipelineFolder context, IPipelineObserver observer, double before, double total)

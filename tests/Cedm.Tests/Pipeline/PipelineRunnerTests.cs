@@ -38,6 +38,42 @@ public sealed class PipelineRunnerTests : IDisposable
         public void StepFinished(int i, int n, IPipelineStep s, TimeSpan t) => Events.Add($"done {i + 1}/{n} {s.Name}");
     }
 
+    private sealed class SummaryStep(string name) : ISummaryStep
+    {
+        public int Runs;
+        public string Name => name;
+        public string Title => name;
+        public double Weight => 1;
+
+        public JsonObject? Run(PipelineFolder context, IStageObserver progress) { Runs++; return null; }
+    }
+
+    [Fact]
+    public void ASummaryIsRewrittenWhenAWidenedPlanFinishedStepsAfterIt()
+    {
+        // A study narrowed to one model, reported, then widened: the report must not stay the narrow one.
+        var ctx = new PipelineFolder(_dir);
+        var a = new CountingStep("a", 1);
+        var report = new SummaryStep("report");
+        PipelineRunner.Run([a, report], ctx, new Recorder());
+        PipelineRunner.Run([a, report], ctx, new Recorder());
+        report.Runs.Should().Be(1, "nothing finished after it: the summary is current");
+
+        Thread.Sleep(20);   // the widened step's marker must be measurably newer
+        var b = new CountingStep("b", 1);
+        var recorder = new Recorder();
+        PipelineRunner.Run([a, b, report], ctx, recorder);
+        recorder.Events.Should().Equal("skip 1/3 a", "start 2/3 b", "done 2/3 b", "start 3/3 report", "done 3/3 report");
+        report.Runs.Should().Be(2);
+
+        var plain = new CountingStep("plain", 1);
+        PipelineRunner.Run([a, b, plain], ctx, new Recorder());
+        Thread.Sleep(20);
+        ctx.MarkComplete("a", TimeSpan.Zero);
+        PipelineRunner.Run([a, b, plain], ctx, new Recorder());
+        plain.Runs.Should().Be(1, "an ordinary step keeps its marker whatever finished before it");
+    }
+
     [Fact]
     public void ARerunResumesAtTheFirstUnfinishedStep()
     {

@@ -14,7 +14,7 @@ namespace Cedm.Pipeline.Study;
 /// plots under plots/, variants/&lt;name&gt;/commands.txt (the cedm commands of that variant, to re-run by hand) and
 /// report.html (self-contained: the figures, the table, a sample grid per variant, the options and commands).
 /// </summary>
-public sealed class StudyReportStep(StudyOptions o, SourceFacts source, StudySteps steps) : IPipelineStep
+public sealed class StudyReportStep(StudyOptions o, SourceFacts source, StudySteps steps) : ISummaryStep
 {
     public string Name => "report";
 
