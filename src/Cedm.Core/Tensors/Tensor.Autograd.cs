@@ -115,6 +115,7 @@ public sealed partial class Tensor
         }
         var order = TopologicalOrder();
         AccumulateGrad(gradient);
+        var recycler = BackwardRecycler.For(this);
         using (GradMode.NoGrad())
         {
             for (int i = order.Count - 1; i >= 0; i--)
@@ -124,7 +125,12 @@ public sealed partial class Tensor
                 // can be collected while the rest of the backward pass runs).
                 order[i] = null!;
                 if (t.Node == null && t.Grad != null) leafReady?.Invoke(t);
-                if (t.Node == null || t.Grad == null) continue;
+                if (t.Node == null || t.Grad == null)
+                {
+                    recycler?.After(t, []);
+                    continue;
+                }
+                var inputs = t.Node.Inputs;
                 if (OpProfiler.Enabled)
                 {
                     long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -134,6 +140,7 @@ public sealed partial class Tensor
                 else t.Node.Backward(t.Grad);
                 t.Node.Release();
                 if (!t._retainGrad) t.ZeroGrad();
+                recycler?.After(t, inputs);
             }
         }
     }

@@ -34,6 +34,8 @@ public sealed class TensorArena : IDisposable
 
     private readonly TensorArena? _outer;
     private readonly List<float[]> _rented = [];
+    // Arrays a backward pass rented that were still referenced when last looked at (see ReleaseDead).
+    private readonly List<float[]> _watched = [];
     private readonly HashSet<float[]> _kept = new(ReferenceEqualityComparer.Instance);
     private bool _disposed;
 
@@ -56,6 +58,38 @@ public sealed class TensorArena : IDisposable
         if (Autograd.GradMode.IsEnabled) return pass();
         using var arena = Begin();
         return arena.Keep(pass());
+    }
+
+    /// <summary>The innermost scope on this thread when the policy lets scopes recycle, else null.</summary>
+    internal static TensorArena? Current => EnginePolicy.Current.Arena ? t_current : null;
+
+    /// <summary>How many arrays this scope has handed out and not yet released (a mark for <see cref="ReleaseDead"/>).</summary>
+    internal int RentedCount => _rented.Count;
+
+    /// <summary>Arrays this scope holds now, released early or not (for tests).</summary>
+    internal int HeldCount => _rented.Count + _watched.Count;
+
+    /// <summary>
+    /// Returns to the pool, before the scope ends, each array rented since <paramref name="mark"/> (or watched since an
+    /// earlier call) that is neither in <paramref name="live"/> nor kept; the others are watched for the next call.
+    /// The caller vouches that nothing else refers to them (<see cref="Autograd.BackwardRecycler"/>). Returns the new mark.
+    /// </summary>
+    internal int ReleaseDead(int mark, HashSet<float[]> live)
+    {
+        for (int i = mark; i < _rented.Count; i++) _watched.Add(_rented[i]);
+        _rented.RemoveRange(mark, _rented.Count - mark);
+        lock (Free)
+        {
+            for (int i = _watched.Count - 1; i >= 0; i--)
+            {
+                var a = _watched[i];
+                if (live.Contains(a) || _kept.Contains(a)) continue;
+                _watched[i] = _watched[^1];
+                _watched.RemoveAt(_watched.Count - 1);
+                Park(a);
+            }
+        }
+        return _rented.Count;
     }
 
     /// <summary>Floats currently parked in the pool (for tests and diagnostics).</summary>
@@ -103,6 +137,8 @@ public sealed class TensorArena : IDisposable
         if (_disposed) return;
         _disposed = true;
         if (t_current == this) t_current = _outer;
+        _rented.AddRange(_watched);
+        _watched.Clear();
         lock (Free)
         {
             foreach (var a in _rented)
@@ -113,12 +149,18 @@ public sealed class TensorArena : IDisposable
                     _outer?._rented.Add(a);
                     continue;
                 }
-                if (s_pooledFloats + a.Length > MaxPooledFloats) continue;
-                if (!Free.TryGetValue(a.Length, out var stack)) Free[a.Length] = stack = new Stack<float[]>();
-                stack.Push(a);
-                s_pooledFloats += a.Length;
+                Park(a);
             }
         }
         _rented.Clear();
+    }
+
+    // Caller holds the lock on Free.
+    private static void Park(float[] a)
+    {
+        if (s_pooledFloats + a.Length > MaxPooledFloats) return;
+        if (!Free.TryGetValue(a.Length, out var stack)) Free[a.Length] = stack = new Stack<float[]>();
+        stack.Push(a);
+        s_pooledFloats += a.Length;
     }
 }
