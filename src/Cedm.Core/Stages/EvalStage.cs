@@ -159,6 +159,8 @@ public static class EvalStage
             ["shape"] = new JsonArray(samples.Height, samples.Width, samples.Channels),
             ["max_real"] = o.MaxReal, ["seed"] = o.Seed, ["subset"] = RealSubsetSize,
         };
+        var folders = DataSource.Parse(o.Real).Folders;
+        if (folders.Count > 0) key["real_folders"] = ReferenceCache.Fingerprint(string.Join(',', folders));
         string cacheDir = ReferenceCache.Folder(key);
         // Rank 0's file system decides, so every rank takes the same path.
         bool hit = comm.BroadcastFlag(!o.NoCache && File.Exists(Path.Combine(cacheDir, "reference.json")));

@@ -124,6 +124,44 @@ public sealed class FeaturesEvalCommandTests : CliTest
     }
 
     [Fact]
+    public void EvalCacheOfANamedSourceMissesWhenItsFolderChanges()
+    {
+        // `mnist` names no file; its statistics must still not outlive a change of the digits behind the name (a
+        // 10k package replaced by the full set).
+        string mnist = P("mnist-dir");
+        Directory.CreateDirectory(mnist);
+        void WriteDigits(int n, int seed)
+        {
+            var px = Npy.Read(Images($"d{seed}.npy", n, seed, size: 28)).As<byte>();
+            byte[] Header(params int[] shape) => [0, 0, 8, (byte)shape.Length, .. shape.SelectMany(d => new[] { (byte)(d >> 24), (byte)(d >> 16), (byte)(d >> 8), (byte)d })];
+            File.WriteAllBytes(Path.Combine(mnist, "train-images-idx3-ubyte"), [.. Header(n, 28, 28), .. px]);
+            File.WriteAllBytes(Path.Combine(mnist, "train-labels-idx1-ubyte"), [.. Header(n), .. Enumerable.Range(0, n).Select(i => (byte)(i % 10))]);
+        }
+        WriteDigits(120, 1);
+        string samples = Images("s28.npy", 60, 2, size: 28);
+        string? savedCache = Environment.GetEnvironmentVariable("CEDM_CACHE"), savedMnist = Environment.GetEnvironmentVariable("CEDM_MNIST_DIR");
+        Environment.SetEnvironmentVariable("CEDM_CACHE", P("cache-named"));
+        Environment.SetEnvironmentVariable("CEDM_MNIST_DIR", mnist);
+        try
+        {
+            string[] common = ["eval", "mnist", samples, "--evaluator", "pca:8", "--kid-subsets", "5", "--kid-subset-size", "50", "--json", "--force"];
+            JsonElement Eval() { var (code, output, err) = Run([.. common, "--out", P("mn.json")]); code.Should().Be(0, err); return JsonDocument.Parse(output).RootElement; }
+            var first = Eval();
+            first.GetProperty("cache").GetString().Should().Be("miss");
+            Eval().GetProperty("cache").GetString().Should().Be("hit");
+            WriteDigits(150, 3);
+            var changed = Eval();
+            changed.GetProperty("cache").GetString().Should().Be("miss", "the folder behind `mnist` changed");
+            changed.GetProperty("fd").GetDouble().Should().NotBe(first.GetProperty("fd").GetDouble());
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("CEDM_CACHE", savedCache);
+            Environment.SetEnvironmentVariable("CEDM_MNIST_DIR", savedMnist);
+        }
+    }
+
+    [Fact]
     public void EvalPadsRealImagesAndGivesPerClusterFd()
     {
         string real = Images("real.npy", 200, 1, size: 6);
