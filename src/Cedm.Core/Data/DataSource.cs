@@ -20,6 +20,12 @@ public abstract record DataSource
     /// </summary>
     public virtual IReadOnlyList<string> Folders => [];
 
+    /// <summary>
+    /// The source text of images held out from this one (its test split, when this is a training split), for checks
+    /// that need images a model trained on this source never saw; null when there are none.
+    /// </summary>
+    public virtual string? HeldOut => null;
+
     public static DataSource Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -92,6 +98,8 @@ public sealed record FashionMnistSource(DataSplit Split) : DataSource
 {
     public override IReadOnlyList<string> Folders => [FashionMnist.DefaultDirectory];
 
+    public override string? HeldOut => Split == DataSplit.Train ? "fashion-mnist:test" : null;
+
     public override ImageDataset Load(TransformOptions? transform = null)
         => ImageTransforms.Apply(FashionMnist.Load(Split), transform ?? TransformOptions.None);
 }
@@ -101,6 +109,8 @@ public sealed record MnistSource(DataSplit Split) : DataSource
 {
     public override IReadOnlyList<string> Folders => [Mnist.DefaultDirectory];
 
+    public override string? HeldOut => Split == DataSplit.Train ? "mnist:test" : null;
+
     public override ImageDataset Load(TransformOptions? transform = null)
         => ImageTransforms.Apply(Mnist.Load(Split), transform ?? TransformOptions.None);
 }
@@ -108,6 +118,8 @@ public sealed record MnistSource(DataSplit Split) : DataSource
 /// <summary><c>cifar10:&lt;path&gt;[:train|:test]</c>: the CIFAR-10 binary tarball or its extracted folder.</summary>
 public sealed record Cifar10Source(string Path, DataSplit Split) : DataSource
 {
+    public override string? HeldOut => Split == DataSplit.Train ? $"cifar10:{Path}:test" : null;
+
     public override ImageDataset Load(TransformOptions? transform = null)
         => ImageTransforms.Apply(Cifar10.Load(Path, Split), transform ?? TransformOptions.None);
 }
@@ -115,6 +127,8 @@ public sealed record Cifar10Source(string Path, DataSplit Split) : DataSource
 /// <summary><c>cifar100:&lt;path&gt;[:train|:test][:coarse]</c>: the CIFAR-100 binary tarball or its extracted folder; fine labels unless Coarse.</summary>
 public sealed record Cifar100Source(string Path, DataSplit Split, bool Coarse) : DataSource
 {
+    public override string? HeldOut => Split == DataSplit.Train ? $"cifar100:{Path}:test{(Coarse ? ":coarse" : "")}" : null;
+
     public override ImageDataset Load(TransformOptions? transform = null)
         => ImageTransforms.Apply(Cifar100.Load(Path, Split, Coarse), transform ?? TransformOptions.None);
 }

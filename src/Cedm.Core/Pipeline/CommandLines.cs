@@ -121,6 +121,7 @@ public static class CommandLines
         .. r.SampleClusters is null ? Array.Empty<string>() : ["--sample-clusters", r.SampleClusters],
         "--seed", I(r.Seed), .. Force(r.Force),
         .. r.Evaluator is null ? Array.Empty<string>() : ["--evaluator", r.Evaluator],
+        .. r.TrainSource is null ? Array.Empty<string>() : ["--train-source", r.TrainSource],
         .. r.KidSubsets != new EvalRequest { Real = "", Samples = "", Out = "" }.KidSubsets ? ["--kid-subsets", I(r.KidSubsets)] : Array.Empty<string>(),
         .. r.KidSubsetSize != new EvalRequest { Real = "", Samples = "", Out = "" }.KidSubsetSize ? ["--kid-subset-size", I(r.KidSubsetSize)] : Array.Empty<string>(),
     ];

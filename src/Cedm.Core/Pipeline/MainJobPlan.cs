@@ -11,7 +11,8 @@ namespace Cedm.Pipeline;
 public static class MainJobPlan
 {
     public const string Features = "features/feats.npy", Bound = "bound/bound.json", Clusters = "clusters", Train = "train",
-        ClusterSheet = "samples/per_cluster.npy", Samples = "samples/samples.npy", Metrics = "eval/metrics.json", Report = "report.html";
+        ClusterSheet = "samples/per_cluster.npy", Samples = "samples/samples.npy", Metrics = "eval/metrics.json",
+        Novelty = "eval/novelty.json", Report = "report.html";
 
     public static IReadOnlyList<IPipelineStep> For(MainJobOptions o)
     {
@@ -39,6 +40,10 @@ public static class MainJobPlan
             PipelineStages.Sample(c.PathOf(Train), o.EvalSamples, Sampler(o), c.PathOf(Samples), c.PathOf("samples/samples.png"))));
         steps.Add(new StageStep("eval", "evaluation", 1, c =>
             PipelineStages.Eval(o.Source, c.PathOf(Samples), c.PathOf(Metrics), o.Evaluator, o.Quick, o.Seed, c.PathOf(Clusters), c.PathOf("samples/samples_clusters.npy"))));
+        // Novelty needs images the model never saw: the source's test split, when it has one (a --quick run trains on it).
+        if (Data.DataSource.Parse(o.Source).HeldOut is string heldOut)
+            steps.Add(new StageStep("memorisation", $"memorisation check (samples' nearest images of {o.Source})", 1, c =>
+                PipelineStages.Eval(heldOut, c.PathOf(Samples), c.PathOf(Novelty), o.Evaluator, o.Quick, o.Seed, trainSource: o.Source)));
         steps.Add(new MainJobReportStep(o));
         return steps;
     }

@@ -106,16 +106,36 @@ public sealed class MainJobReportStep(MainJobOptions options) : ISummaryStep
             if (File.Exists(c.PathOf("samples/samples.png")))
                 report.Paragraph("The generated images the metrics were computed on (first rows):").Image(File.ReadAllBytes(c.PathOf("samples/samples.png")), "generated samples");
         }
+        if (File.Exists(c.PathOf(MainJobPlan.Novelty))) NoveltySection(report, c.PathOf(MainJobPlan.Novelty));
         report.Heading("Options and commands");
         report.Json("run.json", JsonNode.Parse(o.ToJson()));
         var commands = new JsonObject();
-        foreach (var step in new[] { "features", "bound", "clusters", "train", "samples", "eval-samples", "eval" })
+        foreach (var step in new[] { "features", "bound", "clusters", "train", "samples", "eval-samples", "eval", "memorisation" })
             if (c.Marker(step)?["summary"]?["command"] is JsonNode cmd) commands[step] = cmd.DeepClone();
         report.Json("the cedm commands each step ran (re-run or replace any of them by hand)", commands);
         if (File.Exists(c.PathOf(Path.Combine(MainJobPlan.Train, RunConfig.FileName))))
             report.Json("training config.json", RunConfig.Load(c.PathOf(MainJobPlan.Train)).ToJsonNode());
         report.Save(c.PathOf(MainJobPlan.Report));
         return new JsonObject { ["report"] = c.PathOf(MainJobPlan.Report) };
+    }
+
+    /// <summary>
+    /// New images or copies? The memorisation check's numbers (docs/data.md) and its grid of the samples closest to a
+    /// training image above those training images.
+    /// </summary>
+    private static void NoveltySection(HtmlReport report, string path)
+    {
+        var m = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        double V(string key) => m[key]!.GetValue<double>();
+        bool flagged = m["memorisation_flagged"]!.GetValue<bool>();
+        report.Heading("Memorisation").Paragraph(string.Create(CultureInfo.InvariantCulture,
+            $"For every sample, the distance to its nearest training image in the evaluator's feature space ({m["evaluator"]}), against the same distance for {V("memorisation_n_real"):0} held-out images ({m["real_source"]}) the model never saw. " +
+            $"{V("memorisation_share") * 100:0.#} % of the samples are closer to a training image than the closest {V("memorisation_expected_share") * 100:0} % of held-out images are (threshold {V("memorisation_threshold"):0.###}); " +
+            $"about {V("memorisation_expected_share") * 100:0} % is what new images give, and at twice that the check flags memorisation: {(flagged ? "FLAGGED" : "not flagged")}. " +
+            $"Median nearest-training distance: samples {V("memorisation_nn_median_samples"):0.###}, held-out images {V("memorisation_nn_median_real"):0.###}. " +
+            $"FD against the held-out images: {V("fd"):0.##}."));
+        if (m["memorisation_grid"]?.GetValue<string>() is { } grid && File.Exists(grid))
+            report.Paragraph("The samples closest to a training image (top) above those training images (bottom):").Image(File.ReadAllBytes(grid), "closest sample / training pairs");
     }
 
     /// <summary>The drawing of the cluster folder's tree (treevae.json or agglo's tree.json), or null when it has none.</summary>

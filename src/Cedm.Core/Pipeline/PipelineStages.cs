@@ -87,9 +87,14 @@ public static class PipelineStages
     }
 
     /// <summary>Evaluation; quick budgets use fewer KID subsets (a few hundred samples cannot fill torch-fidelity's 100×1000).</summary>
-    public static StageCall Eval(string source, string samples, string output, string? evaluator, bool quick, int seed, string? clusters = null, string? sampleClusters = null)
+    public static StageCall Eval(string source, string samples, string output, string? evaluator, bool quick, int seed, string? clusters = null, string? sampleClusters = null,
+        string? trainSource = null)
     {
-        var r = new EvalRequest { Real = source, Samples = samples, Out = output, Force = true, Evaluator = evaluator, Seed = seed, Clusters = clusters, SampleClusters = sampleClusters };
+        var r = new EvalRequest
+        {
+            Real = source, Samples = samples, Out = output, Force = true, Evaluator = evaluator, Seed = seed, Clusters = clusters, SampleClusters = sampleClusters,
+            TrainSource = trainSource,
+        };
         if (quick) r = r with { KidSubsets = 10, KidSubsetSize = 100 };
         return new StageCall(CommandLines.Eval(r), o => new JsonObject { ["fd"] = EvalStage.Run(r, o).Fd });
     }

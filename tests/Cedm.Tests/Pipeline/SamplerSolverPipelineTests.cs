@@ -57,4 +57,22 @@ public sealed class SamplerSolverPipelineTests : IDisposable
         VariantArguments.ApplySample(new SamplerOptions(), ["--solver", "dpm2m", "--steps", "9"], "v").Sampler
             .Should().Be(new SamplerOptions { Solver = SamplerSolver.DpmSolver2M, Steps = 9 });
     }
+
+    [Fact]
+    public void MainJobChecksNoveltyAgainstTheHeldOutSplitWhenTheSourceHasOne()
+    {
+        var folder = new PipelineFolder(_dir);
+        var o = new MainJobOptions { K = 3 };
+        CommandLineOf(MainJobPlan.For(o), "memorisation", folder).Should()
+            .ContainInOrder("eval", "fashion-mnist:test").And.ContainInOrder("--train-source", "fashion-mnist");
+        CommandLineOf(MainJobPlan.For(o with { Source = "mnist" }), "memorisation", folder).Should()
+            .ContainInOrder("eval", "mnist:test").And.ContainInOrder("--train-source", "mnist");
+        // Trained on the test split (--quick), or on a source without one: nothing held out, no step.
+        foreach (var source in new[] { "fashion-mnist:test", "npy:x.npy", "folder:imgs" })
+            MainJobPlan.For(o with { Source = source }).Should().NotContain(s => s.Name == "memorisation", source);
+        Cedm.Data.DataSource.Parse("cifar100:c.tgz:coarse").HeldOut.Should().Be("cifar100:c.tgz:test:coarse");
+        Cedm.Data.DataSource.Parse("cifar10:c.tgz").HeldOut.Should().Be("cifar10:c.tgz:test");
+        Cedm.Data.DataSource.Parse(Cedm.Data.DataSource.Parse("cifar100:c.tgz:coarse").HeldOut!).Should()
+            .Be(new Cedm.Data.Cifar100Source("c.tgz", Cedm.Data.DataSplit.Test, true), "the held-out text parses back to the test split");
+    }
 }
