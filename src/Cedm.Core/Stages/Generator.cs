@@ -152,11 +152,7 @@ public static class SampleStage
                 "this run was not trained on a feature condition (features:/gmm:)");
         if ((request.Classifier != null) != (request.ClassifierGuidance > 0))
             throw new SettingException(nameof(request.ClassifierGuidance), "classifier guidance needs both --classifier <file> and --classifier-guidance w > 0");
-        if (request.Classifier != null)
-        {
-            generator.Wrap = ClassifierStage.Guidance(request.Classifier, generator, request.ClassifierGuidance);
-            (generator.ClassifierFile, generator.ClassifierWeight) = (Path.GetFullPath(request.Classifier), request.ClassifierGuidance);
-        }
+        if (request.Classifier != null) generator.UseClassifier(request.Classifier, request.ClassifierGuidance);
         if (request.NodeRows is { } nodeRows) generator.NodeRows = nodeRows;
         var set = generator.Sample(request.Seeds, ConditionChoice.Parse(request.Cluster), options, observer, comm, features, request.ImageConditions);
         if (!comm.IsRoot()) return (set, new SampleRecord());
@@ -199,10 +195,20 @@ public sealed class Generator
     /// <summary>Whether the run conditions on coherence scores (CAD).</summary>
     public bool Coherent => Config.Network.Coherence;
 
-    /// <summary>Wraps the network before sampling (classifier guidance); null = the network itself.</summary>
-    public Func<IDenoiser, IDenoiser>? Wrap { get; set; }
+    // Wraps the network before sampling (classifier guidance); null = the network itself.
+    private Func<IDenoiser, IDenoiser>? _wrap;
 
-    private IDenoiser Denoiser => Wrap?.Invoke(Net) ?? Net;
+    private IDenoiser Denoiser => _wrap?.Invoke(Net) ?? Net;
+
+    /// <summary>
+    /// Guides every later sample with a `cedm classifier` file at weight <paramref name="weight"/>
+    /// (<see cref="ClassifierStage.Guidance"/>); samples.json records both.
+    /// </summary>
+    public void UseClassifier(string path, double weight)
+    {
+        _wrap = ClassifierStage.Guidance(path, this, weight);
+        (ClassifierFile, ClassifierWeight) = (Path.GetFullPath(path), weight);
+    }
 
     /// <summary>Whether the run conditions on a continuous vector (features:/gmm:, related-seeds B.3).</summary>
     public bool FeatureConditioned => Config.Network.FeatureDim > 0;
@@ -224,10 +230,10 @@ public sealed class Generator
 
     private NodeRowMode _nodeRows;
 
-    /// <summary>The classifier guiding the samples (recorded in samples.json; set with <see cref="Wrap"/>).</summary>
-    public string? ClassifierFile { get; set; }
+    /// <summary>The classifier guiding the samples (recorded in samples.json; set with <see cref="UseClassifier"/>).</summary>
+    public string? ClassifierFile { get; private set; }
 
-    public double ClassifierWeight { get; set; }
+    public double ClassifierWeight { get; private set; }
 
     /// <summary>Whether the run conditions on an image and a leaf (related-seeds A′.1; config.json "image_condition").</summary>
     public bool ImageConditioned => Config.Network.ConditionChannels > 0;

@@ -157,6 +157,9 @@ public sealed class EdmTrainer
     /// <summary>One optimiser step. Throws <see cref="TrainingDivergedException"/> (weights untouched) if the loss is not finite.</summary>
     public TrainStep TrainOneStep() => _comm.Size > 1 ? TrainOneStepDistributed() : TrainOneStepLocal();
 
+    // Root-to-leaf node path of each condition id, for path truncation (built on first use).
+    private int[][]? _leafPaths;
+
     /// <summary>
     /// The condition row of training image <paramref name="index"/>: its label's row, or with
     /// <see cref="TrainingOptions.PathTruncation"/> q in a path-conditioned run, with probability q the partial path
@@ -169,7 +172,8 @@ public sealed class EdmTrainer
         if (Options.PathTruncation > 0 && Labels.Tree is { } tree)
         {
             double cut = _rng.NextDouble(), level = _rng.NextDouble();
-            var path = tree.Path(tree.LeafOfCluster[Labels.Used[id]]);
+            _leafPaths ??= Labels.Used.Select(cluster => tree.Path(tree.LeafOfCluster[cluster])).ToArray();
+            var path = _leafPaths[id];
             if (cut < Options.PathTruncation && path.Length > 1)   // a leaf at the root has no ancestor to stop at
             {
                 if (mine) tree.WriteRow(path[Math.Min((int)(level * (path.Length - 1)), path.Length - 2)], row);
