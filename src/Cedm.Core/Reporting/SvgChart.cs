@@ -66,6 +66,11 @@ public static class SvgChart
             bool leftOfLine = px > left + 0.7 * pw;
             sb.Append($"<line x1=\"{F(px)}\" y1=\"{top}\" x2=\"{F(px)}\" y2=\"{top + ph}\" stroke=\"#555\" stroke-dasharray=\"4 3\"/><text x=\"{F(leftOfLine ? px - 4 : px + 4)}\" y=\"{top + ph - 8}\" text-anchor=\"{(leftOfLine ? "end" : "start")}\">{HtmlReport.Enc(m.Label)}</text>");
         }
+        // The legend sits top-right, moved left far enough for its longest name (~6.2 px a character at 11 px) to stay
+        // inside the picture.
+        int longest = chart.Series.Count == 0 ? 0 : chart.Series.Max(x => x.Name.Length);
+        double legendX = Math.Max(left + 8, left + pw - 22 - 6.2 * longest);
+        legendX = Math.Min(legendX, left + pw - 130);
         for (int s = 0; s < chart.Series.Count; s++)
         {
             var series = chart.Series[s];
@@ -77,7 +82,7 @@ public static class SvgChart
                 foreach (var q in p) sb.Append($"<circle cx=\"{F(Px(q.X))}\" cy=\"{F(Py(q.Y))}\" r=\"3\" fill=\"{color}\"/>");
             // Legend entry, top-right.
             int ly = top + 8 + 16 * s;
-            sb.Append($"<line x1=\"{left + pw - 130}\" y1=\"{ly}\" x2=\"{left + pw - 112}\" y2=\"{ly}\" stroke=\"{color}\" stroke-width=\"2\"/><text x=\"{left + pw - 108}\" y=\"{ly + 4}\">{HtmlReport.Enc(series.Name)}</text>");
+            sb.Append($"<line x1=\"{F(legendX)}\" y1=\"{ly}\" x2=\"{F(legendX + 18)}\" y2=\"{ly}\" stroke=\"{color}\" stroke-width=\"2\"/><text x=\"{F(legendX + 22)}\" y=\"{ly + 4}\">{HtmlReport.Enc(series.Name)}</text>");
         }
         sb.Append("</svg>");
         return sb.ToString();

@@ -60,6 +60,16 @@ public sealed class HtmlReportTests : IDisposable
         circles.Should().OnlyContain(c => c.X >= 64 && c.X <= 184 && c.Y >= 32 && c.Y <= 52);
     }
 
+    [Fact]
+    public void LongLegendNamesMoveTheLegendLeftToStayInsideThePicture()
+    {
+        string Svg(string name) => SvgChart.Render(new LineChart("t", "x", "y", [new ChartSeries(name, [(0, 0), (1, 1)])], Width: 520));
+        double TextX(string svg) => double.Parse(Regex.Match(svg, "<text x=\"([0-9.]+)\" y=\"[0-9.]+\">(long|s)").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        TextX(Svg("s")).Should().Be(64 + 440 - 108, "short names keep the legend's usual place");
+        string name = "long " + new string('x', 45);
+        (TextX(Svg(name)) + 6.2 * name.Length).Should().BeLessThanOrEqualTo(520);
+    }
+
     [ChromiumFact]
     public async Task OpensInHeadlessChromiumWithEveryImageLoadedAndNoConsoleErrors()
     {

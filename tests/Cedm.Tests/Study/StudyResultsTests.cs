@@ -63,4 +63,23 @@ public sealed class StudyResultsTests
         ratio.Series[1].Points.Should().Equal((10.0, 1.0), (20.0, 0.95), (80.0, 0.75));
         StudyPlots.FdOverKimg(Fake()).Series.Select(s => (s.Name, s.Points.Count)).Should().Equal(("uncond", 2), ("k20", 2));
     }
+
+    [Fact]
+    public void SecondSeedsJoinTheirReferenceLineAsAMeanAndNameTheirSeedAsPoints()
+    {
+        var r = Fake() with
+        {
+            Rows = [.. Fake().Rows,
+                new StudyRow("uncond-s1", "uncond", null, null, null, 12.0, 39.5, 0.5, 0.4, 0.9, 0.7, 0.01, 420, 300),
+                new StudyRow("best-s1", "clusters", 20, 19, 0.95, 12.0, 35, 0.6, 0.5, 1.0, 0.8, 0.009, 400, 298)],
+        };
+        var chart = StudyPlots.FdOverK(r);
+        var uncond = chart.Series.Where(s => s.Name.StartsWith("unconditional", StringComparison.Ordinal)).Should().ContainSingle().Subject;
+        uncond.Name.Should().Be("unconditional, mean of 2 seeds (40.5, 39.5)");
+        uncond.Points.Select(p => p.Y).Should().AllBeEquivalentTo(40.0);
+        chart.Series.Single(s => s.Name.StartsWith("labels", StringComparison.Ordinal)).Name.Should().Be("labels (K = 10)", "one seed: no mean");
+        var seed1 = chart.Series.Single(s => s.Name.Contains("best-s1"));
+        seed1.Name.Should().Be("K = 20, training seed 1 (best-s1)");
+        seed1.Points.Should().Equal((20.0, 35.0));
+    }
 }
