@@ -71,10 +71,11 @@ public sealed class TensorArena : IDisposable
 
     /// <summary>
     /// Returns to the pool, before the scope ends, each array rented since <paramref name="mark"/> (or watched since an
-    /// earlier call) that is neither in <paramref name="live"/> nor kept; the others are watched for the next call.
+    /// earlier call) that is neither in <paramref name="live"/> nor kept; <paramref name="pinned"/> ones go back to the
+    /// scope's ordinary list (they outlive the pass and need no further look), the others are watched for the next call.
     /// The caller vouches that nothing else refers to them (<see cref="Autograd.BackwardRecycler"/>). Returns the new mark.
     /// </summary>
-    internal int ReleaseDead(int mark, HashSet<float[]> live)
+    internal int ReleaseDead(int mark, HashSet<float[]> live, HashSet<float[]> pinned)
     {
         for (int i = mark; i < _rented.Count; i++) _watched.Add(_rented[i]);
         _rented.RemoveRange(mark, _rented.Count - mark);
@@ -83,10 +84,12 @@ public sealed class TensorArena : IDisposable
             for (int i = _watched.Count - 1; i >= 0; i--)
             {
                 var a = _watched[i];
-                if (live.Contains(a) || _kept.Contains(a)) continue;
+                bool isPinned = pinned.Contains(a);
+                if (!isPinned && (live.Contains(a) || _kept.Contains(a))) continue;
                 _watched[i] = _watched[^1];
                 _watched.RemoveAt(_watched.Count - 1);
-                Park(a);
+                if (isPinned) _rented.Add(a);
+                else Park(a);
             }
         }
         return _rented.Count;
@@ -108,8 +111,8 @@ public sealed class TensorArena : IDisposable
     /// <summary>The storage for a new tensor of <paramref name="size"/> elements (contents undefined).</summary>
     internal static float[] Allocate(int size)
     {
-        var arena = t_current;
-        if (arena == null || size < MinFloats || !EnginePolicy.Current.Arena) return GC.AllocateUninitializedArray<float>(size);
+        var arena = size < MinFloats ? null : Current;
+        if (arena == null) return GC.AllocateUninitializedArray<float>(size);
         float[]? a = null;
         lock (Free)
         {

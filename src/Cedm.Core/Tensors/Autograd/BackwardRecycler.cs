@@ -41,9 +41,8 @@ internal sealed class BackwardRecycler
         foreach (var input in inputs)
             if (input.Grad != null) _frontier.Add(input);
         _live.Clear();
-        _live.UnionWith(_pinned);
         foreach (var f in _frontier)
             if (f.Grad != null) _live.Add(f.Grad.Data);
-        _mark = _arena.ReleaseDead(_mark, _live);
+        _mark = _arena.ReleaseDead(_mark, _live, _pinned);
     }
 }
