@@ -110,8 +110,8 @@ public sealed class MainJobReportStep(MainJobOptions options) : ISummaryStep
         report.Heading("Options and commands");
         report.Json("run.json", JsonNode.Parse(o.ToJson()));
         var commands = new JsonObject();
-        foreach (var step in new[] { "features", "bound", "clusters", "train", "samples", "eval-samples", "eval", "memorisation" })
-            if (c.Marker(step)?["summary"]?["command"] is JsonNode cmd) commands[step] = cmd.DeepClone();
+        foreach (var step in MainJobPlan.For(o).OfType<StageStep>())
+            if (c.Marker(step.Name)?["summary"]?["command"] is JsonNode cmd) commands[step.Name] = cmd.DeepClone();
         report.Json("the cedm commands each step ran (re-run or replace any of them by hand)", commands);
         if (File.Exists(c.PathOf(Path.Combine(MainJobPlan.Train, RunConfig.FileName))))
             report.Json("training config.json", RunConfig.Load(c.PathOf(MainJobPlan.Train)).ToJsonNode());

@@ -26,7 +26,7 @@ public static class StudyPlots
             series.Add(new ChartSeries(name, [(lo, mean), (hi, mean)]));
         }
         foreach (var extra in r.Rows.Where(x => x.Kind == "clusters" && !IsPlainName(r, x)))
-            series.Add(new ChartSeries(SeedOf(extra.Name) is int seed ? $"K = {extra.K}, training seed {seed} ({extra.Name})" : extra.Name, [((double)extra.K!.Value, extra.Fd)]));
+            series.Add(new ChartSeries(StudyVariant.SeedOffsetOf(extra.Name) is int seed ? $"K = {extra.K}, training seed {seed} ({extra.Name})" : extra.Name, [((double)extra.K!.Value, extra.Fd)]));
         var markers = r.KUb is int kub ? new[] { new ChartMarker(kub, $"K_UB = {kub}") } : [];
         return new LineChart($"FD over K ({r.Evaluator}, {r.Options.EvalSamples} samples, {r.Options.Kimg:0.###} kimg each)", "K (clusters)", "FD (lower is better)",
             series, markers, LogX: true);
@@ -46,13 +46,6 @@ public static class StudyPlots
     public static LineChart FdOverKimg(StudyResult r) =>
         new("Sample efficiency: FD over training images", "thousand training images (kimg)", "FD (lower is better)",
             r.Series.GroupBy(p => p.Variant).Select(g => new ChartSeries(g.Key, g.OrderBy(p => p.Kimg).Select(p => (p.Kimg, p.Fd)).ToList())).ToList());
-
-    /// <summary>The training seed offset a variant's name carries (&lt;name&gt;-s&lt;n&gt;, <see cref="StudyVariant.SecondSeed"/>), else null.</summary>
-    private static int? SeedOf(string name)
-    {
-        int dash = name.LastIndexOf("-s", StringComparison.Ordinal);
-        return dash > 0 && int.TryParse(name.AsSpan(dash + 2), NumberStyles.None, CultureInfo.InvariantCulture, out int seed) ? seed : null;
-    }
 
     /// <summary>Plain K-sweep rows are the ones named k&lt;K&gt; (extras carry their own names).</summary>
     private static bool IsPlainName(StudyResult r, StudyRow x) => x.K is int k && x.Name == StudyVariant.ClusterName(k);

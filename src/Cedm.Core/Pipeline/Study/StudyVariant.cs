@@ -29,6 +29,14 @@ public sealed partial record StudyVariant(string Name, VariantKind Kind, int? K 
     /// <summary>The same model trained again with seed + 1 (named &lt;name&gt;-s1, or <paramref name="name"/>).</summary>
     public StudyVariant SecondSeed(string? name = null) => this with { Name = name ?? Name + "-s1", SeedOffset = 1 };
 
+    /// <summary>The training seed offset a variant's name carries (&lt;name&gt;-s&lt;n&gt;, <see cref="SecondSeed"/>), else null.</summary>
+    public static int? SeedOffsetOf(string name)
+    {
+        int dash = name.LastIndexOf("-s", StringComparison.Ordinal);
+        return dash > 0 && int.TryParse(name.AsSpan(dash + 2), NumberStyles.None, CultureInfo.InvariantCulture, out int seed)
+            ? seed : null;
+    }
+
     /// <summary>"pca:64" → "pca64": a folder-safe name for an extractor spec.</summary>
     public static string FeatureSetName(string spec) => new(spec.Where(char.IsLetterOrDigit).ToArray());
 
