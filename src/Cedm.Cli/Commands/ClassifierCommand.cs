@@ -24,32 +24,60 @@ public static class ClassifierCommand
         var lr = new Option<double>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => d.Lr };
         var width = new Option<int>("--width") { Description = "Channels of the first convolution (then 2x).", DefaultValueFactory = _ => d.Width };
         var output = new Option<string>("--out") { Description = "The classifier .safetensors.", Required = true };
+        var evalSource = new Option<string?>("--eval-source") { Description = "Held-out images (e.g. fashion-mnist:test) to measure the classifier on: accuracy and the mean guidance-gradient norm |grad_x L| at each sigma. Their classes: a label run's labels, or for a features:/gmm: run the mixture component of highest posterior at each image's own feature (--eval-features)." };
+        var evalFeatures = new Option<string?>("--eval-features") { Description = "Features .npy of the --eval-source images from the run's extractor (features:/gmm: runs), e.g. `cedm features fashion-mnist:test --extractor pca:<the run's feats.pca.safetensors>`." };
+        var overlapBelow = new Option<double>("--overlap-below") { Description = "features:/gmm: runs: a held-out image lies where the classes overlap when its component's posterior is below this; the gradient norm is reported over those images and over the rest.", DefaultValueFactory = _ => new ClassifierRequest { Run = "", Out = "" }.OverlapBelow };
         var seed = GlobalOptions.Seed();
         var force = GlobalOptions.Force();
         var json = GlobalOptions.Json();
         var cmd = new Command("classifier", "Train the auxiliary noisy-image classifier of a run (NGMG or CE) for classifier guidance.")
         {
-            run, objective, steps, batch, lr, width, output, seed, force, json,
+            run, objective, steps, batch, lr, width, output, evalSource, evalFeatures, overlapBelow, seed, force, json,
         };
         cmd.SetAction(parse =>
         {
             var result = ClassifierStage.Train(new ClassifierRequest
             {
                 Run = parse.GetValue(run)!, Objective = parse.GetValue(objective)!, Out = parse.GetValue(output)!, Force = parse.GetValue(force),
+                EvalSource = parse.GetValue(evalSource), EvalFeatures = parse.GetValue(evalFeatures), OverlapBelow = parse.GetValue(overlapBelow),
                 Training = new AuxiliaryTrainingOptions { Steps = parse.GetValue(steps), Batch = parse.GetValue(batch), Lr = parse.GetValue(lr), Width = parse.GetValue(width), Seed = parse.GetValue(seed) },
             });
             var w = parse.InvocationConfiguration.Output;
+            var h = result.HeldOut;
             if (parse.GetValue(json))
-                w.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                var doc = new Dictionary<string, object?>
                 {
                     ["out"] = result.Out, ["objective"] = result.Objective, ["k"] = result.K, ["final_loss"] = result.FinalLoss,
-                    ["accuracy"] = result.Sigmas.Zip(result.Accuracy).ToDictionary(p => p.First.ToString(CultureInfo.InvariantCulture), p => p.Second),
-                }));
+                    ["accuracy"] = BySigma(result.Sigmas, result.Accuracy),
+                };
+                if (h != null)
+                    doc["held_out"] = new Dictionary<string, object?>
+                    {
+                        ["source"] = parse.GetValue(evalSource), ["count"] = h.Count, ["overlap_count"] = h.Overlap,
+                        ["accuracy"] = BySigma(h.Sigmas, h.Accuracy), ["grad_norm"] = BySigma(h.Sigmas, h.GradNorm),
+                        ["grad_norm_overlap"] = BySigma(h.Sigmas, h.GradNormOverlap), ["grad_norm_separated"] = BySigma(h.Sigmas, h.GradNormSeparated),
+                    };
+                w.WriteLine(JsonSerializer.Serialize(doc));
+            }
             else
+            {
                 w.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"wrote {result.Out} ({result.Objective}, K {result.K}, final loss {result.FinalLoss:F4}); accuracy on noisy training images: {string.Join(", ", result.Sigmas.Zip(result.Accuracy).Select(p => $"sigma {p.First}: {p.Second:F3}"))}"));
+                if (h != null)
+                {
+                    w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"held out ({parse.GetValue(evalSource)}, {h.Count} images, {h.Overlap} where the classes overlap):"));
+                    for (int i = 0; i < h.Sigmas.Length; i++)
+                        w.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"  sigma {h.Sigmas[i]}: accuracy {h.Accuracy[i]:F3}, |grad_x L| {h.GradNorm[i]:G4} (overlap {h.GradNormOverlap[i]:G4}, separated {h.GradNormSeparated[i]:G4})"));
+                }
+            }
             return 0;
         });
         return cmd;
     }
+
+    /// <summary>σ → value, NaN (an empty subset) as null so the JSON stays standard.</summary>
+    private static Dictionary<string, double?> BySigma(double[] sigmas, double[] values) =>
+        sigmas.Zip(values).ToDictionary(p => p.First.ToString(CultureInfo.InvariantCulture), p => double.IsNaN(p.Second) ? null : (double?)p.Second);
 }

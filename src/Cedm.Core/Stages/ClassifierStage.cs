@@ -23,6 +23,19 @@ public sealed record ClassifierRequest
     /// <summary>Noise levels of the accuracy report.</summary>
     public IReadOnlyList<double> Sigmas { get; init; } = [0.1, 0.5, 1, 2, 5];
 
+    /// <summary>
+    /// Held-out images to measure the classifier on (e.g. "fashion-mnist:test"): accuracy and guidance-gradient size
+    /// over <see cref="Sigmas"/>. Their classes: a label run's labels, or for a features:/gmm: run the mixture
+    /// component of highest posterior at each image's own feature (<see cref="EvalFeatures"/>).
+    /// </summary>
+    public string? EvalSource { get; init; }
+
+    /// <summary>Features (N, D) of <see cref="EvalSource"/>'s images from the run's extractor (features:/gmm: runs).</summary>
+    public string? EvalFeatures { get; init; }
+
+    /// <summary>A held-out image lies where the classes overlap when its component's posterior is below this (features:/gmm: runs).</summary>
+    public double OverlapBelow { get; init; } = 0.9;
+
     /// <summary>The classifier's .safetensors.</summary>
     public required string Out { get; init; }
 
@@ -30,7 +43,11 @@ public sealed record ClassifierRequest
 }
 
 /// <summary>A trained classifier: its file, the accuracy on the run's training images noised at each σ, the last losses.</summary>
-public sealed record ClassifierResult(string Out, string Objective, int K, double[] Sigmas, double[] Accuracy, double FinalLoss);
+public sealed record ClassifierResult(string Out, string Objective, int K, double[] Sigmas, double[] Accuracy, double FinalLoss)
+{
+    /// <summary>The measurement on held-out images (<see cref="ClassifierRequest.EvalSource"/>), if asked for.</summary>
+    public AuxiliaryEvaluation? HeldOut { get; init; }
+}
 
 /// <summary>
 /// Trains (<see cref="Train"/>) and loads (<see cref="Guidance"/>) the auxiliary classifier of a run: classes are the
@@ -44,10 +61,15 @@ public static class ClassifierStage
         if (request.Objective is not (AuxiliaryObjective.NgmgKind or AuxiliaryObjective.CrossEntropyKind))
             throw new SettingException(nameof(request.Objective), $"expected ngmg or ce, got '{request.Objective}'");
         if (request.Training.Steps < 1 || request.Training.Batch < 1) throw new SettingException(nameof(request.Training.Steps), "steps and batch must be at least 1");
+        if (request.EvalFeatures != null && request.EvalSource == null) throw new SettingException(nameof(request.EvalSource), "the held-out images are needed with their features");
+        if (request.OverlapBelow is <= 0 or > 1) throw new SettingException(nameof(request.OverlapBelow), $"expected a posterior in (0, 1], got {request.OverlapBelow}");
         OutputExistsException.ThrowIfAnyExists(request.Force, [request.Out]);
         var config = RunConfig.Load(request.Run);
-        var data = DataSource.Load(config.Source, new TransformOptions { Resolution = config.Resolution, Pad = config.Pad });
+        var transform = new TransformOptions { Resolution = config.Resolution, Pad = config.Pad };
+        var data = DataSource.Load(config.Source, transform);
         var (targets, objective) = Classes(request.Run, config, data, request.Objective);
+        // Held-out classes are checked before the (long) training, so a wrong file fails at once.
+        var heldOut = request.EvalSource is string evalSource ? HeldOutClasses(request, config, data, DataSource.Load(evalSource, transform)) : default;
         var (net, losses) = AuxiliaryTraining.Train(data, targets, objective, request.Training);
         var accuracy = AuxiliaryTraining.Accuracy(net, objective, data, targets, request.Sigmas, request.Training.Seed + 1);
         net.SaveSafetensors(request.Out, new Dictionary<string, string>
@@ -57,7 +79,8 @@ public static class ClassifierStage
             ["channels"] = data.Channels.ToString(CultureInfo.InvariantCulture), ["k"] = objective.K.ToString(CultureInfo.InvariantCulture),
         });
         double final = losses.TakeLast(Math.Min(20, losses.Length)).Average();
-        return new ClassifierResult(request.Out, objective.Kind, objective.K, request.Sigmas.ToArray(), accuracy, final);
+        var evaluation = heldOut.Images is { } images ? AuxiliaryEvaluation.Run(net, objective, images, heldOut.Targets, heldOut.Overlap, request.Sigmas, request.Training.Seed + 2) : null;
+        return new ClassifierResult(request.Out, objective.Kind, objective.K, request.Sigmas.ToArray(), accuracy, final) { HeldOut = evaluation };
     }
 
     /// <summary>The run's class of every training image and the objective of <paramref name="kind"/>.</summary>
@@ -72,6 +95,46 @@ public static class ClassifierStage
         if (labels.K == 0) throw new SettingException("Run", $"{run} is unconditional: no classes to learn");
         if (kind == AuxiliaryObjective.NgmgKind) throw new SettingException("Objective", "ngmg needs the fitted mixture of a features:/gmm: run; use ce for label/cluster runs");
         return (labels.Ids!, AuxiliaryObjective.CrossEntropy(labels.K));
+    }
+
+    /// <summary>
+    /// The held-out images' classes: for a features:/gmm: run the component of highest posterior at each image's own
+    /// whitened feature (overlap = that posterior below <see cref="ClassifierRequest.OverlapBelow"/>); for a label run
+    /// its labels in the training run's numbering. A cluster run's ids mean nothing for new images: refused.
+    /// </summary>
+    private static (ImageDataset Images, int[] Targets, bool[]? Overlap) HeldOutClasses(ClassifierRequest request, RunConfig config, ImageDataset train, ImageDataset images)
+    {
+        if (config.Features != null)
+        {
+            string path = request.EvalFeatures ?? throw new SettingException(nameof(request.EvalFeatures),
+                "a features:/gmm: run's held-out classes are its mixture's components at the images' own features: give the held-out images' features (same extractor as the run's)");
+            var (space, mixture) = FeatureConditionConfig.Load(request.Run);
+            var a = Features.FeatureFile.ReadValidated(path);
+            if (a.Shape[0] != images.Count) throw new InvalidDataException($"{path}: {a.Shape[0]} feature rows for {images.Count} images of {images.Name}");
+            if (a.Shape[1] != space.InputDimension) throw new InvalidDataException($"{path}: {a.Shape[1]} feature dimensions, the run was fitted on {space.InputDimension} ({config.Features.Features})");
+            var z = space.Apply(a.ToFloat32(), images.Count);
+            var posterior = new MixtureObjective(mixture);
+            int d = space.Dimension;
+            var targets = new int[images.Count];
+            var overlap = new bool[images.Count];
+            var e = new double[d];
+            for (int i = 0; i < images.Count; i++)
+            {
+                for (int j = 0; j < d; j++) e[j] = z[i * d + j];
+                var p = posterior.Posterior(e);
+                targets[i] = Array.IndexOf(p, p.Max());
+                overlap[i] = p[targets[i]] < request.OverlapBelow;
+            }
+            return (images, targets, overlap);
+        }
+        if (request.EvalFeatures != null) throw new SettingException(nameof(request.EvalFeatures), "held-out features are for features:/gmm: runs");
+        if (config.Cond != "labels") throw new SettingException(nameof(request.EvalSource), $"held-out classes exist for label runs and features:/gmm: runs (their mixture); this run conditions on '{config.Cond}', whose ids are not defined for new images");
+        if (images.Labels is null) throw new SettingException(nameof(request.EvalSource), $"{images.Name} has no labels");
+        var used = ConditionSources.Resolve(config.Cond, train).Labels.Used;
+        var index = used.Select((v, i) => (v, i)).ToDictionary(t => t.v, t => t.i);
+        var ids = images.Labels.Select(l => index.TryGetValue(l, out int i) ? i
+            : throw new InvalidDataException($"{images.Name}: label {l} does not occur in the run's training images")).ToArray();
+        return (images, ids, null);
     }
 
     /// <summary>Classifier guidance for <paramref name="generator"/>'s run with the classifier in <paramref name="path"/>.</summary>

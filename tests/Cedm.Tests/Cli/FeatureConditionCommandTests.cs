@@ -231,4 +231,70 @@ public sealed class ClassifierCommandTests : CliTest
         code.Should().Be(2);
         err.Should().Contain("clf.safetensors");
     }
+
+    /// <summary>`--eval-source` measures the classifier on held-out images: a gmm run's classes from their features, a label run's from their labels.</summary>
+    [Fact]
+    public void MeasuresAClassifierOnHeldOutImages()
+    {
+        string source = TrainingTestData.WritePatternsSource(Dir, 4);
+        var data = TrainingTestData.Patterns(4);
+        var rng = new Random(1);
+        var x = new float[12 * 6];
+        // Class means 1 apart under unit-wide noise: some images sit between two components.
+        for (int i = 0; i < x.Length; i++) x[i] = (float)((i % 6 == data.Labels![i / 6] / 10 ? 1 : 0) + 2 * rng.NextDouble());
+        string feats = Path.Combine(Dir, "f.npy"), shortFeats = Path.Combine(Dir, "short.npy");
+        Npy.Write(feats, x, 12, 6);
+        Npy.Write(shortFeats, x[..60], 10, 6);
+        string clusters = Path.Combine(Dir, "c");
+        new ClusterAssignment("kmeans", 3, data.Labels!.Select(l => (int)(l / 10)).ToArray(), Enumerable.Repeat(1f, 12).ToArray()).Save(clusters);
+        string run = Path.Combine(Dir, "run"), labelRun = Path.Combine(Dir, "labels"), clusterRun = Path.Combine(Dir, "clusters");
+        Run("train", source, "--cond", $"gmm:{clusters}", "--gmm-features", feats, "--feature-dim", "3", "--out", run, "--batch", "4", "--kimg", "0.004").Code.Should().Be(0);
+        string[] small = ["--steps", "5", "--batch", "8", "--width", "4"];
+
+        var (code, output, err) = Run(["classifier", run, .. small, "--out", Path.Combine(Dir, "a.safetensors"), "--eval-source", source, "--eval-features", feats, "--json"]);
+        code.Should().Be(0, err);
+        var held = JsonDocument.Parse(output).RootElement.GetProperty("held_out");
+        held.GetProperty("count").GetInt32().Should().Be(12);
+        held.GetProperty("accuracy").EnumerateObject().Select(p => p.Name).Should().Equal("0.1", "0.5", "1", "2", "5");
+        foreach (var p in held.GetProperty("accuracy").EnumerateObject()) p.Value.GetDouble().Should().BeInRange(0, 1);
+        held.GetProperty("grad_norm").EnumerateObject().Should().OnlyContain(p => p.Value.GetDouble() > 0);
+        // The overall mean is the count-weighted mean of the two subsets (an empty subset is null).
+        int over = held.GetProperty("overlap_count").GetInt32();
+        over.Should().BeInRange(1, 11, "the features' clusters overlap for some images only");
+        double Part(string key, string sigma) => held.GetProperty(key).GetProperty(sigma).GetDouble();
+        foreach (var sigma in new[] { "0.1", "2" })
+            ((over * Part("grad_norm_overlap", sigma) + (12 - over) * Part("grad_norm_separated", sigma)) / 12)
+                .Should().BeApproximately(Part("grad_norm", sigma), 1e-9);
+        (code, output, err) = Run(["classifier", run, .. small, "--out", Path.Combine(Dir, "a2.safetensors"), "--eval-source", source, "--eval-features", feats, "--overlap-below", "0.5", "--json"]);
+        code.Should().Be(0, err);
+        JsonDocument.Parse(output).RootElement.GetProperty("held_out").GetProperty("overlap_count").GetInt32().Should().BeLessThan(over, "a lower threshold flags fewer images");
+        Run(["classifier", run, .. small, "--out", Path.Combine(Dir, "a3.safetensors"), "--eval-source", source, "--eval-features", feats, "--overlap-below", "0"]).Code.Should().Be(2);
+
+        (code, output, err) = Run(["classifier", run, .. small, "--out", Path.Combine(Dir, "b.safetensors"), "--eval-source", source, "--eval-features", feats]);
+        code.Should().Be(0, err);
+        output.Should().Contain("held out").And.Contain("|grad_x L|");
+
+        (code, _, err) = Run(["classifier", run, .. small, "--out", Path.Combine(Dir, "c.safetensors"), "--eval-source", source, "--eval-features", shortFeats]);
+        code.Should().Be(2);
+        err.Should().Contain("short.npy").And.Contain("10 feature rows");
+        File.Exists(Path.Combine(Dir, "c.safetensors")).Should().BeFalse("checked before training");
+        (code, _, err) = Run(["classifier", run, .. small, "--out", Path.Combine(Dir, "d.safetensors"), "--eval-source", source]);
+        code.Should().Be(2);
+        err.Should().Contain("--eval-features");
+        (code, _, err) = Run(["classifier", run, .. small, "--out", Path.Combine(Dir, "e.safetensors"), "--eval-features", feats]);
+        code.Should().Be(2);
+        err.Should().Contain("--eval-source");
+
+        Run("train", source, "--cond", "labels", "--out", labelRun, "--batch", "4", "--kimg", "0.004").Code.Should().Be(0);
+        (code, output, err) = Run(["classifier", labelRun, .. small, "--objective", "ce", "--out", Path.Combine(Dir, "l.safetensors"), "--eval-source", source, "--json"]);
+        code.Should().Be(0, err);
+        held = JsonDocument.Parse(output).RootElement.GetProperty("held_out");
+        held.GetProperty("overlap_count").GetInt32().Should().Be(0);
+        held.GetProperty("grad_norm").EnumerateObject().Should().OnlyContain(p => p.Value.GetDouble() > 0);
+
+        Run("train", source, "--cond", $"clusters:{clusters}", "--out", clusterRun, "--batch", "4", "--kimg", "0.004").Code.Should().Be(0);
+        (code, _, err) = Run(["classifier", clusterRun, .. small, "--objective", "ce", "--out", Path.Combine(Dir, "k.safetensors"), "--eval-source", source]);
+        code.Should().Be(2);
+        err.Should().Contain("--eval-source").And.Contain("clusters:");
+    }
 }

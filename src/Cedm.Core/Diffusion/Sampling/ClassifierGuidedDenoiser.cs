@@ -1,6 +1,5 @@
 using Cedm.Diffusion.FeatureConditioning;
 using Cedm.Tensors;
-using Cedm.Tensors.Autograd;
 
 namespace Cedm.Diffusion.Sampling;
 
@@ -64,15 +63,5 @@ public sealed class ClassifierGuidedDenoiser(IDenoiser inner, NoisyClassifier cl
     }
 
     /// <summary>∇_x of the summed objective Σ_i L(c(x_i, σ_i), y_i) (the mean loss times N).</summary>
-    public float[] Gradient(Tensor x, Tensor sigma, int[] targets)
-    {
-        int n = x.Dim(0);
-        using var _ = GradMode.EnableGrad();
-        var xg = new Tensor(x.Data.ToArray(), x.ShapeArray()).RequireGrad();
-        var (loss, _) = objective.Loss(classifier.Forward(xg, sigma), targets);
-        (loss * n).Backward();
-        var grad = xg.Grad!.Data.ToArray();
-        foreach (var p in classifier.Parameters()) p.Grad = null;
-        return grad;
-    }
+    public float[] Gradient(Tensor x, Tensor sigma, int[] targets) => AuxiliaryEvaluation.InputGradient(classifier, objective, x, sigma, targets).Gradient;
 }

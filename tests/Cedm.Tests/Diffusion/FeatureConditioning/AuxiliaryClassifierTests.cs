@@ -83,4 +83,50 @@ public sealed class AuxiliaryClassifierTests
         losses.TakeLast(10).Average().Should().BeLessThan(losses.Take(10).Average());
         AuxiliaryTraining.Accuracy(net, objective, data, targets, [0.2])[0].Should().BeGreaterThan(0.9);
     }
+
+    /// <summary>
+    /// The held-out measurement: accuracy from the classifier's own predictions, and each image's gradient norm equal
+    /// to that of the image alone (the classifier treats images independently), split by the overlap flags.
+    /// </summary>
+    [Fact]
+    public void HeldOutEvaluationMeasuresAccuracyAndPerImageGradientNorms()
+    {
+        var data = TrainingTestData.Patterns(8);
+        var targets = data.Labels!.Select(l => (int)(l / 10)).ToArray();
+        var objective = AuxiliaryObjective.Ngmg(Three);
+        var (net, _) = AuxiliaryTraining.Train(data, targets, objective, new AuxiliaryTrainingOptions { Steps = 60, Batch = 16, Lr = 3e-3, Width = 8, Seed = 1 });
+        var overlap = Enumerable.Range(0, data.Count).Select(i => i % 3 == 0).ToArray();
+        var e = AuxiliaryEvaluation.Run(net, objective, data, targets, overlap, [0.2, 1.0], seed: 3);
+        e.Count.Should().Be(data.Count);
+        e.Overlap.Should().Be(overlap.Count(o => o));
+        e.Accuracy[0].Should().BeGreaterThan(0.9);
+
+        // The same noise as the first σ's pass (one batch, drawn in order from the seed), then one image at a time.
+        data.Count.Should().BeLessThanOrEqualTo(64);
+        int size = data.ImageSize;
+        var noisy = new float[data.Count * size];
+        data.ToTrainingRange(0, data.Count, noisy);
+        var rng = new Rng(3);
+        for (int j = 0; j < noisy.Length; j++) noisy[j] += (float)(0.2 * rng.NextNormal());
+        int correct = 0;
+        var norms = Enumerable.Range(0, data.Count).Select(i =>
+        {
+            var (g, o) = AuxiliaryEvaluation.InputGradient(net, objective, new Tensor(noisy.AsSpan(i * size, size).ToArray(), 1, 1, data.Height, data.Width), Tensor.Full(0.2f, 1), [targets[i]]);
+            if (objective.Predict(o) == targets[i]) correct++;
+            return Math.Sqrt(g.Sum(v => (double)v * v));
+        }).ToArray();
+        norms.Max().Should().BeGreaterThan(1e-3);
+        e.Accuracy[0].Should().Be((double)correct / data.Count);
+        double tol = 1e-4 * norms.Average();
+        e.GradNorm[0].Should().BeApproximately(norms.Average(), tol);
+        e.GradNormOverlap[0].Should().BeApproximately(norms.Where((_, i) => overlap[i]).Average(), tol);
+        e.GradNormSeparated[0].Should().BeApproximately(norms.Where((_, i) => !overlap[i]).Average(), tol);
+
+        var none = AuxiliaryEvaluation.Run(net, objective, data, targets, null, [0.2], seed: 3);
+        none.Overlap.Should().Be(0);
+        double.IsNaN(none.GradNormOverlap[0]).Should().BeTrue("no image in the overlap set");
+        none.GradNormSeparated[0].Should().Be(none.GradNorm[0]);
+        none.Accuracy[0].Should().Be(e.Accuracy[0]);
+        none.GradNorm[0].Should().Be(e.GradNorm[0]);
+    }
 }
