@@ -1,4 +1,4 @@
-"""PyTorch peer of the conv suite (case names match ConvSuite.cs): conv2d 3x3 64->64 pad 1 on [64,64,32,32], and fwd+bwd at batch 32 on 16x16 and 8x8."""
+"""PyTorch peer of the conv suite (case names match ConvSuite.cs): conv2d 3x3 64->64 pad 1 on [64,64,32,32], and fwd / fwd+bwd at batch 32 on 16x16 and 8x8."""
 import os
 import sys
 
@@ -41,3 +41,9 @@ for side in (16, 8):
         F.conv2d(xs, wg, bg, stride=1, padding=1).backward(gys)
 
     time_case(f"conv3x3-b32-{side}x{side}-fwdbwd", small_fwdbwd, args)
+
+    def small_fwd(xs=xs):
+        with torch.no_grad():
+            F.conv2d(xs, w, b, stride=1, padding=1)
+
+    time_case(f"conv3x3-b32-{side}x{side}-fwd", small_fwd, args)

@@ -33,6 +33,9 @@ public sealed class ConvSuite : IBenchSuite
             cases.Add(new BenchCase($"conv3x3-fwd/{tag}", "conv3x3-fwd", fwd, () => Setup(mode, backward: false)));
             cases.Add(new BenchCase($"conv3x3-fwdbwd/{tag}", "conv3x3-fwdbwd", 3 * fwd, () => Setup(mode, backward: true)));
         }
+        // "/portable": the channels-innermost Winograd path switched off (Winograd3x3 with GEMMs), for comparison.
+        cases.Add(new BenchCase("conv3x3-fwd/portable", "conv3x3-fwd", fwd, () => Setup(ConvThreading.Auto, backward: false, hwc: false)));
+        cases.Add(new BenchCase("conv3x3-fwdbwd/portable", "conv3x3-fwdbwd", 3 * fwd, () => Setup(ConvThreading.Auto, backward: true, hwc: false)));
         // The small-image levels of the training nets (tiny/small presets at batch 32): few Winograd tiles per
         // image, so samples are grouped into shared GEMMs; "/ungrouped" = one image per GEMM set, for comparison.
         foreach (int side in new[] { 16, 8 })
@@ -41,11 +44,14 @@ public sealed class ConvSuite : IBenchSuite
             string peer = $"conv3x3-b32-{side}x{side}-fwdbwd";
             cases.Add(new BenchCase($"{peer}/auto", peer, 3 * f, () => Setup(ConvThreading.Auto, backward: true, 32, side)));
             cases.Add(new BenchCase($"{peer}/ungrouped", peer, 3 * f, () => Setup(ConvThreading.Auto, backward: true, 32, side, targetTiles: 1)));
+            cases.Add(new BenchCase($"{peer}/portable", peer, 3 * f, () => Setup(ConvThreading.Auto, backward: true, 32, side, hwc: false)));
+            cases.Add(new BenchCase($"conv3x3-b32-{side}x{side}-fwd/auto", $"conv3x3-b32-{side}x{side}-fwd", f, () => Setup(ConvThreading.Auto, backward: false, 32, side)));
+            cases.Add(new BenchCase($"conv3x3-b32-{side}x{side}-fwd/portable", $"conv3x3-b32-{side}x{side}-fwd", f, () => Setup(ConvThreading.Auto, backward: false, 32, side, hwc: false)));
         }
         return cases;
     }
 
-    private static Action Setup(ConvThreading mode, bool backward, int n = N, int side = H, int? targetTiles = null)
+    private static Action Setup(ConvThreading mode, bool backward, int n = N, int side = H, int? targetTiles = null, bool hwc = true)
     {
         var rng = new Rng(1234);
         var x = Tensor.Randn(rng, [n, C, side, side]);
@@ -55,7 +61,7 @@ public sealed class ConvSuite : IBenchSuite
         if (!backward)
             return () =>
             {
-                using var policy = EnginePolicy.Override(p => p with { ConvThreading = mode });
+                using var policy = EnginePolicy.Override(p => p with { ConvThreading = mode, Avx512Winograd = hwc });
                 using var _ = Tensors.Autograd.GradMode.NoGrad();
                 Tensor.Conv2d(x, w, b, stride: 1, padding: 1);
             };
@@ -65,6 +71,7 @@ public sealed class ConvSuite : IBenchSuite
             using var policy = EnginePolicy.Override(p => p with
             {
                 ConvThreading = mode,
+                Avx512Winograd = hwc,
                 WinogradTargetTiles = targetTiles ?? p.WinogradTargetTiles,
             });
             x.ZeroGrad(); w.ZeroGrad(); b.ZeroGrad();

@@ -47,6 +47,12 @@ public sealed record EnginePolicy
     /// <summary>Tiles per portable-Winograd GEMM column block (see <see cref="Winograd3x3.GroupSize"/>).</summary>
     internal int WinogradTargetTiles { get; init; } = 256;
 
+    /// <summary>
+    /// Micro-kernels of the channels-innermost Winograd path: Auto = AVX-512 where accelerated, else AVX2 + FMA. Tests
+    /// force Avx2 on AVX-512 machines to check the AVX2 kernels.
+    /// </summary>
+    internal Kernels.ManagedKernel HwcKernel { get; init; } = Kernels.ManagedKernel.Auto;
+
     /// <summary>Tiles per unit of work on the AVX-512 Winograd path (see <see cref="Kernels.WinogradHwc.Plan"/>).</summary>
     internal int HwcTargetTiles { get; init; } = 96;
 
@@ -173,7 +179,7 @@ public sealed record EnginePolicy
     [
         ("threads", $"{Threads} (CEDM_THREADS)"),
         ("gemm", $"{ActiveGemmBackend} (requested {GemmBackend}; CEDM_GEMM)"),
-        ("avx512 winograd", Avx512Winograd ? "on" : "off"),
+        ("avx512 winograd", Avx512Winograd ? $"on ({Kernels.WinogradHwc.ResolveIsa(HwcKernel)} kernels)" : "off"),
         ("arena", $"{(Arena ? "on" : "off")} (CEDM_ARENA)"),
         ("conv tuning", string.Create(CultureInfo.InvariantCulture,
             $"threading {ConvThreading}, winograd target tiles {WinogradTargetTiles}, " +

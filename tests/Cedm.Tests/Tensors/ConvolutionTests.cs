@@ -2,6 +2,7 @@ using Cedm.Tensors;
 using Cedm.Tensors.Autograd;
 using Cedm.Tensors.Kernels;
 using Cedm.Tests.TestUtilities;
+using FluentAssertions;
 
 namespace Cedm.Tests.Tensors;
 
@@ -162,6 +163,59 @@ public class ConvolutionTests
         for (int j = 0; j < 16; j++)
             for (int k = 0; k < 16; k++)
                 Assert.Equal(k * 100 + j, dst[(15 - j) * 40 + 3 + k]);
+    }
+
+    [Fact]
+    public unsafe void Avx2TransposeMovesEveryElement()
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx2.IsSupported) return; // the kernel is AVX2 only
+        float[] src = new float[16 * 20], dst = new float[16 * 40];
+        for (int r = 0; r < 16; r++) for (int c = 0; c < 16; c++) src[r * 20 + c] = r * 100 + c;
+        long* srcAt = stackalloc long[16], dstAt = stackalloc long[16];
+        for (int k = 0; k < 16; k++) { srcAt[k] = k * 20; dstAt[k] = (15 - k) * 40 + 3; }
+        fixed (float* ps = src) fixed (float* pd = dst) WinogradHwc.Transpose16Avx2(ps, srcAt, pd, dstAt);
+        for (int j = 0; j < 16; j++)
+            for (int k = 0; k < 16; k++)
+                Assert.Equal(k * 100 + j, dst[(15 - j) * 40 + 3 + k]);
+    }
+
+    /// <summary>The channels-innermost Winograd path with its AVX2 kernels forced (what machines without AVX-512 run).</summary>
+    [Fact]
+    public void Avx2WinogradKernelsMatchReference()
+    {
+        if (WinogradHwc.ResolveIsa(ManagedKernel.Avx2) != ManagedKernel.Avx2) return; // no AVX2 + FMA here
+        using var _ = EnginePolicy.Override(p => p with { HwcKernel = ManagedKernel.Avx2 });
+        WinogradHwc.UseAvx2Kernels.Should().BeTrue();
+        foreach (var shape in new[]
+        {
+            new[] { 2, 16, 16, 6, 6 }, [3, 32, 48, 9, 7], [9, 48, 32, 4, 4], [5, 64, 80, 7, 7], [2, 128, 64, 32, 32], [13, 64, 16, 2, 2],
+        })
+            FastKernelsMatchReference(shape[0], shape[1], shape[2], shape[3], shape[4], 3, 3, 1, 1, 1, 1);
+        FastKernelsMatchReference(3, 32, 1, 8, 9, 3, 3, 1, 1, 1, 1); // padded to 16 output channels
+    }
+
+    /// <summary>Where both run, the AVX2 kernels give the AVX-512 kernels' results bit for bit (same FMA chains).</summary>
+    [Fact]
+    public void Avx2AndAvx512WinogradKernelsAgreeBitwise()
+    {
+        if (WinogradHwc.ResolveIsa(ManagedKernel.Avx512) != ManagedKernel.Avx512 || WinogradHwc.ResolveIsa(ManagedKernel.Avx2) != ManagedKernel.Avx2) return;
+        var g = new Conv2dGeometry(7, 48, 9, 11, 80, 3, 3, 1, 1, 1, 1);
+        var rng = new Rng(21);
+        float[] x = Tensor.Randn(rng, [7, 48, 9, 11]).Data, wt = Tensor.Randn(rng, [80, 48, 3, 3]).Data, b = Tensor.Randn(rng, [80]).Data;
+        float[] dy = Tensor.Randn(rng, [7, 80, 9, 11]).Data;
+        (float[] Y, float[] Dx, float[] Dw) Run(ManagedKernel kernel)
+        {
+            using var _ = EnginePolicy.Override(p => p with { HwcKernel = kernel });
+            float[] y = new float[dy.Length], dx = new float[x.Length], dw = new float[wt.Length], db = new float[80];
+            Conv2dKernels.Forward(g, x, wt, b, y);
+            Conv2dKernels.Backward(g, x, wt, dy, dx, dw, db);
+            return (y, dx, dw);
+        }
+        var wide = Run(ManagedKernel.Avx512);
+        var narrow = Run(ManagedKernel.Avx2);
+        narrow.Y.Should().Equal(wide.Y);
+        narrow.Dx.Should().Equal(wide.Dx);
+        narrow.Dw.Should().Equal(wide.Dw);
     }
 
     [Fact]

@@ -40,6 +40,7 @@ internal static unsafe partial class WinogradHwc
             new Span<float>(row + (long)right * channels, (cols - right) * channels).Clear();
         }
         int hw = h * w;
+        bool avx2 = UseAvx2Kernels;
         long* at = stackalloc long[16], planes = stackalloc long[16];
         for (int k = 0; k < 16; k++) planes[k] = (long)k * hw;
         int p0 = 0;
@@ -51,7 +52,8 @@ internal static unsafe partial class WinogradHwc
                 at[k] = ((long)(iy + padH) * cols + ix + padW) * channels;
             }
             for (int c0 = 0; c0 < channels; c0 += 16)
-                Transpose16(src + (long)c0 * hw + p0, planes, dst + c0, at);
+                if (avx2) Transpose16Avx2(src + (long)c0 * hw + p0, planes, dst + c0, at);
+                else Transpose16(src + (long)c0 * hw + p0, planes, dst + c0, at);
         }
         var lanes = Strides(hw);
         for (; p0 < hw; p0++) GatherPixel(channels, hw, w, padH, padW, cols, src, dst, lanes, p0);
@@ -74,6 +76,7 @@ internal static unsafe partial class WinogradHwc
     internal static void FromHwc(int channels, int outH, int outW, int rowPixels, float* pixels, float* dst)
     {
         int n = outH * outW;
+        bool avx2 = UseAvx2Kernels;
         long* at = stackalloc long[16], planes = stackalloc long[16];
         for (int k = 0; k < 16; k++) planes[k] = (long)k * n;
         int p0 = 0;
@@ -85,7 +88,8 @@ internal static unsafe partial class WinogradHwc
                 at[k] = ((long)oy * rowPixels + ox) * channels;
             }
             for (int c0 = 0; c0 < channels; c0 += 16)
-                Transpose16(pixels + c0, at, dst + (long)c0 * n + p0, planes);
+                if (avx2) Transpose16Avx2(pixels + c0, at, dst + (long)c0 * n + p0, planes);
+                else Transpose16(pixels + c0, at, dst + (long)c0 * n + p0, planes);
         }
         for (; p0 < n; p0++) ScatterPixel(channels, n, outW, rowPixels, pixels, dst, p0);
     }

@@ -28,6 +28,7 @@ internal static unsafe partial class WinogradHwc
         }
         int tiles = samples * plan.TilesPerSample;
         nint groupStride = GroupTiles * g.Cin;
+        bool avx2 = UseAvx2Kernels;
         for (int t0 = 0; t0 < tiles; t0 += plan.BlockTiles)
         {
             int count = Math.Min(plan.BlockTiles, tiles - t0);
@@ -44,7 +45,8 @@ internal static unsafe partial class WinogradHwc
                     {
                         float* zt = zx + (long)co0 * g.Cin + ci0, vt = vx + ci0 * GroupTiles;
                         float* at = mx + co0 / 8 * SlabFloats(plan);
-                        if (g.Cin - ci0 >= 32) WeightTile8x32(groups, at, 8, vt, groupStride, zt, g.Cin);
+                        if (avx2) WeightPanelAvx2(groups, at, 8, vt, groupStride, Math.Min(32, g.Cin - ci0), zt, g.Cin);
+                        else if (g.Cin - ci0 >= 32) WeightTile8x32(groups, at, 8, vt, groupStride, zt, g.Cin);
                         else WeightTile8x16(groups, at, 8, vt, groupStride, zt, g.Cin);
                     }
             }

@@ -4,7 +4,7 @@ using System.Runtime.Intrinsics;
 namespace Cedm.Tensors.Kernels;
 
 /// <summary>
-/// Winograd F(2×2, 3×3) with channels innermost, for AVX-512 machines and channel counts that are multiples of 16
+/// Winograd F(2×2, 3×3) with channels innermost, for AVX-512 (or AVX2 + FMA: WinogradHwc.Avx2.cs) machines and channel counts that are multiples of 16
 /// (every SongUNet 3×3 conv after the first): the same algorithm as <see cref="Winograd3x3"/> (Lavin &amp; Gray 2016),
 /// laid out so that no GEMM packing is needed and every intermediate stays in L1/L2.
 /// <list type="bullet">
@@ -19,7 +19,7 @@ namespace Cedm.Tensors.Kernels;
 /// [oy][ox][Cout] pixels, copied back to NCHW by the same transposes.</item>
 /// </list>
 /// Replaces im2col GEMM packing (the old path spent about half its time there on 64-channel layers). The portable
-/// path (<see cref="Winograd3x3"/>) stays for machines without AVX-512 and odd channel counts; both are checked
+/// path (<see cref="Winograd3x3"/>) stays for machines without AVX2 and odd channel counts; both are checked
 /// against <see cref="Conv2dReference"/>.
 /// </summary>
 internal static unsafe partial class WinogradHwc
@@ -28,7 +28,8 @@ internal static unsafe partial class WinogradHwc
     internal const int GroupTiles = 12;
 
     public static bool Applies(in Conv2dGeometry g) =>
-        EnginePolicy.Current.Avx512Winograd && Vector512.IsHardwareAccelerated && Winograd3x3.Applies(g) && g.Cin % 16 == 0 && g.Cout % 16 == 0;
+        EnginePolicy.Current.Avx512Winograd && ResolveIsa(EnginePolicy.Current.HwcKernel) is ManagedKernel.Avx512 or ManagedKernel.Avx2
+        && Winograd3x3.Applies(g) && g.Cin % 16 == 0 && g.Cout % 16 == 0;
 
     /// <summary>
     /// Sizes of one call: tiles per image, samples per unit of work and tiles per block. Small images (8×8 → 16 tiles)
@@ -132,6 +133,7 @@ internal static unsafe partial class WinogradHwc
     {
         float* planes = ps, pixels = planes + (long)plan.Samples * plan.PlaneFloats;
         float* v = pixels + (long)plan.Samples * plan.PixelFloats, m = v + 16L * plan.VStride;
+        bool avx2 = UseAvx2Kernels;
         for (int s = 0; s < samples; s++)
             ToPaddedHwc(g.Cin, g.H, g.W, g.PadH, g.PadW, plan.RowsP, plan.ColsP, px + (long)s * g.Cin * g.InPixels, planes + (long)s * plan.PlaneFloats);
         int tiles = samples * plan.TilesPerSample;
@@ -148,7 +150,9 @@ internal static unsafe partial class WinogradHwc
                     float* a = vx + (long)gi * GroupTiles * g.Cin, c = mx + (long)gi * GroupTiles * g.Cout;
                     for (int p0 = 0; p0 < g.Cout; p0 += 32)
                     {
-                        if (g.Cout - p0 >= 32) Tile12x32(g.Cin / 16, a, ux + p0 * g.Cin, c + p0, g.Cout);
+                        int width = Math.Min(32, g.Cout - p0);
+                        if (avx2) TilePanelAvx2(g.Cin / 16, a, ux + p0 * g.Cin, width, c + p0, g.Cout);
+                        else if (width == 32) Tile12x32(g.Cin / 16, a, ux + p0 * g.Cin, c + p0, g.Cout);
                         else Tile12x16(g.Cin / 16, a, ux + p0 * g.Cin, c + p0, g.Cout);
                     }
                 }
