@@ -22,6 +22,8 @@ public static class RunCommand
         var maxK = new Option<int?>("--max-k") { Description = "An explicit cap of the bound search and of K (default: none; the search stops at r < tau, its data cap or its time budget; quick 20)." };
         var method = new Option<string>("--method") { Description = "Clustering at the chosen K: temi, kmeans, gmm, agglo or treevae (on the images themselves, the cpu preset; --quick 4/2/0/2 epochs; its tree appears in the report).", DefaultValueFactory = _ => d.Method };
         method.AcceptOnlyFromAmong("temi", "kmeans", "gmm", "agglo", "treevae");
+        var cond = new Option<string?>("--cond") { Description = "How the network sees a cluster: flat (one id per cluster) or tree (its root-to-leaf path in the clustering's tree, agglo or treevae; the report then shows samples by depth). Default: tree for treevae, flat otherwise." };
+        cond.AcceptOnlyFromAmong(MainJobOptions.FlatCond, MainJobOptions.TreeCond);
         var features = new Option<string>("--features") { Description = "Feature extractor for clustering (see `cedm features --help`).", DefaultValueFactory = _ => d.Features };
         var preset = new Option<string>("--preset") { Description = "U-Net preset: tiny, small or cifar-edm.", DefaultValueFactory = _ => d.Preset };
         var evalSamples = new Option<int?>("--eval-samples") { Description = $"Generated images for the metrics (default {d.EvalSamples}, quick 200)." };
@@ -31,7 +33,7 @@ public static class RunCommand
         var seed = GlobalOptions.Seed();
         var cmd = new Command("run", "The main job: features, cluster bound, clustering, C-EDM training, samples, evaluation and an HTML report, in one resumable run folder.")
         {
-            source, output, quick, minutes, k, maxK, method, features, preset, evalSamples, evaluator, solver, seed,
+            source, output, quick, minutes, k, maxK, method, cond, features, preset, evalSamples, evaluator, solver, seed,
         };
         cmd.SetAction(parse =>
         {
@@ -39,7 +41,7 @@ public static class RunCommand
             var ctx = new PipelineFolder(dir);
             var options = new MainJobOptions
             {
-                Source = parse.GetValue(source)!, Features = parse.GetValue(features)!, Method = parse.GetValue(method)!,
+                Source = parse.GetValue(source)!, Features = parse.GetValue(features)!, Method = parse.GetValue(method)!, Cond = parse.GetValue(cond),
                 K = parse.GetValue(k), Preset = parse.GetValue(preset)!, Evaluator = parse.GetValue(evaluator), Seed = parse.GetValue(seed),
                 SamplerSolver = SamplerSolvers.Parse(parse.GetValue(solver)!, nameof(MainJobOptions.SamplerSolver)),
             };

@@ -25,6 +25,20 @@ public sealed record MainJobOptions
     /// </summary>
     public string Method { get; init; } = "kmeans";
 
+    public const string FlatCond = "flat", TreeCond = "tree";
+
+    /// <summary>
+    /// How the network sees a cluster: "flat" (one id per cluster, C-EDM) or "tree" (the sum of node embeddings along
+    /// the cluster's root-to-leaf path in the clustering's tree, related-seeds A′.3; agglo and treevae build trees).
+    /// Null: tree for treevae — on its Fashion-MNIST tree, path conditioning beat flat ids at equal kimg in both
+    /// training seeds (docs/hierarchy.md) — flat otherwise (on the Ward tree one short run found the opposite). A
+    /// tree-conditioned run adds samples by depth, root to the deepest leaf, to the report.
+    /// </summary>
+    public string? Cond { get; init; }
+
+    /// <summary>Whether training conditions on tree paths (<see cref="Cond"/>, resolved for the method).</summary>
+    public bool ConditionsOnPaths() => (Cond ?? (Method == "treevae" ? TreeCond : FlatCond)) == TreeCond;
+
     /// <summary>
     /// K to condition on. Null: the K that <see cref="Clustering.Bounds.BoundResult.ConditioningK(int, long, int, int)"/>
     /// takes from the bound search's K_UB — about K_UB/3 (the paper's best K lay well below its bound), at most one
@@ -115,6 +129,8 @@ public sealed record MainJobOptions
         Diffusion.Networks.SongUNetOptions.FromPreset(Preset);
         if (Method is not ("temi" or "kmeans" or "gmm" or "agglo" or "treevae")) throw new SettingException(nameof(Method), $"expected temi, kmeans, gmm, agglo or treevae, got {Method}");
         if (string.IsNullOrWhiteSpace(Features)) throw new SettingException(nameof(Features), "give a feature extractor");
+        if (Cond is not (null or FlatCond or TreeCond)) throw new SettingException(nameof(Cond), $"expected {FlatCond} or {TreeCond}, got {Cond}");
+        if (ConditionsOnPaths() && Method is not ("agglo" or "treevae")) throw new SettingException(nameof(Cond), $"tree conditioning needs a clustering with a tree (agglo or treevae), not {Method}");
         if (K is < 1) throw new SettingException(nameof(K), $"must be at least 1, got {K}");
         if (MaxK is < 2) throw new SettingException(nameof(MaxK), $"must be at least 2, got {MaxK}");
         if (!(TrainMinutes > 0) || double.IsInfinity(TrainMinutes)) throw new SettingException("Minutes", $"must be a positive number of minutes, got {TrainMinutes}");

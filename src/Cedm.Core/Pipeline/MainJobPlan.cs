@@ -12,7 +12,10 @@ public static class MainJobPlan
 {
     public const string Features = "features/feats.npy", Bound = "bound/bound.json", Clusters = "clusters", Train = "train",
         ClusterSheet = "samples/per_cluster.npy", Samples = "samples/samples.npy", Metrics = "eval/metrics.json",
-        Novelty = "eval/novelty.json", Report = "report.html";
+        Novelty = "eval/novelty.json", ByDepth = "samples/by_depth.npy", ByDepthGrid = "samples/by_depth.png", Report = "report.html";
+
+    /// <summary>Seeds (columns) of the samples-by-depth picture.</summary>
+    public const int ByDepthSeeds = 8;
 
     public static IReadOnlyList<IPipelineStep> For(MainJobOptions o)
     {
@@ -31,11 +34,14 @@ public static class MainJobPlan
         {
             var training = PipelineStages.CpuRecipe(o.Preset, o.Seed);
             if (o.Quick) training = training with { CheckpointKimg = 0.5, LogKimg = 0.1 };
-            var request = new TrainRequest { Source = o.Source, Cond = "clusters:" + c.PathOf(Clusters), Out = c.PathOf(Train), Training = training };
+            var request = new TrainRequest { Source = o.Source, Cond = (o.ConditionsOnPaths() ? "tree:" : "clusters:") + c.PathOf(Clusters), Out = c.PathOf(Train), Training = training };
             return PipelineStages.Train(request, new TrainBudget.Minutes(o.TrainMinutes));
         }));
         steps.Add(new StageStep("samples", "samples for every cluster", 1, c =>
             PipelineStages.Sample(c.PathOf(Train), o.SamplesPerCluster, Sampler(o), c.PathOf(ClusterSheet), null, cluster: "all")));
+        if (o.ConditionsOnPaths())
+            steps.Add(new StageStep("by-depth", "samples by depth (root to the deepest leaf)", 1, c =>
+                PipelineStages.Sample(c.PathOf(Train), ByDepthSeeds, Sampler(o), c.PathOf(ByDepth), c.PathOf(ByDepthGrid), cluster: $"path:{DeepestCluster(c.PathOf(Clusters))}")));
         steps.Add(new StageStep("eval-samples", $"{o.EvalSamples} samples for the metrics", o.Quick ? 1 : 2, c =>
             PipelineStages.Sample(c.PathOf(Train), o.EvalSamples, Sampler(o), c.PathOf(Samples), c.PathOf("samples/samples.png"))));
         steps.Add(new StageStep("eval", "evaluation", 1, c =>
@@ -46,6 +52,18 @@ public static class MainJobPlan
                 PipelineStages.Eval(heldOut, c.PathOf(Samples), c.PathOf(Novelty), o.Evaluator, o.Quick, o.Seed, trainSource: o.Source)));
         steps.Add(new MainJobReportStep(o));
         return steps;
+    }
+
+    /// <summary>
+    /// The cluster whose leaf lies deepest in the clustering folder's tree (of those with images; the larger on a tie):
+    /// its root path shows the most levels in the samples-by-depth picture.
+    /// </summary>
+    public static long DeepestCluster(string clustersDir)
+    {
+        var assignment = Clustering.ClusterAssignment.Load(clustersDir);
+        var tree = ConditionSources.LoadTree(clustersDir, ConditionSources.FromAssignment(assignment, clustersDir));
+        return Enumerable.Range(0, assignment.K).Where(id => assignment.Sizes[id] > 0)
+            .OrderByDescending(id => tree.Depth(tree.LeafOfCluster[id])).ThenByDescending(id => assignment.Sizes[id]).ThenBy(id => id).First();
     }
 
     private static SamplerOptions Sampler(MainJobOptions o) => new() { Steps = o.SamplerSteps, Solver = o.SamplerSolver };

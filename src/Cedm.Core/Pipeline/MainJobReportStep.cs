@@ -96,6 +96,15 @@ public sealed class MainJobReportStep(MainJobOptions options) : ISummaryStep
                 ($"cluster {cluster}: generated", Png(generated, genIdx, cols)),
             ], width: null);
         }
+        if (File.Exists(c.PathOf(MainJobPlan.ByDepthGrid)) && File.Exists(c.PathOf(MainJobPlan.ByDepth.Replace(".npy", ".json"))))
+        {
+            var record = JsonNode.Parse(File.ReadAllText(c.PathOf(MainJobPlan.ByDepth.Replace(".npy", ".json"))))!;
+            string cluster = record["cluster"]?.GetValue<string>() ?? "?";
+            report.Heading("Samples by depth").Paragraph(
+                $"The network was conditioned on each cluster's root-to-leaf path in the tree. One row per node on the path to the leaf of {cluster.Replace("path:", "cluster ", StringComparison.Ordinal)}, root (top, the whole mixture) to leaf (bottom); " +
+                "the same seeds in every column, so down a column an image changes only through its condition. A node's row draws a leaf under it by the leaves' sizes (docs/hierarchy.md).")
+                .Image(File.ReadAllBytes(c.PathOf(MainJobPlan.ByDepthGrid)), "samples by depth");
+        }
         progress.Progress(0.8);
 
         report.Heading("Metrics");

@@ -44,4 +44,31 @@ public sealed class RunCommandTests : CliTest
         page.Svgs.Should().BeGreaterThanOrEqualTo(2, "the utilisation curve and the loss curve");
         page.ConsoleErrors.Should().BeEmpty();
     }
+
+    /// <summary>`--cond tree`: the network is trained on the clustering tree's paths and the report shows samples by depth.</summary>
+    [Fact]
+    public void TreeConditionedRunTrainsOnPathsAndReportsSamplesByDepth()
+    {
+        string source = Cedm.Tests.Diffusion.TrainingTestData.WritePatternsSource(Dir, 12), run = Path.Combine(Dir, "tree");
+        var (code, _, err) = Run("run", source, "--method", "agglo", "--cond", "tree", "--k", "3", "--features", "pca:4", "--minutes", "0.03",
+            "--eval-samples", "8", "--out", run);
+        code.Should().Be(0, err);
+        JsonNode.Parse(File.ReadAllText(Path.Combine(run, "train/config.json")))!["cond"]!.GetValue<string>().Should().StartWith("tree:");
+        var record = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "samples/by_depth.json")))!;
+        long deepest = Cedm.Pipeline.MainJobPlan.DeepestCluster(Path.Combine(run, "clusters"));
+        record["cluster"]!.GetValue<string>().Should().Be($"path:{deepest}");
+        var depths = record["node_depths"]!.AsArray().Select(d => d!.GetValue<int>()).ToArray();
+        depths.Should().Equal(Enumerable.Range(0, depths.Length), "one row per depth, root first");
+        depths.Length.Should().BeGreaterThan(2, "three clusters under one root: the deepest leaf is below depth 1");
+        record["n"]!.GetValue<int>().Should().Be(depths.Length * Cedm.Pipeline.MainJobPlan.ByDepthSeeds);
+        File.Exists(Path.Combine(run, "samples/by_depth.png")).Should().BeTrue();
+        File.ReadAllText(Path.Combine(run, "report.html")).Should().Contain("Samples by depth");
+
+        (code, _, err) = Run("run", source, "--method", "kmeans", "--cond", "tree", "--k", "3", "--out", Path.Combine(Dir, "flat"));
+        code.Should().Be(2);
+        err.Should().Contain("--cond").And.Contain("agglo or treevae");
+        new Cedm.Pipeline.MainJobOptions { Method = "treevae" }.ConditionsOnPaths().Should().BeTrue("TreeVAE runs condition on paths by default");
+        new Cedm.Pipeline.MainJobOptions { Method = "agglo" }.ConditionsOnPaths().Should().BeFalse();
+        new Cedm.Pipeline.MainJobOptions { Method = "treevae", Cond = "flat" }.ConditionsOnPaths().Should().BeFalse();
+    }
 }
