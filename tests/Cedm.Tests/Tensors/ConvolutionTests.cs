@@ -150,30 +150,23 @@ public class ConvolutionTests
         }
     }
 
-    [Fact]
-    public unsafe void Avx512TransposeMovesEveryElement()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public unsafe void TransposeMovesEveryElement(bool avx2)
     {
-        if (!System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) return; // the kernel is AVX-512 only
+        // The kernels need their instruction sets.
+        if (avx2 ? !System.Runtime.Intrinsics.X86.Avx2.IsSupported : !System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated) return;
         // Rows 20 floats apart in the source, columns written to scattered destination offsets.
         float[] src = new float[16 * 20], dst = new float[16 * 40];
         for (int r = 0; r < 16; r++) for (int c = 0; c < 16; c++) src[r * 20 + c] = r * 100 + c;
         long* srcAt = stackalloc long[16], dstAt = stackalloc long[16];
         for (int k = 0; k < 16; k++) { srcAt[k] = k * 20; dstAt[k] = (15 - k) * 40 + 3; }
-        fixed (float* ps = src) fixed (float* pd = dst) WinogradHwc.Transpose16(ps, srcAt, pd, dstAt);
-        for (int j = 0; j < 16; j++)
-            for (int k = 0; k < 16; k++)
-                Assert.Equal(k * 100 + j, dst[(15 - j) * 40 + 3 + k]);
-    }
-
-    [Fact]
-    public unsafe void Avx2TransposeMovesEveryElement()
-    {
-        if (!System.Runtime.Intrinsics.X86.Avx2.IsSupported) return; // the kernel is AVX2 only
-        float[] src = new float[16 * 20], dst = new float[16 * 40];
-        for (int r = 0; r < 16; r++) for (int c = 0; c < 16; c++) src[r * 20 + c] = r * 100 + c;
-        long* srcAt = stackalloc long[16], dstAt = stackalloc long[16];
-        for (int k = 0; k < 16; k++) { srcAt[k] = k * 20; dstAt[k] = (15 - k) * 40 + 3; }
-        fixed (float* ps = src) fixed (float* pd = dst) WinogradHwc.Transpose16Avx2(ps, srcAt, pd, dstAt);
+        fixed (float* ps = src) fixed (float* pd = dst)
+        {
+            if (avx2) WinogradHwc.Transpose16Avx2(ps, srcAt, pd, dstAt);
+            else WinogradHwc.Transpose16(ps, srcAt, pd, dstAt);
+        }
         for (int j = 0; j < 16; j++)
             for (int k = 0; k < 16; k++)
                 Assert.Equal(k * 100 + j, dst[(15 - j) * 40 + 3 + k]);
