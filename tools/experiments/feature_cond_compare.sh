@@ -9,8 +9,9 @@
 #   defaults: /tmp/cedm-featcond 200 10000 10 "dotnet src/Cedm.Cli/bin/Release/net10.0/cedm.dll"
 # Each run's eval also writes metrics.worst.png (the 16 samples of lowest realism score). PRDC and realism compare
 # equally many real and generated vectors (--prdc-max N_SAMPLES; Naeem et al. 2020 use equal sets).
-# Env: SEEDS (default "0 1"), STEPS (sampler steps of the default solver, default 18), SUBSET (train on the first SUBSET images; default all),
-#      FEAT (feature extractor, default pca:64), DIM (--feature-dim, default 32). Prints one line per run and a table.
+# Env: MODES (default all six, in the order below), SUFFIX (appended to run folder and table names, e.g. -d64),
+#      SEEDS (default "0 1"), STEPS (sampler steps of the default solver, default 18), SUBSET (train on the first SUBSET images; default all),
+#      FEAT (feature extractor, default pca:64), DIM (--feature-dim, default 64: pca:<D> features are already whitened, so d < D would keep an arbitrary subspace). Prints one line per run and a table.
 # Cost: 12 trainings of KIMG kimg each plus 12 x N_SAMPLES samples; set CEDM_THREADS=1 on a shared machine.
 set -euo pipefail
 out=${1:-/tmp/cedm-featcond}
@@ -21,7 +22,7 @@ cedm=${5:-dotnet src/Cedm.Cli/bin/Release/net10.0/cedm.dll}
 seeds=${SEEDS:-0 1}
 steps=${STEPS:-18}
 feat=${FEAT:-pca:64}
-dim=${DIM:-32}
+dim=${DIM:-64}
 mkdir -p "$out"
 
 train_src=fashion-mnist
@@ -55,11 +56,13 @@ declare -A cond=(
   [gmm-draw]="gmm:$out/clusters --gmm-mode draw --feature-dim $dim"
   [oracle]="features:$out/feats.npy --feature-dim $dim"
 )
-printf "%-13s %4s %9s %9s %9s %9s %9s %9s %7s\n" mode seed fd precision recall density coverage r_below1 secs > "$out/table.txt"
+suffix=${SUFFIX:-}
+table="$out/table$suffix.txt"
+printf "%-13s %4s %9s %9s %9s %9s %9s %9s %7s\n" mode seed fd precision recall density coverage r_below1 secs > "$table"
 # Seeds outermost: a stopped run still leaves every mode's first seed.
 for seed in $seeds; do
-  for mode in uncond labels clusters gmm-centroid gmm-draw oracle; do
-    run="$out/run_${mode}_s$seed"
+  for mode in ${MODES:-uncond labels clusters gmm-centroid gmm-draw oracle}; do
+    run="$out/run_${mode}${suffix}_s$seed"
     start=$(date +%s)
     if [[ ! -f "$run/checkpoint.json" ]]; then
       # shellcheck disable=SC2086
@@ -70,14 +73,14 @@ for seed in $seeds; do
     [[ -f "$run/samples.npy" ]] || $cedm sample "$run" --n "$n" --steps "$steps" --out "$run/samples.npy" --force "${extra[@]}" > /dev/null
     [[ -f "$run/metrics.json" ]] || $cedm eval "$test_src" "$run/samples.npy" --evaluator fmnist --worst 16 --prdc-max "$n" --out "$run/metrics.json" --force > /dev/null
     secs=$(( $(date +%s) - start ))
-    /usr/bin/python3 - "$run/metrics.json" "$mode" "$seed" "$secs" >> "$out/table.txt" <<'PY'
+    /usr/bin/python3 - "$run/metrics.json" "$mode" "$seed" "$secs" >> "$table" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))
 print("%-13s %4s %9.3f %9.3f %9.3f %9.3f %9.3f %9.3f %7s" % (sys.argv[2], sys.argv[3], m["fd"], m.get("precision", float("nan")),
       m.get("recall", float("nan")), m.get("density", float("nan")), m.get("coverage", float("nan")),
       m.get("realism_below_one", float("nan")), sys.argv[4]))
 PY
-    tail -1 "$out/table.txt"
+    tail -1 "$table"
   done
 done
-echo "kimg $kimg, $n samples, K $k, $feat -> d $dim, steps $steps (load: $(cut -d' ' -f1-3 /proc/loadavg))" | tee -a "$out/table.txt"
+echo "kimg $kimg, $n samples, K $k, $feat -> d $dim, steps $steps (load: $(cut -d' ' -f1-3 /proc/loadavg))" | tee -a "$table"

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Cedm.Clustering;
 using Cedm.Data;
 using Cedm.Diffusion.FeatureConditioning;
@@ -55,6 +56,20 @@ public static class FeatureConditions
             InputDim = dIn, Components = k, Responsibilities = respKind, ExplainedVariance = total > 0 ? Math.Min(1, eig.Sum() / total) : 1,
         };
         return (new FeatureSource(options.Mode, mixture, z, components.Ids, options.Temperature), config, space);
+    }
+
+    /// <summary>
+    /// A warning when the top d of the features' D principal directions keep hardly more than d/D of their variance:
+    /// the features are (nearly) whitened already (e.g. `pca:&lt;D&gt;`), so which d directions the whitening keeps is
+    /// arbitrary and part of what the features say is dropped at random; d = D keeps all of it. Null otherwise.
+    /// </summary>
+    public static string? FlatSpectrumWarning(FeatureConditionConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        int d = config.Options.Dim, dIn = config.InputDim;
+        if (d >= dIn || config.ExplainedVariance > 1.1 * d / dIn) return null;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"warning: the top {d} of the {dIn} feature directions keep {config.ExplainedVariance:P1} of the variance, about {d}/{dIn}: {config.Features} looks whitened already, so the {d} directions kept are arbitrary; --feature-dim {dIn} keeps every direction");
     }
 
     /// <summary>The source of a saved run: its whitening and mixture from the run folder, the features re-read.</summary>

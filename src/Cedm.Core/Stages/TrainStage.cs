@@ -88,6 +88,9 @@ public sealed record TrainingSession(string Folder, RunConfig Config, ImageDatas
     /// <summary>The condition source of an image-conditioned run (related-seeds A′.1), else null.</summary>
     public IImageConditionSource? ImageConditions { get; init; }
 
+    /// <summary>Lines for the user found while preparing the run (e.g. a feature-space warning), printed when training starts.</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
+
     public void Dispose() => Lock?.Dispose();
 
     /// <summary>Trains until the budget of <see cref="Config"/> is spent, checkpointing into <see cref="Folder"/>.</summary>
@@ -95,6 +98,7 @@ public sealed record TrainingSession(string Folder, RunConfig Config, ImageDatas
     {
         using var held = this;
         observer ??= StageObserver.None;
+        foreach (string note in Notes) observer.Note(note);
         var trainer = new EdmTrainer(Config.Network, Data, Labels, Config.Training, Scores, Features, Communicator.World, ImageConditions);
         var o = Config.Training;
         var progress = new InOrderProgress<TrainingProgress>(p =>
@@ -207,7 +211,11 @@ public static class TrainStage
         if (labels.K > 0) labels.Save(run);
         if (scores != null) CoherenceConfig.SaveValues(run, scores);
         if (features != null) FeatureConditionConfig.Save(run, space!, features.Mixture);
-        return new TrainingSession(run, config, data, labels, scores, IsResume: false, folderLock) { Features = features, ImageConditions = images };
+        return new TrainingSession(run, config, data, labels, scores, IsResume: false, folderLock)
+        {
+            Features = features, ImageConditions = images,
+            Notes = featureConfig != null && FeatureConditions.FlatSpectrumWarning(featureConfig) is string warning ? [warning] : [],
+        };
     }
 
     public static TrainingSession Resume(ResumeRequest request)

@@ -43,6 +43,24 @@ public sealed class FeatureConditionCommandTests : CliTest
 
     private static string[] Short(string run) => ["--out", run, "--batch", "4", "--kimg", "0.008", "--checkpoint-kimg", "0.008", "--log-kimg", "0.004"];
 
+    /// <summary>Features whose spectrum is flat (already whitened, like pca:D) and d &lt; D: training warns that the d directions kept are arbitrary.</summary>
+    [Fact]
+    public void WarnsWhenTheFeaturesAreAlreadyWhitened()
+    {
+        string source = Source();
+        // cos/sin of 1, 2, 3 turns over the 12 images: zero-mean, orthogonal columns of equal variance.
+        string flat = Features("flat.npy", value: (i, j) => (float)((j % 2 == 0 ? Math.Cos(2 * Math.PI * (j / 2 + 1) * i / Images) : Math.Sin(2 * Math.PI * (j / 2 + 1) * i / Images))));
+        var (code, _, err) = Run(["train", source, "--cond", $"features:{flat}", "--feature-dim", "3", .. Short(Path.Combine(Dir, "flat"))]);
+        code.Should().Be(0, err);
+        err.Should().Contain("looks whitened").And.Contain("--feature-dim 6");
+        (code, _, err) = Run(["train", source, "--cond", $"features:{flat}", "--feature-dim", "6", .. Short(Path.Combine(Dir, "all"))]);
+        code.Should().Be(0, err);
+        err.Should().NotContain("looks whitened", "d = D keeps every direction");
+        (code, _, err) = Run(["train", source, "--cond", $"features:{Features()}", "--feature-dim", "3", .. Short(Path.Combine(Dir, "shaped"))]);
+        code.Should().Be(0, err);
+        err.Should().NotContain("looks whitened", "these features have a few dominant directions");
+    }
+
     [Fact]
     public void GmmRunTrainsResumesAndRecordsItsMixture()
     {
