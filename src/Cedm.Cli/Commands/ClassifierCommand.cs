@@ -26,7 +26,7 @@ public static class ClassifierCommand
         var output = new Option<string>("--out") { Description = "The classifier .safetensors.", Required = true };
         var evalSource = new Option<string?>("--eval-source") { Description = "Held-out images (e.g. fashion-mnist:test) to measure the classifier on: accuracy and the mean guidance-gradient norm |grad_x L| at each sigma. Their classes: a label run's labels, or for a features:/gmm: run the mixture component of highest posterior at each image's own feature (--eval-features)." };
         var evalFeatures = new Option<string?>("--eval-features") { Description = "Features .npy of the --eval-source images from the run's extractor (features:/gmm: runs), e.g. `cedm features fashion-mnist:test --extractor pca:<the run's feats.pca.safetensors>`." };
-        var overlapBelow = new Option<double>("--overlap-below") { Description = "features:/gmm: runs: a held-out image lies where the classes overlap when its component's posterior is below this; the gradient norm is reported over those images and over the rest.", DefaultValueFactory = _ => new ClassifierRequest { Run = "", Out = "" }.OverlapBelow };
+        var overlapBelow = new Option<double>("--overlap-below") { Description = "features:/gmm: runs: a held-out image lies where the classes overlap when its component's posterior is below this; the gradient norm is reported over those images and over the rest.", DefaultValueFactory = _ => ClassifierRequest.DefaultOverlapBelow };
         var seed = GlobalOptions.Seed();
         var force = GlobalOptions.Force();
         var json = GlobalOptions.Json();

@@ -96,9 +96,10 @@ public sealed class MainJobReportStep(MainJobOptions options) : ISummaryStep
                 ($"cluster {cluster}: generated", Png(generated, genIdx, cols)),
             ], width: null);
         }
-        if (File.Exists(c.PathOf(MainJobPlan.ByDepthGrid)) && File.Exists(c.PathOf(MainJobPlan.ByDepth.Replace(".npy", ".json"))))
+        string byDepthRecord = c.PathOf(Path.ChangeExtension(MainJobPlan.ByDepth, ".json"));
+        if (File.Exists(c.PathOf(MainJobPlan.ByDepthGrid)) && File.Exists(byDepthRecord))
         {
-            var record = JsonNode.Parse(File.ReadAllText(c.PathOf(MainJobPlan.ByDepth.Replace(".npy", ".json"))))!;
+            var record = JsonNode.Parse(File.ReadAllText(byDepthRecord))!;
             string cluster = record["cluster"]?.GetValue<string>() ?? "?";
             report.Heading("Samples by depth").Paragraph(
                 $"The network was conditioned on each cluster's root-to-leaf path in the tree. One row per node on the path to the leaf of {cluster.Replace("path:", "cluster ", StringComparison.Ordinal)}, root (top, the whole mixture) to leaf (bottom); " +

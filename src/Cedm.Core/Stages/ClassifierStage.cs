@@ -34,7 +34,9 @@ public sealed record ClassifierRequest
     public string? EvalFeatures { get; init; }
 
     /// <summary>A held-out image lies where the classes overlap when its component's posterior is below this (features:/gmm: runs).</summary>
-    public double OverlapBelow { get; init; } = 0.9;
+    public double OverlapBelow { get; init; } = DefaultOverlapBelow;
+
+    public const double DefaultOverlapBelow = 0.9;
 
     /// <summary>The classifier's .safetensors.</summary>
     public required string Out { get; init; }
@@ -121,9 +123,8 @@ public static class ClassifierStage
             for (int i = 0; i < images.Count; i++)
             {
                 for (int j = 0; j < d; j++) e[j] = z[i * d + j];
-                var p = posterior.Posterior(e);
-                targets[i] = Array.IndexOf(p, p.Max());
-                overlap[i] = p[targets[i]] < request.OverlapBelow;
+                (targets[i], double p) = posterior.MostLikely(e);
+                overlap[i] = p < request.OverlapBelow;
             }
             return (images, targets, overlap);
         }

@@ -68,8 +68,7 @@ public sealed class AuxiliaryObjective
         {
             var e = new double[output.Length];
             for (int j = 0; j < e.Length; j++) e[j] = output[j];
-            var p = Mixture.Posterior(e);
-            return Array.IndexOf(p, p.Max());
+            return Mixture.MostLikely(e).Component;
         }
         int best = 0;
         for (int j = 1; j < output.Length; j++) if (output[j] > output[best]) best = j;

@@ -95,6 +95,14 @@ public sealed class MixtureObjective
         return lse - a[target];
     }
 
+    /// <summary>The component of highest posterior at <paramref name="e"/> (the first on a tie) and that posterior.</summary>
+    public (int Component, double Posterior) MostLikely(ReadOnlySpan<double> e)
+    {
+        var p = Posterior(e);
+        int best = Array.IndexOf(p, p.Max());
+        return (best, p[best]);
+    }
+
     /// <summary>p(k | e) for every component.</summary>
     public double[] Posterior(ReadOnlySpan<double> e)
     {

@@ -40,8 +40,7 @@ public sealed class ClassifierGuidedDenoiser(IDenoiser inner, NoisyClassifier cl
             for (int i = 0; i < n; i++)
             {
                 for (int j = 0; j < d; j++) e[j] = f.Data[i * d + j];
-                var p = mixture.Posterior(e);
-                t[i] = Array.IndexOf(p, p.Max());
+                t[i] = mixture.MostLikely(e).Component;
             }
         }
         return t;
